@@ -1,0 +1,622 @@
+"""The typed model of the `orchestrator:` stack config namespace.
+
+Every stack setting is parsed here once, before any resource is declared. A bad value becomes one
+`ConfigError` line naming the stack file, the key path, the value and what is allowed.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import re
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+
+import pulumi
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic.alias_generators import to_camel
+
+NAMESPACE = "orchestrator"
+CANARY_WEIGHTS: tuple[int, ...] = (0, 10, 25, 50, 75, 100)
+MEMORY_LIMIT_CEILING_MI = 512
+"""REQUIREMENTS.md: < 512 MB memory per instance."""
+
+
+class ConfigError(pulumi.RunError):
+    """A stack setting is invalid. Pulumi prints a RunError as one line, without a traceback."""
+
+
+class Platform(StrEnum):
+    AWS = "aws"
+    AZURE = "azure"
+    KUBERNETES = "kubernetes"
+
+
+class Environment(StrEnum):
+    PRODUCTION = "production"
+    STAGING = "staging"
+    DEVELOPMENT = "development"
+
+
+class Slot(StrEnum):
+    BLUE = "blue"
+    GREEN = "green"
+
+    @property
+    def other(self) -> Slot:
+        return Slot.GREEN if self is Slot.BLUE else Slot.BLUE
+
+
+class TlsVersion(StrEnum):
+    TLS12 = "TLSv1.2"
+    TLS13 = "TLSv1.3"
+
+
+class CertificateSource(StrEnum):
+    SELF_SIGNED = "self-signed"
+    """A certificate generated with pulumi-tls; refused in production."""
+    CERT_MANAGER = "cert-manager"
+    """A cert-manager Certificate issued by `edge.tls.issuer`."""
+    SECRET = "secret"
+    """An existing kubernetes.io/tls Secret named by `edge.tls.secretName`."""
+
+
+# --- small validated value types --------------------------------------------------------------
+
+_TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
+_DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
+_MUTABLE_TAGS = frozenset({"latest", "stable", "main", "master", "edge", "dev", "nightly"})
+_REPOSITORY = re.compile(r"^[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?(/[a-z0-9]+([._-][a-z0-9]+)*)*$")
+_CPU = re.compile(r"^([0-9]+m|[0-9]+(\.[0-9]{1,3})?)$")
+_MEMORY = re.compile(r"^([0-9]+)(Ki|Mi|Gi)$")
+_DNS_NAME = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+_K8S_NAME = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
+
+
+def _image_ref(value: str) -> str:
+    if _DIGEST.match(value):
+        return value
+    if not _TAG.match(value):
+        raise ValueError("an image tag ([A-Za-z0-9_.-], at most 128 characters) or a sha256:<64 hex> digest")
+    if value.lower() in _MUTABLE_TAGS:
+        raise ValueError(f"an immutable tag or digest, not the moving tag '{value}'")
+    return value
+
+
+def _repository(value: str) -> str:
+    if not _REPOSITORY.match(value):
+        raise ValueError("an image repository without tag, such as ghcr.io/acme/orchestrator")
+    return value
+
+
+def _cpu(value: str) -> str:
+    if not _CPU.match(value):
+        raise ValueError("a Kubernetes CPU quantity such as 250m or 1")
+    return value
+
+
+def _memory(value: str) -> str:
+    if not _MEMORY.match(value):
+        raise ValueError("a Kubernetes memory quantity such as 384Mi or 1Gi")
+    return value
+
+
+def _cidr(value: str) -> str:
+    try:
+        return str(ipaddress.ip_network(value, strict=True))
+    except ValueError:
+        raise ValueError("a CIDR block such as 10.40.0.0/16 (host bits zero)") from None
+
+
+def _dns_name(value: str) -> str:
+    if not _DNS_NAME.match(value):
+        raise ValueError("a lower-case DNS name such as app.example.com")
+    return value
+
+
+def _k8s_name(value: str) -> str:
+    if not _K8S_NAME.match(value):
+        raise ValueError("a Kubernetes name: lower-case letters, digits and '-', at most 63 characters")
+    return value
+
+
+ImageRef = Annotated[str, AfterValidator(_image_ref)]
+Repository = Annotated[str, AfterValidator(_repository)]
+CpuQuantity = Annotated[str, AfterValidator(_cpu)]
+MemoryQuantity = Annotated[str, AfterValidator(_memory)]
+Cidr = Annotated[str, AfterValidator(_cidr)]
+DnsName = Annotated[str, AfterValidator(_dns_name)]
+K8sName = Annotated[str, AfterValidator(_k8s_name)]
+Percent = Annotated[int, Field(ge=1, le=100)]
+
+
+def memory_mebibytes(quantity: str) -> float:
+    """`384Mi` -> 384.0; used to compare memory quantities."""
+    match = _MEMORY.match(quantity)
+    if match is None:
+        raise ValueError(f"not a memory quantity: {quantity}")
+    number, unit = int(match.group(1)), match.group(2)
+    return number * {"Ki": 1 / 1024, "Mi": 1.0, "Gi": 1024.0}[unit]
+
+
+def cpu_millicores(quantity: str) -> float:
+    """`250m` -> 250.0, `1` -> 1000.0."""
+    return float(quantity[:-1]) if quantity.endswith("m") else float(quantity) * 1000
+
+
+class _Model(BaseModel):
+    """Config sections: camelCase keys in YAML, snake_case in Python, unknown keys refused."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        frozen=True,
+        alias_generator=to_camel,
+        populate_by_name=True,
+        validate_default=True,
+    )
+
+
+# --- app --------------------------------------------------------------------------------------
+
+
+class SlotsConfig(_Model):
+    blue: ImageRef = Field(description="Image tag or digest the blue slot runs.")
+    green: ImageRef | None = Field(
+        default=None,
+        description="Image tag or digest the green slot runs; unset means it mirrors the blue tag as a warm standby.",
+    )
+
+    def tag(self, slot: Slot) -> str:
+        if slot is Slot.BLUE:
+            return self.blue
+        return self.green if self.green is not None else self.blue
+
+
+class AutoscalingConfig(_Model):
+    min_replicas: int = Field(default=3, ge=1, le=100, description="HPA minimum per slot.")
+    max_replicas: int = Field(default=20, ge=1, le=200, description="HPA maximum per slot.")
+    cpu_utilization: Percent = Field(default=70, description="Average CPU utilization target (%).")
+    memory_utilization: Percent = Field(default=80, description="Average memory utilization target (%).")
+
+    @model_validator(mode="after")
+    def _min_not_above_max(self) -> AutoscalingConfig:
+        if self.min_replicas > self.max_replicas:
+            raise ValueError(
+                f"minReplicas ({self.min_replicas}) must not exceed maxReplicas ({self.max_replicas})"
+            )
+        return self
+
+
+class ResourceQuantities(_Model):
+    cpu: CpuQuantity
+    memory: MemoryQuantity
+
+
+class ResourcesConfig(_Model):
+    requests: ResourceQuantities = Field(
+        default_factory=lambda: ResourceQuantities(cpu="250m", memory="384Mi"),
+        description="Requests: the HPA's utilization targets are percentages of these.",
+    )
+    limits: ResourceQuantities = Field(
+        default_factory=lambda: ResourceQuantities(cpu="1", memory="512Mi"),
+        description="Limits; memory at most 512Mi (REQUIREMENTS.md).",
+    )
+
+    @model_validator(mode="after")
+    def _limits_sane(self) -> ResourcesConfig:
+        limit_mi = memory_mebibytes(self.limits.memory)
+        if limit_mi > MEMORY_LIMIT_CEILING_MI:
+            raise ValueError(f"limits.memory {self.limits.memory} is above the {MEMORY_LIMIT_CEILING_MI}Mi ceiling")
+        if memory_mebibytes(self.requests.memory) > limit_mi:
+            raise ValueError(f"requests.memory {self.requests.memory} exceeds limits.memory {self.limits.memory}")
+        if cpu_millicores(self.requests.cpu) > cpu_millicores(self.limits.cpu):
+            raise ValueError(f"requests.cpu {self.requests.cpu} exceeds limits.cpu {self.limits.cpu}")
+        return self
+
+
+class ProbeTiming(_Model):
+    initial_delay_seconds: int = Field(ge=0, le=600)
+    period_seconds: int = Field(ge=1, le=300)
+    timeout_seconds: int = Field(default=3, ge=1, le=60)
+    failure_threshold: int = Field(default=3, ge=1, le=30)
+
+
+class ProbesConfig(_Model):
+    liveness_path: str = Field(default="/healthz", pattern=r"^/[A-Za-z0-9/_.-]*$")
+    readiness_path: str = Field(default="/ready", pattern=r"^/[A-Za-z0-9/_.-]*$")
+    liveness: ProbeTiming = Field(
+        default_factory=lambda: ProbeTiming(initial_delay_seconds=30, period_seconds=10)
+    )
+    readiness: ProbeTiming = Field(
+        default_factory=lambda: ProbeTiming(initial_delay_seconds=15, period_seconds=5)
+    )
+
+
+class AppConfig(_Model):
+    image: Repository = Field(description="Image repository, without tag.")
+    slots: SlotsConfig
+    active_slot: Slot = Field(default=Slot.BLUE, description="The slot that takes the live traffic.")
+    canary_weight: int = Field(
+        default=0,
+        description="Share of traffic (%) sent to the inactive slot: one of 0, 10, 25, 50, 75, 100.",
+    )
+    port: int = Field(default=8080, ge=1024, le=65535, description="Container port (unprivileged).")
+    namespace: K8sName = "orchestrator"
+    autoscaling: AutoscalingConfig = Field(default_factory=AutoscalingConfig)
+    standby_min_replicas: int | None = Field(
+        default=None,
+        ge=1,
+        le=100,
+        description="HPA minimum of the inactive slot; unset means the same as autoscaling.minReplicas.",
+    )
+    resources: ResourcesConfig = Field(default_factory=ResourcesConfig)
+    probes: ProbesConfig = Field(default_factory=ProbesConfig)
+    env: dict[str, str] = Field(
+        default_factory=dict, description="Plain, non-secret environment variables for the app container."
+    )
+
+    @field_validator("canary_weight", mode="before")
+    @classmethod
+    def _canary_step(cls, value: Any) -> Any:
+        number = _as_int(value)
+        if number not in CANARY_WEIGHTS:
+            raise ValueError(f"one of {', '.join(map(str, CANARY_WEIGHTS))}")
+        return number
+
+    @field_validator("env")
+    @classmethod
+    def _no_secret_like_env(cls, env: dict[str, str]) -> dict[str, str]:
+        for key in env:
+            if re.search(r"(?i)pass(word)?|secret|token|api_?key|private_?key|credential", key):
+                raise ValueError(
+                    f"env.{key} looks like a secret; secrets are generated and mounted from Kubernetes Secrets"
+                )
+        return env
+
+    @model_validator(mode="after")
+    def _canary_needs_both_slots(self) -> AppConfig:
+        if self.canary_weight > 0 and self.slots.green is None:
+            raise ValueError("canaryWeight > 0 needs both app.slots.blue and app.slots.green set")
+        if self.standby_min_replicas is not None and self.standby_min_replicas > self.autoscaling.min_replicas:
+            raise ValueError("standbyMinReplicas must not exceed autoscaling.minReplicas")
+        return self
+
+    @property
+    def inactive_slot(self) -> Slot:
+        return self.active_slot.other
+
+    def slot_weight(self, slot: Slot) -> int:
+        """HAProxy server weight: the active slot carries 100 - canaryWeight."""
+        return 100 - self.canary_weight if slot is self.active_slot else self.canary_weight
+
+    def slot_min_replicas(self, slot: Slot) -> int:
+        if slot is self.active_slot or self.standby_min_replicas is None:
+            return self.autoscaling.min_replicas
+        return self.standby_min_replicas
+
+
+def _as_int(value: Any) -> Any:
+    """Pulumi hands numbers over as strings ('25') or floats (25.0); accept those that are whole."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str) and re.fullmatch(r"-?[0-9]+", value.strip()):
+        return int(value)
+    return value
+
+
+# --- data tier --------------------------------------------------------------------------------
+
+
+class DatabaseConfig(_Model):
+    engine_version: str = Field(default="16", pattern=r"^1[4-8](\.[0-9]+)?$", description="PostgreSQL major (14-18).")
+    name: str = Field(default="orchestrator", pattern=r"^[a-z][a-z0-9_]{0,62}$")
+    username: str = Field(default="orchestrator_app", pattern=r"^[a-z][a-z0-9_]{0,62}$")
+    replicas: int = Field(default=2, ge=2, le=5, description="Read replicas beside the primary (HA: at least 2).")
+    storage_gb: int = Field(default=100, ge=20, le=65536)
+    max_storage_gb: int = Field(default=500, ge=20, le=65536, description="Storage autoscaling ceiling.")
+    backup_retention_days: int = Field(default=14, ge=7, le=35)
+    instance_class: str = Field(default="db.r6g.large", description="AWS RDS instance class.")
+    sku_name: str = Field(default="Standard_D4ds_v5", description="Azure Flexible Server SKU (General Purpose).")
+    storage_class: str | None = Field(default=None, description="Kubernetes StorageClass for CNPG volumes.")
+    cpu: CpuQuantity = "1"
+    memory: MemoryQuantity = "2Gi"
+    backup_bucket: str | None = Field(default=None, description="Object storage URL for CNPG backups (s3://...).")
+
+    @model_validator(mode="after")
+    def _storage_range(self) -> DatabaseConfig:
+        if self.max_storage_gb < self.storage_gb:
+            raise ValueError(f"maxStorageGb ({self.max_storage_gb}) must be at least storageGb ({self.storage_gb})")
+        if self.username in {"postgres", "admin", "root", "rdsadmin", "azure_superuser"}:
+            raise ValueError(f"username '{self.username}' is a default/reserved admin name; choose another")
+        return self
+
+
+class CacheConfig(_Model):
+    engine: Literal["valkey", "redis"] = "valkey"
+    engine_version: str = Field(default="8.0", pattern=r"^[0-9]+(\.[0-9]+)?$")
+    shards: int = Field(default=3, ge=3, le=500, description="Primary shards (masters); the requirement is 3.")
+    replicas_per_shard: int = Field(default=1, ge=1, le=5)
+    node_type: str = Field(default="cache.r7g.large", description="AWS ElastiCache node type.")
+    sku_name: str = Field(default="Balanced_B10", description="Azure Managed Redis SKU.")
+    storage_gb: int = Field(default=10, ge=1, le=1024, description="Persistent volume per node (Kubernetes).")
+    storage_class: str | None = None
+    snapshot_retention_days: int = Field(default=7, ge=1, le=35)
+    cpu: CpuQuantity = "500m"
+    memory: MemoryQuantity = "1Gi"
+
+
+# --- edge -------------------------------------------------------------------------------------
+
+
+class EdgeTlsConfig(_Model):
+    min_version: TlsVersion = TlsVersion.TLS12
+    certificate: CertificateSource = CertificateSource.SELF_SIGNED
+    issuer: str | None = Field(default=None, description="cert-manager ClusterIssuer when certificate=cert-manager.")
+    secret_name: K8sName | None = Field(default=None, description="Existing TLS Secret when certificate=secret.")
+    acm_certificate_arn: str | None = Field(
+        default=None, pattern=r"^arn:aws[a-z-]*:acm:[a-z0-9-]+:[0-9]{12}:certificate/[0-9a-f-]+$",
+        description="ACM certificate for the AWS ALB.",
+    )
+
+    @model_validator(mode="after")
+    def _source_complete(self) -> EdgeTlsConfig:
+        if self.certificate is CertificateSource.CERT_MANAGER and not self.issuer:
+            raise ValueError("certificate 'cert-manager' needs edge.tls.issuer")
+        if self.certificate is CertificateSource.SECRET and not self.secret_name:
+            raise ValueError("certificate 'secret' needs edge.tls.secretName")
+        return self
+
+
+class RateLimitConfig(_Model):
+    requests: int = Field(default=100, ge=1, le=1_000_000, description="Requests allowed per client per window.")
+    window_seconds: int = Field(default=10, ge=1, le=3600)
+
+
+class EdgeConfig(_Model):
+    hostname: DnsName = Field(description="Public host name served by the edge.")
+    image: str = Field(default="haproxy:3.2.9-alpine", pattern=r"^[a-z0-9./-]+:[0-9]+\.[0-9]+\.[0-9]+[A-Za-z0-9_.-]*$")
+    replicas: int = Field(default=2, ge=2, le=20)
+    tls: EdgeTlsConfig = Field(default_factory=EdgeTlsConfig)
+    rate_limit: RateLimitConfig = Field(default_factory=RateLimitConfig)
+    internal_cidrs: list[Cidr] = Field(
+        default_factory=lambda: ["10.0.0.0/8"],
+        min_length=1,
+        description="Sources allowed to reach /health*, /metrics and /admin*.",
+    )
+    load_balancer_source_ranges: list[Cidr] = Field(
+        default_factory=list, description="Optional allow-list on the public load balancer."
+    )
+    admin_auth: bool = Field(default=True, description="Require basic auth on /admin* besides the CIDR check.")
+    max_connections: int = Field(default=20000, ge=1000, le=1_000_000)
+
+    @field_validator("internal_cidrs")
+    @classmethod
+    def _internal_not_world(cls, cidrs: list[str]) -> list[str]:
+        for cidr in cidrs:
+            if ipaddress.ip_network(cidr).prefixlen == 0:
+                raise ValueError(f"{cidr} is the whole Internet; list internal ranges only")
+        return cidrs
+
+
+# --- monitoring -------------------------------------------------------------------------------
+
+
+class AlertReceiverConfig(_Model):
+    kind: Literal["none", "webhook", "pagerduty"] = "none"
+    secret_name: K8sName | None = Field(
+        default=None, description="Existing Secret in the monitoring namespace holding the URL or routing key."
+    )
+
+    @model_validator(mode="after")
+    def _secret_for_kind(self) -> AlertReceiverConfig:
+        if self.kind != "none" and not self.secret_name:
+            raise ValueError(f"receiver kind '{self.kind}' needs monitoring.alertReceiver.secretName")
+        return self
+
+
+class MonitoringConfig(_Model):
+    enabled: bool = True
+    namespace: K8sName = "monitoring"
+    retention_days: int = Field(default=15, ge=1, le=400)
+    storage_gb: int = Field(default=50, ge=1, le=16384)
+    storage_class: str | None = None
+    alert_receiver: AlertReceiverConfig = Field(default_factory=AlertReceiverConfig)
+
+
+# --- network and cluster ----------------------------------------------------------------------
+
+
+class NetworkConfig(_Model):
+    cidr: Cidr = Field(default="10.40.0.0/16", description="VPC / VNet address space.")
+    az_count: int = Field(default=3, ge=2, le=6, description="Availability zones to spread over.")
+
+    @field_validator("cidr")
+    @classmethod
+    def _private_space(cls, cidr: str) -> str:
+        network = ipaddress.ip_network(cidr)
+        if not network.is_private or network.prefixlen > 20 or network.prefixlen < 8:
+            raise ValueError("a private range between /8 and /20")
+        return cidr
+
+
+class NodePoolConfig(_Model):
+    instance_type: str = Field(default="m6i.large", description="AWS instance type or Azure VM size.")
+    min_size: int = Field(default=3, ge=1, le=100)
+    max_size: int = Field(default=10, ge=1, le=500)
+    desired_size: int = Field(default=3, ge=1, le=500)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> NodePoolConfig:
+        if not self.min_size <= self.desired_size <= self.max_size:
+            raise ValueError(
+                f"need minSize <= desiredSize <= maxSize, got {self.min_size}, {self.desired_size}, {self.max_size}"
+            )
+        return self
+
+
+class ClusterConfig(_Model):
+    kubernetes_version: str = Field(default="1.33", pattern=r"^1\.[0-9]{2}$")
+    nodes: NodePoolConfig = Field(default_factory=NodePoolConfig)
+    public_endpoint: bool = Field(default=False, description="Expose the API server publicly (restricted CIDRs).")
+    endpoint_cidrs: list[Cidr] = Field(
+        default_factory=list, description="CIDRs allowed to reach a public API endpoint."
+    )
+    kubeconfig_context: str | None = Field(
+        default=None, description="kubernetes platform: the kubeconfig context of the existing cluster."
+    )
+
+    @model_validator(mode="after")
+    def _endpoint_restricted(self) -> ClusterConfig:
+        if self.public_endpoint:
+            if not self.endpoint_cidrs:
+                raise ValueError("publicEndpoint needs endpointCidrs")
+            for cidr in self.endpoint_cidrs:
+                if ipaddress.ip_network(cidr).prefixlen == 0:
+                    raise ValueError(f"endpointCidrs must not contain {cidr}")
+        return self
+
+
+# --- the whole namespace ----------------------------------------------------------------------
+
+
+class StackConfig(_Model):
+    """`orchestrator:*` of one stack."""
+
+    platform: Platform = Field(description="Where the stack runs: aws, azure or kubernetes.")
+    environment: Environment = Field(description="production, staging or development.")
+    app: AppConfig
+    database: DatabaseConfig = Field(default_factory=DatabaseConfig)
+    cache: CacheConfig = Field(default_factory=CacheConfig)
+    edge: EdgeConfig
+    monitoring: MonitoringConfig = Field(default_factory=MonitoringConfig)
+    network: NetworkConfig = Field(default_factory=NetworkConfig)
+    cluster: ClusterConfig = Field(default_factory=ClusterConfig)
+
+    @property
+    def is_production(self) -> bool:
+        return self.environment is Environment.PRODUCTION
+
+    @model_validator(mode="after")
+    def _production_floor(self) -> StackConfig:
+        if not self.is_production:
+            return self
+        if self.app.autoscaling.min_replicas < 3:
+            raise ValueError("production needs app.autoscaling.minReplicas >= 3")
+        if self.app.standby_min_replicas is not None and self.app.standby_min_replicas < 3:
+            raise ValueError("production needs app.standbyMinReplicas >= 3 (a switch must be instant)")
+        if self.edge.tls.certificate is CertificateSource.SELF_SIGNED:
+            raise ValueError("production needs edge.tls.certificate 'cert-manager' or 'secret', not self-signed")
+        if self.cluster.public_endpoint and any(
+            ipaddress.ip_network(c).prefixlen == 0 for c in self.cluster.endpoint_cidrs
+        ):
+            raise ValueError("production must not open the cluster endpoint to the Internet")
+        if self.platform is Platform.AWS and not self.edge.tls.acm_certificate_arn:
+            raise ValueError("production on aws needs edge.tls.acmCertificateArn for the ALB")
+        return self
+
+
+# --- parsing ----------------------------------------------------------------------------------
+
+
+def stack_file(stack: str) -> str:
+    return f"Pulumi.{stack}.yaml"
+
+
+def parse(raw: dict[str, Any], stack: str) -> StackConfig:
+    """Validate the `orchestrator:` namespace (keys without the prefix) or raise one ConfigError."""
+    try:
+        return StackConfig.model_validate(raw)
+    except ValidationError as error:
+        raise ConfigError(describe_error(error, stack)) from None
+
+
+def describe_error(error: ValidationError, stack: str) -> str:
+    """One line for the first problem: file, key path, value, what is allowed."""
+    first = error.errors(include_url=False)[0]
+    path = ".".join(str(part) for part in first["loc"])
+    where = f"{stack_file(stack)}: {NAMESPACE}:{path}" if path else f"{stack_file(stack)}: {NAMESPACE}"
+    value = first.get("input")
+    kind = first["type"]
+    if kind == "missing":
+        return f"{where} is missing; it is required"
+    if kind == "extra_forbidden":
+        return f"{where} is not a known setting; remove it or check the spelling (see docs/config.md)"
+    shown = _show(value)
+    allowed = _allowed(first)
+    if first["loc"] == () or kind.startswith("model") or (kind == "value_error" and isinstance(value, dict)):
+        # A cross-field rule: the message names the keys involved.
+        return f"{where}: {allowed}"
+    return f"{where} is {shown}; use {allowed}"
+
+
+def _show(value: Any) -> str:
+    text = json.dumps(value, default=str) if not isinstance(value, str) else repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def _allowed(detail: Any) -> str:
+    ctx = detail.get("ctx") or {}
+    kind = detail["type"]
+    if kind in {"enum", "literal_error"}:
+        return "one of " + str(ctx.get("expected", "")).replace("'", "")
+    if kind == "value_error":
+        return str(ctx.get("error", detail["msg"]))
+    if kind in {"greater_than_equal", "less_than_equal", "greater_than", "less_than"}:
+        return {
+            "greater_than_equal": "a number >= {ge}",
+            "less_than_equal": "a number <= {le}",
+            "greater_than": "a number > {gt}",
+            "less_than": "a number < {lt}",
+        }[kind].format(**ctx)
+    if kind == "string_pattern_mismatch":
+        return f"a value matching {ctx.get('pattern')}"
+    if kind.startswith("int") or kind.startswith("float"):
+        return "a whole number"
+    if kind.startswith("bool"):
+        return "true or false"
+    if kind.startswith("string"):
+        return "a string"
+    if kind.startswith("list") or kind.startswith("too_"):
+        return detail["msg"].lower()
+    if kind in {"dict_type", "model_type", "model_attributes_type"}:
+        return "a mapping of settings"
+    return detail["msg"]
+
+
+def namespace_values(config: dict[str, Any]) -> dict[str, Any]:
+    """The `orchestrator:` keys of a flat Pulumi config map, values JSON-decoded where structured."""
+    prefix = NAMESPACE + ":"
+    values: dict[str, Any] = {}
+    for key, value in config.items():
+        if not key.startswith(prefix):
+            continue
+        values[key[len(prefix):]] = _decode(value)
+    return values
+
+
+def _decode(value: Any) -> Any:
+    # The engine passes structured values as JSON text and scalars as plain strings.
+    if isinstance(value, str) and value[:1] in "{[":
+        try:
+            return json.loads(value)
+        except json.JSONDecodeError:
+            return value
+    return value
+
+
+def load() -> StackConfig:
+    """Read the running program's config (engine or mocks) and validate it."""
+    from pulumi.runtime import config as runtime_config
+
+    merged: dict[str, Any] = {**runtime_config.get_config_env(), **runtime_config.CONFIG.get()}
+    return parse(namespace_values(merged), pulumi.get_stack())

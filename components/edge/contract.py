@@ -1,0 +1,56 @@
+"""Inputs and outputs of the edge: HAProxy in the cluster and each platform's front door."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pulumi
+
+from components.app.contract import AppOutputs
+from components.cluster.contract import Foundation
+from components.config import StackConfig
+
+EDGE_NAMESPACE = "edge"
+EDGE_POD_LABELS = {"app.kubernetes.io/name": "haproxy", "app.kubernetes.io/component": "edge"}
+
+
+@dataclass(frozen=True, kw_only=True)
+class EdgeExposure:
+    """How a platform wants the HAProxy Service exposed (its front door sits in front)."""
+
+    service_annotations: dict[str, str] = field(default_factory=dict)
+    internal: bool = False
+    """True when a cloud load balancer with WAF fronts HAProxy, so HAProxy itself is not public."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class EdgeArgs:
+    config: StackConfig
+    app: AppOutputs
+    exposure: EdgeExposure
+
+
+@dataclass(frozen=True, kw_only=True)
+class EdgeOutputs:
+    namespace: pulumi.Output[str]
+    service_name: pulumi.Output[str]
+    address: pulumi.Output[str]
+    """The HAProxy Service's load-balancer address."""
+    config_checksum: pulumi.Output[str]
+    """sha256 of the rendered haproxy.cfg."""
+    https_port: int
+    metrics_port: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class FrontDoorArgs:
+    config: StackConfig
+    foundation: Foundation
+    edge: EdgeOutputs
+
+
+class FrontDoor(pulumi.ComponentResource):
+    """What the Internet reaches: ALB + WAF on AWS, Application Gateway WAF on Azure, the
+    HAProxy load balancer itself on plain Kubernetes."""
+
+    public_hostname: pulumi.Output[str]

@@ -1,0 +1,105 @@
+"""`python -m offline`: preview, export, check, diff and render a stack without the Pulumi CLI.
+
+Exit codes: 0 ok, 1 policy or program failure, 2 usage or config error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import traceback
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import NoReturn
+
+from components.config import ConfigError
+from offline import OfflineError
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        # argparse's own usage errors: one line, exit 2.
+        self.exit(EXIT_USAGE, f"{self.prog}: {message}\n")
+
+
+def _add_preview(commands: argparse._SubParsersAction[_Parser]) -> None:
+    parser = commands.add_parser("preview", help="run the program under the mocks and print the resource tree")
+    parser.add_argument("stack", help="stack name (Pulumi.<stack>.yaml)")
+    parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                        help="override an orchestrator config value with Pulumi's --path syntax, e.g. app.activeSlot=green")
+    parser.add_argument("--export", type=Path, metavar="FILE", help="write the deployment (pulumi stack export format)")
+    parser.add_argument("--unknowns", action="store_true",
+                        help="preview mode: outputs the mocks do not set stay unknown, as in `pulumi preview`")
+    parser.add_argument("--no-policy", action="store_true", help="skip the policy pack")
+    parser.set_defaults(handler=_preview)
+
+
+def _preview(args: argparse.Namespace) -> int:
+    from offline.export import to_deployment
+    from offline.program import run_program
+    from offline.stacks import load_stack
+    from offline.tree import print_preview
+
+    spec = load_stack(args.stack).with_overrides(args.overrides)
+    result = run_program(spec, preview=args.unknowns)
+    print_preview(result, sys.stdout)
+    deployment = to_deployment(result)
+    if args.export:
+        args.export.parent.mkdir(parents=True, exist_ok=True)
+        args.export.write_text(json.dumps(deployment, indent=2) + "\n", encoding="utf-8")
+        print(f"\nExported {len(deployment['deployment']['resources'])} resources to {args.export}")
+    if args.no_policy:
+        return EXIT_OK
+    policy_summary = _policy_hook()
+    if policy_summary is None:
+        return EXIT_OK
+    return policy_summary(deployment, spec.name, sys.stdout)
+
+
+def _policy_hook() -> Callable[..., int] | None:
+    """The policy gate, once it exists (offline.gate.preview_summary)."""
+    try:
+        from offline import gate  # type: ignore[attr-defined]
+    except ImportError:
+        return None
+    summary: Callable[..., int] | None = getattr(gate, "preview_summary", None)
+    return summary
+
+
+BUILDERS: list[Callable[[argparse._SubParsersAction[_Parser]], None]] = [_add_preview]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="python -m offline", description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--debug", action="store_true", help="show tracebacks of unexpected errors")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    for builder in BUILDERS:
+        builder(commands)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        handler: Handler = args.handler
+        return handler(args)
+    except (ConfigError, OfflineError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except Exception as error:  # noqa: BLE001 - a bug: one line, traceback only with --debug
+        if args.debug:
+            traceback.print_exc()
+        else:
+            first = str(error).strip().splitlines()[0] if str(error).strip() else ""
+            print(f"error: the program failed: {type(error).__name__}: {first} (rerun with --debug for the traceback)",
+                  file=sys.stderr)
+        return EXIT_FAILED

@@ -1,0 +1,146 @@
+"""A ProgramResult as Pulumi's deployment export (`pulumi stack export`, checkpoint version 3)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import uuid
+from importlib import metadata
+from typing import Any
+
+from offline.mocks.core import stable_hex
+from offline.program import STACK_TYPE, ProgramResult
+
+SECRET_SIG_KEY = "4dabf18193072939515e22adb298388d"
+SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
+UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
+REDACTED = "[offline export: redacted]"
+
+_PACKAGE_DISTRIBUTIONS = {
+    "aws": "pulumi_aws",
+    "azure-native": "pulumi_azure_native",
+    "kubernetes": "pulumi_kubernetes",
+    "random": "pulumi_random",
+    "tls": "pulumi_tls",
+}
+
+
+def is_secret(value: Any) -> bool:
+    return isinstance(value, dict) and value.get(SECRET_SIG_KEY) == SECRET_SIG
+
+
+def redact(value: Any) -> Any:
+    """Secret envelopes keep their shape; their value becomes a redacted ciphertext."""
+    if is_secret(value):
+        return {SECRET_SIG_KEY: SECRET_SIG, "ciphertext": REDACTED}
+    if isinstance(value, dict):
+        return {k: redact(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [redact(v) for v in value]
+    return _number(value)
+
+
+def _number(value: Any) -> Any:
+    # Struct numbers arrive as floats; the engine writes whole numbers without a fraction.
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def _mark_secret_outputs(inputs: dict[str, Any], outputs: dict[str, Any], extra: list[str]) -> dict[str, Any]:
+    """The engine keeps an output secret when the same-named input was secret, or when asked to."""
+    marked = dict(outputs)
+    for key, value in outputs.items():
+        if is_secret(value):
+            continue
+        if is_secret(inputs.get(key)) or key in extra:
+            marked[key] = {SECRET_SIG_KEY: SECRET_SIG, "value": value}
+    return marked
+
+
+def provider_version(package: str) -> str:
+    distribution = _PACKAGE_DISTRIBUTIONS.get(package)
+    if distribution is None:
+        return "0.0.0"
+    try:
+        return metadata.version(distribution)
+    except metadata.PackageNotFoundError:
+        return "0.0.0"
+
+
+def default_provider_urn(result: ProgramResult, package: str) -> str:
+    version = provider_version(package).replace(".", "_")
+    return f"urn:pulumi:{result.stack}::{result.project}::pulumi:providers:{package}::default_{version}"
+
+
+def _provider_id(urn: str) -> str:
+    return str(uuid.UUID(hashlib.md5(urn.encode()).hexdigest()))
+
+
+def to_deployment(result: ProgramResult, *, now: dt.datetime | None = None) -> dict[str, Any]:
+    version = "v" + metadata.version("pulumi")
+    stack_urn = result.stack_urn
+    resources: list[dict[str, Any]] = [{
+        "urn": stack_urn,
+        "custom": False,
+        "type": STACK_TYPE,
+        "outputs": redact(result.outputs),
+    }]
+    default_providers: dict[str, str] = {}
+    for record in result.resources:
+        if not record.custom or record.provider or record.type.startswith("pulumi:providers:"):
+            continue
+        package = record.type.split(":", 1)[0]
+        if package not in default_providers:
+            urn = default_provider_urn(result, package)
+            default_providers[package] = f"{urn}::{_provider_id(urn)}"
+            resources.append({
+                "urn": urn,
+                "custom": True,
+                "id": _provider_id(urn),
+                "type": f"pulumi:providers:{package}",
+                "inputs": {"version": provider_version(package)},
+                "outputs": {"version": provider_version(package)},
+            })
+    for record in result.resources:
+        entry: dict[str, Any] = {
+            "urn": record.urn,
+            "custom": record.custom,
+            "type": record.type,
+            "inputs": redact(record.inputs),
+            "outputs": redact(_mark_secret_outputs(record.inputs, record.outputs, record.additional_secret_outputs)),
+            "parent": record.parent or stack_urn,
+        }
+        if record.custom:
+            entry["id"] = record.id or f"{record.name}-{stable_hex(record.urn, length=8)}"
+            if record.provider:
+                entry["provider"] = record.provider
+            elif not record.type.startswith("pulumi:providers:"):
+                entry["provider"] = default_providers[record.type.split(":", 1)[0]]
+        if record.protect:
+            entry["protect"] = True
+        if record.retain_on_delete:
+            entry["retainOnDelete"] = True
+        if record.delete_before_replace:
+            entry["deleteBeforeReplace"] = True
+        if record.ignore_changes:
+            entry["ignoreChanges"] = list(record.ignore_changes)
+        if record.dependencies:
+            entry["dependencies"] = list(dict.fromkeys(record.dependencies))
+        if record.property_dependencies:
+            entry["propertyDependencies"] = {k: list(v) for k, v in record.property_dependencies.items() if v}
+        if record.additional_secret_outputs:
+            entry["additionalSecretOutputs"] = list(record.additional_secret_outputs)
+        resources.append(entry)
+    stamp = (now or dt.datetime.now(dt.UTC)).isoformat()
+    return {
+        "version": 3,
+        "deployment": {
+            "manifest": {
+                "time": stamp,
+                "magic": hashlib.sha256(version.encode()).hexdigest(),
+                "version": version,
+            },
+            "resources": resources,
+        },
+    }
