@@ -18,9 +18,14 @@ EDGE_POD_LABELS = {"app.kubernetes.io/name": "haproxy", "app.kubernetes.io/compo
 class EdgeExposure:
     """How a platform wants the HAProxy Service exposed (its front door sits in front)."""
 
+    service_type: str = "LoadBalancer"
+    """`LoadBalancer`, or `ClusterIP` when the front door targets the pods directly."""
     service_annotations: dict[str, str] = field(default_factory=dict)
     internal: bool = False
     """True when a cloud load balancer with WAF fronts HAProxy, so HAProxy itself is not public."""
+    trusted_proxy_cidrs: list[str] = field(default_factory=list)
+    """Sources (the front door's subnets) whose X-Forwarded-For HAProxy trusts as the client address
+    for rate limiting and ACLs; empty means the TCP source is the client (externalTrafficPolicy Local)."""
 
 
 @dataclass(frozen=True, kw_only=True)
