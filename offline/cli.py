@@ -71,7 +71,27 @@ def _policy_hook() -> Callable[..., int] | None:
     return summary
 
 
-BUILDERS: list[Callable[[argparse._SubParsersAction[_Parser]], None]] = [_add_preview]
+def _add_config_docs(commands: argparse._SubParsersAction[_Parser]) -> None:
+    parser = commands.add_parser("config-docs", help="regenerate docs/config.md from the config model")
+    parser.add_argument("--check", action="store_true", help="exit 1 if docs/config.md is stale, write nothing")
+    parser.set_defaults(handler=_config_docs)
+
+
+def _config_docs(args: argparse.Namespace) -> int:
+    from offline import configdocs
+
+    if args.check:
+        current = configdocs.DOCS_PATH.read_text(encoding="utf-8") if configdocs.DOCS_PATH.exists() else ""
+        if current != configdocs.render():
+            print("docs/config.md is stale: run `python -m offline config-docs`", file=sys.stderr)
+            return EXIT_FAILED
+        return EXIT_OK
+    changed = configdocs.write()
+    print(f"docs/config.md {'written' if changed else 'up to date'}")
+    return EXIT_OK
+
+
+BUILDERS: list[Callable[[argparse._SubParsersAction[_Parser]], None]] = [_add_preview, _add_config_docs]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -47,17 +47,6 @@ def _number(value: Any) -> Any:
     return value
 
 
-def _mark_secret_outputs(inputs: dict[str, Any], outputs: dict[str, Any], extra: list[str]) -> dict[str, Any]:
-    """The engine keeps an output secret when the same-named input was secret, or when asked to."""
-    marked = dict(outputs)
-    for key, value in outputs.items():
-        if is_secret(value):
-            continue
-        if is_secret(inputs.get(key)) or key in extra:
-            marked[key] = {SECRET_SIG_KEY: SECRET_SIG, "value": value}
-    return marked
-
-
 def provider_version(package: str) -> str:
     distribution = _PACKAGE_DISTRIBUTIONS.get(package)
     if distribution is None:
@@ -108,7 +97,8 @@ def to_deployment(result: ProgramResult, *, now: dt.datetime | None = None) -> d
             "custom": record.custom,
             "type": record.type,
             "inputs": redact(record.inputs),
-            "outputs": redact(_mark_secret_outputs(record.inputs, record.outputs, record.additional_secret_outputs)),
+            # Outputs come back from the monitor already marked secret as the engine marks them.
+            "outputs": redact(record.outputs),
             "parent": record.parent or stack_urn,
         }
         if record.custom:

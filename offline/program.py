@@ -6,6 +6,7 @@ import contextvars
 import logging
 import runpy
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -13,7 +14,7 @@ import pulumi
 from google.protobuf import json_format
 from pulumi.runtime import config as runtime_config
 from pulumi.runtime import rpc
-from pulumi.runtime.settings import get_root_resource
+from pulumi.runtime.settings import SETTINGS, get_root_resource
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
@@ -58,12 +59,16 @@ class _CollectingHandler(logging.Handler):
         self.records.append(Diagnostic(record.levelname.lower(), record.getMessage()))
 
 
-def run_program(spec: StackSpec, *, preview: bool = False) -> ProgramResult:
-    """Run the program in a fresh context so two runs in one process never share state."""
-    return contextvars.Context().run(_run, spec, preview)
+def run_program(spec: StackSpec, *, preview: bool = False, entry: Callable[[], None] | None = None) -> ProgramResult:
+    """Run `__main__.py` (or `entry`, for tests of the mocks themselves) in a fresh context, so two
+    runs in one process never share state."""
+    return contextvars.Context().run(_run, spec, preview, entry)
 
 
-def _run(spec: StackSpec, preview: bool) -> ProgramResult:
+def _run(spec: StackSpec, preview: bool, entry: Callable[[], None] | None) -> ProgramResult:
+    # A failed earlier run leaves its unhandled exception and pending outputs in the SDK's globals.
+    SETTINGS.rpc_manager.clear()
+    SETTINGS.outputs.clear()
     runtime_config.set_all_config(spec.runtime_config(), [])
     logger = logging.getLogger(f"offline.program.{spec.name}")
     logger.propagate = False
@@ -76,6 +81,9 @@ def _run(spec: StackSpec, preview: bool) -> ProgramResult:
     outputs: dict[str, Any] = {}
 
     def program() -> None:
+        if entry is not None:
+            entry()
+            return
         if str(ROOT) not in sys.path:
             sys.path.insert(0, str(ROOT))
         runpy.run_path(str(ROOT / "__main__.py"), run_name="__main__")

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pulumi
-from google.protobuf import json_format
+from google.protobuf import json_format, struct_pb2
 from pulumi.runtime.mocks import MockCallArgs, MockMonitor, MockResourceArgs
 
 Props = dict[str, Any]
@@ -75,11 +75,11 @@ class ProviderMocks(pulumi.runtime.Mocks):
         state = handler(call)
         return str(state.pop("__id", resource_id)), state
 
-    def call(self, args: MockCallArgs) -> tuple[dict[Any, Any], list[tuple[str, str]] | None]:
+    def call(self, args: MockCallArgs) -> dict[Any, Any]:  # type: ignore[override]  # the SDK also accepts a bare dict
         handler = self._calls.get(args.token)
         if handler is None:
             raise MissingMockError(f"no mock emulates the invoke {args.token}; add it to offline/mocks/{_package(args.token)}.py")
-        return handler(dict(args.args)), None
+        return handler(dict(args.args))
 
 
 def _echo(call: ResourceCall) -> Props:
@@ -122,6 +122,32 @@ def normalize_urn(urn: str) -> str:
     return urn.replace(f"::{STACK_TYPE}$", "::")
 
 
+SECRET_SIG_KEY = "4dabf18193072939515e22adb298388d"
+SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
+
+
+def _is_secret_value(value: struct_pb2.Value) -> bool:
+    fields = value.struct_value.fields if value.HasField("struct_value") else {}
+    return SECRET_SIG_KEY in fields and fields[SECRET_SIG_KEY].string_value == SECRET_SIG
+
+
+def _mark_secret_outputs(request: Any, response: Any) -> None:
+    """What the engine does and the SDK's MockMonitor does not: outputs named in
+    additionalSecretOutputs (e.g. RandomPassword.result), and outputs whose same-named input was
+    secret, come back as secrets."""
+    secret_keys = set(request.additionalSecretOutputs)
+    secret_keys.update(key for key, value in request.object.fields.items() if _is_secret_value(value))
+    for key in secret_keys:
+        if key not in response.object.fields or _is_secret_value(response.object.fields[key]):
+            continue
+        inner = struct_pb2.Value()
+        inner.CopyFrom(response.object.fields[key])
+        envelope = struct_pb2.Struct()
+        envelope.fields[SECRET_SIG_KEY].string_value = SECRET_SIG
+        envelope.fields["value"].CopyFrom(inner)
+        response.object.fields[key].struct_value.CopyFrom(envelope)
+
+
 class RecordingMonitor(MockMonitor):
     """A MockMonitor that keeps every registration with its parent, dependencies and options."""
 
@@ -133,6 +159,8 @@ class RecordingMonitor(MockMonitor):
 
     def RegisterResource(self, request: Any) -> Any:  # noqa: N802 - the gRPC method name
         response = super().RegisterResource(request)
+        if request.custom:
+            _mark_secret_outputs(request, response)
         urn = normalize_urn(response.urn)
         if request.type == STACK_TYPE:
             return response
