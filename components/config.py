@@ -262,6 +262,16 @@ class AppConfig(_Model):
     env: dict[str, str] = Field(
         default_factory=dict, description="Plain, non-secret environment variables for the app container."
     )
+    run_as_user: int = Field(
+        default=10001, ge=10000, le=2_147_483_647,
+        description="UID (and GID) the app runs as; at least 10000 so it never maps to a host user.",
+    )
+    tmp_size_limit: MemoryQuantity = Field(
+        default="64Mi", description="Size limit of the writable emptyDir mounted at /tmp (the root filesystem is read-only)."
+    )
+    termination_grace_seconds: int = Field(
+        default=30, ge=5, le=600, description="Time a pod gets to drain in-flight requests after SIGTERM."
+    )
 
     @field_validator("canary_weight", mode="before")
     @classmethod
@@ -287,6 +297,15 @@ class AppConfig(_Model):
             raise ValueError("canaryWeight > 0 needs both app.slots.blue and app.slots.green set")
         if self.standby_min_replicas is not None and self.standby_min_replicas > self.autoscaling.min_replicas:
             raise ValueError("standbyMinReplicas must not exceed autoscaling.minReplicas")
+        # The HPA's memory target is a share of the request: it must be reached before the limit
+        # (an OOM kill), or memory-based scaling never happens.
+        target_mi = memory_mebibytes(self.resources.requests.memory) * self.autoscaling.memory_utilization / 100
+        if target_mi >= memory_mebibytes(self.resources.limits.memory):
+            raise ValueError(
+                f"autoscaling.memoryUtilization {self.autoscaling.memory_utilization}% of requests.memory "
+                f"{self.resources.requests.memory} is not below limits.memory {self.resources.limits.memory}; "
+                "lower the target or the request"
+            )
         return self
 
     @property
@@ -331,11 +350,38 @@ class DatabaseConfig(_Model):
     cpu: CpuQuantity = "1"
     memory: MemoryQuantity = "2Gi"
     backup_bucket: str | None = Field(default=None, description="Object storage URL for CNPG backups (s3://...).")
+    namespace: K8sName = Field(default="orchestrator-db", description="kubernetes: namespace of the CloudNativePG cluster.")
+    synchronous_standbys: int = Field(
+        default=1, ge=1, le=5, description="kubernetes: standbys every commit waits for (CNPG postgresql.synchronous.number)."
+    )
+    data_durability: Literal["required", "preferred"] = Field(
+        default="required",
+        description="kubernetes: 'required' blocks writes without a synchronous standby; 'preferred' degrades to async.",
+    )
+    image: str | None = Field(
+        default=None, pattern=r"^[a-z0-9./-]+:[0-9]+\.[0-9]+[A-Za-z0-9_.-]*(@sha256:[0-9a-f]{64})?$",
+        description="kubernetes: PostgreSQL operand image; unset = the pinned CNPG image of engineVersion.",
+    )
+    backup_schedule: str = Field(
+        default="0 0 3 * * *", pattern=r"^(\S+\s+){5}\S+$",
+        description="kubernetes: CNPG ScheduledBackup cron (six fields, seconds first).",
+    )
+    backup_endpoint_url: str | None = Field(
+        default=None, pattern=r"^https://\S+$", description="kubernetes: S3-compatible endpoint for backupBucket (unset = AWS S3)."
+    )
+    backup_credentials_secret: K8sName | None = Field(
+        default=None,
+        description="kubernetes: Secret in the database namespace with ACCESS_KEY_ID / ACCESS_SECRET_KEY; unset = IAM role.",
+    )
 
     @model_validator(mode="after")
     def _storage_range(self) -> DatabaseConfig:
         if self.max_storage_gb < self.storage_gb:
             raise ValueError(f"maxStorageGb ({self.max_storage_gb}) must be at least storageGb ({self.storage_gb})")
+        if self.synchronous_standbys > self.replicas:
+            raise ValueError(
+                f"synchronousStandbys ({self.synchronous_standbys}) must not exceed replicas ({self.replicas})"
+            )
         if self.username in {"postgres", "admin", "root", "rdsadmin", "azure_superuser"}:
             raise ValueError(f"username '{self.username}' is a default/reserved admin name; choose another")
         return self
@@ -349,10 +395,19 @@ class CacheConfig(_Model):
     node_type: str = Field(default="cache.r7g.large", description="AWS ElastiCache node type.")
     sku_name: str = Field(default="Balanced_B10", description="Azure Managed Redis SKU.")
     storage_gb: int = Field(default=10, ge=1, le=1024, description="Persistent volume per node (Kubernetes).")
-    storage_class: str | None = None
+    storage_class: str | None = Field(default=None, description="kubernetes: StorageClass of the Redis volumes.")
     snapshot_retention_days: int = Field(default=7, ge=1, le=35)
     cpu: CpuQuantity = "500m"
     memory: MemoryQuantity = "1Gi"
+    namespace: K8sName = Field(default="orchestrator-cache", description="kubernetes: namespace of the Redis cluster.")
+    image: str = Field(
+        default="quay.io/opstree/redis:v7.0.15", pattern=r"^[a-z0-9./-]+:v?[0-9]+\.[0-9]+\.[0-9]+[A-Za-z0-9_.-]*$",
+        description="kubernetes: Redis image run by the redis-operator (a pinned release tag).",
+    )
+    exporter_image: str = Field(
+        default="quay.io/opstree/redis-exporter:v1.44.0", pattern=r"^[a-z0-9./-]+:v?[0-9]+\.[0-9]+\.[0-9]+[A-Za-z0-9_.-]*$",
+        description="kubernetes: redis_exporter sidecar image (a pinned release tag).",
+    )
 
 
 # --- edge -------------------------------------------------------------------------------------
@@ -412,9 +467,16 @@ class EdgeConfig(_Model):
 
 
 class AlertReceiverConfig(_Model):
-    kind: Literal["none", "webhook", "pagerduty"] = "none"
+    kind: Literal["none", "webhook", "pagerduty"] = Field(
+        default="none", description="Where Alertmanager sends alerts: nowhere (UI only), a webhook URL or PagerDuty."
+    )
     secret_name: K8sName | None = Field(
         default=None, description="Existing Secret in the monitoring namespace holding the URL or routing key."
+    )
+    secret_key: str | None = Field(
+        default=None,
+        pattern=r"^[-._a-zA-Z0-9]+$",
+        description="Key inside that Secret; unset means `routing-key` (pagerduty) or `url` (webhook).",
     )
 
     @model_validator(mode="after")
@@ -423,13 +485,25 @@ class AlertReceiverConfig(_Model):
             raise ValueError(f"receiver kind '{self.kind}' needs monitoring.alertReceiver.secretName")
         return self
 
+    @property
+    def key(self) -> str:
+        if self.secret_key:
+            return self.secret_key
+        return "routing-key" if self.kind == "pagerduty" else "url"
+
 
 class MonitoringConfig(_Model):
-    enabled: bool = True
-    namespace: K8sName = "monitoring"
-    retention_days: int = Field(default=15, ge=1, le=400)
-    storage_gb: int = Field(default=50, ge=1, le=16384)
-    storage_class: str | None = None
+    enabled: bool = Field(default=True, description="Install kube-prometheus-stack, monitors, rules and dashboards.")
+    namespace: K8sName = Field(default="monitoring", description="Namespace of Prometheus, Alertmanager and Grafana.")
+    retention_days: int = Field(default=15, ge=1, le=400, description="Prometheus TSDB retention (days).")
+    storage_gb: int = Field(default=50, ge=1, le=16384, description="Prometheus persistent volume size (GiB).")
+    storage_class: str | None = Field(default=None, description="StorageClass of the Prometheus volume; unset = cluster default.")
+    scrape_interval_seconds: int = Field(default=15, ge=5, le=300, description="Scrape interval of the app, HAProxy and exporters.")
+    runbook_base_url: str = Field(
+        default="https://github.com/acme/orchestrator-infra/blob/main/docs/runbooks.md",
+        pattern=r"^https://[^\s#]+$",
+        description="Where docs/runbooks.md is browsable; alerts link to `<this>#<anchor>`.",
+    )
     alert_receiver: AlertReceiverConfig = Field(default_factory=AlertReceiverConfig)
 
 
@@ -486,6 +560,61 @@ class ClusterConfig(_Model):
         return self
 
 
+# --- rollout (python -m ops rollout) ---------------------------------------------------------
+
+_PROMETHEUS_URL = re.compile(r"^https?://[A-Za-z0-9.\-\[\]:]+(/[A-Za-z0-9._~/-]*)?$")
+
+
+class RolloutConfig(_Model):
+    """The canary steps of `python -m ops rollout` and the health gate between them (REQUIREMENTS.md SLOs)."""
+
+    steps: list[int] = Field(
+        default_factory=lambda: [10, 25, 50, 75, 100],
+        description="Canary weights (%) walked toward the target slot, one `up` each; increasing, ending at 100.",
+    )
+    bake_seconds: int = Field(
+        default=300, ge=0, le=86_400, description="Wait after each step's `up` before the health gate reads Prometheus."
+    )
+    window_seconds: int = Field(
+        default=120, ge=5, le=3600, description="Rate window [W] of the gate's PromQL queries; at least 4 scrape intervals."
+    )
+    max_error_rate: float = Field(
+        default=0.001, gt=0, le=1, description="Highest 5xx share of the target slot's requests (0.001 = the 0.1 % SLO)."
+    )
+    max_p95_seconds: float = Field(
+        default=0.2, gt=0, le=60, description="Highest P95 latency (s) of the target slot (the 200 ms SLO)."
+    )
+    min_ready_replicas: int | None = Field(
+        default=None, ge=1, le=200, description="Ready replicas the target slot needs; unset means its HPA minimum."
+    )
+    prometheus_url: str = Field(
+        default="http://127.0.0.1:9090",
+        description="Prometheus HTTP API base URL as reachable from where the rollout runs "
+        "(e.g. `kubectl -n monitoring port-forward svc/prometheus 9090`).",
+    )
+    query_timeout_seconds: float = Field(default=10, gt=0, le=120, description="Timeout of one Prometheus query.")
+
+    @field_validator("steps", mode="before")
+    @classmethod
+    def _steps_walk_to_100(cls, value: Any) -> Any:
+        if not isinstance(value, list):
+            return value
+        steps = [_as_int(v) for v in value]
+        allowed = CANARY_WEIGHTS[1:]
+        if not steps or any(s not in allowed for s in steps):
+            raise ValueError(f"a list of weights from {', '.join(map(str, allowed))}")
+        if any(b <= a for a, b in zip(steps, steps[1:], strict=False)) or steps[-1] != 100:
+            raise ValueError("strictly increasing weights ending at 100, e.g. [10, 25, 50, 75, 100]")
+        return steps
+
+    @field_validator("prometheus_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if not _PROMETHEUS_URL.match(value):
+            raise ValueError("an http(s) base URL without query, such as http://127.0.0.1:9090")
+        return value.rstrip("/")
+
+
 # --- the whole namespace ----------------------------------------------------------------------
 
 
@@ -501,6 +630,7 @@ class StackConfig(_Model):
     monitoring: MonitoringConfig = Field(default_factory=MonitoringConfig)
     network: NetworkConfig = Field(default_factory=NetworkConfig)
     cluster: ClusterConfig = Field(default_factory=ClusterConfig)
+    rollout: RolloutConfig = Field(default_factory=RolloutConfig)
 
     @property
     def is_production(self) -> bool:
@@ -543,7 +673,7 @@ def parse(raw: dict[str, Any], stack: str) -> StackConfig:
 def describe_error(error: ValidationError, stack: str) -> str:
     """One line for the first problem: file, key path, value, what is allowed."""
     first = error.errors(include_url=False)[0]
-    path = ".".join(str(part) for part in first["loc"])
+    path = key_path(first["loc"])
     where = f"{stack_file(stack)}: {NAMESPACE}:{path}" if path else f"{stack_file(stack)}: {NAMESPACE}"
     value = first.get("input")
     kind = first["type"]
@@ -553,10 +683,29 @@ def describe_error(error: ValidationError, stack: str) -> str:
         return f"{where} is not a known setting; remove it or check the spelling (see docs/config.md)"
     shown = _show(value)
     allowed = _allowed(first)
-    if first["loc"] == () or kind.startswith("model") or (kind == "value_error" and isinstance(value, dict)):
+    if kind == "value_error" and _is_section(first["loc"]):
         # A cross-field rule: the message names the keys involved.
         return f"{where}: {allowed}"
     return f"{where} is {shown}; use {allowed}"
+
+
+def _is_section(loc: tuple[int | str, ...]) -> bool:
+    """Whether an error location names a whole section (a model validator's cross-field rule)."""
+    model: type[BaseModel] = StackConfig
+    for part in loc:
+        field = next((f for n, f in model.model_fields.items() if part in (n, f.alias)), None)
+        if field is None or not (isinstance(field.annotation, type) and issubclass(field.annotation, BaseModel)):
+            return False
+        model = field.annotation
+    return True
+
+
+def key_path(loc: tuple[int | str, ...]) -> str:
+    """('edge', 'internalCidrs', 0) -> edge.internalCidrs[0], Pulumi's --path syntax."""
+    text = ""
+    for part in loc:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text
 
 
 def _show(value: Any) -> str:
@@ -580,13 +729,17 @@ def _allowed(detail: Any) -> str:
         }[kind].format(**ctx)
     if kind == "string_pattern_mismatch":
         return f"a value matching {ctx.get('pattern')}"
+    if kind == "finite_number":
+        return "a finite number"
     if kind.startswith("int") or kind.startswith("float"):
         return "a whole number"
     if kind.startswith("bool"):
         return "true or false"
     if kind.startswith("string"):
         return "a string"
-    if kind.startswith("list") or kind.startswith("too_"):
+    if kind.startswith("list"):
+        return "a list"
+    if kind.startswith("too_"):
         return detail["msg"].lower()
     if kind in {"dict_type", "model_type", "model_attributes_type"}:
         return "a mapping of settings"
