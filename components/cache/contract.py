@@ -14,6 +14,13 @@ PASSWORD_KEY = "password"
 HOST_KEY = "host"
 PORT_KEY = "port"
 """Keys of the credentials Secret in the app namespace."""
+CA_CERT_KEY = "ca.crt"
+"""Optional key: PEM of a private CA the server certificate chains to (absent when a public/well-known CA is used)."""
+
+CREDENTIAL_KEYS: tuple[str, ...] = (HOST_KEY, PORT_KEY, PASSWORD_KEY)
+"""Every platform writes at least these keys."""
+SECRET_KEYS: tuple[str, ...] = (PASSWORD_KEY,)
+"""Keys whose values are generated secrets: they travel only as secret Outputs."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -32,6 +39,14 @@ class RedisOutputs:
     credentials_secret: pulumi.Output[str]
     """Name of the Kubernetes Secret in the app namespace (keys: host, port, password)."""
     egress_peers: pulumi.Output[list[dict[str, Any]]]
+    """NetworkPolicy peers through which the app reaches the cache."""
+
+    def registered(self) -> dict[str, pulumi.Output[Any]]:
+        """What the component passes to `register_outputs` (camelCase, as in the deployment)."""
+        return {
+            "endpoint": self.endpoint, "port": self.port, "tls": self.tls,
+            "credentialsSecret": self.credentials_secret, "egressPeers": self.egress_peers,
+        }
 
 
 class RedisCluster(pulumi.ComponentResource):

@@ -17,6 +17,13 @@ PORT_KEY = "port"
 DATABASE_KEY = "dbname"
 SSLMODE_KEY = "sslmode"
 """Keys of the credentials Secret in the app namespace."""
+CA_CERT_KEY = "ca.crt"
+"""Optional key: PEM of a private CA the server certificate chains to (absent when a public/well-known CA is used)."""
+
+CREDENTIAL_KEYS: tuple[str, ...] = (HOST_KEY, PORT_KEY, DATABASE_KEY, USERNAME_KEY, PASSWORD_KEY, SSLMODE_KEY)
+"""Every platform writes at least these keys."""
+SECRET_KEYS: tuple[str, ...] = (PASSWORD_KEY,)
+"""Keys whose values are generated secrets: they travel only as secret Outputs."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -41,6 +48,14 @@ class PostgresOutputs:
     """libpq sslmode the app uses (TLS is always on)."""
     egress_peers: pulumi.Output[list[dict[str, Any]]]
     """NetworkPolicy peers through which the app reaches the database."""
+
+    def registered(self) -> dict[str, pulumi.Output[Any]]:
+        """What the component passes to `register_outputs` (camelCase, as in the deployment)."""
+        return {
+            "primaryHost": self.primary_host, "readerHost": self.reader_host, "port": self.port,
+            "database": self.database, "credentialsSecret": self.credentials_secret, "sslMode": self.ssl_mode,
+            "egressPeers": self.egress_peers,
+        }
 
 
 class PostgresCluster(pulumi.ComponentResource):
