@@ -1,0 +1,210 @@
+"""`python -m ops`: rollouts with health gates, state-backend bootstrap.
+
+Exit codes: 0 done, 1 rolled back / failed / drift found, 2 usage or config error, 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+import traceback
+from collections.abc import Callable, Sequence
+from typing import NoReturn
+
+from pydantic import ValidationError
+
+from components.config import ConfigError, RolloutConfig, Slot, StackConfig
+from offline import OfflineError
+from offline.stacks import ROOT
+from ops import OpsError, UsageError
+from ops.dryrun import StatefulChangeError
+from ops.stackops import StackOperations
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+StackOperationsFactory = Callable[[argparse.Namespace], StackOperations]
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USAGE, f"{self.prog}: {message}\n")
+
+
+_DURATION = re.compile(r"^([0-9]+)(s|m|h)?$")
+
+
+def duration(text: str) -> int:
+    """`90`, `90s`, `5m`, `1h` -> seconds."""
+    match = _DURATION.match(text.strip())
+    if match is None:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a duration; use e.g. 30s, 5m or 1h")
+    return int(match.group(1)) * {"s": 1, "m": 60, "h": 3600}[match.group(2) or "s"]
+
+
+def steps_list(text: str) -> list[int]:
+    try:
+        return [int(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a comma-separated list of weights, e.g. 10,25,50,75,100") from None
+
+
+def _add_rollout(commands: argparse._SubParsersAction[_Parser]) -> None:
+    parser = commands.add_parser("rollout", help="canary toward a slot with health gates; finalize or roll back")
+    parser.add_argument("stack", help="stack name (Pulumi.<stack>.yaml)")
+    parser.add_argument("--to", required=True, choices=[s.value for s in Slot], help="the slot that should end up active")
+    parser.add_argument("--steps", type=steps_list, help="canary weights, e.g. 10,25,50,75,100 (default: rollout.steps)")
+    parser.add_argument("--bake", type=duration, help="wait before each gate, e.g. 5m (default: rollout.bakeSeconds)")
+    parser.add_argument("--window", type=duration, help="PromQL rate window, e.g. 2m (default: rollout.windowSeconds)")
+    parser.add_argument("--prometheus-url", help="Prometheus base URL (default: rollout.prometheusUrl)")
+    parser.add_argument("--dry-run", action="store_true",
+                        help="no deployment: validate and preview every step under the mocks, prove no stateful change")
+    parser.add_argument("--quiet", action="store_true", help="do not echo `pulumi up` output")
+    parser.set_defaults(handler=_rollout)
+
+
+def _add_bootstrap(commands: argparse._SubParsersAction[_Parser]) -> None:
+    parser = commands.add_parser("bootstrap", help="create a self-managed Pulumi state backend")
+    clouds = parser.add_subparsers(dest="cloud", required=True, parser_class=_Parser)
+    aws = clouds.add_parser("aws", help="S3 bucket + KMS key for `pulumi login s3://` and `awskms://` secrets")
+    aws.add_argument("--bucket", required=True, help="state bucket name (created if missing)")
+    aws.add_argument("--region", required=True, help="AWS region of the bucket and key, e.g. eu-west-3")
+    aws.add_argument("--kms-alias", help="KMS alias (default alias/pulumi-<bucket>)")
+    aws.add_argument("--noncurrent-days", type=int, default=90, help="keep old state versions this many days (default 90)")
+    aws.add_argument("--fix", action="store_true", help="correct drift on an existing bucket or key (default: report only)")
+    aws.set_defaults(handler=_bootstrap_aws)
+
+
+BUILDERS: list[Callable[[argparse._SubParsersAction[_Parser]], None]] = [_add_rollout, _add_bootstrap]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="python -m ops", description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--debug", action="store_true", help="show tracebacks of unexpected errors")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    for builder in BUILDERS:
+        builder(commands)
+    return parser
+
+
+# --- rollout ----------------------------------------------------------------------------------
+
+
+def _automation(args: argparse.Namespace) -> StackOperations:
+    from ops.stackops import AutomationStackOperations
+
+    def echo(line: str) -> None:
+        print(f"        | {line.rstrip()}", flush=True)
+
+    return AutomationStackOperations(args.stack, ROOT, on_output=None if args.quiet else echo)
+
+
+def _offline(args: argparse.Namespace) -> StackOperations:
+    from ops.dryrun import OfflineStackOperations
+
+    return OfflineStackOperations(args.stack)
+
+
+def rollout_settings(config: StackConfig, args: argparse.Namespace) -> RolloutConfig:
+    """`rollout:` of the stack with the command-line overrides, validated like the stack file."""
+    values = config.rollout.model_dump(by_alias=True)
+    overrides = {"steps": args.steps, "bakeSeconds": args.bake, "windowSeconds": args.window,
+                 "prometheusUrl": args.prometheus_url}
+    values.update({key: value for key, value in overrides.items() if value is not None})
+    try:
+        return RolloutConfig.model_validate(values)
+    except ValidationError as error:
+        first = error.errors(include_url=False)[0]
+        flag = {"steps": "--steps", "bakeSeconds": "--bake", "windowSeconds": "--window",
+                "prometheusUrl": "--prometheus-url"}.get(str(first["loc"][0]), str(first["loc"][0]))
+        raise UsageError(f"{flag}: {first['msg'].removeprefix('Value error, ')}") from None
+
+
+def _rollout(args: argparse.Namespace, factory: StackOperationsFactory | None = None) -> int:
+    from ops.health import SkippedGate
+    from ops.rollout import Rollout, plan_rollout, prometheus_gate
+
+    make = factory or (_offline if args.dry_run else _automation)
+    ops = make(args)
+    stack_config = ops.read_config()
+    settings = rollout_settings(stack_config, args)
+    config = stack_config.model_copy(update={"rollout": settings})
+    target = Slot(args.to)
+    gate = prometheus_gate(config, target)
+    bake = settings.bake_seconds
+    if args.dry_run:
+        print(f"dry run of {args.stack}: nothing is deployed; bake ({bake}s) and health gate are skipped")
+        plan = plan_rollout(config, args.stack, target, bake_seconds=0)
+        result = Rollout(ops, SkippedGate(gate.describe()), plan).run()
+        print(f"dry run: {len(plan.steps)} updates validated and previewed; no step changes a stateful resource")
+        return result.exit_code
+    plan = plan_rollout(config, args.stack, target, bake_seconds=bake)
+    return Rollout(ops, gate, plan).run().exit_code
+
+
+# --- bootstrap --------------------------------------------------------------------------------
+
+
+def _aws_stacks() -> list[str]:
+    from offline.stacks import available_stacks, load_stack
+
+    return [name for name in available_stacks() if load_stack(name).namespace().get("platform") == "aws"]
+
+
+def _bootstrap_aws(args: argparse.Namespace) -> int:
+    from ops.bootstrap_aws import Request, bootstrap, login_commands, normalize_alias, validate_bucket, validate_region
+
+    if not 1 <= args.noncurrent_days <= 3650:
+        raise UsageError(f"--noncurrent-days {args.noncurrent_days} is out of range; use 1 to 3650")
+    request = Request(
+        bucket=validate_bucket(args.bucket),
+        region=validate_region(args.region),
+        kms_alias=normalize_alias(args.kms_alias, args.bucket),
+        fix=args.fix,
+        noncurrent_days=args.noncurrent_days,
+    )
+    print(f"Pulumi state backend: s3://{request.bucket} in {request.region}, key {request.kms_alias}")
+    report = bootstrap(request)
+    if report.drift:
+        print(f"{len(report.drift)} setting(s) differ from what the backend needs; nothing changed. "
+              "Rerun with --fix to correct them.")
+        return EXIT_FAILED
+    changed = len(report.created) + len(report.fixed)
+    print("Everything was already in place; nothing changed." if not changed else f"{changed} change(s) made.")
+    print("\nNext:")
+    for line in login_commands(request, _aws_stacks()):
+        print(f"  {line}")
+    return EXIT_OK
+
+
+# --- entry point ------------------------------------------------------------------------------
+
+
+def main(argv: Sequence[str] | None = None, *, factory: StackOperationsFactory | None = None) -> int:
+    """`factory` replaces how stack operations are built (tests inject fakes of the Automation API)."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        if args.handler is _rollout:
+            return _rollout(args, factory)
+        handler: Callable[[argparse.Namespace], int] = args.handler
+        return handler(args)
+    except (ConfigError, OfflineError, UsageError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    except StatefulChangeError as error:
+        print(f"dry run REFUSED: {error}", file=sys.stderr)
+        return EXIT_FAILED
+    except OpsError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_FAILED
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except Exception as error:  # noqa: BLE001 - a bug: one line, traceback only with --debug
+        if args.debug:
+            traceback.print_exc()
+        else:
+            first = str(error).strip().splitlines()[0] if str(error).strip() else ""
+            print(f"error: unexpected {type(error).__name__}: {first} (rerun with --debug for the traceback)", file=sys.stderr)
+        return EXIT_FAILED

@@ -1,0 +1,119 @@
+"""Rollouts gated by a real Prometheus scraping a local exporter (happy path, rollback, fail closed)."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+
+from components.config import Slot, StackConfig
+from ops.rollout import EXIT_OK, EXIT_ROLLED_BACK, Result, Rollout, plan_rollout, prometheus_gate
+from tests.ops.conftest import FakeStackOperations, PrometheusHarness, free_port, route_traffic, stack_config
+
+pytestmark = pytest.mark.slow
+
+BAKE = "rollout.bakeSeconds=2"
+WINDOW = "rollout.windowSeconds=15"
+FULL = [
+    {"app.canaryWeight": "10"}, {"app.canaryWeight": "25"}, {"app.canaryWeight": "50"},
+    {"app.canaryWeight": "75"}, {"app.canaryWeight": "100"},
+    {"app.activeSlot": "green", "app.canaryWeight": "0"},
+]
+ROLLBACK = {"app.activeSlot": "blue", "app.canaryWeight": "0"}
+
+
+def _rollout(prometheus: PrometheusHarness, namespace: str, *extra: str,
+             fault: tuple[int, dict[str, float]] | None = None) -> tuple[FakeStackOperations, Result, str]:
+    config = stack_config(f"app.namespace={namespace}", BAKE, WINDOW, f"rollout.prometheusUrl={prometheus.url}", *extra)
+    exporter = prometheus.exporter
+    route = route_traffic(exporter, namespace)
+    for slot in Slot:
+        exporter.update(namespace, slot, error_ratio=0.0, latency=0.04, ready=3)
+    route(config)
+
+    def on_apply(applied: StackConfig) -> None:
+        route(applied)
+        if fault is not None and applied.app.canary_weight == fault[0]:
+            exporter.update(namespace, Slot.GREEN, **fault[1])
+
+    ops = FakeStackOperations(config, on_apply=on_apply)
+    out = io.StringIO()
+    plan = plan_rollout(config, "production", Slot.GREEN)
+    result = Rollout(ops, prometheus_gate(config, Slot.GREEN), plan, out=out).run()
+    return ops, result, out.getvalue()
+
+
+def test_healthy_slot_walks_every_step_and_finalizes(prometheus: PrometheusHarness) -> None:
+    ops, result, output = _rollout(prometheus, "ops-happy")
+    assert ops.applied == FULL
+    assert result.exit_code == EXIT_OK
+    assert result.state == {"app.activeSlot": "green", "app.canaryWeight": "0"}
+    readings = result.readings
+    assert [r.ok for r in readings] == [True] * 5
+    for reading in readings:
+        assert reading.error_rate == 0.0
+        # Every request takes 40 ms: histogram_quantile interpolates inside the (25 ms, 50 ms] bucket.
+        assert 0.025 < reading.p95_seconds <= 0.05
+        assert reading.ready_replicas == 3
+    assert ops.config.app.active_slot is Slot.GREEN and ops.config.app.canary_weight == 0
+    # Progress: each step, its weight, the gate's figures, elapsed time.
+    assert "step 2/5: 25 % of traffic to green" in output
+    assert "gate green at 25 %: error rate 0.000 % (max 0.100 %), p95 " in output
+    assert "ready 3 (min 3) -> healthy" in output
+    assert output.splitlines()[-1].endswith("done: green is active with canary 0 % (production)")
+    assert output.startswith("[00:00] ")
+
+
+def test_error_rate_above_slo_at_step_25_rolls_back_to_zero(prometheus: PrometheusHarness) -> None:
+    ops, result, output = _rollout(prometheus, "ops-errors", fault=(25, {"error_ratio": 0.05}))
+    assert ops.applied == [*FULL[:2], ROLLBACK]
+    assert result.exit_code == EXIT_ROLLED_BACK
+    assert ops.config.app.canary_weight == 0 and ops.config.app.active_slot is Slot.BLUE
+    passed, failed = result.readings
+    assert passed.ok and passed.error_rate == 0.0
+    assert not failed.ok and failed.error_rate > 0.001
+    assert any("error rate" in reason and "is above 0.100 %" in reason for reason in failed.failures)
+    assert "step 2/5: gate FAILED: error rate " in output
+    assert "rolled back: blue active, canary 0 %; green failed its gate (error rate " in output
+
+
+def test_latency_above_slo_rolls_back(prometheus: PrometheusHarness) -> None:
+    ops, result, output = _rollout(prometheus, "ops-latency", "rollout.steps[0]=50", "rollout.steps[1]=100", fault=(50, {"latency": 0.4}))
+    assert ops.applied == [{"app.canaryWeight": "50"}, ROLLBACK]
+    (failed,) = result.readings
+    assert failed.error_rate == 0.0 and failed.p95_seconds > 0.2
+    assert any(reason.startswith("p95 ") and "is above 200 ms" in reason for reason in failed.failures)
+    assert result.exit_code == EXIT_ROLLED_BACK
+
+
+def test_unready_replicas_fail_the_gate(prometheus: PrometheusHarness) -> None:
+    ops, result, _ = _rollout(prometheus, "ops-ready", "rollout.steps[0]=100", "rollout.minReadyReplicas=4")
+    assert ops.applied == [{"app.canaryWeight": "100"}, ROLLBACK]
+    (failed,) = result.readings
+    assert failed.failures == ("3 ready replicas, fewer than 4",)
+
+
+def test_unreachable_prometheus_fails_closed(prometheus: PrometheusHarness) -> None:
+    closed = f"http://127.0.0.1:{free_port()}"
+    config = stack_config("app.namespace=ops-cli", "rollout.bakeSeconds=0", f"rollout.prometheusUrl={closed}")
+    ops = FakeStackOperations(config)
+    out = io.StringIO()
+    result = Rollout(ops, prometheus_gate(config, Slot.GREEN), plan_rollout(config, "production", Slot.GREEN), out=out).run()
+    assert ops.applied == [{"app.canaryWeight": "10"}, ROLLBACK]
+    assert result.exit_code == EXIT_ROLLED_BACK
+    (reading,) = result.readings
+    assert reading.error_rate is None and "is unreachable" in reading.failures[0]
+    assert f"gate FAILED: Prometheus at {closed} is unreachable" in out.getvalue()
+
+
+def test_no_data_for_the_slot_fails_closed(prometheus: PrometheusHarness) -> None:
+    # Prometheus answers, but nothing is known about this namespace: no evidence, no progress.
+    config = stack_config("app.namespace=ops-unknown", "rollout.bakeSeconds=0", f"rollout.prometheusUrl={prometheus.url}")
+    ops = FakeStackOperations(config)
+    result = Rollout(ops, prometheus_gate(config, Slot.GREEN), plan_rollout(config, "production", Slot.GREEN),
+                     out=io.StringIO()).run()
+    assert ops.applied == [{"app.canaryWeight": "10"}, ROLLBACK]
+    (reading,) = result.readings
+    assert [f.split(" of slot")[0] for f in reading.failures] == [
+        "no data for the error rate", "no data for the p95", "no data for the ready replicas",
+    ]
