@@ -345,6 +345,12 @@ class DatabaseConfig(_Model):
     max_storage_gb: int = Field(default=500, ge=20, le=65536, description="Storage autoscaling ceiling.")
     backup_retention_days: int = Field(default=14, ge=7, le=35)
     instance_class: str = Field(default="db.r6g.large", description="AWS RDS instance class.")
+    ca_cert_identifier: str = Field(
+        default="rds-ca-rsa2048-g1", pattern=r"^rds-ca-[a-z0-9-]+$", description="AWS: RDS certificate authority."
+    )
+    performance_insights_retention_days: int = Field(
+        default=7, ge=7, le=731, description="AWS: Performance Insights retention (7, or a multiple of 31 up to 731)."
+    )
     sku_name: str = Field(default="Standard_D4ds_v5", description="Azure Flexible Server SKU (General Purpose).")
     storage_class: str | None = Field(default=None, description="Kubernetes StorageClass for CNPG volumes.")
     cpu: CpuQuantity = "1"
@@ -421,6 +427,10 @@ class EdgeTlsConfig(_Model):
     acm_certificate_arn: str | None = Field(
         default=None, pattern=r"^arn:aws[a-z-]*:acm:[a-z0-9-]+:[0-9]{12}:certificate/[0-9a-f-]+$",
         description="ACM certificate for the AWS ALB.",
+    )
+    alb_ssl_policy: str = Field(
+        default="ELBSecurityPolicy-TLS13-1-2-2021-06", pattern=r"^ELBSecurityPolicy-TLS13-[A-Za-z0-9-]+$",
+        description="AWS: the ALB HTTPS listener's security policy (a TLS 1.3 policy).",
     )
 
     @model_validator(mode="after")
@@ -513,6 +523,9 @@ class MonitoringConfig(_Model):
 class NetworkConfig(_Model):
     cidr: Cidr = Field(default="10.40.0.0/16", description="VPC / VNet address space.")
     az_count: int = Field(default=3, ge=2, le=6, description="Availability zones to spread over.")
+    flow_log_retention_days: int = Field(
+        default=90, ge=1, le=3653, description="AWS: days the VPC flow logs are kept in CloudWatch Logs."
+    )
 
     @field_validator("cidr")
     @classmethod
@@ -547,6 +560,13 @@ class ClusterConfig(_Model):
     )
     kubeconfig_context: str | None = Field(
         default=None, description="kubernetes platform: the kubeconfig context of the existing cluster."
+    )
+    admin_role_arns: list[Annotated[str, Field(pattern=r"^arn:aws[a-z-]*:iam::[0-9]{12}:role/[A-Za-z0-9+=,.@_/-]+$")]] = Field(
+        default_factory=list,
+        description="AWS: IAM roles given cluster-admin access entries besides the identity running Pulumi.",
+    )
+    log_retention_days: int = Field(
+        default=90, ge=1, le=3653, description="AWS: days the EKS control-plane logs are kept."
     )
 
     @model_validator(mode="after")

@@ -1,17 +1,106 @@
-"""aws implementation of the cache contract (empty shell until its issue lands)."""
+"""AWS: ElastiCache (Valkey 8 by default) in cluster mode, 3 shards with replicas, TLS + AUTH, CMK."""
 
 from __future__ import annotations
 
 import pulumi
+import pulumi_aws as aws
+import pulumi_kubernetes as k8s
+import pulumi_random as random
 
-from components.cache.contract import CacheArgs, RedisCluster, RedisOutputs
+from components.cache.contract import HOST_KEY, PASSWORD_KEY, PORT_KEY, CacheArgs, RedisCluster, RedisOutputs
+from components.database.aws import require_aws_foundation
+from components.secrets.aws import stored_secret
+
+PORT = 6379
+
+
+def parameter_group(engine: str, engine_version: str) -> str:
+    """AWS's default cluster-mode parameter group of the engine's major version."""
+    major = engine_version.split(".", 1)[0]
+    return f"default.{engine}{major}.cluster.on"
 
 
 class ElastiCacheRedis(RedisCluster):
+    """`cache.shards` node groups (masters) with `cache.replicasPerShard` replicas each, automatic
+    failover across zones, TLS required, at-rest encryption on the CMK, AUTH token from pulumi-random."""
+
+    secret_arn: pulumi.Output[str]
+
     def __init__(self, name: str, args: CacheArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("orchestrator:cache:ElastiCacheRedis", name, None, opts)
+        foundation = require_aws_foundation(args.foundation)
+        cache = args.config.cache
+        production = args.config.is_production
+        child = pulumi.ResourceOptions(parent=self)
+        stateful = pulumi.ResourceOptions(parent=self, protect=production, retain_on_delete=production)
+
+        subnets = aws.elasticache.SubnetGroup(f"{name}-subnets", subnet_ids=foundation.data_subnet_ids,
+                                              description="orchestrator cache: data subnets only", opts=child)
+        group = aws.ec2.SecurityGroup(f"{name}-sg", vpc_id=foundation.vpc_id,
+                                      description="orchestrator cache: clients from the EKS cluster only", opts=child)
+        aws.vpc.SecurityGroupIngressRule(
+            f"{name}-from-cluster", security_group_id=group.id, ip_protocol="tcp", from_port=PORT, to_port=PORT,
+            referenced_security_group_id=foundation.cluster_security_group_id,
+            description="Redis/Valkey from EKS nodes and pods (cluster security group)", opts=child)
+        slow_log = aws.cloudwatch.LogGroup(
+            f"{name}-slow-log", name=f"/orchestrator/{pulumi.get_stack()}/cache/slow-log",
+            retention_in_days=30, kms_key_id=foundation.kms_key_arn, opts=child)
+
+        # AUTH tokens allow 16-128 printable characters, some symbols excluded: alphanumerics only.
+        token = random.RandomPassword(f"{name}-auth-token", length=64, special=False, opts=stateful)
+        auth_token: pulumi.Output[str] = pulumi.Output.secret(token.result)
+        group_resource = aws.elasticache.ReplicationGroup(
+            f"{name}-redis",
+            description=f"orchestrator {pulumi.get_stack()} cache (cluster mode)",
+            engine=cache.engine,
+            engine_version=cache.engine_version,
+            parameter_group_name=parameter_group(cache.engine, cache.engine_version),
+            node_type=cache.node_type,
+            port=PORT,
+            cluster_mode="enabled",
+            num_node_groups=cache.shards,
+            replicas_per_node_group=cache.replicas_per_shard,
+            automatic_failover_enabled=True,
+            multi_az_enabled=True,
+            transit_encryption_enabled=True,
+            transit_encryption_mode="required",
+            at_rest_encryption_enabled=True,
+            kms_key_id=foundation.kms_key_arn,
+            auth_token=auth_token,
+            auth_token_update_strategy="ROTATE",
+            subnet_group_name=subnets.name,
+            security_group_ids=[group.id],
+            snapshot_retention_limit=cache.snapshot_retention_days,
+            snapshot_window="01:00-02:00",
+            maintenance_window="sun:04:30-sun:05:30",
+            final_snapshot_identifier=f"orchestrator-{pulumi.get_stack()}-cache-final" if production else None,
+            auto_minor_version_upgrade=True,
+            apply_immediately=not production,
+            log_delivery_configurations=[aws.elasticache.ReplicationGroupLogDeliveryConfigurationArgs(
+                destination=slow_log.name, destination_type="cloudwatch-logs", log_format="json", log_type="slow-log")],
+            opts=stateful,
+        )
+        secret = stored_secret(
+            f"{name}-auth", description=f"orchestrator {pulumi.get_stack()} cache AUTH token",
+            value=pulumi.Output.json_dumps({"host": group_resource.configuration_endpoint_address, "port": PORT,
+                                            "password": auth_token}),
+            kms_key_arn=foundation.kms_key_arn, production=production, parent=self)
+        credentials = k8s.core.v1.Secret(
+            f"{name}-credentials",
+            metadata=k8s.meta.v1.ObjectMetaArgs(name="cache-credentials", namespace=args.app_namespace,
+                                                labels={"app.kubernetes.io/part-of": "orchestrator"}),
+            type="Opaque",
+            string_data={HOST_KEY: group_resource.configuration_endpoint_address, PORT_KEY: str(PORT),
+                         PASSWORD_KEY: auth_token},
+            opts=child,
+        )
+        self.secret_arn = secret.arn
         self.outputs = RedisOutputs(
-            endpoint=pulumi.Output.from_input("pending"), port=pulumi.Output.from_input(6379),
-            tls=pulumi.Output.from_input(True), credentials_secret=pulumi.Output.from_input("cache-credentials"),
-            egress_peers=pulumi.Output.from_input([]))
-        self.register_outputs({})
+            endpoint=group_resource.configuration_endpoint_address,
+            port=pulumi.Output.from_input(PORT),
+            tls=pulumi.Output.from_input(True),
+            credentials_secret=credentials.metadata.name,
+            egress_peers=foundation.data_cidrs.apply(lambda cidrs: [{"ipBlock": {"cidr": cidr}} for cidr in cidrs]),
+        )
+        self.register_outputs({"endpoint": self.outputs.endpoint, "secretArn": self.secret_arn,
+                               "credentialsSecret": self.outputs.credentials_secret})

@@ -1,18 +1,183 @@
-"""aws implementation of the database contract (empty shell until its issue lands)."""
+"""AWS: RDS for PostgreSQL, a Multi-AZ primary plus read replicas, private, TLS-only, on the CMK."""
 
 from __future__ import annotations
 
-import pulumi
+import json
+from typing import Any
 
-from components.database.contract import DatabaseArgs, PostgresCluster, PostgresOutputs
+import pulumi
+import pulumi_aws as aws
+import pulumi_kubernetes as k8s
+import pulumi_random as random
+
+from components.cluster.aws import EksFoundation
+from components.database.contract import (
+    DATABASE_KEY,
+    HOST_KEY,
+    PASSWORD_KEY,
+    PORT_KEY,
+    SSLMODE_KEY,
+    USERNAME_KEY,
+    DatabaseArgs,
+    PostgresCluster,
+    PostgresOutputs,
+)
+from components.secrets.aws import stored_secret
+
+PORT = 5432
+LOG_EXPORTS = ["postgresql", "upgrade"]
+SSL_MODE = "require"
+"""TLS is forced server-side (rds.force_ssl); `require` because the app image carries no RDS CA bundle."""
+
+
+def require_aws_foundation(foundation: object) -> EksFoundation:
+    if not isinstance(foundation, EksFoundation):
+        raise TypeError(f"the AWS data tier needs the EksFoundation, got {type(foundation).__name__}")
+    return foundation
+
+
+def parameter_family(engine_version: str) -> str:
+    return f"postgres{engine_version.split('.', 1)[0]}"
 
 
 class RdsPostgres(PostgresCluster):
+    """Primary (Multi-AZ, gp3, encrypted with the CMK) and `database.replicas` read replicas in
+    distinct zones, all in the data subnets, reachable on 5432 only from the cluster's security group."""
+
+    replica_hosts: list[pulumi.Output[str]]
+    secret_arn: pulumi.Output[str]
+
     def __init__(self, name: str, args: DatabaseArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("orchestrator:database:RdsPostgres", name, None, opts)
+        foundation = require_aws_foundation(args.foundation)
+        db = args.config.database
+        production = args.config.is_production
+        child = pulumi.ResourceOptions(parent=self)
+        stateful = pulumi.ResourceOptions(parent=self, protect=production, retain_on_delete=production)
+
+        subnets = aws.rds.SubnetGroup(f"{name}-subnets", subnet_ids=foundation.data_subnet_ids,
+                                      description="orchestrator PostgreSQL: data subnets only", opts=child)
+        group = aws.ec2.SecurityGroup(f"{name}-sg", vpc_id=foundation.vpc_id,
+                                      description="orchestrator PostgreSQL: clients from the EKS cluster only", opts=child)
+        aws.vpc.SecurityGroupIngressRule(
+            f"{name}-from-cluster", security_group_id=group.id, ip_protocol="tcp", from_port=PORT, to_port=PORT,
+            referenced_security_group_id=foundation.cluster_security_group_id,
+            description="PostgreSQL from EKS nodes and pods (cluster security group)", opts=child)
+        parameters = aws.rds.ParameterGroup(
+            f"{name}-params", family=parameter_family(db.engine_version),
+            description="orchestrator PostgreSQL: TLS only",
+            parameters=[
+                aws.rds.ParameterGroupParameterArgs(name="rds.force_ssl", value="1", apply_method="pending-reboot"),
+                aws.rds.ParameterGroupParameterArgs(name="ssl_min_protocol_version", value="TLSv1.2",
+                                                    apply_method="pending-reboot"),
+                aws.rds.ParameterGroupParameterArgs(name="log_connections", value="1"),
+                aws.rds.ParameterGroupParameterArgs(name="log_disconnections", value="1"),
+                aws.rds.ParameterGroupParameterArgs(name="log_min_duration_statement", value="500"),
+            ],
+            opts=child,
+        )
+        monitoring = aws.iam.Role(f"{name}-monitoring", assume_role_policy=json.dumps({
+            "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
+                                                    "Principal": {"Service": "monitoring.rds.amazonaws.com"}}]}),
+            opts=child)
+        monitoring_policy = aws.iam.RolePolicyAttachment(
+            f"{name}-monitoring", role=monitoring.name,
+            policy_arn=foundation.context.partition.apply(
+                lambda p: f"arn:{p}:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole"), opts=child)
+
+        # RDS-managed master passwords cannot have read replicas, hence pulumi-random.
+        password = random.RandomPassword(f"{name}-master-password", length=40, special=False, opts=stateful)
+        secret_password: pulumi.Output[str] = pulumi.Output.secret(password.result)
+        common: dict[str, Any] = {
+            "instance_class": db.instance_class,
+            "storage_encrypted": True,
+            "kms_key_id": foundation.kms_key_arn,
+            "publicly_accessible": False,
+            "vpc_security_group_ids": [group.id],
+            "parameter_group_name": parameters.name,
+            "port": PORT,
+            "ca_cert_identifier": db.ca_cert_identifier,
+            "iam_database_authentication_enabled": True,
+            "performance_insights_enabled": True,
+            "performance_insights_kms_key_id": foundation.kms_key_arn,
+            "performance_insights_retention_period": db.performance_insights_retention_days,
+            "monitoring_interval": 60,
+            "monitoring_role_arn": monitoring.arn,
+            "enabled_cloudwatch_logs_exports": LOG_EXPORTS,
+            "auto_minor_version_upgrade": True,
+            "copy_tags_to_snapshot": True,
+            "deletion_protection": production,
+            "backup_retention_period": db.backup_retention_days,
+            "apply_immediately": not production,
+            "storage_type": "gp3",
+            "max_allocated_storage": db.max_storage_gb,
+        }
+        primary = aws.rds.Instance(
+            f"{name}-primary",
+            engine="postgres",
+            engine_version=db.engine_version,
+            allocated_storage=db.storage_gb,
+            multi_az=True,
+            db_subnet_group_name=subnets.name,
+            db_name=db.name,
+            username=db.username,
+            password=secret_password,
+            backup_window="02:00-03:00",
+            maintenance_window="sun:03:30-sun:04:30",
+            skip_final_snapshot=not production,
+            final_snapshot_identifier=f"orchestrator-{pulumi.get_stack()}-final" if production else None,
+            delete_automated_backups=not production,
+            **common,
+            opts=pulumi.ResourceOptions(parent=self, protect=production, retain_on_delete=production,
+                                        depends_on=[monitoring_policy]),
+        )
+        # Same-region replicas take the source's identifier; each sits in its own zone (the
+        # primary's standby covers the primary's failover; replicas spread reads and zone loss).
+        replicas = [
+            aws.rds.Instance(
+                f"{name}-replica-{index + 1}",
+                replicate_source_db=primary.identifier,
+                availability_zone=foundation.zone(index + 1),
+                multi_az=False,
+                skip_final_snapshot=True,
+                **common,
+                opts=pulumi.ResourceOptions(parent=self, protect=production, retain_on_delete=production),
+            )
+            for index in range(db.replicas)
+        ]
+
+        secret = stored_secret(
+            f"{name}-master", description=f"orchestrator {pulumi.get_stack()} PostgreSQL master credentials",
+            value=pulumi.Output.json_dumps({
+                "engine": "postgres", "host": primary.address, "port": PORT, "dbname": db.name,
+                "username": db.username, "password": secret_password}),
+            kms_key_arn=foundation.kms_key_arn, production=production, parent=self)
+        credentials = k8s.core.v1.Secret(
+            f"{name}-credentials",
+            metadata=k8s.meta.v1.ObjectMetaArgs(name="database-credentials", namespace=args.app_namespace,
+                                                labels={"app.kubernetes.io/part-of": "orchestrator"}),
+            type="Opaque",
+            string_data={
+                HOST_KEY: primary.address, PORT_KEY: str(PORT), DATABASE_KEY: db.name,
+                USERNAME_KEY: db.username, PASSWORD_KEY: secret_password, SSLMODE_KEY: SSL_MODE,
+            },
+            opts=child,
+        )
+
+        self.replica_hosts = [replica.address for replica in replicas]
+        self.secret_arn = secret.arn
         self.outputs = PostgresOutputs(
-            primary_host=pulumi.Output.from_input("pending"), reader_host=pulumi.Output.from_input("pending"),
-            port=pulumi.Output.from_input(5432), database=pulumi.Output.from_input(args.config.database.name),
-            credentials_secret=pulumi.Output.from_input("database-credentials"),
-            ssl_mode=pulumi.Output.from_input("verify-full"), egress_peers=pulumi.Output.from_input([]))
-        self.register_outputs({})
+            primary_host=primary.address,
+            reader_host=replicas[0].address,
+            port=pulumi.Output.from_input(PORT),
+            database=pulumi.Output.from_input(db.name),
+            credentials_secret=credentials.metadata.name,
+            ssl_mode=pulumi.Output.from_input(SSL_MODE),
+            egress_peers=foundation.data_cidrs.apply(
+                lambda cidrs: [{"ipBlock": {"cidr": cidr}} for cidr in cidrs]),
+        )
+        self.register_outputs({
+            "primaryHost": self.outputs.primary_host, "readerHost": self.outputs.reader_host,
+            "replicaHosts": self.replica_hosts, "secretArn": self.secret_arn,
+            "credentialsSecret": self.outputs.credentials_secret,
+        })
