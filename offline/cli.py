@@ -91,7 +91,58 @@ def _config_docs(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-BUILDERS: list[Callable[[argparse._SubParsersAction[_Parser]], None]] = [_add_preview, _add_config_docs]
+def _add_diff(commands: argparse._SubParsersAction[_Parser]) -> None:
+    parser = commands.add_parser(
+        "diff", help="run the stack as configured and with overrides; list what would change, refuse stateful changes")
+    parser.add_argument("stack", help="stack name (Pulumi.<stack>.yaml)")
+    parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                        help="override an orchestrator config value (--path syntax), e.g. app.activeSlot=green")
+    parser.add_argument("--json", action="store_true", help="print the changes as JSON")
+    parser.set_defaults(handler=_diff)
+
+
+def _diff(args: argparse.Namespace) -> int:
+    from dataclasses import asdict
+
+    from offline.diff import diff_programs, print_diff
+    from offline.program import run_program
+    from offline.stacks import load_stack
+
+    spec = load_stack(args.stack)
+    changed = spec.with_overrides(args.overrides)
+    diff = diff_programs(run_program(spec), run_program(changed))
+    if args.json:
+        payload = {"stack": args.stack, "overrides": args.overrides, "changes": [asdict(c) for c in diff.changes]}
+        print(json.dumps(payload, indent=2))
+    else:
+        print_diff(diff, args.overrides, sys.stdout)
+    return EXIT_FAILED if diff.stateful_changes else EXIT_OK
+
+
+def _add_render(commands: argparse._SubParsersAction[_Parser]) -> None:
+    parser = commands.add_parser("render", help="write every Kubernetes object as YAML, plus haproxy.cfg and rule files")
+    parser.add_argument("stack", help="stack name (Pulumi.<stack>.yaml)")
+    parser.add_argument("--out", type=Path, required=True, metavar="DIR", help="output directory")
+    parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                        help="override an orchestrator config value (--path syntax)")
+    parser.set_defaults(handler=_render)
+
+
+def _render(args: argparse.Namespace) -> int:
+    from offline.program import run_program
+    from offline.render import clear_rendered, render_manifests, write_rendered
+    from offline.stacks import load_stack
+
+    result = run_program(load_stack(args.stack).with_overrides(args.overrides))
+    files = render_manifests(result)
+    clear_rendered(args.out)
+    written = write_rendered(files, args.out)
+    objects = sum(1 for path, _ in files if path.startswith("manifests/"))
+    print(f"Rendered {objects} Kubernetes objects and {len(written) - objects - 1} other artifacts to {args.out}")
+    return EXIT_OK
+
+
+BUILDERS: list[Callable[[argparse._SubParsersAction[_Parser]], None]] = [_add_preview, _add_config_docs, _add_diff, _add_render]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,14 +1,49 @@
-"""Inputs and outputs of the application component."""
+"""Inputs and outputs of the application component, and the labels/names others address it by."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pulumi
 
 from components.cache.contract import RedisOutputs
 from components.config import Slot, StackConfig
 from components.database.contract import PostgresOutputs
+
+APP_NAME = "orchestrator"
+"""`app.kubernetes.io/name` of every app pod and the prefix of every app object's name."""
+COMPONENT = "api"
+SERVICE_PORT = 80
+SERVICE_PORT_NAME = "http"
+METRICS_PATH = "/metrics"
+"""The app serves Prometheus metrics on its HTTP port."""
+PROMETHEUS_POD_LABELS = {"app.kubernetes.io/name": "prometheus"}
+"""Labels of the Prometheus server pods (the Prometheus operator sets this one on every server pod)."""
+DNS_NAMESPACE = "kube-system"
+NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"
+"""Set by the API server on every namespace (immutable), so namespace selectors can name a namespace."""
+
+
+def selector_labels() -> dict[str, str]:
+    """Labels both slots' pods share (the NetworkPolicies select on these)."""
+    return {"app.kubernetes.io/name": APP_NAME, "app.kubernetes.io/component": COMPONENT}
+
+
+def common_labels() -> dict[str, str]:
+    return {**selector_labels(), "app.kubernetes.io/part-of": APP_NAME}
+
+
+def slot_selector(slot: Slot) -> dict[str, str]:
+    """A slot's Deployment/Service/PDB selector: never includes the version, which changes per release."""
+    return {**selector_labels(), "slot": slot.value}
+
+
+def slot_object_name(slot: Slot) -> str:
+    """`orchestrator-blue` / `orchestrator-green`: Deployment, Service, HPA and PDB of a slot."""
+    return f"{APP_NAME}-{slot.value}"
+
+
+LIVE_SERVICE_NAME = f"{APP_NAME}-live"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -26,6 +61,7 @@ class ApplicationArgs:
     """Namespace of the edge proxy pods (the only ingress source besides Prometheus)."""
     edge_pod_labels: dict[str, str]
     monitoring_namespace: str
+    prometheus_pod_labels: dict[str, str] = field(default_factory=lambda: dict(PROMETHEUS_POD_LABELS))
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -35,8 +71,16 @@ class AppOutputs:
     """Per-slot ClusterIP Service names (stable; HAProxy addresses them)."""
     live_service: pulumi.Output[str]
     port: int
-    """Service port of every slot Service."""
+    """Service port of every slot Service (named `http`; targets `container_port`)."""
     active_slot: Slot
     canary_weight: int
     pod_labels: dict[str, str]
-    """Labels every app pod carries (both slots)."""
+    """Labels every app pod carries (both slots); the slot Services carry them too, plus `slot`."""
+    port_name: str = SERVICE_PORT_NAME
+    container_port: int = 8080
+    metrics_path: str = METRICS_PATH
+    slot_labels: dict[Slot, dict[str, str]] = field(default_factory=dict)
+    """Full pod labels per slot, including `slot` and `app.kubernetes.io/version`."""
+    deployments: dict[Slot, pulumi.Output[str]] = field(default_factory=dict)
+    """Per-slot Deployment names (the HPA targets)."""
+    service_account: pulumi.Output[str] | None = None

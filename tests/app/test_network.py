@@ -1,0 +1,96 @@
+"""Namespace default-deny and the app's NetworkPolicies: only the edge and Prometheus in; DNS and the data tier out."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from components.app.application import egress_rules, peer_wire
+from components.edge.contract import EDGE_NAMESPACE, EDGE_POD_LABELS
+from tests.conftest import one, plain, run_stack
+
+POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
+NAMESPACE = "kubernetes:core/v1:Namespace"
+STACKS = ["production", "staging", "local", "production-azure"]
+APP_PODS = {"matchLabels": {"app.kubernetes.io/name": "orchestrator", "app.kubernetes.io/component": "api"}}
+
+
+def ns_peer(namespace: str, labels: dict[str, str]) -> dict[str, Any]:
+    return {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": namespace}},
+            "podSelector": {"matchLabels": labels}}
+
+
+@pytest.fixture(scope="module", params=STACKS)
+def stack(request: pytest.FixtureRequest) -> str:
+    name: str = request.param
+    return name
+
+
+def test_namespace_is_restricted(stack: str) -> None:
+    namespace = plain(one(run_stack(stack), NAMESPACE, "app-namespace").inputs)
+    assert namespace["metadata"]["name"] == "orchestrator"
+    labels = namespace["metadata"]["labels"]
+    for mode in ("enforce", "audit", "warn"):
+        assert labels[f"pod-security.kubernetes.io/{mode}"] == "restricted"
+
+
+def test_default_deny_covers_every_pod_both_ways(stack: str) -> None:
+    deny = plain(one(run_stack(stack), POLICY, "app-namespace-default-deny").inputs)
+    assert deny["metadata"] == {"name": "default-deny", "namespace": "orchestrator"}
+    assert deny["spec"] == {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}
+
+
+def test_ingress_only_from_edge_and_prometheus_on_the_app_port(stack: str) -> None:
+    result = run_stack(stack)
+    policy = plain(one(result, POLICY, "app-allow-ingress").inputs)
+    assert policy["metadata"]["namespace"] == "orchestrator"
+    spec = policy["spec"]
+    assert spec["podSelector"] == APP_PODS
+    assert spec["policyTypes"] == ["Ingress"]
+    assert spec["ingress"] == [{
+        "from": [ns_peer(EDGE_NAMESPACE, EDGE_POD_LABELS), ns_peer("monitoring", {"app.kubernetes.io/name": "prometheus"})],
+        "ports": [{"protocol": "TCP", "port": 8080}],
+    }]
+
+
+def test_egress_only_dns_and_data_tier(stack: str) -> None:
+    spec = plain(one(run_stack(stack), POLICY, "app-allow-egress").inputs)["spec"]
+    assert spec["podSelector"] == APP_PODS
+    assert spec["policyTypes"] == ["Egress"]
+    dns, *data = spec["egress"]
+    assert dns == {
+        "to": [ns_peer("kube-system", {"k8s-app": "kube-dns"})],
+        "ports": [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}],
+    }
+    for rule in data:
+        # A rule without peers would open every destination.
+        assert rule["to"], rule
+        assert [p["port"] for p in rule["ports"]] in ([5432], [6379])
+        assert all(p["protocol"] == "TCP" for p in rule["ports"])
+
+
+def test_egress_rules_skip_a_data_tier_without_peers() -> None:
+    rules = egress_rules([], 5432, [], 6379)
+    assert len(rules) == 1
+    assert rules[0]["ports"] == [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}]
+
+
+def test_egress_rules_with_cidrs_and_selectors() -> None:
+    rules = egress_rules([{"ipBlock": {"cidr": "10.40.1.0/24"}}], 5432, [{"ip_block": {"cidr": "10.40.2.0/24"}}], 6380)
+    assert rules[1:] == [
+        {"to": [{"ipBlock": {"cidr": "10.40.1.0/24"}}], "ports": [{"protocol": "TCP", "port": 5432}]},
+        {"to": [{"ipBlock": {"cidr": "10.40.2.0/24"}}], "ports": [{"protocol": "TCP", "port": 6380}]},
+    ]
+
+
+@pytest.mark.parametrize(("peer", "wire"), [
+    ({"pod_selector": {"match_labels": {"app.kubernetes.io/name": "redis"}}},
+     {"podSelector": {"matchLabels": {"app.kubernetes.io/name": "redis"}}}),
+    ({"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "db"}}, "podSelector": {"matchLabels": {"a": "b"}}},
+     {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "db"}}, "podSelector": {"matchLabels": {"a": "b"}}}),
+    ({"ip_block": {"cidr": "10.0.0.0/16", "except_": ["10.0.9.0/24"]}},
+     {"ipBlock": {"cidr": "10.0.0.0/16", "except": ["10.0.9.0/24"]}}),
+])
+def test_peer_wire_accepts_both_spellings_and_keeps_label_keys(peer: dict[str, Any], wire: dict[str, Any]) -> None:
+    assert peer_wire(peer) == wire
