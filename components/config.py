@@ -428,9 +428,9 @@ class EdgeTlsConfig(_Model):
         default=None, pattern=r"^arn:aws[a-z-]*:acm:[a-z0-9-]+:[0-9]{12}:certificate/[0-9a-f-]+$",
         description="ACM certificate for the AWS ALB.",
     )
-    alb_ssl_policy: str = Field(
-        default="ELBSecurityPolicy-TLS13-1-2-2021-06", pattern=r"^ELBSecurityPolicy-TLS13-[A-Za-z0-9-]+$",
-        description="AWS: the ALB HTTPS listener's security policy (a TLS 1.3 policy).",
+    alb_ssl_policy: str | None = Field(
+        default=None, pattern=r"^ELBSecurityPolicy-TLS13-1-[23]-[A-Za-z0-9-]+$",
+        description="AWS: the ALB HTTPS listener's TLS 1.3 security policy; unset picks one from minVersion.",
     )
 
     @model_validator(mode="after")

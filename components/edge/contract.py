@@ -44,7 +44,22 @@ class EdgeOutputs:
     config_checksum: pulumi.Output[str]
     """sha256 of the rendered haproxy.cfg."""
     https_port: int
+    """Service port of HTTPS (443)."""
     metrics_port: int
+    """Container and Service port of HAProxy's Prometheus exporter (`/metrics`), port name `metrics`."""
+    http_port: int = 80
+    """Service port of plain HTTP (answers only with a redirect to HTTPS)."""
+    https_target_port: int = 8443
+    """Container port behind `https_port`: what pod-IP targets and security groups must allow."""
+    metrics_service: pulumi.Output[str] | None = None
+    """ClusterIP Service `haproxy-metrics` in `namespace`, port `metrics` (never on the public Service)."""
+    metrics_service_labels: dict[str, str] = field(default_factory=dict)
+    """Labels of the metrics Service (for a ServiceMonitor selector)."""
+    metrics_path: str = "/metrics"
+    pod_labels: dict[str, str] = field(default_factory=dict)
+    """Labels of the HAProxy pods (EDGE_POD_LABELS; a PodMonitor can select them with port `metrics`)."""
+    health_path: str = "/healthz"
+    """HAProxy's own health answer on the metrics port (kubelet probes)."""
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -1,4 +1,9 @@
-"""kubernetes front door (empty shell until its issue lands)."""
+"""Plain Kubernetes front door: HAProxy's own LoadBalancer Service is what the Internet reaches.
+
+Nothing sits in front of HAProxy here, so the Service is `type: LoadBalancer` with
+`externalTrafficPolicy: Local` (client addresses reach the rate limiter and ACLs unchanged) and no
+X-Forwarded-For is trusted. DNS for `edge.hostname` points at `address`.
+"""
 
 from __future__ import annotations
 
@@ -9,11 +14,14 @@ from components.edge.contract import EdgeExposure, FrontDoor, FrontDoorArgs
 
 
 def exposure(config: StackConfig) -> EdgeExposure:
-    return EdgeExposure()
+    return EdgeExposure(service_type="LoadBalancer", internal=False, trusted_proxy_cidrs=[])
 
 
 class LoadBalancerEntry(FrontDoor):
+    address: pulumi.Output[str]
+
     def __init__(self, name: str, args: FrontDoorArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("orchestrator:edge:LoadBalancerEntry", name, None, opts)
         self.public_hostname = pulumi.Output.from_input(args.config.edge.hostname)
-        self.register_outputs({"publicHostname": self.public_hostname})
+        self.address = args.edge.address
+        self.register_outputs({"publicHostname": self.public_hostname, "address": self.address})

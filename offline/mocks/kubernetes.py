@@ -31,6 +31,27 @@ def _generic(call: ResourceCall) -> Props:
     return state
 
 
-RESOURCES: dict[str, ResourceHandler] = {}
+def _service(call: ResourceCall) -> Props:
+    # core/v1 Service: the API server allocates the cluster IP (and node ports for NodePort and
+    # LoadBalancer types); the provider waits for a LoadBalancer's ingress and reports it in status.
+    state = _generic(call)
+    spec = dict(state.get("spec") or {})
+    kind = spec.setdefault("type", "ClusterIP")
+    digest = bytes.fromhex(stable_hex(call.type, call.name, length=8))
+    if kind != "ExternalName" and spec.get("clusterIP") != "None":
+        spec.setdefault("clusterIP", f"10.96.{digest[0]}.{max(digest[1], 1)}")
+        spec.setdefault("clusterIPs", [spec["clusterIP"]])
+    if kind in {"NodePort", "LoadBalancer"}:
+        spec["ports"] = [
+            {**port, "nodePort": port.get("nodePort", 30000 + (digest[2] * 256 + digest[3] + index) % 2768)}
+            for index, port in enumerate(spec.get("ports") or [])
+        ]
+    state["spec"] = spec
+    ingress = [{"ip": f"198.51.100.{max(digest[0] % 255, 1)}", "ipMode": "VIP"}] if kind == "LoadBalancer" else []
+    state["status"] = {"loadBalancer": {"ingress": ingress} if ingress else {}}
+    return state
+
+
+RESOURCES: dict[str, ResourceHandler] = {"kubernetes:core/v1:Service": _service}
 PACKAGE_DEFAULTS: dict[str, ResourceHandler] = {"kubernetes": _generic}
 CALLS: dict[str, CallHandler] = {}
