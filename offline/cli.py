@@ -64,7 +64,7 @@ def _preview(args: argparse.Namespace) -> int:
 def _policy_hook() -> Callable[..., int] | None:
     """The policy gate, once it exists (offline.gate.preview_summary)."""
     try:
-        from offline import gate  # type: ignore[attr-defined]
+        from offline import gate
     except ImportError:
         return None
     summary: Callable[..., int] | None = getattr(gate, "preview_summary", None)
@@ -142,7 +142,59 @@ def _render(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-BUILDERS: list[Callable[[argparse._SubParsersAction[_Parser]], None]] = [_add_preview, _add_config_docs, _add_diff, _add_render]
+def _add_check(commands: argparse._SubParsersAction[_Parser]) -> None:
+    parser = commands.add_parser("check", help="run the policy pack on a stack (or a deployment export) and score it")
+    parser.add_argument("stack", nargs="?", help="stack name (Pulumi.<stack>.yaml); or use --state")
+    parser.add_argument("--state", type=Path, metavar="FILE",
+                        help="a deployment export to check instead (ours, or `pulumi stack export` of a real stack)")
+    parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                        help="override an orchestrator config value (with STACK), Pulumi's --path syntax")
+    parser.add_argument("--format", choices=["text", "json", "markdown", "sarif"], default="text")
+    parser.add_argument("--output", type=Path, metavar="FILE", help="write the report to FILE instead of stdout")
+    parser.add_argument("--policy-config", type=Path, metavar="FILE",
+                        help="Pulumi policy-config JSON (default: policies/config/<stack>.json when present)")
+    parser.add_argument("--policy-pack", type=Path, metavar="DIR", help="the pack directory (default: policies)")
+    parser.set_defaults(handler=_check)
+
+
+def _check(args: argparse.Namespace) -> int:
+    from offline import gate
+    from offline.report import render
+    from offline.stacks import available_stacks, load_stack
+
+    if (args.stack is None) == (args.state is None):
+        raise OfflineError("check needs exactly one of STACK or --state FILE")
+    if args.state is not None and args.overrides:
+        raise OfflineError("--set applies to STACK, not to --state")
+    environment = None
+    if args.state is not None:
+        deployment = gate.read_state(args.state)
+        stack, _ = gate.stack_from_deployment(deployment)
+    else:
+        from offline.export import to_deployment
+        from offline.program import run_program
+
+        spec = load_stack(args.stack).with_overrides(args.overrides)
+        deployment = to_deployment(run_program(spec))
+        stack = spec.name
+    if stack in available_stacks():
+        value = load_stack(stack).namespace().get("environment")
+        environment = str(value) if value else None
+    report = gate.run_gate(deployment, stack=stack, policy_config=args.policy_config, environment=environment,
+                           pack_dir=args.policy_pack or gate.PACK_DIR)
+    artifact = f"Pulumi.{stack}.yaml" if stack in available_stacks() else "__main__.py"
+    text = render(report, args.format, artifact)
+    if args.output:
+        args.output.parent.mkdir(parents=True, exist_ok=True)
+        args.output.write_text(text, encoding="utf-8")
+        print(f"{stack}: {'passed' if report.passed else 'failed'}, score {report.score}/100 -> {args.output}")
+    else:
+        sys.stdout.write(text)
+    return EXIT_OK if report.passed else EXIT_FAILED
+
+
+BUILDERS: list[Callable[[argparse._SubParsersAction[_Parser]], None]] = [
+    _add_preview, _add_config_docs, _add_diff, _add_render, _add_check]
 
 
 def build_parser() -> argparse.ArgumentParser:

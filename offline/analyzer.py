@@ -1,0 +1,353 @@
+"""Drive a CrossGuard policy pack exactly as the engine does, over the analyzer gRPC protocol.
+
+The pack runs as `python -u -m pulumi.policy <engine address> <pack dir>` (cwd = pack dir); its
+PolicyPack prints the port of its gRPC server; we call GetAnalyzerInfo, Configure, Analyze per
+resource and AnalyzeStack with the SDK's own protobuf stubs. Nothing of the pack is imported.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import subprocess
+import sys
+import threading
+from collections.abc import Iterable, Mapping
+from concurrent import futures
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import grpc
+from google.protobuf import empty_pb2, json_format, struct_pb2
+from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc, engine_pb2, engine_pb2_grpc
+
+from offline import OfflineError
+
+SECRET_SIG_KEY = "4dabf18193072939515e22adb298388d"
+SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
+REDACTED = "[secret]"
+
+LEVELS = {"advisory": analyzer_pb2.ADVISORY, "mandatory": analyzer_pb2.MANDATORY,
+          "remediate": analyzer_pb2.REMEDIATE, "disabled": analyzer_pb2.DISABLED}
+LEVEL_NAMES = {v: k for k, v in LEVELS.items()}
+SEVERITIES = {analyzer_pb2.POLICY_SEVERITY_LOW: "low", analyzer_pb2.POLICY_SEVERITY_MEDIUM: "medium",
+              analyzer_pb2.POLICY_SEVERITY_HIGH: "high", analyzer_pb2.POLICY_SEVERITY_CRITICAL: "critical",
+              analyzer_pb2.POLICY_SEVERITY_UNSPECIFIED: "unspecified"}
+_CHANNEL_OPTIONS = [("grpc.max_receive_message_length", 400 * 1024 * 1024),
+                    ("grpc.max_send_message_length", 400 * 1024 * 1024)]
+
+
+@dataclass(frozen=True)
+class PolicyMeta:
+    name: str
+    description: str
+    enforcement: str
+    severity: str
+    stack_level: bool
+    tags: tuple[str, ...]
+    framework: dict[str, str]
+    remediation: str
+    url: str
+    config_schema: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class PackInfo:
+    name: str
+    version: str
+    description: str
+    policies: dict[str, PolicyMeta]
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    policy: str
+    enforcement: str
+    severity: str
+    urn: str
+    message: str
+    """The violation message, without the policy description the SDK prepends."""
+
+
+@dataclass
+class Results:
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    crashes: list[tuple[str, str, str]] = field(default_factory=list)
+    """(policy, urn, error) of rules that raised."""
+    engine_logs: list[str] = field(default_factory=list)
+
+
+class _Engine(engine_pb2_grpc.EngineServicer):
+    """The minimal Engine service a pack may log to (the address the engine passes on the command line)."""
+
+    def __init__(self) -> None:
+        self.logs: list[str] = []
+
+    def Log(self, request: Any, context: Any) -> Any:  # noqa: N802 - gRPC method name
+        self.logs.append(f"{engine_pb2.LogSeverity.Name(request.severity).lower()}: {request.message}")
+        return empty_pb2.Empty()
+
+    def GetRootResource(self, request: Any, context: Any) -> Any:  # noqa: N802
+        return engine_pb2.GetRootResourceResponse(urn="")
+
+    def SetRootResource(self, request: Any, context: Any) -> Any:  # noqa: N802
+        return engine_pb2.SetRootResourceResponse()
+
+
+def to_wire(value: Any) -> Any:
+    """Deployment-export values as the engine hands them to an analyzer: secret envelopes carry a `value`
+    (redacted when the export has only ciphertext), whole floats stay numbers."""
+    if isinstance(value, dict):
+        if value.get(SECRET_SIG_KEY) == SECRET_SIG:
+            inner = value["value"] if "value" in value else value.get("plaintext", REDACTED)
+            if "plaintext" in value and isinstance(inner, str):
+                with contextlib.suppress(json.JSONDecodeError):
+                    inner = json.loads(inner)
+            return {SECRET_SIG_KEY: SECRET_SIG, "value": to_wire(inner)}
+        return {k: to_wire(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [to_wire(v) for v in value]
+    return value
+
+
+def _struct(value: Mapping[str, Any]) -> struct_pb2.Struct:
+    struct = struct_pb2.Struct()
+    struct.update(to_wire(dict(value)))
+    return struct
+
+
+def _name(urn: str) -> str:
+    return urn.rsplit("::", 1)[-1]
+
+
+def _strip_description(message: str, description: str) -> str:
+    if message.startswith(description):
+        return message[len(description):].lstrip("\n")
+    return message
+
+
+class PolicyPackProcess:
+    """A running pack, as a context manager: `with PolicyPackProcess(pack_dir, ...) as pack: ...`."""
+
+    def __init__(self, pack_dir: Path, *, project: str = "orchestrator", stack: str = "offline",
+                 dry_run: bool = True, config: Mapping[str, str] | None = None, python: str | None = None) -> None:
+        self.pack_dir = pack_dir.resolve()
+        self.project = project
+        self.stack = stack
+        self.dry_run = dry_run
+        self.config = dict(config or {})
+        self.python = python or sys.executable
+        self._engine = _Engine()
+        self._engine_server: grpc.Server | None = None
+        self._process: subprocess.Popen[bytes] | None = None
+        self._channel: grpc.Channel | None = None
+        self.stub: analyzer_pb2_grpc.AnalyzerStub | None = None
+        self.info: PackInfo | None = None
+        self._levels: dict[str, str] = {}
+        self._properties: dict[str, dict[str, Any]] = {}
+
+    # --- lifecycle ---------------------------------------------------------------------------
+
+    def __enter__(self) -> PolicyPackProcess:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def start(self) -> None:
+        if not (self.pack_dir / "PulumiPolicy.yaml").is_file():
+            raise OfflineError(f"{self.pack_dir} is not a policy pack (no PulumiPolicy.yaml)")
+        self._engine_server = grpc.server(futures.ThreadPoolExecutor(max_workers=1))
+        engine_pb2_grpc.add_EngineServicer_to_server(self._engine, self._engine_server)
+        engine_port = self._engine_server.add_insecure_port("127.0.0.1:0")
+        self._engine_server.start()
+        env = dict(os.environ, PULUMI_PROJECT=self.project, PULUMI_STACK=self.stack,
+                   PULUMI_DRY_RUN="true" if self.dry_run else "false", PULUMI_CONFIG=json.dumps(self.config))
+        self._process = subprocess.Popen(
+            [self.python, "-u", "-m", "pulumi.policy", f"127.0.0.1:{engine_port}", str(self.pack_dir)],
+            cwd=self.pack_dir, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        assert self._process.stdout is not None
+        line = self._process.stdout.readline().decode().strip()
+        if not line.isdigit():
+            self._process.wait(timeout=10)
+            stderr = self._process.stderr.read().decode() if self._process.stderr else ""
+            last = [x for x in stderr.strip().splitlines() if x.strip()][-1:] or ["no output"]
+            raise OfflineError(f"the policy pack in {self.pack_dir} did not start: {last[0]}")
+        # Keep draining stderr so a chatty pack can never block on a full pipe.
+        threading.Thread(target=self._drain, daemon=True).start()
+        self._channel = grpc.insecure_channel(f"127.0.0.1:{line}", options=_CHANNEL_OPTIONS)
+        grpc.channel_ready_future(self._channel).result(timeout=30)
+        self.stub = analyzer_pb2_grpc.AnalyzerStub(self._channel)
+        self._handshake(engine_port)
+        self.info = self._get_info()
+
+    def _drain(self) -> None:
+        if self._process is not None and self._process.stderr is not None:
+            for raw in self._process.stderr:
+                self._engine.logs.append(raw.decode(errors="replace").rstrip())
+
+    def stop(self) -> None:
+        if self._channel is not None:
+            self._channel.close()
+        if self._process is not None and self._process.poll() is None:
+            self._process.terminate()
+            try:
+                self._process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self._process.kill()
+        if self._engine_server is not None:
+            self._engine_server.stop(0)
+
+    # --- protocol ------------------------------------------------------------------------------
+
+    def _handshake(self, engine_port: int) -> None:
+        assert self.stub is not None
+        try:
+            self.stub.Handshake(analyzer_pb2.AnalyzerHandshakeRequest(
+                engine_address=f"127.0.0.1:{engine_port}", root_directory=str(self.pack_dir),
+                program_directory=str(self.pack_dir)))
+        except grpc.RpcError as error:
+            if error.code() != grpc.StatusCode.UNIMPLEMENTED:  # older SDKs do not implement it
+                raise
+        try:
+            self.stub.ConfigureStack(analyzer_pb2.AnalyzerStackConfigureRequest(
+                stack=self.stack, project=self.project, organization="organization", dry_run=self.dry_run))
+        except grpc.RpcError as error:
+            if error.code() != grpc.StatusCode.UNIMPLEMENTED:
+                raise
+
+    def _get_info(self) -> PackInfo:
+        assert self.stub is not None
+        info = self.stub.GetAnalyzerInfo(empty_pb2.Empty())
+        policies = {}
+        for p in info.policies:
+            policies[p.name] = PolicyMeta(
+                name=p.name, description=p.description, enforcement=LEVEL_NAMES.get(p.enforcementLevel, "advisory"),
+                severity=SEVERITIES.get(p.severity, "unspecified"),
+                stack_level=p.policy_type == analyzer_pb2.POLICY_TYPE_STACK, tags=tuple(p.tags),
+                framework={"name": p.framework.name, "version": p.framework.version,
+                           "reference": p.framework.reference, "specification": p.framework.specification},
+                remediation=p.remediation_steps, url=p.url,
+                config_schema=json_format.MessageToDict(p.configSchema.properties) if p.HasField("configSchema") else {})
+        return PackInfo(info.name, info.version, info.description, policies)
+
+    def configure(self, levels: Mapping[str, str], properties: Mapping[str, Mapping[str, Any]]) -> None:
+        """Every policy's enforcement level explicitly (the proto default 0 would mean advisory)."""
+        assert self.stub is not None and self.info is not None
+        self._levels = dict(levels)
+        self._properties = {k: dict(v) for k, v in properties.items()}
+        self._send_config(self._levels)
+
+    def _send_config(self, levels: Mapping[str, str]) -> None:
+        assert self.stub is not None and self.info is not None
+        request = analyzer_pb2.ConfigureAnalyzerRequest()
+        for name in self.info.policies:
+            entry = request.policyConfig[name]
+            entry.enforcementLevel = LEVELS[levels.get(name, self.info.policies[name].enforcement)]
+            entry.properties.update(to_wire(self._properties.get(name, {})))
+        self.stub.Configure(request)
+
+    def analyze(self, resources: Iterable[Mapping[str, Any]]) -> Results:
+        """Analyze per resource (inputs) then AnalyzeStack (outputs), as the engine does."""
+        assert self.stub is not None and self.info is not None
+        resources = list(resources)
+        providers = {r["urn"]: r for r in resources if str(r.get("type", "")).startswith("pulumi:providers:")}
+        results = Results()
+        for resource in resources:
+            request = analyzer_pb2.AnalyzeRequest(
+                type=resource["type"], properties=_struct(resource.get("inputs") or {}), urn=resource["urn"],
+                name=_name(resource["urn"]), options=self._options(resource))
+            provider = self._provider(resource, providers)
+            if provider is not None:
+                request.provider.CopyFrom(provider)
+            self._call(self.stub.Analyze, request, resource["urn"], results, stack_level=False)
+        stack_request = analyzer_pb2.AnalyzeStackRequest()
+        for resource in resources:
+            entry = stack_request.resources.add(
+                type=resource["type"], urn=resource["urn"], name=_name(resource["urn"]),
+                properties=_struct(self._stack_properties(resource)), options=self._options(resource),
+                parent=resource.get("parent") or "", dependencies=list(resource.get("dependencies") or []))
+            for key, urns in (resource.get("propertyDependencies") or {}).items():
+                entry.propertyDependencies[key].urns.extend(urns)
+            provider = self._provider(resource, providers)
+            if provider is not None:
+                entry.provider.CopyFrom(provider)
+        self._call(self.stub.AnalyzeStack, stack_request, "", results, stack_level=True)
+        results.engine_logs = list(self._engine.logs)
+        return results
+
+    @staticmethod
+    def _stack_properties(resource: Mapping[str, Any]) -> Mapping[str, Any]:
+        # The engine analyzes the stack on each resource's outputs (inputs of a resource not yet created).
+        outputs = resource.get("outputs")
+        return outputs if outputs else (resource.get("inputs") or {})
+
+    @staticmethod
+    def _options(resource: Mapping[str, Any]) -> analyzer_pb2.AnalyzerResourceOptions:
+        options = analyzer_pb2.AnalyzerResourceOptions(
+            protect=bool(resource.get("protect")), ignoreChanges=list(resource.get("ignoreChanges") or []),
+            additionalSecretOutputs=list(resource.get("additionalSecretOutputs") or []),
+            aliases=[a for a in resource.get("aliases") or [] if isinstance(a, str)], parent=resource.get("parent") or "")
+        if "deleteBeforeReplace" in resource:
+            options.deleteBeforeReplace = bool(resource["deleteBeforeReplace"])
+            options.deleteBeforeReplaceDefined = True
+        return options
+
+    @staticmethod
+    def _provider(resource: Mapping[str, Any], providers: Mapping[str, Mapping[str, Any]]) \
+            -> analyzer_pb2.AnalyzerProviderResource | None:
+        reference = resource.get("provider")
+        if not reference:
+            return None
+        urn = str(reference).rsplit("::", 1)[0]
+        provider = providers.get(urn)
+        if provider is None:
+            return None
+        return analyzer_pb2.AnalyzerProviderResource(type=provider["type"], urn=urn, name=_name(urn),
+                                                     properties=_struct(provider.get("inputs") or {}))
+
+    def _call(self, method: Any, request: Any, urn: str, results: Results, *, stack_level: bool) -> None:
+        try:
+            response = method(request)
+        except grpc.RpcError as error:
+            self._isolate(method, request, urn, results, stack_level=stack_level, error=error)
+            return
+        self._collect(response, urn, results)
+
+    def _collect(self, response: Any, urn: str, results: Results) -> None:
+        assert self.info is not None
+        for d in response.diagnostics:
+            meta = self.info.policies.get(d.policyName)
+            description = meta.description if meta else d.description
+            results.diagnostics.append(Diagnostic(
+                policy=d.policyName, enforcement=LEVEL_NAMES.get(d.enforcementLevel, "advisory"),
+                severity=SEVERITIES.get(d.severity, meta.severity if meta else "unspecified"),
+                urn=d.urn or urn, message=_strip_description(d.message, description)))
+
+    def _isolate(self, method: Any, request: Any, urn: str, results: Results, *, stack_level: bool,
+                 error: grpc.RpcError) -> None:
+        """A rule raised, which fails the whole RPC: rerun with one policy enabled at a time to name it,
+        keeping the other policies' findings."""
+        assert self.info is not None
+        candidates = [p for p in self.info.policies.values() if p.stack_level == stack_level
+                      and self._levels.get(p.name, p.enforcement) != "disabled"]
+        try:
+            for policy in candidates:
+                self._send_config({name: (self._levels.get(name, meta.enforcement) if name == policy.name else "disabled")
+                                   for name, meta in self.info.policies.items()})
+                try:
+                    self._collect(method(request), urn, results)
+                except grpc.RpcError as single:
+                    results.crashes.append((policy.name, urn, _details(single)))
+        finally:
+            self._send_config(self._levels)
+        if not results.crashes:
+            results.crashes.append(("(unknown policy)", urn, _details(error)))
+
+
+def _details(error: grpc.RpcError) -> str:
+    text = error.details() if hasattr(error, "details") else str(error)
+    return (text or str(error)).replace("Exception calling application: ", "").strip()

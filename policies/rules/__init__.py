@@ -1,0 +1,18 @@
+"""The rules of the orchestrator policy pack, grouped by target.
+
+Relative imports only: the engine runs the pack from its own directory (`rules` is top-level
+there), tests and tools import it as `policies.rules`.
+"""
+
+from __future__ import annotations
+
+from pulumi_policy import Policy
+
+from . import aws, azure, edge, kubernetes, kubernetes_stack, stack
+
+PACK_NAME = "orchestrator-security"
+
+
+def all_policies() -> list[Policy]:
+    return [*kubernetes.POLICIES, *kubernetes_stack.POLICIES, *edge.POLICIES, *aws.POLICIES, *azure.POLICIES,
+            *stack.POLICIES]

@@ -1,0 +1,357 @@
+"""What every rule shares: metadata, the two rule shapes, and readers for provider-shaped values.
+
+Rules read resources as the providers name their inputs (camelCase). Values arrive through the
+policy SDK's proxies (`Mapping`/`Sequence`, never `dict`/`list`), and reading an unknown value
+raises the SDK's UnknownValueError, which the SDK turns into an advisory "can't run during preview".
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from pulumi_policy import (
+    EnforcementLevel,
+    PolicyComplianceFramework,
+    PolicyConfigSchema,
+    PolicyResource,
+    ReportViolation,
+    ResourceValidationArgs,
+    ResourceValidationPolicy,
+    Severity,
+    StackValidationArgs,
+    StackValidationPolicy,
+)
+
+DOCS_PAGE = "docs/policies.md"
+FRAMEWORK = "orchestrator-security-audit"
+
+CATEGORIES: dict[str, str] = {
+    "AA": "authentication, authorization and exposure",
+    "IV": "input validation",
+    "TS": "transport security",
+    "EH": "error handling",
+    "SM": "secrets management",
+    "SH": "security headers",
+    "RL": "rate limiting",
+    "HE": "health endpoint",
+    "REL": "reliability",
+}
+
+MANDATORY_SEVERITIES = {Severity.CRITICAL, Severity.HIGH}
+
+
+class RuleCrashError(RuntimeError):
+    """A rule raised: re-raised with the policy's name so the crash is attributable."""
+
+
+@dataclass(frozen=True)
+class Meta:
+    """A rule's metadata, beside its check."""
+
+    name: str
+    description: str
+    severity: Severity
+    categories: tuple[str, ...]
+    references: tuple[str, ...]
+    remediation: str
+    config: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        unknown = [c for c in self.categories if c not in CATEGORIES]
+        if unknown:
+            raise ValueError(f"{self.name}: unknown audit categories {unknown}")
+
+    @property
+    def target(self) -> str:
+        return self.name.split("-", 1)[0]
+
+    @property
+    def enforcement(self) -> EnforcementLevel:
+        return EnforcementLevel.MANDATORY if self.severity in MANDATORY_SEVERITIES else EnforcementLevel.ADVISORY
+
+    def policy_kwargs(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "description": self.description,
+            "enforcement_level": self.enforcement,
+            "severity": self.severity,
+            "config_schema": PolicyConfigSchema(properties={k: dict(v) for k, v in self.config.items()})
+            if self.config else None,
+            "framework": PolicyComplianceFramework(
+                name=FRAMEWORK,
+                version="1",
+                reference=", ".join(self.references),
+                specification=", ".join(f"{c}: {CATEGORIES[c]}" for c in self.categories),
+            ),
+            "tags": [f"target:{self.target}", *(f"audit:{c}" for c in self.categories), *self.references],
+            "remediation_steps": self.remediation,
+            "url": f"{DOCS_PAGE}#{self.name}",
+        }
+
+
+def config_with_defaults(meta: Meta, config: Mapping[str, Any] | None) -> dict[str, Any]:
+    values = {k: v.get("default") for k, v in meta.config.items() if "default" in v}
+    values.update(dict(config or {}))
+    return values
+
+
+@dataclass(frozen=True)
+class Resource:
+    """What a resource check sees."""
+
+    type: str
+    urn: str
+    name: str
+    props: Mapping[str, Any]
+    config: Mapping[str, Any]
+    provider_props: Mapping[str, Any]
+
+
+ResourceCheck = Callable[[Resource], Iterable[str]]
+StackCheck = Callable[["Stack"], Iterable[tuple[str, str | None]]]
+
+
+def base_type(type_: str) -> str:
+    """azure-native versioned modules (`dbforpostgresql/v20240801`) check like the default module."""
+    package, _, rest = type_.partition(":")
+    module, _, kind = rest.partition(":")
+    return f"{package}:{module.split('/v', 1)[0] if package == 'azure-native' else module}:{kind}"
+
+
+def _crash(meta: Meta, urn: str, error: Exception) -> RuleCrashError:
+    return RuleCrashError(f"policy {meta.name} crashed on {urn or 'the stack'}: {type(error).__name__}: {error}")
+
+
+def _passthrough(error: Exception) -> bool:
+    # The SDK's own control flow (unknown values during preview, not-applicable) must reach it.
+    return type(error).__name__ in {"UnknownValueError", "_NotApplicableError"}
+
+
+def resource_rule(meta: Meta, types: Iterable[str]) -> Callable[[ResourceCheck], ResourceValidationPolicy]:
+    """A rule over single resources of the given types: the check yields one message per problem;
+    the resource gets one violation listing them (the score counts violations, not sub-findings)."""
+    wanted = frozenset(types)
+
+    def wrap(check: ResourceCheck) -> ResourceValidationPolicy:
+        def validate(args: ResourceValidationArgs, report: ReportViolation) -> None:
+            if base_type(args.resource_type) not in wanted:
+                return
+            provider = args.provider.props if args.provider is not None else {}
+            resource = Resource(args.resource_type, args.urn, args.name, args.props,
+                                config_with_defaults(meta, args.get_config()), provider)
+            try:
+                problems = list(dict.fromkeys(check(resource)))
+            except Exception as error:
+                if _passthrough(error):
+                    raise
+                raise _crash(meta, args.urn, error) from error
+            if problems:
+                report("; ".join(problems), None)
+
+        policy = ResourceValidationPolicy(validate=validate, **meta.policy_kwargs())
+        policy.meta = meta  # type: ignore[attr-defined]
+        return policy
+
+    return wrap
+
+
+class Stack:
+    """All resources of a stack, indexed once by type and URN (rules stay linear)."""
+
+    def __init__(self, resources: Sequence[PolicyResource], config: Mapping[str, Any]) -> None:
+        self.resources = list(resources)
+        self.config = config
+        self.by_urn: dict[str, PolicyResource] = {r.urn: r for r in self.resources}
+        self._by_type: dict[str, list[PolicyResource]] = {}
+        for r in self.resources:
+            self._by_type.setdefault(base_type(r.resource_type), []).append(r)
+
+    def of(self, *types: str) -> list[PolicyResource]:
+        out: list[PolicyResource] = []
+        for t in types:
+            out.extend(self._by_type.get(t, []))
+        return out
+
+    @property
+    def root(self) -> PolicyResource | None:
+        roots = self.of("pulumi:pulumi:Stack")
+        return roots[0] if roots else None
+
+    def output(self, name: str) -> Any:
+        root = self.root
+        return get(root.props, name) if root is not None else None
+
+    @property
+    def production(self) -> bool:
+        return str(self.config.get("environment", "production")) == "production"
+
+
+def depends_on(resource: PolicyResource, prop: str, types: Iterable[str]) -> list[PolicyResource]:
+    wanted = set(types)
+    return [d for d in resource.property_dependencies.get(prop, []) if base_type(d.resource_type) in wanted]
+
+
+def stack_rule(meta: Meta) -> Callable[[StackCheck], StackValidationPolicy]:
+    """A rule over the whole stack: the check yields (message, urn or None for the stack)."""
+
+    def wrap(check: StackCheck) -> StackValidationPolicy:
+        def validate(args: StackValidationArgs, report: ReportViolation) -> None:
+            stack = Stack(args.resources, config_with_defaults(meta, args.get_config()))
+            try:
+                found = list(check(stack))
+            except Exception as error:
+                if _passthrough(error):
+                    raise
+                raise _crash(meta, "", error) from error
+            grouped: dict[str | None, list[str]] = {}
+            for message, urn in found:
+                grouped.setdefault(urn, [])
+                if message not in grouped[urn]:
+                    grouped[urn].append(message)
+            for urn, messages in grouped.items():
+                report("; ".join(messages), urn)
+
+        policy = StackValidationPolicy(validate=validate, **meta.policy_kwargs())
+        policy.meta = meta  # type: ignore[attr-defined]
+        return policy
+
+    return wrap
+
+
+# --- readers ---------------------------------------------------------------------------------
+
+
+def get(value: Any, *path: str | int, default: Any = None) -> Any:
+    """`get(props, "spec", "template", "spec")`: None-safe walk over proxies, dicts and lists."""
+    current = value
+    for key in path:
+        if isinstance(key, int):
+            if not is_list(current) or not -len(current) <= key < len(current):
+                return default
+            current = current[key]
+        else:
+            if not isinstance(current, Mapping) or key not in current:
+                return default
+            current = current[key]
+        if current is None:
+            return default
+    return current
+
+
+def is_list(value: Any) -> bool:
+    return isinstance(value, Sequence) and not isinstance(value, (str, bytes))
+
+
+def items(value: Any) -> list[Any]:
+    """A list input (or a single object where providers accept either), as a list."""
+    if value is None:
+        return []
+    if is_list(value):
+        return list(value)
+    return [value]
+
+
+def mapping(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
+
+
+def truthy(value: Any) -> bool:
+    if isinstance(value, str):
+        return value.strip().lower() in {"true", "yes", "on", "1", "enabled"}
+    return bool(value)
+
+
+def is_false(value: Any) -> bool:
+    """Explicitly false (absent is not false)."""
+    if isinstance(value, str):
+        return value.strip().lower() in {"false", "no", "off", "0", "disabled"}
+    return value is False
+
+
+def number(value: Any) -> float | None:
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, (int, float)):
+        return float(value)
+    if isinstance(value, str):
+        try:
+            return float(value.strip())
+        except ValueError:
+            return None
+    return None
+
+
+def is_world(cidr: Any) -> bool:
+    """0.0.0.0/0, ::/0 and their spellings."""
+    text = str(cidr).strip().lower()
+    if text in {"*", "any", "internet", "0.0.0.0", "::", "0.0.0.0/0", "::/0"}:
+        return True
+    try:
+        return ipaddress.ip_network(text, strict=False).prefixlen == 0
+    except ValueError:
+        return False
+
+
+def is_private_network(cidr: Any) -> bool:
+    try:
+        network = ipaddress.ip_network(str(cidr).strip(), strict=False)
+    except ValueError:
+        return False
+    return network.prefixlen > 0 and (network.is_private or network.is_loopback)
+
+
+SECRET_NAME = re.compile(
+    r"(?i)(pass(word|wd|phrase)?|secret|token|api[_-]?key|private[_-]?key|access[_-]?key|credential|auth[_-]?key|"
+    r"client[_-]?secret|conn(ection)?[_-]?string)"
+)
+NOT_A_SECRET_NAME = re.compile(
+    r"(?i)((password|passwd|token|user)[_-]?key|_?(file|path|dir|ttl|expir\w*|length|len|min\w*|max\w*|enabled|name|ref|key[_-]?ref|secret[_-]?name|"
+    r"existing[_-]?secret\w*|header|policy|type|mode|url|endpoint|host|port|user(name)?|id|arn)$)"
+)
+ENV_REFERENCE = re.compile(r"^\s*\"?\$(\{[A-Za-z_][A-Za-z0-9_]*\}|\([A-Za-z_][A-Za-z0-9_]*\))\"?\s*$")
+
+
+def secret_like_name(name: str) -> bool:
+    return bool(SECRET_NAME.search(name)) and not NOT_A_SECRET_NAME.search(name)
+
+
+def literal_secret(value: Any) -> bool:
+    """A non-empty literal that is not a reference to something else (env var, file)."""
+    if not isinstance(value, str):
+        return False
+    text = value.strip()
+    return bool(text) and not ENV_REFERENCE.match(text) and not text.startswith(("/", "file:", "secretRef:"))
+
+
+PRIVATE_KEY = re.compile(r"-----BEGIN ([A-Z ]+ )?PRIVATE KEY-----")
+AWS_ACCESS_KEY = re.compile(r"\b(AKIA|ASIA)[0-9A-Z]{16}\b")
+URL_CREDENTIALS = re.compile(r"\b[a-z][a-z0-9+.-]*://[^/\s:@]+:([^/\s@]+)@", re.IGNORECASE)
+ASSIGNED_SECRET = re.compile(
+    r"(?im)^\s*[\"']?([A-Za-z0-9_.-]*(password|passwd|secret|token|api[_-]?key|access[_-]?key)[A-Za-z0-9_.-]*)[\"']?"
+    r"\s*[:=]\s*(\S.*)$"
+)
+
+
+def credentials_in_text(text: str) -> Iterator[str]:
+    """Credential material in a config file: private keys, access keys, URL passwords, assignments."""
+    if PRIVATE_KEY.search(text):
+        yield "a private key"
+    if AWS_ACCESS_KEY.search(text):
+        yield "an AWS access key id"
+    for match in URL_CREDENTIALS.finditer(text):
+        if literal_secret(match.group(1)):
+            yield "a password inside a URL"
+            break
+    for match in ASSIGNED_SECRET.finditer(text):
+        key, value = match.group(1), match.group(3).strip().strip("\"',;")
+        if secret_like_name(key) and literal_secret(value) and value.lower() not in {"null", "none", "~", "''", '""'}:
+            yield f"a literal value for '{key}'"
+            break
+
+
+def reference_list(*refs: str) -> tuple[str, ...]:
+    return tuple(refs)

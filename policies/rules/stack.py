@@ -1,0 +1,134 @@
+"""Stack-level rules: blue/green consistency and protection of stateful resources."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from pulumi_policy import PolicyResource, Severity
+
+from .common import Meta, Stack, get, number, stack_rule, truthy
+from .haproxy import Config
+from .k8s import CONFIGMAP, DEPLOYMENT, SLOTS, labels, pod_template, slot_of
+
+CANARY_WEIGHTS = (0, 10, 25, 50, 75, 100)
+
+blue_green = Meta(
+    name="stack-blue-green-consistent",
+    description="Both slots are declared, the active slot's Deployment exists, and HAProxy weights are "
+                "100 - canaryWeight for the active slot and canaryWeight for the other.",
+    severity=Severity.HIGH,
+    categories=("REL",),
+    references=("REQUIREMENTS: blue/green and canary releases",),
+    remediation="Declare a Deployment per slot (label `slot: blue|green`), and render HAProxy `server` lines whose "
+                "weights follow `app.activeSlot` and `app.canaryWeight`.",
+)
+
+
+def _slot_weights(text: str) -> dict[str, float]:
+    """`server blue ... weight 90` in the backend that carries both slots."""
+    config = Config.parse(text)
+    for backend in config.of("backend") + config.of("listen"):
+        weights: dict[str, float] = {}
+        for words in backend.directives("server"):
+            name = " ".join(words[1:3]).lower()
+            slot = next((s for s in SLOTS if re.search(rf"(^|[^a-z]){s}([^a-z]|$)", name)), None)
+            if slot is None:
+                continue
+            weight = 1.0
+            if "weight" in words and words.index("weight") + 1 < len(words):
+                weight = number(words[words.index("weight") + 1]) or 0.0
+            if "disabled" in words:
+                weight = 0.0
+            weights[slot] = weights.get(slot, 0.0) + weight
+        if weights:
+            return weights
+    return {}
+
+
+@stack_rule(blue_green)
+def stack_blue_green_consistent(stack: Stack) -> Iterator[tuple[str, str | None]]:
+    slots: dict[str, list[PolicyResource]] = {}
+    for deployment in stack.of(DEPLOYMENT):
+        _, metadata = pod_template(deployment.resource_type, deployment.props)
+        slot = slot_of(labels(metadata))
+        if slot is not None:
+            slots.setdefault(slot, []).append(deployment)
+    active = stack.output("activeSlot")
+    canary = number(stack.output("canaryWeight"))
+    configs = [c for c in stack.of(CONFIGMAP) if isinstance(get(c.props, "data", "haproxy.cfg"), str)]
+    if not slots and active is None and not configs:
+        return  # not a blue/green stack
+    for slot in SLOTS:
+        if slot not in slots:
+            yield f"no Deployment for the {slot} slot", None
+    if active is not None and str(active) not in slots:
+        yield f"the active slot {active} has no Deployment", None
+    if canary is not None and int(canary) not in CANARY_WEIGHTS:
+        yield f"canaryWeight {canary} is not one of {CANARY_WEIGHTS}", None
+    if not configs:
+        yield "no HAProxy config routes between the slots", None
+    for config in configs:
+        weights = _slot_weights(str(get(config.props, "data", "haproxy.cfg")))
+        if set(weights) != set(SLOTS):
+            yield f"HAProxy routes to {sorted(weights) or 'no slot'} (need servers for blue and green)", config.urn
+            continue
+        total = weights["blue"] + weights["green"]
+        if total <= 0:
+            yield "both slots have weight 0", config.urn
+            continue
+        shares = {s: round(100 * w / total) for s, w in weights.items()}
+        if active in SLOTS:
+            other = "green" if active == "blue" else "blue"
+            expected_other = int(canary) if canary is not None else 0
+            if shares[other] != expected_other or shares[str(active)] != 100 - expected_other:
+                yield f"HAProxy weights are blue {shares['blue']} / green {shares['green']}; expected " \
+                      f"{active} {100 - expected_other} / {other} {expected_other}", config.urn
+        elif min(shares.values()) not in CANARY_WEIGHTS:
+            yield f"HAProxy weights {shares} are not a canary step", config.urn
+
+
+STATEFUL = {
+    "aws:rds/instance:Instance": "deletionProtection",
+    "aws:rds/cluster:Cluster": "deletionProtection",
+    "aws:elasticache/replicationGroup:ReplicationGroup": None,
+    "aws:kms/key:Key": None,
+    "aws:ebs/volume:Volume": None,
+    "azure-native:dbforpostgresql:Server": None,
+    "azure-native:cache:Redis": None,
+    "azure-native:redisenterprise:RedisEnterprise": None,
+    "azure-native:redisenterprise:Database": None,
+    "azure-native:cache:RedisEnterprise": None,
+    "azure-native:keyvault:Vault": None,
+    "azure-native:keyvault:Key": None,
+    "kubernetes:core/v1:PersistentVolumeClaim": None,
+    "kubernetes:core/v1:PersistentVolume": None,
+    "kubernetes:apps/v1:StatefulSet": None,
+    "kubernetes:postgresql.cnpg.io/v1:Cluster": None,
+}
+
+protected = Meta(
+    name="stack-stateful-protected",
+    description="In production every database, cache, volume and key is protected (`protect`) or deletion-protected.",
+    severity=Severity.HIGH,
+    categories=("REL",),
+    references=("DESIGN: stateful resources are protected",),
+    remediation="Create stateful resources with `opts=ResourceOptions(protect=True)` (and `retain_on_delete` where the "
+                "data must outlive the stack); set the provider's deletion protection where it has one.",
+    config={"environment": {"type": "string", "default": "production",
+                            "description": "Only production requires protection."}},
+)
+
+
+@stack_rule(protected)
+def stack_stateful_protected(stack: Stack) -> Iterator[tuple[str, str | None]]:
+    if not stack.production:
+        return
+    for type_, flag in STATEFUL.items():
+        for resource in stack.of(type_):
+            if resource.opts.protect or (flag is not None and truthy(get(resource.props, flag))):
+                continue
+            yield f"{type_.rsplit(':', 1)[-1]} {resource.name} is neither protected nor deletion-protected", resource.urn
+
+
+POLICIES = [stack_blue_green_consistent, stack_stateful_protected]
