@@ -432,6 +432,9 @@ class EdgeTlsConfig(_Model):
         default=None, pattern=r"^ELBSecurityPolicy-TLS13-1-[23]-[A-Za-z0-9-]+$",
         description="AWS: the ALB HTTPS listener's TLS 1.3 security policy; unset picks one from minVersion.",
     )
+    issuer_kind: Literal["ClusterIssuer", "Issuer"] = Field(
+        default="ClusterIssuer", description="Kind of edge.tls.issuer (an Issuer must live in the edge namespace)."
+    )
 
     @model_validator(mode="after")
     def _source_complete(self) -> EdgeTlsConfig:
@@ -444,7 +447,25 @@ class EdgeTlsConfig(_Model):
 
 class RateLimitConfig(_Model):
     requests: int = Field(default=100, ge=1, le=1_000_000, description="Requests allowed per client per window.")
-    window_seconds: int = Field(default=10, ge=1, le=3600)
+    window_seconds: int = Field(
+        default=10, ge=1, le=3600, description="Sliding window of the per-client request rate; a 429 says Retry-After this."
+    )
+
+
+class EdgeHealthCheckConfig(_Model):
+    interval_seconds: int = Field(default=2, ge=1, le=60, description="HAProxy health check interval per slot server.")
+    fall: int = Field(default=3, ge=1, le=10, description="Failed checks before a slot server is taken out.")
+    rise: int = Field(default=2, ge=1, le=10, description="Passed checks before a slot server takes traffic again.")
+
+
+_CSP = re.compile(r"^[A-Za-z0-9 ;:'/.*_+=,-]+$")
+
+
+def _edge_resources() -> ResourcesConfig:
+    # Sized for max_connections: HAProxy holds up to two 16 KiB buffers per active connection.
+    return ResourcesConfig(
+        requests=ResourceQuantities(cpu="500m", memory="256Mi"), limits=ResourceQuantities(cpu="2", memory="512Mi")
+    )
 
 
 class EdgeConfig(_Model):
@@ -462,7 +483,22 @@ class EdgeConfig(_Model):
         default_factory=list, description="Optional allow-list on the public load balancer."
     )
     admin_auth: bool = Field(default=True, description="Require basic auth on /admin* besides the CIDR check.")
-    max_connections: int = Field(default=20000, ge=1000, le=1_000_000)
+    max_connections: int = Field(
+        default=10000, ge=1000, le=1_000_000,
+        description="HAProxy maxconn per pod; about 35 KiB each under load, so keep it within resources.limits.memory.",
+    )
+    resources: ResourcesConfig = Field(default_factory=_edge_resources, description="HAProxy container requests and limits.")
+    health_check: EdgeHealthCheckConfig = Field(default_factory=EdgeHealthCheckConfig)
+    content_security_policy: str = Field(
+        default="default-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'; object-src 'none'",
+        description="Content-Security-Policy set on every response (letters, digits, spaces and ;:'/.*_+=,- only).",
+    )
+    hsts_max_age_seconds: int = Field(
+        default=63_072_000, ge=31_536_000, le=126_144_000, description="Strict-Transport-Security max-age (at least a year)."
+    )
+    cluster_domain: DnsName = Field(
+        default="cluster.local", description="Cluster DNS domain the slot Services resolve under."
+    )
 
     @field_validator("internal_cidrs")
     @classmethod
@@ -471,6 +507,19 @@ class EdgeConfig(_Model):
             if ipaddress.ip_network(cidr).prefixlen == 0:
                 raise ValueError(f"{cidr} is the whole Internet; list internal ranges only")
         return cidrs
+
+    @field_validator("content_security_policy")
+    @classmethod
+    def _csp_safe(cls, value: str) -> str:
+        # The value lands in a quoted HAProxy log-format string: no double quotes, percent signs, backslashes or newlines.
+        if not _CSP.match(value) or "frame-ancestors" not in value:
+            raise ValueError("a policy of letters, digits, spaces and ;:'/.*_+=,- that includes frame-ancestors")
+        return value
+
+    @property
+    def nbthread(self) -> int:
+        """HAProxy threads: one per whole CPU of the limit (HAProxy otherwise starts one per node CPU)."""
+        return max(1, int(cpu_millicores(self.resources.limits.cpu) // 1000))
 
 
 # --- monitoring -------------------------------------------------------------------------------
