@@ -102,5 +102,4 @@ class ElastiCacheRedis(RedisCluster):
             credentials_secret=credentials.metadata.name,
             egress_peers=foundation.data_cidrs.apply(lambda cidrs: [{"ipBlock": {"cidr": cidr}} for cidr in cidrs]),
         )
-        self.register_outputs({"endpoint": self.outputs.endpoint, "secretArn": self.secret_arn,
-                               "credentialsSecret": self.outputs.credentials_secret})
+        self.register_outputs({**self.outputs.registered(), "secretArn": self.secret_arn})

@@ -209,7 +209,12 @@ class EksFoundation(Foundation):
             policy_arn=self.context.partition.apply(lambda p: f"arn:{p}:iam::aws:policy/service-role/AmazonEBSCSIDriverPolicy"),
             opts=pulumi.ResourceOptions(parent=self))
         for addon in ADDONS:
-            extra: dict[str, Any] = {"service_account_role_arn": ebs_role.arn} if addon == "aws-ebs-csi-driver" else {}
+            extra: dict[str, Any] = {}
+            if addon == "aws-ebs-csi-driver":
+                extra["service_account_role_arn"] = ebs_role.arn
+            if addon == "vpc-cni":
+                # Off by default on EKS: without it every NetworkPolicy of the stack would be decorative.
+                extra["configuration_values"] = json.dumps({"enableNetworkPolicy": "true"})
             # CoreDNS and the CSI controller are Deployments: they need nodes to become healthy.
             needs_nodes = addon in {"coredns", "aws-ebs-csi-driver"}
             aws.eks.Addon(

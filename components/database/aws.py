@@ -176,8 +176,5 @@ class RdsPostgres(PostgresCluster):
             egress_peers=foundation.data_cidrs.apply(
                 lambda cidrs: [{"ipBlock": {"cidr": cidr}} for cidr in cidrs]),
         )
-        self.register_outputs({
-            "primaryHost": self.outputs.primary_host, "readerHost": self.outputs.reader_host,
-            "replicaHosts": self.replica_hosts, "secretArn": self.secret_arn,
-            "credentialsSecret": self.outputs.credentials_secret,
-        })
+        self.register_outputs({**self.outputs.registered(), "replicaHosts": self.replica_hosts,
+                               "secretArn": self.secret_arn})

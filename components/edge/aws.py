@@ -16,18 +16,18 @@ import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
 from components.cluster.aws import EksFoundation, irsa_trust
-from components.config import ConfigError, StackConfig, stack_file
+from components.config import ConfigError, StackConfig, TlsVersion, stack_file
 from components.edge.contract import EdgeExposure, FrontDoor, FrontDoorArgs
 from components.network.aws import plan_subnets
 
 LBC_CHART_VERSION = "1.17.0"
 LBC_NAMESPACE = "kube-system"
 LBC_SERVICE_ACCOUNT = "aws-load-balancer-controller"
-HEALTH_CHECK_PATH = "/healthz"
-"""HAProxy's own liveness answer; ALB health checks come from the VPC, never from the Internet."""
 MANAGED_RULE_GROUPS = ("AWSManagedRulesCommonRuleSet", "AWSManagedRulesSQLiRuleSet",
                        "AWSManagedRulesKnownBadInputsRuleSet")
 WAF_WINDOW_SECONDS = 300
+TLS13_AND_12 = "ELBSecurityPolicy-TLS13-1-2-2021-06"
+TLS13_ONLY = "ELBSecurityPolicy-TLS13-1-3-2021-06"
 
 
 def exposure(config: StackConfig) -> EdgeExposure:
@@ -35,6 +35,14 @@ def exposure(config: StackConfig) -> EdgeExposure:
     whose X-Forwarded-For carries the client address for HAProxy's rate limit and ACLs."""
     plan = plan_subnets(config.network.cidr, config.network.az_count)
     return EdgeExposure(service_type="ClusterIP", internal=True, trusted_proxy_cidrs=list(plan.public))
+
+
+def alb_ssl_policy(config: StackConfig) -> str:
+    """The configured policy, else TLS 1.3-only when edge.tls.minVersion asks for it, else TLS 1.3 + 1.2."""
+    tls = config.edge.tls
+    if tls.alb_ssl_policy:
+        return tls.alb_ssl_policy
+    return TLS13_ONLY if tls.min_version is TlsVersion.TLS13 else TLS13_AND_12
 
 
 def waf_rate_limit(config: StackConfig) -> int:
@@ -108,9 +116,11 @@ class AlbWafEntry(FrontDoor):
                               "the AWS ALB needs an ACM certificate for edge.hostname")
         production = config.is_production
         child = pulumi.ResourceOptions(parent=self)
-        port = args.edge.https_port
+        # Pod-IP targets: the ALB connects to the container ports, not the Service's.
+        port = args.edge.https_target_port
+        health_port = args.edge.metrics_port
 
-        logs = self._log_bucket(name, foundation, production)
+        logs = _LogBucket(f"{name}-access-logs", foundation, production, self)
         alb_sg = aws.ec2.SecurityGroup(f"{name}-alb-sg", vpc_id=foundation.vpc_id,
                                        description="orchestrator ALB: HTTPS/HTTP from the Internet", opts=child)
         for listener_port in (443, 80):
@@ -118,14 +128,16 @@ class AlbWafEntry(FrontDoor):
                 f"{name}-alb-in-{listener_port}", security_group_id=alb_sg.id, ip_protocol="tcp",
                 from_port=listener_port, to_port=listener_port, cidr_ipv4="0.0.0.0/0",
                 description=f"Public {'HTTPS' if listener_port == 443 else 'HTTP (redirected to HTTPS)'}", opts=child)
-        aws.vpc.SecurityGroupEgressRule(
-            f"{name}-alb-to-haproxy", security_group_id=alb_sg.id, ip_protocol="tcp", from_port=port, to_port=port,
-            referenced_security_group_id=foundation.cluster_security_group_id,
-            description="ALB to the HAProxy pods (cluster security group)", opts=child)
-        aws.vpc.SecurityGroupIngressRule(
-            f"{name}-haproxy-from-alb", security_group_id=foundation.cluster_security_group_id, ip_protocol="tcp",
-            from_port=port, to_port=port, referenced_security_group_id=alb_sg.id,
-            description="HAProxy pods from the ALB only", opts=child)
+        for role, target_port in (("haproxy", port), ("health", health_port)):
+            what = "HTTPS" if role == "haproxy" else "health checks"
+            aws.vpc.SecurityGroupEgressRule(
+                f"{name}-alb-to-{role}", security_group_id=alb_sg.id, ip_protocol="tcp", from_port=target_port,
+                to_port=target_port, referenced_security_group_id=foundation.cluster_security_group_id,
+                description=f"ALB {what} to the HAProxy pods (cluster security group)", opts=child)
+            aws.vpc.SecurityGroupIngressRule(
+                f"{name}-{role}-from-alb", security_group_id=foundation.cluster_security_group_id, ip_protocol="tcp",
+                from_port=target_port, to_port=target_port, referenced_security_group_id=alb_sg.id,
+                description=f"HAProxy {what} from the ALB only", opts=child)
 
         alb = aws.lb.LoadBalancer(
             f"{name}-alb",
@@ -150,15 +162,17 @@ class AlbWafEntry(FrontDoor):
             protocol_version="HTTP1",
             vpc_id=foundation.vpc_id,
             deregistration_delay=30,
+            # HAProxy's own health answer on its internal port: a target is healthy when HAProxy is,
+            # whatever the app behind it does (HAProxy handles the app's health itself).
             health_check=aws.lb.TargetGroupHealthCheckArgs(
-                enabled=True, protocol="HTTPS", path=HEALTH_CHECK_PATH, matcher="200", interval=10, timeout=5,
-                healthy_threshold=2, unhealthy_threshold=3),
+                enabled=True, protocol="HTTP", port=str(health_port), path=args.edge.health_path, matcher="200",
+                interval=10, timeout=5, healthy_threshold=2, unhealthy_threshold=3),
             tags={"orchestrator:edge": "true"},
             opts=child,
         )
         https = aws.lb.Listener(
             f"{name}-https", load_balancer_arn=alb.arn, port=443, protocol="HTTPS",
-            ssl_policy=config.edge.tls.alb_ssl_policy, certificate_arn=certificate,
+            ssl_policy=alb_ssl_policy(config), certificate_arn=certificate,
             default_actions=[aws.lb.ListenerDefaultActionArgs(type="forward", target_group_arn=target_group.arn)],
             opts=child)
         aws.lb.Listener(
@@ -198,9 +212,6 @@ class AlbWafEntry(FrontDoor):
         self.public_hostname = pulumi.Output.from_input(config.edge.hostname)
         self.register_outputs({"publicHostname": self.public_hostname, "albDnsName": alb.dns_name,
                                "loadBalancerArn": alb.arn, "webAclArn": acl.arn})
-
-    def _log_bucket(self, name: str, foundation: EksFoundation, production: bool) -> _LogBucket:
-        return _LogBucket(f"{name}-access-logs", foundation, production, self)
 
     def _bind(self, name: str, args: FrontDoorArgs, foundation: EksFoundation, target_group: aws.lb.TargetGroup) -> None:
         """AWS Load Balancer Controller (IRSA, TargetGroupBinding permissions only) and the binding."""

@@ -196,7 +196,9 @@ def test_waf_is_associated_with_the_public_alb_and_logged(stack: ProgramResult) 
     assert (association.inputs["resourceArn"], association.inputs["webAclArn"]) == (alb.outputs["arn"], acl.outputs["arn"])
     logging = one(stack, "aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration")
     assert logging.inputs["resourceArn"] == acl.outputs["arn"]
-    assert logging.inputs["logDestinationConfigs"] == [one(stack, "aws:cloudwatch/logGroup:LogGroup", "front-door-waf-logs").outputs["arn"]]
+    waf_logs = one(stack, "aws:cloudwatch/logGroup:LogGroup", "front-door-waf-logs")
+    assert logging.inputs["logDestinationConfigs"] == [waf_logs.outputs["arn"]]
+    assert waf_logs.outputs["name"].startswith("aws-waf-logs-")
     assert acl.inputs["scope"] == "REGIONAL"
     groups = {r["statement"]["managedRuleGroupStatement"]["name"] for r in acl.inputs["rules"]
               if "managedRuleGroupStatement" in r["statement"]}
@@ -287,7 +289,8 @@ def test_app_credentials_follow_the_data_tier_contract(stack: ProgramResult) -> 
 
 def test_offline_preview_of_production_prints_the_whole_tree() -> None:
     completed = subprocess.run([sys.executable, "-m", "offline", "preview", "production"], cwd=ROOT,
-                               capture_output=True, text=True, check=True, timeout=300)
+                               capture_output=True, text=True, check=False, timeout=300)
+    assert completed.returncode == 0, completed.stdout[-2000:] + completed.stderr[-2000:]
     lines = completed.stdout.splitlines()
     result = run_stack("production", preview=True)
     missing: list[Any] = []
