@@ -175,7 +175,8 @@ class AwsBootstrap:
             raise BootstrapError(
                 f"KMS key {key_id} behind {alias} is {metadata.get('KeyState')}; enable it (or cancel its deletion) first"
             )
-        if metadata.get("KeySpec", "SYMMETRIC_DEFAULT") != "SYMMETRIC_DEFAULT" or metadata.get("KeyUsage") != "ENCRYPT_DECRYPT":
+        spec, usage = metadata.get("KeySpec", "SYMMETRIC_DEFAULT"), metadata.get("KeyUsage", "ENCRYPT_DECRYPT")
+        if spec != "SYMMETRIC_DEFAULT" or usage != "ENCRYPT_DECRYPT":
             raise BootstrapError(f"KMS key {key_id} behind {alias} is not a symmetric encryption key; use another alias")
         self._line("ok", f"KMS key {alias} -> {key_id}")
         self._check(

@@ -14,7 +14,7 @@ from typing import NoReturn
 
 from pydantic import ValidationError
 
-from components.config import ConfigError, RolloutConfig, Slot, StackConfig
+from components.config import ConfigError, RolloutConfig, Slot
 from offline import OfflineError
 from offline.stacks import ROOT
 from ops import OpsError, UsageError
@@ -105,9 +105,9 @@ def _offline(args: argparse.Namespace) -> StackOperations:
     return OfflineStackOperations(args.stack)
 
 
-def rollout_settings(config: StackConfig, args: argparse.Namespace) -> RolloutConfig:
+def rollout_settings(base: RolloutConfig, args: argparse.Namespace) -> RolloutConfig:
     """`rollout:` of the stack with the command-line overrides, validated like the stack file."""
-    values = config.rollout.model_dump(by_alias=True)
+    values = base.model_dump(by_alias=True)
     overrides = {"steps": args.steps, "bakeSeconds": args.bake, "windowSeconds": args.window,
                  "prometheusUrl": args.prometheus_url}
     values.update({key: value for key, value in overrides.items() if value is not None})
@@ -124,10 +124,11 @@ def _rollout(args: argparse.Namespace, factory: StackOperationsFactory | None = 
     from ops.health import SkippedGate
     from ops.rollout import Rollout, plan_rollout, prometheus_gate
 
+    rollout_settings(RolloutConfig(), args)  # bad flags fail before any stack is touched
     make = factory or (_offline if args.dry_run else _automation)
     ops = make(args)
     stack_config = ops.read_config()
-    settings = rollout_settings(stack_config, args)
+    settings = rollout_settings(stack_config.rollout, args)
     config = stack_config.model_copy(update={"rollout": settings})
     target = Slot(args.to)
     gate = prometheus_gate(config, target)
@@ -183,7 +184,11 @@ def _bootstrap_aws(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None, *, factory: StackOperationsFactory | None = None) -> int:
     """`factory` replaces how stack operations are built (tests inject fakes of the Automation API)."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as done:
+        # argparse's usage errors (already printed as one line) and --help.
+        return done.code if isinstance(done.code, int) else EXIT_USAGE
     try:
         if args.handler is _rollout:
             return _rollout(args, factory)

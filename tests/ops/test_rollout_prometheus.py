@@ -78,7 +78,8 @@ def test_error_rate_above_slo_at_step_25_rolls_back_to_zero(prometheus: Promethe
 
 
 def test_latency_above_slo_rolls_back(prometheus: PrometheusHarness) -> None:
-    ops, result, output = _rollout(prometheus, "ops-latency", "rollout.steps[0]=50", "rollout.steps[1]=100", fault=(50, {"latency": 0.4}))
+    ops, result, _ = _rollout(prometheus, "ops-latency", "rollout.steps[0]=50", "rollout.steps[1]=100",
+                              fault=(50, {"latency": 0.4}))
     assert ops.applied == [{"app.canaryWeight": "50"}, ROLLBACK]
     (failed,) = result.readings
     assert failed.error_rate == 0.0 and failed.p95_seconds > 0.2
