@@ -488,7 +488,9 @@ class EdgeConfig(_Model):
         description="HAProxy maxconn per pod; about 35 KiB each under load, so keep it within resources.limits.memory.",
     )
     resources: ResourcesConfig = Field(default_factory=_edge_resources, description="HAProxy container requests and limits.")
-    health_check: EdgeHealthCheckConfig = Field(default_factory=EdgeHealthCheckConfig)
+    health_check: EdgeHealthCheckConfig = Field(
+        default_factory=EdgeHealthCheckConfig, description="HAProxy's HTTP checks of each slot Service on app.probes.readinessPath."
+    )
     content_security_policy: str = Field(
         default="default-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'; object-src 'none'",
         description="Content-Security-Policy set on every response (letters, digits, spaces and ;:'/.*_+=,- only).",
