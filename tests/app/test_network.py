@@ -54,8 +54,19 @@ def test_ingress_only_from_edge_and_prometheus_on_the_app_port(stack: str) -> No
     }]
 
 
+def data_tier_ports(stack: str) -> set[int]:
+    """The ports the database and cache components publish (their registered `port` outputs)."""
+    result = run_stack(stack)
+    ports = set()
+    for record in result.resources:
+        if not record.custom and record.type.startswith(("orchestrator:database:", "orchestrator:cache:")):
+            ports.add(plain(record.outputs).get("port"))
+    return {p for p in ports if isinstance(p, int)}
+
+
 def test_egress_only_dns_and_data_tier(stack: str) -> None:
     spec = plain(one(run_stack(stack), POLICY, "app-allow-egress").inputs)["spec"]
+    allowed_ports = data_tier_ports(stack)
     assert spec["podSelector"] == APP_PODS
     assert spec["policyTypes"] == ["Egress"]
     dns, *data = spec["egress"]
@@ -66,7 +77,7 @@ def test_egress_only_dns_and_data_tier(stack: str) -> None:
     for rule in data:
         # A rule without peers would open every destination.
         assert rule["to"], rule
-        assert [p["port"] for p in rule["ports"]] in ([5432], [6379])
+        assert len(rule["ports"]) == 1 and rule["ports"][0]["port"] in allowed_ports, (rule, allowed_ports)
         assert all(p["protocol"] == "TCP" for p in rule["ports"])
 
 
@@ -94,3 +105,17 @@ def test_egress_rules_with_cidrs_and_selectors() -> None:
 ])
 def test_peer_wire_accepts_both_spellings_and_keeps_label_keys(peer: dict[str, Any], wire: dict[str, Any]) -> None:
     assert peer_wire(peer) == wire
+
+
+def test_egress_rule_per_published_data_tier_peer_set(stack: str) -> None:
+    """Whatever peers the database and cache components publish, the app gets exactly those, on their port."""
+    result = run_stack(stack)
+    rules = plain(one(result, POLICY, "app-allow-egress").inputs)["spec"]["egress"]
+    expected = []
+    for record in result.resources:
+        if not record.custom and record.type.startswith(("orchestrator:database:", "orchestrator:cache:")):
+            outputs = plain(record.outputs)
+            if outputs.get("egressPeers"):
+                expected.append({"to": [peer_wire(p) for p in outputs["egressPeers"]],
+                                 "ports": [{"protocol": "TCP", "port": outputs["port"]}]})
+    assert rules[1:] == expected
