@@ -1,0 +1,107 @@
+"""Build only the data tier of a shipped stack under the mock runtime and resolve its contract outputs.
+
+The contract test needs the typed `PostgresOutputs` / `RedisOutputs` objects themselves (not what a
+platform chose to register), so this runs the same wiring as `__main__.py` up to the data tier.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import dataclasses
+import functools
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+from pulumi.runtime import config as runtime_config
+from pulumi.runtime.stack import run_pulumi_func
+from pulumi.runtime.sync_await import _sync_await
+
+from offline.mocks import ProviderMocks, RecordingMonitor, Registration
+from offline.stacks import load_stack
+
+
+@dataclass(frozen=True)
+class Resolved:
+    value: Any
+    secret: bool
+    known: bool
+
+
+@dataclass
+class DataTier:
+    stack: str
+    platform: str
+    app_namespace: str
+    database: dict[str, Resolved]
+    cache: dict[str, Resolved]
+    database_type: str
+    cache_type: str
+    resources: list[Registration]
+
+    def secrets(self, namespace: str) -> dict[str, Registration]:
+        """Kubernetes Secrets declared in a namespace, by metadata.name."""
+        out: dict[str, Registration] = {}
+        for record in self.resources:
+            if record.type != "kubernetes:core/v1:Secret":
+                continue
+            metadata = record.inputs.get("metadata") or {}
+            if metadata.get("namespace") == namespace:
+                out[str(metadata.get("name"))] = record
+        return out
+
+
+async def _resolve(outputs: Any) -> dict[str, Resolved]:
+    resolved: dict[str, Resolved] = {}
+    for field in dataclasses.fields(outputs):
+        output: pulumi.Output[Any] = getattr(outputs, field.name)
+        resolved[field.name] = Resolved(
+            value=await output.future(), secret=await output.is_secret(), known=await output.is_known()
+        )
+    return resolved
+
+
+def _build(stack: str, overrides: tuple[str, ...]) -> DataTier:
+    spec = load_stack(stack).with_overrides(list(overrides))
+    runtime_config.set_all_config(spec.runtime_config(), [])
+    monitor = RecordingMonitor(ProviderMocks())
+    pulumi.runtime.set_mocks(monitor.mocks, project=spec.project, stack=spec.name, preview=False, monitor=monitor)
+    found: dict[str, Any] = {}
+
+    async def program() -> None:
+        from components import cache, cluster, database
+        from components.app import AppNamespace, NamespaceArgs
+        from components.config import load
+
+        config = load()
+        # The registries return the contract base types, whose constructors mypy sees as ComponentResource's.
+        foundation_class: Any = cluster.foundation_class(config.platform)
+        db_class: Any = database.implementation(config.platform)
+        cache_class: Any = cache.implementation(config.platform)
+        foundation = foundation_class("cluster", cluster.FoundationArgs(config=config))
+        on_cluster = pulumi.ResourceOptions(providers=[foundation.k8s_provider])
+        namespace = AppNamespace("app-namespace", NamespaceArgs(config=config), opts=on_cluster)
+        data_args: dict[str, Any] = {"config": config, "foundation": foundation, "app_namespace": namespace.name}
+        db = db_class("database", database.DatabaseArgs(**data_args), opts=on_cluster)
+        redis = cache_class("cache", cache.CacheArgs(**data_args), opts=on_cluster)
+        found.update(
+            platform=config.platform.value,
+            app_namespace=await namespace.name.future(),
+            database=await _resolve(db.outputs),
+            cache=await _resolve(redis.outputs),
+            database_type=type(db).__name__,
+            cache_type=type(redis).__name__,
+        )
+
+    _sync_await(run_pulumi_func(program))
+    return DataTier(
+        stack=stack,
+        resources=[monitor.registrations[urn] for urn in monitor.order],
+        **found,
+    )
+
+
+@functools.cache
+def build_data_tier(stack: str, *overrides: str) -> DataTier:
+    """Cached per (stack, overrides); each build runs in a fresh context, like the offline runner."""
+    return contextvars.Context().run(_build, stack, overrides)
