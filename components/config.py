@@ -373,12 +373,19 @@ class DatabaseConfig(_Model):
         description="kubernetes: CNPG ScheduledBackup cron (six fields, seconds first).",
     )
     backup_endpoint_url: str | None = Field(
-        default=None, pattern=r"^https://\S+$", description="kubernetes: S3-compatible endpoint for backupBucket (unset = AWS S3)."
+        default=None, pattern=r"^https://\S+$",
+        description="kubernetes: S3-compatible endpoint for backupBucket (unset = AWS S3).",
     )
     backup_credentials_secret: K8sName | None = Field(
         default=None,
         description="kubernetes: Secret in the database namespace with ACCESS_KEY_ID / ACCESS_SECRET_KEY; unset = IAM role.",
     )
+
+    @field_validator("engine_version", mode="before")
+    @classmethod
+    def _version_text(cls, value: Any) -> Any:
+        # YAML and `--set` read `17` as a number; a version is text.
+        return str(_as_int(value)) if isinstance(value, (int, float)) and not isinstance(value, bool) else value
 
     @model_validator(mode="after")
     def _storage_range(self) -> DatabaseConfig:
