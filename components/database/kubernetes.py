@@ -208,7 +208,8 @@ class CnpgPostgres(PostgresCluster):
                 repository=CNPG_REPOSITORY,
                 namespace=operator_ns.metadata.name,
                 values={},
-                opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[operator])),
+                # Its CRDs own the ObjectStore: removing it would orphan the backups' configuration.
+                opts=pulumi.ResourceOptions.merge(stateful, pulumi.ResourceOptions(depends_on=[operator])),
             ))
 
         data_ns = data_namespace(f"{name}-namespace", namespace, self, stateful)
