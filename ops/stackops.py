@@ -8,6 +8,7 @@ under the mocks for `--dry-run`.
 from __future__ import annotations
 
 import copy
+import re
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, Protocol
@@ -98,12 +99,13 @@ class AutomationStackOperations:
     def apply(self, settings: Settings, *, message: str) -> None:
         from pulumi.automation import ConfigValue
 
-        for key, value in settings.items():
-            self._stack.set_config(f"{NAMESPACE}:{key}", ConfigValue(value=value), path=True)
+        try:
+            for key, value in settings.items():
+                self._stack.set_config(f"{NAMESPACE}:{key}", ConfigValue(value=value), path=True)
+        except Exception as error:  # noqa: BLE001 - keys may be half-set: the caller restores a known config
+            raise UpFailedError(f"pulumi config set failed: {_first_line(error)}") from None
         try:
             result = self._stack.up(message=message, on_output=self._on_output)
-        except KeyboardInterrupt:
-            raise
         except Exception as error:  # noqa: BLE001 - CommandError and friends: the update failed
             raise UpFailedError(f"pulumi up failed: {_first_line(error)}") from None
         outcome = getattr(getattr(result, "summary", None), "result", "succeeded")
@@ -115,6 +117,8 @@ def _first_line(error: BaseException) -> str:
     # CommandError's text is the whole CLI transcript (code, stdout, stderr); its last `error:` line names the cause.
     lines = [line.strip() for line in str(error).splitlines() if line.strip()]
     for line in reversed(lines):
-        if line.lower().startswith("error:"):
-            return line[len("error:"):].strip()
+        # ` stderr: error: ...` on the transcript's first stderr line, `error: ...` on the others.
+        match = re.search(r"(?:^|\s)error:\s*(.+)$", line, flags=re.IGNORECASE)
+        if match:
+            return match.group(1)
     return lines[-1] if lines else type(error).__name__

@@ -103,6 +103,19 @@ def test_a_failed_up_becomes_one_line() -> None:
     assert str(caught.value) == "pulumi up failed: the current deployment has 1 resource(s) with pending operations"
 
 
+def test_a_failed_config_set_is_a_failed_update() -> None:
+    fake = FakeAutomationStack()
+
+    def broken(key: str, value: ConfigValue, *, path: bool = False) -> None:
+        raise CommandError(CommandResult(stdout="", stderr="error: could not lock Pulumi.production.yaml\n", code=255))
+
+    fake.set_config = broken  # type: ignore[method-assign]
+    ops, _ = _ops(fake)
+    with pytest.raises(UpFailedError, match=r"^pulumi config set failed: could not lock Pulumi\.production\.yaml$"):
+        ops.apply({"app.canaryWeight": "10"}, message="step 1")
+    assert [call[0] for call in fake.calls].count("up") == 0
+
+
 def test_an_up_that_does_not_succeed_is_a_failure() -> None:
     ops, _ = _ops(FakeAutomationStack(result="failed"))
     with pytest.raises(UpFailedError, match="ended with result 'failed'"):
