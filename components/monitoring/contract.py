@@ -1,8 +1,8 @@
-"""Inputs and outputs of the monitoring component."""
+"""Inputs and outputs of the monitoring component, and the scrape contract other components meet."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pulumi
 
@@ -11,6 +11,15 @@ from components.cache.contract import RedisOutputs
 from components.config import StackConfig
 from components.database.contract import PostgresOutputs
 from components.edge.contract import EdgeOutputs
+
+APP_SERVICE_LABELS = {"app.kubernetes.io/name": "orchestrator", "app.kubernetes.io/component": "api"}
+"""Labels of the slot Services `orchestrator-blue`/`orchestrator-green`; each also carries `slot`."""
+APP_METRICS_PORT = "http"
+EDGE_SERVICE_LABELS = {"app.kubernetes.io/name": "haproxy"}
+EDGE_METRICS_PORT = "metrics"
+"""HAProxy's built-in Prometheus exporter (8405) on the edge Service."""
+JOB_LABEL = "app.kubernetes.io/name"
+"""The Service label Prometheus uses as `job`: the rules select job="orchestrator" / job="haproxy"."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -28,3 +37,9 @@ class MonitoringOutputs:
     grafana_service: pulumi.Output[str]
     prometheus_url: pulumi.Output[str]
     """In-cluster Prometheus HTTP API base URL."""
+    alertmanager_url: pulumi.Output[str] = field(default_factory=lambda: pulumi.Output.from_input(""))
+    """In-cluster Alertmanager base URL."""
+    dashboards: list[str] = field(default_factory=list)
+    """Titles of the Grafana dashboards shipped as ConfigMaps."""
+    alerts: list[str] = field(default_factory=list)
+    """Names of the alerts installed on this platform."""

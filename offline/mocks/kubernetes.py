@@ -31,6 +31,24 @@ def _generic(call: ResourceCall) -> Props:
     return state
 
 
+def _helm_release(call: ResourceCall) -> Props:
+    # helm.sh/v3 Release: `name` auto-named like other resources when unset, the namespace
+    # defaulted, and the `status` block Helm reports after a successful install (its appVersion
+    # comes from the chart, which the mock does not fetch, so it is left out).
+    state = dict(call.inputs)
+    state.setdefault("name", k8s_autoname(call.type, call.name))
+    state.setdefault("namespace", "default")
+    state["status"] = {
+        "name": state["name"],
+        "namespace": state["namespace"],
+        "chart": state.get("chart", ""),
+        "version": state.get("version", ""),
+        "revision": 1,
+        "status": "deployed",
+    }
+    return state
+
+
 def _service(call: ResourceCall) -> Props:
     # core/v1 Service: the API server allocates the cluster IP (and node ports for NodePort and
     # LoadBalancer types); the provider waits for a LoadBalancer's ingress and reports it in status.
@@ -52,6 +70,6 @@ def _service(call: ResourceCall) -> Props:
     return state
 
 
-RESOURCES: dict[str, ResourceHandler] = {"kubernetes:core/v1:Service": _service}
+RESOURCES: dict[str, ResourceHandler] = {"kubernetes:helm.sh/v3:Release": _helm_release, "kubernetes:core/v1:Service": _service}
 PACKAGE_DEFAULTS: dict[str, ResourceHandler] = {"kubernetes": _generic}
 CALLS: dict[str, CallHandler] = {}
