@@ -8,6 +8,7 @@ raises the SDK's UnknownValueError, which the SDK turns into an advisory "can't 
 from __future__ import annotations
 
 import ipaddress
+import itertools
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -304,19 +305,34 @@ def is_private_network(cidr: Any) -> bool:
     return network.prefixlen > 0 and (network.is_private or network.is_loopback)
 
 
-SECRET_NAME = re.compile(
-    r"(?i)(pass(word|wd|phrase)?|secret|token|api[_-]?key|private[_-]?key|access[_-]?key|credential|auth[_-]?key|"
-    r"client[_-]?secret|conn(ection)?[_-]?string)"
-)
-NOT_A_SECRET_NAME = re.compile(
-    r"(?i)((password|passwd|token|user)[_-]?key|_?(file|path|dir|ttl|expir\w*|length|len|min\w*|max\w*|enabled|name|ref|key[_-]?ref|secret[_-]?name|"
-    r"existing[_-]?secret\w*|header|policy|type|mode|url|endpoint|host|port|user(name)?|id|arn)$)"
-)
-ENV_REFERENCE = re.compile(r"^\s*\"?\$(\{[A-Za-z_][A-Za-z0-9_]*\}|\([A-Za-z_][A-Za-z0-9_]*\))\"?\s*$")
+_WORDS = re.compile(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])")
+SECRET_WORDS = {"password", "passwd", "pwd", "passphrase", "secret", "secrets", "token", "apikey", "credential",
+                "credentials", "privatekey", "secretkey", "accesskey", "authkey", "connectionstring", "connstring"}
+SECRET_PAIRS = {("api", "key"), ("private", "key"), ("access", "key"), ("auth", "key"), ("client", "secret"),
+                ("connection", "string"), ("secret", "key"), ("signing", "key"), ("encryption", "key")}
+NOT_SECRET_LAST = {"file", "path", "dir", "ttl", "expiry", "expires", "expiration", "length", "len", "enabled", "name",
+                   "ref", "header", "policy", "type", "mode", "url", "uri", "endpoint", "host", "port", "user",
+                   "username", "id", "arn", "version", "count", "size", "rotation", "days", "format", "source", "field"}
+
+
+def name_words(name: str) -> list[str]:
+    return [w.lower() for w in _WORDS.findall(name)]
 
 
 def secret_like_name(name: str) -> bool:
-    return bool(SECRET_NAME.search(name)) and not NOT_A_SECRET_NAME.search(name)
+    """`DB_PASSWORD`, `adminPassword`, `api-key`: yes; `passwordKey`, `existingSecret`, `tokenTTL`: no."""
+    words = name_words(name)
+    if not words or "existing" in words or words[-1] in NOT_SECRET_LAST:
+        return False
+    if words[-1] == "key" and len(words) > 1 and words[-2] in {"password", "passwd", "token", "user", "secret"} and \
+            (len(words) < 3 or (words[-3], words[-2]) not in SECRET_PAIRS):
+        return words[-2] == "secret" and len(words) == 2  # `secretKey` is a secret; `passwordKey` names one
+    if any(w in SECRET_WORDS for w in words) or "".join(words) in SECRET_WORDS:
+        return True
+    return any(pair in SECRET_PAIRS for pair in itertools.pairwise(words))
+
+
+ENV_REFERENCE = re.compile(r"^\s*\"?\$(\{[A-Za-z_][A-Za-z0-9_]*\}|\([A-Za-z_][A-Za-z0-9_]*\))\"?\s*$")
 
 
 def literal_secret(value: Any) -> bool:
