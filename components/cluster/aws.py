@@ -18,8 +18,8 @@ from components.secrets.aws import AwsContext, PlatformKey, PlatformKeyArgs
 
 CONTROL_PLANE_LOG_TYPES = ["api", "audit", "authenticator", "controllerManager", "scheduler"]
 CLUSTER_ADMIN_POLICY = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"
-ADDONS = ("vpc-cni", "kube-proxy", "coredns", "eks-pod-identity-agent", "aws-ebs-csi-driver")
-"""Managed add-ons; EBS CSI because Prometheus and Grafana claim gp3 volumes."""
+ADDONS = ("kube-proxy", "coredns", "eks-pod-identity-agent", "aws-ebs-csi-driver")
+"""Managed add-ons besides the VPC CNI; EBS CSI because Prometheus and Grafana claim gp3 volumes."""
 NODE_DISK_GB = 50
 
 
@@ -142,7 +142,14 @@ class EksFoundation(Foundation):
                                              opts=child)
         self.oidc_provider_arn = oidc.arn
 
-        node_group = self._nodes(name, args, cluster, partition)
+        # The CNI first, with its own role: nodes join only once pods can get addresses.
+        cni = aws.eks.Addon(
+            f"{name}-vpc-cni", cluster_name=cluster.name, addon_name="vpc-cni",
+            service_account_role_arn=self._service_role(f"{name}-vpc-cni", "aws-node", "AmazonEKS_CNI_Policy").arn,
+            # Off by default on EKS: without it every NetworkPolicy of the stack would be decorative.
+            configuration_values=json.dumps({"enableNetworkPolicy": "true"}),
+            resolve_conflicts_on_create="OVERWRITE", resolve_conflicts_on_update="PRESERVE", opts=child)
+        node_group = self._nodes(name, args, cluster, partition, cni)
         self._addons(name, cluster, node_group)
         admin_associations = self._access(name, args, cluster)
 
@@ -161,14 +168,15 @@ class EksFoundation(Foundation):
         })
 
     def _nodes(self, name: str, args: FoundationArgs, cluster: aws.eks.Cluster,
-               partition: pulumi.Output[str]) -> aws.eks.NodeGroup:
+               partition: pulumi.Output[str], cni: aws.eks.Addon) -> aws.eks.NodeGroup:
         child = pulumi.ResourceOptions(parent=self)
         nodes = args.config.cluster.nodes
         role = aws.iam.Role(f"{name}-nodes", assume_role_policy=_trust("ec2.amazonaws.com"), opts=child)
         attachments = [
             aws.iam.RolePolicyAttachment(f"{name}-nodes-{policy}", role=role.name, policy_arn=_managed_policy(partition, policy),
                                          opts=child)
-            for policy in ("AmazonEKSWorkerNodePolicy", "AmazonEKS_CNI_Policy", "AmazonEC2ContainerRegistryReadOnly",
+            # No CNI policy here: the VPC CNI has its own service-account role.
+            for policy in ("AmazonEKSWorkerNodePolicy", "AmazonEC2ContainerRegistryReadOnly",
                            "AmazonSSMManagedInstanceCore")
         ]
         # IMDSv2 only, one hop: pods cannot borrow the node role; encrypted root volumes.
@@ -195,26 +203,27 @@ class EksFoundation(Foundation):
             launch_template=aws.eks.NodeGroupLaunchTemplateArgs(id=template.id, version=template.latest_version.apply(str)),
             labels={"orchestrator/pool": "general"},
             # The cluster autoscaler owns the current size once it runs.
-            opts=pulumi.ResourceOptions(parent=self, depends_on=attachments, ignore_changes=["scalingConfig.desiredSize"]),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[*attachments, cni],
+                                        ignore_changes=["scalingConfig.desiredSize"]),
         )
 
-    def _addons(self, name: str, cluster: aws.eks.Cluster, node_group: aws.eks.NodeGroup) -> None:
-        ebs_role = aws.iam.Role(
-            f"{name}-ebs-csi",
+    def _service_role(self, name: str, service_account: str, policy: str) -> aws.iam.Role:
+        """IRSA role of one kube-system service account with one AWS managed policy."""
+        role = aws.iam.Role(
+            name,
             assume_role_policy=pulumi.Output.all(self.oidc_provider_arn, self.oidc_issuer).apply(
-                lambda v: irsa_trust(str(v[0]), str(v[1]), "kube-system", "ebs-csi-controller-sa")),
+                lambda v: irsa_trust(str(v[0]), str(v[1]), "kube-system", service_account)),
             opts=pulumi.ResourceOptions(parent=self))
-        aws.iam.RolePolicyAttachment(
-            f"{name}-ebs-csi", role=ebs_role.name,
-            policy_arn=self.context.partition.apply(lambda p: f"arn:{p}:iam::aws:policy/service-role/AmazonEBSCSIDriverPolicy"),
-            opts=pulumi.ResourceOptions(parent=self))
+        aws.iam.RolePolicyAttachment(name, role=role.name, policy_arn=_managed_policy(self.context.partition, policy),
+                                     opts=pulumi.ResourceOptions(parent=self))
+        return role
+
+    def _addons(self, name: str, cluster: aws.eks.Cluster, node_group: aws.eks.NodeGroup) -> None:
+        ebs_role = self._service_role(f"{name}-ebs-csi", "ebs-csi-controller-sa", "service-role/AmazonEBSCSIDriverPolicy")
         for addon in ADDONS:
             extra: dict[str, Any] = {}
             if addon == "aws-ebs-csi-driver":
                 extra["service_account_role_arn"] = ebs_role.arn
-            if addon == "vpc-cni":
-                # Off by default on EKS: without it every NetworkPolicy of the stack would be decorative.
-                extra["configuration_values"] = json.dumps({"enableNetworkPolicy": "true"})
             # CoreDNS and the CSI controller are Deployments: they need nodes to become healthy.
             needs_nodes = addon in {"coredns", "aws-ebs-csi-driver"}
             aws.eks.Addon(

@@ -11,6 +11,7 @@ import pulumi_kubernetes as k8s
 import pulumi_random as random
 
 from components.cluster.aws import EksFoundation
+from components.config import ConfigError, stack_file
 from components.database.contract import (
     DATABASE_KEY,
     HOST_KEY,
@@ -25,6 +26,7 @@ from components.database.contract import (
 from components.secrets.aws import stored_secret
 
 PORT = 5432
+PRODUCTION_BACKUP_DAYS = 14
 LOG_EXPORTS = ["postgresql", "upgrade"]
 SSL_MODE = "require"
 """TLS is forced server-side (rds.force_ssl); `require` because the app image carries no RDS CA bundle."""
@@ -52,6 +54,10 @@ class RdsPostgres(PostgresCluster):
         foundation = require_aws_foundation(args.foundation)
         db = args.config.database
         production = args.config.is_production
+        if production and db.backup_retention_days < PRODUCTION_BACKUP_DAYS:
+            raise ConfigError(
+                f"{stack_file(pulumi.get_stack())}: orchestrator:database.backupRetentionDays is {db.backup_retention_days}; "
+                f"production on AWS keeps at least {PRODUCTION_BACKUP_DAYS} days of backups")
         child = pulumi.ResourceOptions(parent=self)
         stateful = pulumi.ResourceOptions(parent=self, protect=production, retain_on_delete=production)
 

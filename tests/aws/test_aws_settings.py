@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import ipaddress
 import itertools
+import json
 
 import pytest
 
@@ -73,3 +74,23 @@ def test_configured_admin_roles_get_cluster_admin_access_entries() -> None:
 def test_network_policies_are_enforced_by_the_vpc_cni() -> None:
     addon = one(run_stack("staging"), "aws:eks/addon:Addon", "cluster-vpc-cni")
     assert '"enableNetworkPolicy": "true"' in addon.inputs["configurationValues"]
+
+
+def test_production_refuses_less_than_14_days_of_backups() -> None:
+    with pytest.raises(ConfigError, match=r"database.backupRetentionDays is 7; production on AWS keeps at least 14 days"):
+        run_stack("production", "database.backupRetentionDays=7")
+    assert plain(one(run_stack("staging"), "aws:rds/instance:Instance", "database-primary").inputs["backupRetentionPeriod"]) == 7
+
+
+def test_the_vpc_cni_has_its_own_role_and_nodes_wait_for_it() -> None:
+    result = run_stack("staging")
+    cni = one(result, "aws:eks/addon:Addon", "cluster-vpc-cni")
+    role = one(result, "aws:iam/role:Role", "cluster-vpc-cni")
+    assert cni.inputs["serviceAccountRoleArn"] == role.outputs["arn"]
+    trust = json.loads(role.inputs["assumeRolePolicy"])["Statement"][0]
+    assert trust["Principal"]["Federated"] == one(result, "aws:iam/openIdConnectProvider:OpenIdConnectProvider").outputs["arn"]
+    assert "system:serviceaccount:kube-system:aws-node" in trust["Condition"]["StringEquals"].values()
+    attachments = find(result, "aws:iam/rolePolicyAttachment:RolePolicyAttachment")
+    node_policies = {a.inputs["policyArn"].rsplit("/", 1)[-1] for a in attachments if a.name.startswith("cluster-nodes-")}
+    assert "AmazonEKS_CNI_Policy" not in node_policies and "AmazonEKSWorkerNodePolicy" in node_policies
+    assert cni.urn in one(result, "aws:eks/nodeGroup:NodeGroup").dependencies
