@@ -567,7 +567,9 @@ class MonitoringConfig(_Model):
     retention_days: int = Field(default=15, ge=1, le=400, description="Prometheus TSDB retention (days).")
     storage_gb: int = Field(default=50, ge=1, le=16384, description="Prometheus persistent volume size (GiB).")
     storage_class: str | None = Field(default=None, description="StorageClass of the Prometheus volume; unset = cluster default.")
-    scrape_interval_seconds: int = Field(default=15, ge=5, le=300, description="Scrape interval of the app, HAProxy and exporters.")
+    scrape_interval_seconds: int = Field(
+        default=15, ge=5, le=300, description="Scrape interval of the app, HAProxy and exporters."
+    )
     runbook_base_url: str = Field(
         default="https://github.com/acme/orchestrator-infra/blob/main/docs/runbooks.md",
         pattern=r"^https://[^\s#]+$",
