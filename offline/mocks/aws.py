@@ -371,7 +371,7 @@ def _bucket(call: ResourceCall) -> Props:
     return merge(call.inputs, {
         "__id": name, "id": name, "bucket": name, "arn": f"arn:aws:s3:::{name}", "region": region(),
         "bucketDomainName": f"{name}.s3.amazonaws.com", "bucketRegionalDomainName": f"{name}.s3.{region()}.amazonaws.com",
-        "hostedZoneId": "Z3R1K369G5AVDG", "tagsAll": {},
+        "tagsAll": {},
     })
 
 
