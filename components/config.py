@@ -10,7 +10,6 @@ import ipaddress
 import json
 import re
 from enum import StrEnum
-from itertools import pairwise
 from typing import Annotated, Any, Literal
 
 import pulumi
@@ -352,7 +351,20 @@ class DatabaseConfig(_Model):
     performance_insights_retention_days: int = Field(
         default=7, ge=7, le=731, description="AWS: Performance Insights retention (7, or a multiple of 31 up to 731)."
     )
-    sku_name: str = Field(default="Standard_D4ds_v5", description="Azure Flexible Server SKU (General Purpose).")
+    sku_name: str = Field(
+        default="Standard_D4ds_v5", pattern=r"^Standard_[A-Za-z0-9_]+$",
+        description="Azure Flexible Server SKU (General Purpose).",
+    )
+    zone_redundant_ha: bool = Field(
+        default=True, description="Azure: zone-redundant HA standby for the primary (production requires it)."
+    )
+    geo_redundant_backup: bool = Field(
+        default=True, description="Azure: backups copied to the paired region (production requires it)."
+    )
+    password_rotation_days: int = Field(
+        default=90, ge=7, le=365,
+        description="Azure: the admin password's Key Vault expiry; the first `pulumi up` after it generates a new one.",
+    )
     storage_class: str | None = Field(default=None, description="Kubernetes StorageClass for CNPG volumes.")
     cpu: CpuQuantity = "1"
     memory: MemoryQuantity = "2Gi"
@@ -374,19 +386,12 @@ class DatabaseConfig(_Model):
         description="kubernetes: CNPG ScheduledBackup cron (six fields, seconds first).",
     )
     backup_endpoint_url: str | None = Field(
-        default=None, pattern=r"^https://\S+$",
-        description="kubernetes: S3-compatible endpoint for backupBucket (unset = AWS S3).",
+        default=None, pattern=r"^https://\S+$", description="kubernetes: S3-compatible endpoint for backupBucket (unset = AWS S3)."
     )
     backup_credentials_secret: K8sName | None = Field(
         default=None,
         description="kubernetes: Secret in the database namespace with ACCESS_KEY_ID / ACCESS_SECRET_KEY; unset = IAM role.",
     )
-
-    @field_validator("engine_version", mode="before")
-    @classmethod
-    def _version_text(cls, value: Any) -> Any:
-        # YAML and `--set` read `17` as a number; a version is text.
-        return str(_as_int(value)) if isinstance(value, (int, float)) and not isinstance(value, bool) else value
 
     @model_validator(mode="after")
     def _storage_range(self) -> DatabaseConfig:
@@ -407,7 +412,14 @@ class CacheConfig(_Model):
     shards: int = Field(default=3, ge=3, le=500, description="Primary shards (masters); the requirement is 3.")
     replicas_per_shard: int = Field(default=1, ge=1, le=5)
     node_type: str = Field(default="cache.r7g.large", description="AWS ElastiCache node type.")
-    sku_name: str = Field(default="Balanced_B10", description="Azure Managed Redis SKU.")
+    sku_name: str = Field(
+        default="Balanced_B10",
+        pattern=r"^(Balanced_B|MemoryOptimized_M|ComputeOptimized_X|FlashOptimized_A)[0-9]+$",
+        description="Azure Managed Redis SKU; its primary shard count must reach `shards` (see README).",
+    )
+    key_expiry_days: int = Field(
+        default=90, ge=7, le=365, description="Azure: expiry of the access key copy kept in Key Vault (rotation due date)."
+    )
     storage_gb: int = Field(default=10, ge=1, le=1024, description="Persistent volume per node (Kubernetes).")
     storage_class: str | None = Field(default=None, description="kubernetes: StorageClass of the Redis volumes.")
     snapshot_retention_days: int = Field(default=7, ge=1, le=35)
@@ -567,15 +579,16 @@ class MonitoringConfig(_Model):
     retention_days: int = Field(default=15, ge=1, le=400, description="Prometheus TSDB retention (days).")
     storage_gb: int = Field(default=50, ge=1, le=16384, description="Prometheus persistent volume size (GiB).")
     storage_class: str | None = Field(default=None, description="StorageClass of the Prometheus volume; unset = cluster default.")
-    scrape_interval_seconds: int = Field(
-        default=15, ge=5, le=300, description="Scrape interval of the app, HAProxy and exporters."
-    )
+    scrape_interval_seconds: int = Field(default=15, ge=5, le=300, description="Scrape interval of the app, HAProxy and exporters.")
     runbook_base_url: str = Field(
         default="https://github.com/acme/orchestrator-infra/blob/main/docs/runbooks.md",
         pattern=r"^https://[^\s#]+$",
         description="Where docs/runbooks.md is browsable; alerts link to `<this>#<anchor>`.",
     )
     alert_receiver: AlertReceiverConfig = Field(default_factory=AlertReceiverConfig)
+
+
+_GUID = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
 
 
 # --- network and cluster ----------------------------------------------------------------------
@@ -587,6 +600,12 @@ class NetworkConfig(_Model):
     flow_log_retention_days: int = Field(
         default=90, ge=1, le=3653, description="AWS: days the VPC flow logs are kept in CloudWatch Logs."
     )
+    app_gateway_certificate: str = Field(
+        default="edge-tls", pattern=r"^[0-9A-Za-z-]{1,127}$",
+        description="Azure: Key Vault certificate (in the stack's vault) the Application Gateway serves on 443.",
+    )
+    app_gateway_min_capacity: int = Field(default=2, ge=0, le=125, description="Azure: Application Gateway autoscale floor.")
+    app_gateway_max_capacity: int = Field(default=10, ge=2, le=125, description="Azure: Application Gateway autoscale ceiling.")
 
     @field_validator("cidr")
     @classmethod
@@ -629,6 +648,22 @@ class ClusterConfig(_Model):
     log_retention_days: int = Field(
         default=90, ge=1, le=3653, description="AWS: days the EKS control-plane logs are kept."
     )
+    system_vm_size: str = Field(
+        default="Standard_D4ds_v5", pattern=r"^Standard_[A-Za-z0-9_]+$", description="Azure: VM size of the AKS system pool."
+    )
+    system_min_count: int = Field(default=3, ge=1, le=100, description="Azure: system pool autoscaler floor (one per zone).")
+    system_max_count: int = Field(default=5, ge=1, le=100, description="Azure: system pool autoscaler ceiling.")
+    pod_cidr: Cidr = Field(default="192.168.0.0/16", description="Azure: CNI overlay pod range (outside the VNet).")
+    service_cidr: Cidr = Field(default="172.16.0.0/16", description="Azure: Kubernetes service range (outside the VNet).")
+    upgrade_channel: Literal["patch", "stable", "rapid", "node-image"] = Field(
+        default="patch", description="Azure: AKS automatic upgrade channel."
+    )
+    sku_tier: Literal["Free", "Standard", "Premium"] = Field(
+        default="Standard", description="Azure: AKS control-plane tier (Standard carries the uptime SLA)."
+    )
+    admin_group_object_ids: list[Annotated[str, Field(pattern=_GUID)]] = Field(
+        default_factory=list, description="Azure: Entra ID groups given cluster-admin through Azure RBAC."
+    )
 
     @model_validator(mode="after")
     def _endpoint_restricted(self) -> ClusterConfig:
@@ -638,6 +673,16 @@ class ClusterConfig(_Model):
             for cidr in self.endpoint_cidrs:
                 if ipaddress.ip_network(cidr).prefixlen == 0:
                     raise ValueError(f"endpointCidrs must not contain {cidr}")
+        return self
+
+    @model_validator(mode="after")
+    def _azure_pools_and_ranges(self) -> ClusterConfig:
+        if self.system_min_count > self.system_max_count:
+            raise ValueError(
+                f"systemMinCount ({self.system_min_count}) must not exceed systemMaxCount ({self.system_max_count})"
+            )
+        if ipaddress.ip_network(self.pod_cidr).overlaps(ipaddress.ip_network(self.service_cidr)):
+            raise ValueError(f"podCidr {self.pod_cidr} overlaps serviceCidr {self.service_cidr}")
         return self
 
 
@@ -684,7 +729,62 @@ class RolloutConfig(_Model):
         allowed = CANARY_WEIGHTS[1:]
         if not steps or any(s not in allowed for s in steps):
             raise ValueError(f"a list of weights from {', '.join(map(str, allowed))}")
-        if any(b <= a for a, b in pairwise(steps)) or steps[-1] != 100:
+        if any(b <= a for a, b in zip(steps, steps[1:], strict=False)) or steps[-1] != 100:
+            raise ValueError("strictly increasing weights ending at 100, e.g. [10, 25, 50, 75, 100]")
+        return steps
+
+    @field_validator("prometheus_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if not _PROMETHEUS_URL.match(value):
+            raise ValueError("an http(s) base URL without query, such as http://127.0.0.1:9090")
+        return value.rstrip("/")
+
+
+# --- rollout (python -m ops rollout) ---------------------------------------------------------
+
+_PROMETHEUS_URL = re.compile(r"^https?://[A-Za-z0-9.\-\[\]:]+(/[A-Za-z0-9._~/-]*)?$")
+
+
+class RolloutConfig(_Model):
+    """The canary steps of `python -m ops rollout` and the health gate between them (REQUIREMENTS.md SLOs)."""
+
+    steps: list[int] = Field(
+        default_factory=lambda: [10, 25, 50, 75, 100],
+        description="Canary weights (%) walked toward the target slot, one `up` each; increasing, ending at 100.",
+    )
+    bake_seconds: int = Field(
+        default=300, ge=0, le=86_400, description="Wait after each step's `up` before the health gate reads Prometheus."
+    )
+    window_seconds: int = Field(
+        default=120, ge=5, le=3600, description="Rate window [W] of the gate's PromQL queries; at least 4 scrape intervals."
+    )
+    max_error_rate: float = Field(
+        default=0.001, gt=0, le=1, description="Highest 5xx share of the target slot's requests (0.001 = the 0.1 % SLO)."
+    )
+    max_p95_seconds: float = Field(
+        default=0.2, gt=0, le=60, description="Highest P95 latency (s) of the target slot (the 200 ms SLO)."
+    )
+    min_ready_replicas: int | None = Field(
+        default=None, ge=1, le=200, description="Ready replicas the target slot needs; unset means its HPA minimum."
+    )
+    prometheus_url: str = Field(
+        default="http://127.0.0.1:9090",
+        description="Prometheus HTTP API base URL as reachable from where the rollout runs "
+        "(e.g. `kubectl -n monitoring port-forward svc/prometheus 9090`).",
+    )
+    query_timeout_seconds: float = Field(default=10, gt=0, le=120, description="Timeout of one Prometheus query.")
+
+    @field_validator("steps", mode="before")
+    @classmethod
+    def _steps_walk_to_100(cls, value: Any) -> Any:
+        if not isinstance(value, list):
+            return value
+        steps = [_as_int(v) for v in value]
+        allowed = CANARY_WEIGHTS[1:]
+        if not steps or any(s not in allowed for s in steps):
+            raise ValueError(f"a list of weights from {', '.join(map(str, allowed))}")
+        if any(b <= a for a, b in zip(steps, steps[1:], strict=False)) or steps[-1] != 100:
             raise ValueError("strictly increasing weights ending at 100, e.g. [10, 25, 50, 75, 100]")
         return steps
 
@@ -711,6 +811,7 @@ class StackConfig(_Model):
     monitoring: MonitoringConfig = Field(default_factory=MonitoringConfig)
     network: NetworkConfig = Field(default_factory=NetworkConfig)
     cluster: ClusterConfig = Field(default_factory=ClusterConfig)
+    rollout: RolloutConfig = Field(default_factory=RolloutConfig)
     rollout: RolloutConfig = Field(default_factory=RolloutConfig)
 
     @property
