@@ -14,9 +14,10 @@ from components.config import MonitoringConfig, Platform, StackConfig
 
 CHART = "kube-prometheus-stack"
 CHART_REPOSITORY = "https://prometheus-community.github.io/helm-charts"
-CHART_VERSION = "69.8.2"
+CHART_VERSION = "69.5.1"
 OPERATOR_VERSION = "0.80.1"
-"""prometheus-operator shipped by CHART_VERSION; tests validate against the CRD models of this version."""
+"""prometheus-operator shipped by CHART_VERSION (the chart's appVersion v0.80.1); tests validate against the CRD
+models of this version."""
 RELEASE_NAME = "kube-prometheus-stack"
 FULLNAME = "kube-prometheus"
 """fullnameOverride: Services become kube-prometheus-prometheus / -alertmanager."""
