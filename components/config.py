@@ -10,6 +10,7 @@ import ipaddress
 import json
 import re
 from enum import StrEnum
+from itertools import pairwise
 from typing import Annotated, Any, Literal
 
 import pulumi
@@ -386,12 +387,19 @@ class DatabaseConfig(_Model):
         description="kubernetes: CNPG ScheduledBackup cron (six fields, seconds first).",
     )
     backup_endpoint_url: str | None = Field(
-        default=None, pattern=r"^https://\S+$", description="kubernetes: S3-compatible endpoint for backupBucket (unset = AWS S3)."
+        default=None, pattern=r"^https://\S+$",
+        description="kubernetes: S3-compatible endpoint for backupBucket (unset = AWS S3).",
     )
     backup_credentials_secret: K8sName | None = Field(
         default=None,
         description="kubernetes: Secret in the database namespace with ACCESS_KEY_ID / ACCESS_SECRET_KEY; unset = IAM role.",
     )
+
+    @field_validator("engine_version", mode="before")
+    @classmethod
+    def _version_text(cls, value: Any) -> Any:
+        # YAML and `--set` read `17` as a number; a version is text.
+        return str(_as_int(value)) if isinstance(value, (int, float)) and not isinstance(value, bool) else value
 
     @model_validator(mode="after")
     def _storage_range(self) -> DatabaseConfig:
@@ -579,7 +587,9 @@ class MonitoringConfig(_Model):
     retention_days: int = Field(default=15, ge=1, le=400, description="Prometheus TSDB retention (days).")
     storage_gb: int = Field(default=50, ge=1, le=16384, description="Prometheus persistent volume size (GiB).")
     storage_class: str | None = Field(default=None, description="StorageClass of the Prometheus volume; unset = cluster default.")
-    scrape_interval_seconds: int = Field(default=15, ge=5, le=300, description="Scrape interval of the app, HAProxy and exporters.")
+    scrape_interval_seconds: int = Field(
+        default=15, ge=5, le=300, description="Scrape interval of the app, HAProxy and exporters."
+    )
     runbook_base_url: str = Field(
         default="https://github.com/acme/orchestrator-infra/blob/main/docs/runbooks.md",
         pattern=r"^https://[^\s#]+$",
@@ -729,62 +739,7 @@ class RolloutConfig(_Model):
         allowed = CANARY_WEIGHTS[1:]
         if not steps or any(s not in allowed for s in steps):
             raise ValueError(f"a list of weights from {', '.join(map(str, allowed))}")
-        if any(b <= a for a, b in zip(steps, steps[1:], strict=False)) or steps[-1] != 100:
-            raise ValueError("strictly increasing weights ending at 100, e.g. [10, 25, 50, 75, 100]")
-        return steps
-
-    @field_validator("prometheus_url")
-    @classmethod
-    def _http_url(cls, value: str) -> str:
-        if not _PROMETHEUS_URL.match(value):
-            raise ValueError("an http(s) base URL without query, such as http://127.0.0.1:9090")
-        return value.rstrip("/")
-
-
-# --- rollout (python -m ops rollout) ---------------------------------------------------------
-
-_PROMETHEUS_URL = re.compile(r"^https?://[A-Za-z0-9.\-\[\]:]+(/[A-Za-z0-9._~/-]*)?$")
-
-
-class RolloutConfig(_Model):
-    """The canary steps of `python -m ops rollout` and the health gate between them (REQUIREMENTS.md SLOs)."""
-
-    steps: list[int] = Field(
-        default_factory=lambda: [10, 25, 50, 75, 100],
-        description="Canary weights (%) walked toward the target slot, one `up` each; increasing, ending at 100.",
-    )
-    bake_seconds: int = Field(
-        default=300, ge=0, le=86_400, description="Wait after each step's `up` before the health gate reads Prometheus."
-    )
-    window_seconds: int = Field(
-        default=120, ge=5, le=3600, description="Rate window [W] of the gate's PromQL queries; at least 4 scrape intervals."
-    )
-    max_error_rate: float = Field(
-        default=0.001, gt=0, le=1, description="Highest 5xx share of the target slot's requests (0.001 = the 0.1 % SLO)."
-    )
-    max_p95_seconds: float = Field(
-        default=0.2, gt=0, le=60, description="Highest P95 latency (s) of the target slot (the 200 ms SLO)."
-    )
-    min_ready_replicas: int | None = Field(
-        default=None, ge=1, le=200, description="Ready replicas the target slot needs; unset means its HPA minimum."
-    )
-    prometheus_url: str = Field(
-        default="http://127.0.0.1:9090",
-        description="Prometheus HTTP API base URL as reachable from where the rollout runs "
-        "(e.g. `kubectl -n monitoring port-forward svc/prometheus 9090`).",
-    )
-    query_timeout_seconds: float = Field(default=10, gt=0, le=120, description="Timeout of one Prometheus query.")
-
-    @field_validator("steps", mode="before")
-    @classmethod
-    def _steps_walk_to_100(cls, value: Any) -> Any:
-        if not isinstance(value, list):
-            return value
-        steps = [_as_int(v) for v in value]
-        allowed = CANARY_WEIGHTS[1:]
-        if not steps or any(s not in allowed for s in steps):
-            raise ValueError(f"a list of weights from {', '.join(map(str, allowed))}")
-        if any(b <= a for a, b in zip(steps, steps[1:], strict=False)) or steps[-1] != 100:
+        if any(b <= a for a, b in pairwise(steps)) or steps[-1] != 100:
             raise ValueError("strictly increasing weights ending at 100, e.g. [10, 25, 50, 75, 100]")
         return steps
 
@@ -811,7 +766,6 @@ class StackConfig(_Model):
     monitoring: MonitoringConfig = Field(default_factory=MonitoringConfig)
     network: NetworkConfig = Field(default_factory=NetworkConfig)
     cluster: ClusterConfig = Field(default_factory=ClusterConfig)
-    rollout: RolloutConfig = Field(default_factory=RolloutConfig)
     rollout: RolloutConfig = Field(default_factory=RolloutConfig)
 
     @property
