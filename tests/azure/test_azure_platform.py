@@ -381,3 +381,16 @@ def test_offline_preview_prints_the_whole_tree(stack: ProgramResult) -> None:
     for record in stack.resources:
         assert any(line.rstrip().split()[-2:-1] == [record.name] and record.type in line for line in lines), record.name
     assert f"+ {len(stack.resources) + 1} to create" in done.stdout
+
+
+def test_protections_and_ha_are_production_only() -> None:
+    result = run_stack(STACK, "environment=staging", "database.zoneRedundantHa=false", "database.geoRedundantBackup=false")
+    for type_ in STATEFUL:
+        assert not any(r.protect for r in find(result, type_)), type_
+    primary = plain(one(result, SERVER, "database-primary").inputs)
+    assert primary["highAvailability"]["mode"] == "Disabled"
+    assert primary["backup"]["geoRedundantBackup"] == "Disabled"
+    assert "persistence" not in one(result, REDIS_DB).inputs
+    # What is security, not cost, stays on everywhere.
+    assert one(result, VAULT).inputs["properties"]["enablePurgeProtection"] is True
+    assert one(result, REDIS_DB).inputs["clientProtocol"] == "Encrypted"
