@@ -394,3 +394,14 @@ def test_protections_and_ha_are_production_only() -> None:
     # What is security, not cost, stays on everywhere.
     assert one(result, VAULT).inputs["properties"]["enablePurgeProtection"] is True
     assert one(result, REDIS_DB).inputs["clientProtocol"] == "Encrypted"
+
+
+def test_policy_pack_passes_production_azure_with_no_finding(stack: ProgramResult) -> None:
+    from offline.gate import run_gate
+
+    report = run_gate(to_deployment(stack))
+    azure_rules = {name for name in report.pack.policies if name.startswith("azure-")}
+    assert {"azure-aks-access", "azure-pg-private-tls", "azure-keyvault-hardened", "azure-nsg-no-internet-admin",
+            "azure-waf-prevention", "azure-redis-tls-private"} <= azure_rules
+    assert [(v.policy, v.urn) for v in report.violations] == []
+    assert report.crashes == [] and report.passed and report.score == 100
