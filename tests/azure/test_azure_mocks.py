@@ -146,3 +146,34 @@ def test_subnet_plan_fits_and_never_overlaps(cidr: str) -> None:
     assert all(block.subnet_of(vnet) for block in blocks)  # type: ignore[arg-type]
     assert not any(a.overlaps(b) for i, a in enumerate(blocks) for b in blocks[i + 1:])
     assert ipaddress.ip_address(plan.edge_address) in blocks[0]
+
+
+def test_role_assignment_and_user_assigned_identity_map() -> None:
+    from pulumi_azure_native import managedidentity
+
+    def program() -> None:
+        group = resources.ResourceGroup("rg")
+        identity = managedidentity.UserAssignedIdentity("id", resource_group_name=group.name)
+        authorization.RoleAssignment("ra", principal_id=identity.principal_id, scope=group.id,
+                                     role_definition_id="/subscriptions/x/providers/Microsoft.Authorization/roleDefinitions/r")
+        policy = network.WebApplicationFirewallPolicy(
+            "waf", resource_group_name=group.name,
+            managed_rules=network.ManagedRulesDefinitionArgs(managed_rule_sets=[
+                network.ManagedRuleSetArgs(rule_set_type="Microsoft_DefaultRuleSet", rule_set_version="2.1")]))
+        gateway = network.ApplicationGateway(
+            "agw", resource_group_name=group.name, firewall_policy=network.SubResourceArgs(id=policy.id),
+            identity=network.ManagedServiceIdentityArgs(type=network.ResourceIdentityType.USER_ASSIGNED,
+                                                        user_assigned_identities=[identity.id]))
+        pulumi.export("assigned", gateway.identity.apply(lambda i: dict(i.user_assigned_identities or {}) if i else {}))
+
+    result = run_program(SPEC, entry=program)
+    identity = one(result, "azure-native:managedidentity:UserAssignedIdentity")
+    assert re.fullmatch(r"[0-9a-f-]{36}", identity.outputs["principalId"])
+    assignment = one(result, "azure-native:authorization:RoleAssignment")
+    group = one(result, "azure-native:resources:ResourceGroup")
+    assert assignment.inputs["principalId"] == identity.outputs["principalId"]
+    assert re.fullmatch(re.escape(group.id) + r"/providers/Microsoft\.Authorization/roleAssignments/[0-9a-f-]{36}", assignment.id)
+    # The service answers a map of identity id -> principal/client ids for what the inputs listed.
+    assert list(plain(result.outputs["assigned"])) == [identity.id]
+    waf = one(result, "azure-native:network:WebApplicationFirewallPolicy")
+    assert waf.id.endswith(f"/providers/Microsoft.Network/ApplicationGatewayWebApplicationFirewallPolicies/{waf.outputs['name']}")
