@@ -517,7 +517,8 @@ class EdgeConfig(_Model):
     )
     resources: ResourcesConfig = Field(default_factory=_edge_resources, description="HAProxy container requests and limits.")
     health_check: EdgeHealthCheckConfig = Field(
-        default_factory=EdgeHealthCheckConfig, description="HAProxy's HTTP checks of each slot Service on app.probes.readinessPath."
+        default_factory=EdgeHealthCheckConfig,
+        description="HAProxy's HTTP checks of each slot Service on app.probes.readinessPath.",
     )
     content_security_policy: str = Field(
         default="default-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'; object-src 'none'",
