@@ -14,7 +14,19 @@ foundation = cluster.foundation_class(config.platform)("cluster", cluster.Founda
 on_cluster = pulumi.ResourceOptions(providers=[foundation.k8s_provider])
 
 namespace = AppNamespace("app-namespace", NamespaceArgs(config=config), opts=on_cluster)
-data_args = {"config": config, "foundation": foundation, "app_namespace": namespace.name}
+# Monitoring first: it installs the CRDs the other components' monitors are made of.
+monitoring = Monitoring(
+    "monitoring",
+    MonitoringArgs(config=config, app_namespace=namespace.name, edge_namespace=EDGE_NAMESPACE),
+    opts=on_cluster,
+)
+
+data_args = {
+    "config": config,
+    "foundation": foundation,
+    "app_namespace": namespace.name,
+    "monitoring_crds": monitoring.outputs.crds,
+}
 db = database.implementation(config.platform)("database", database.DatabaseArgs(**data_args), opts=on_cluster)
 redis = cache.implementation(config.platform)("cache", cache.CacheArgs(**data_args), opts=on_cluster)
 
@@ -38,12 +50,6 @@ front_door = front_door_class(
     "front-door", edge.FrontDoorArgs(config=config, foundation=foundation, edge=proxy.outputs), opts=on_cluster
 )
 
-monitoring = Monitoring(
-    "monitoring",
-    MonitoringArgs(config=config, app=app.outputs, edge=proxy.outputs, database=db.outputs, cache=redis.outputs),
-    opts=on_cluster,
-)
-
 pulumi.export("platform", config.platform.value)
 pulumi.export("activeSlot", app.outputs.active_slot.value)
 pulumi.export("canaryWeight", app.outputs.canary_weight)
@@ -55,4 +61,5 @@ pulumi.export("databaseEndpoint", db.outputs.primary_host)
 pulumi.export("databaseReaderEndpoint", db.outputs.reader_host)
 pulumi.export("cacheEndpoint", redis.outputs.endpoint)
 pulumi.export("grafanaService", monitoring.outputs.grafana_service)
+pulumi.export("prometheusUrl", monitoring.outputs.prometheus_url)
 pulumi.export("kubeconfig", foundation.kubeconfig)

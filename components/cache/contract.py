@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,6 +29,8 @@ class CacheArgs:
     config: StackConfig
     foundation: Foundation
     app_namespace: pulumi.Input[str]
+    monitoring_crds: Sequence[pulumi.Resource] = ()
+    """Resources installing the prometheus-operator CRDs; this component's PodMonitors wait for them."""
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -139,7 +139,9 @@ class OperatorRedis(RedisCluster):
                 namespace=ns_name,
                 selector=pods,
                 port="redis-exporter",
-                opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[cluster])),
+                opts=pulumi.ResourceOptions.merge(
+                    child, pulumi.ResourceOptions(depends_on=[cluster, *args.monitoring_crds])
+                ),
             )
 
         ingress_policy(

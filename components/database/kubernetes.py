@@ -299,7 +299,9 @@ class CnpgPostgres(PostgresCluster):
                 namespace=ns_name,
                 selector={"matchLabels": {**instance_labels, "cnpg.io/podRole": "instance"}},
                 port="metrics",
-                opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[cluster])),
+                opts=pulumi.ResourceOptions.merge(
+                    child, pulumi.ResourceOptions(depends_on=[cluster, *args.monitoring_crds])
+                ),
             )
 
         app_peer = namespace_peer(args.app_namespace)

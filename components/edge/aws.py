@@ -118,7 +118,7 @@ class AlbWafEntry(FrontDoor):
         child = pulumi.ResourceOptions(parent=self)
         # Pod-IP targets: the ALB connects to the container ports, not the Service's.
         port = args.edge.https_target_port
-        health_port = args.edge.metrics_port
+        health_port = args.edge.health_port
 
         logs = _LogBucket(f"{name}-access-logs", foundation, production, self)
         alb_sg = aws.ec2.SecurityGroup(f"{name}-alb-sg", vpc_id=foundation.vpc_id,

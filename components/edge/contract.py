@@ -59,7 +59,9 @@ class EdgeOutputs:
     pod_labels: dict[str, str] = field(default_factory=dict)
     """Labels of the HAProxy pods (EDGE_POD_LABELS; a PodMonitor can select them with port `metrics`)."""
     health_path: str = "/healthz"
-    """HAProxy's own health answer on the metrics port (kubelet probes)."""
+    """HAProxy's own health answer (kubelet probes, front-door health checks), on `health_port`."""
+    health_port: int = 8404
+    """HAProxy's health-only port (HEALTH_URI): what front doors health-check."""
 
 
 @dataclass(frozen=True, kw_only=True)

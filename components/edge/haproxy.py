@@ -36,8 +36,10 @@ ADMIN_USER = "admin"
 HTTP_PORT = 8080
 HTTPS_PORT = 8443
 METRICS_PORT = 8405
+HEALTH_PORT = 8404
+"""Answers only HEALTH_URI: kubelet probes and front-door health checks, never the exporter."""
 HEALTH_URI = "/healthz"
-"""HAProxy's own liveness/readiness URI, on the internal metrics port only."""
+"""HAProxy's own liveness/readiness URI, on the internal health port only."""
 METRICS_URI = "/metrics"
 BACKEND = "app"
 HTTPS_FRONTEND = "public_https"
@@ -110,6 +112,7 @@ class HaproxySettings:
     http_bind: str = f"*:{HTTP_PORT}"
     https_bind: str = f"*:{HTTPS_PORT}"
     metrics_bind: str = f"*:{METRICS_PORT}"
+    health_bind: str = f"*:{HEALTH_PORT}"
     certificate_file: str = CERT_FILE
     errors_dir: str = ERRORS_DIR
     cluster_dns: bool = True
@@ -293,10 +296,16 @@ def render(settings: HaproxySettings) -> str:
 
     sections.append(_section("frontend internal_metrics", [
         f"bind {settings.metrics_bind}",
-        # Reachable only through the NetworkPolicy (monitoring namespace) and the kubelet probes.
+        # Reachable only through the NetworkPolicy (monitoring namespace).
+        "http-request set-log-level silent",
+        f"http-request use-service prometheus-exporter if {{ path {METRICS_URI} }}",
+        "http-request return status 404",
+    ]))
+    sections.append(_section("frontend internal_health", [
+        f"bind {settings.health_bind}",
+        # Kubelet probes and the front door's health checks: HAProxy is up, nothing more is told.
         "http-request set-log-level silent",
         f"monitor-uri {HEALTH_URI}",
-        f"http-request use-service prometheus-exporter if {{ path {METRICS_URI} }}",
         "http-request return status 404",
     ]))
 

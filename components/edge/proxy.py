@@ -144,6 +144,7 @@ class EdgeProxy(pulumi.ComponentResource):
             metrics_path=haproxy.METRICS_URI,
             pod_labels=dict(EDGE_POD_LABELS),
             health_path=haproxy.HEALTH_URI,
+            health_port=haproxy.HEALTH_PORT,
         )
         self.register_outputs({
             "namespace": ns,
@@ -284,7 +285,7 @@ class EdgeProxy(pulumi.ComponentResource):
             mounts.append(k8s.core.v1.VolumeMountArgs(name="admin-auth", mount_path=haproxy.AUTH_DIR, read_only=True))
             dependencies = [*dependencies, admin_secret]
 
-        probe_port = "metrics"
+        probe_port = "health"
         container = k8s.core.v1.ContainerArgs(
             name="haproxy",
             image=edge.image,
@@ -294,6 +295,7 @@ class EdgeProxy(pulumi.ComponentResource):
                 k8s.core.v1.ContainerPortArgs(name="http", container_port=haproxy.HTTP_PORT, protocol="TCP"),
                 k8s.core.v1.ContainerPortArgs(name="https", container_port=haproxy.HTTPS_PORT, protocol="TCP"),
                 k8s.core.v1.ContainerPortArgs(name="metrics", container_port=haproxy.METRICS_PORT, protocol="TCP"),
+                k8s.core.v1.ContainerPortArgs(name="health", container_port=haproxy.HEALTH_PORT, protocol="TCP"),
             ],
             resources=k8s.core.v1.ResourceRequirementsArgs(
                 requests={"cpu": edge.resources.requests.cpu, "memory": edge.resources.requests.memory},
@@ -406,6 +408,17 @@ class EdgeProxy(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self),
         )
 
+    @staticmethod
+    def _front_door_health_rule(exposure: EdgeExposure) -> list[k8s.networking.v1.NetworkPolicyIngressRuleArgs]:
+        """A front door that targets the pods (the AWS ALB) health-checks them from its subnets."""
+        if not exposure.trusted_proxy_cidrs:
+            return []
+        return [k8s.networking.v1.NetworkPolicyIngressRuleArgs(
+            ports=[k8s.networking.v1.NetworkPolicyPortArgs(protocol="TCP", port=haproxy.HEALTH_PORT)],
+            from_=[k8s.networking.v1.NetworkPolicyPeerArgs(ip_block=k8s.networking.v1.IPBlockArgs(cidr=cidr))
+                   for cidr in dict.fromkeys(exposure.trusted_proxy_cidrs)],
+        )]
+
     def _network_policies(self, name: str, args: EdgeArgs, ns: pulumi.Output[str]) -> None:
         child = pulumi.ResourceOptions(parent=self)
         config = args.config
@@ -448,6 +461,7 @@ class EdgeProxy(pulumi.ComponentResource):
                             ),
                         )],
                     ),
+                    *self._front_door_health_rule(exposure),
                 ],
                 egress=[
                     # Pod-level rules see the pod port after the Service's DNAT: the container port.

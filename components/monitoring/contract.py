@@ -6,11 +6,7 @@ from dataclasses import dataclass, field
 
 import pulumi
 
-from components.app.contract import AppOutputs
-from components.cache.contract import RedisOutputs
 from components.config import StackConfig
-from components.database.contract import PostgresOutputs
-from components.edge.contract import EdgeOutputs
 
 APP_SERVICE_LABELS = {"app.kubernetes.io/name": "orchestrator", "app.kubernetes.io/component": "api"}
 """Labels of the slot Services `orchestrator-blue`/`orchestrator-green`; each also carries `slot`."""
@@ -24,11 +20,11 @@ JOB_LABEL = "app.kubernetes.io/name"
 
 @dataclass(frozen=True, kw_only=True)
 class MonitoringArgs:
+    """Monitoring comes up before the workloads it watches: monitors only name their namespaces."""
+
     config: StackConfig
-    app: AppOutputs
-    edge: EdgeOutputs
-    database: PostgresOutputs
-    cache: RedisOutputs
+    app_namespace: pulumi.Input[str]
+    edge_namespace: pulumi.Input[str]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -43,3 +39,6 @@ class MonitoringOutputs:
     """Titles of the Grafana dashboards shipped as ConfigMaps."""
     alerts: list[str] = field(default_factory=list)
     """Names of the alerts installed on this platform."""
+    crds: list[pulumi.Resource] = field(default_factory=list)
+    """What installs the prometheus-operator CRDs: other components' PodMonitors/ServiceMonitors
+    depend on these so a first `pulumi up` never creates a monitor before its kind exists."""

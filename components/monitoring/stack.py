@@ -95,9 +95,9 @@ class Monitoring(pulumi.ComponentResource):
         after_release = pulumi.ResourceOptions(parent=self, depends_on=[release])
         scrape = monitoring.scrape_interval_seconds
         self._custom("ServiceMonitor", f"{name}-app", "orchestrator-app", ns,
-                     monitors.app_service_monitor(args.app.namespace, scrape), opts=after_release)
+                     monitors.app_service_monitor(args.app_namespace, scrape), opts=after_release)
         self._custom("ServiceMonitor", f"{name}-edge", "orchestrator-edge", ns,
-                     monitors.edge_service_monitor(args.edge.namespace, scrape), opts=after_release)
+                     monitors.edge_service_monitor(args.edge_namespace, scrape), opts=after_release)
 
         rendered = assets.render_rules(config.platform, monitoring.runbook_base_url)
         for file, rules in rendered.items():
@@ -127,6 +127,7 @@ class Monitoring(pulumi.ComponentResource):
             alertmanager_url=ready.apply(lambda _: alertmanager_url(ns_name)),
             dashboards=titles,
             alerts=alert_names(rendered),
+            crds=[release],
         )
         self.register_outputs({
             "namespace": self.outputs.namespace,

@@ -49,6 +49,26 @@ def _helm_release(call: ResourceCall) -> Props:
     return state
 
 
+AZURE_IP_ANNOTATION = "service.beta.kubernetes.io/azure-load-balancer-ipv4"
+INTERNAL_ANNOTATIONS = {
+    "service.beta.kubernetes.io/azure-load-balancer-internal": "true",
+    "service.beta.kubernetes.io/aws-load-balancer-scheme": "internal",
+    "networking.gke.io/load-balancer-type": "Internal",
+}
+
+
+def _load_balancer_ip(state: Props, digest: bytes) -> str:
+    """What the cloud controller assigns: the requested address when one is pinned (annotation
+    or the deprecated spec.loadBalancerIP), a private one for internal load balancers, else public."""
+    annotations = (state.get("metadata") or {}).get("annotations") or {}
+    requested = annotations.get(AZURE_IP_ANNOTATION) or (state.get("spec") or {}).get("loadBalancerIP")
+    if requested:
+        return str(requested)
+    if any(annotations.get(key) == value for key, value in INTERNAL_ANNOTATIONS.items()):
+        return f"10.255.{digest[0]}.{max(digest[1], 1)}"
+    return f"198.51.100.{max(digest[0] % 255, 1)}"
+
+
 def _service(call: ResourceCall) -> Props:
     # core/v1 Service: the API server allocates the cluster IP (and node ports for NodePort and
     # LoadBalancer types); the provider waits for a LoadBalancer's ingress and reports it in status.
@@ -65,7 +85,7 @@ def _service(call: ResourceCall) -> Props:
             for index, port in enumerate(spec.get("ports") or [])
         ]
     state["spec"] = spec
-    ingress = [{"ip": f"198.51.100.{max(digest[0] % 255, 1)}", "ipMode": "VIP"}] if kind == "LoadBalancer" else []
+    ingress = [{"ip": _load_balancer_ip(state, digest), "ipMode": "VIP"}] if kind == "LoadBalancer" else []
     state["status"] = {"loadBalancer": {"ingress": ingress} if ingress else {}}
     return state
 

@@ -184,6 +184,7 @@ class LiveHaproxy:
         self.workdir = workdir
         self.certificate = certificate
         self.http_port, self.https_port, self.metrics_port = free_port(), free_port(), free_port()
+        self.health_port = free_port()
         errors = workdir / "errors"
         errors.mkdir(parents=True, exist_ok=True)
         local = dataclasses.replace(
@@ -191,6 +192,7 @@ class LiveHaproxy:
             http_bind=f"{LOCALHOST}:{self.http_port}",
             https_bind=f"{LOCALHOST}:{self.https_port}",
             metrics_bind=f"{LOCALHOST}:{self.metrics_port}",
+            health_bind=f"{LOCALHOST}:{self.health_port}",
             certificate_file=str(certificate.cert),
             errors_dir=str(errors),
         )

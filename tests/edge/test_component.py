@@ -144,9 +144,10 @@ def test_deployment_is_hardened() -> None:
     assert set(container["resources"]) == {"requests", "limits"}
     assert set(container["resources"]["limits"]) == {"cpu", "memory"}
     ports = {p["name"]: p["containerPort"] for p in container["ports"]}
-    assert ports == {"http": haproxy.HTTP_PORT, "https": haproxy.HTTPS_PORT, "metrics": haproxy.METRICS_PORT}
+    assert ports == {"http": haproxy.HTTP_PORT, "https": haproxy.HTTPS_PORT, "metrics": haproxy.METRICS_PORT,
+                     "health": haproxy.HEALTH_PORT}
     for probe in ("livenessProbe", "readinessProbe"):
-        assert container[probe]["httpGet"] == {"path": haproxy.HEALTH_URI, "port": "metrics"}
+        assert container[probe]["httpGet"] == {"path": haproxy.HEALTH_URI, "port": "health"}
     assert container["command"] == ["haproxy", "-db", "-f", haproxy.CONFIG_FILE, "-f", haproxy.USERLIST_FILE]
     mounts = {m["mountPath"]: m for m in container["volumeMounts"]}
     assert all(mounts[path]["readOnly"] for path in (haproxy.CONFIG_DIR, haproxy.TLS_DIR, haproxy.AUTH_DIR))
@@ -244,7 +245,7 @@ def test_haproxy_network_policy_opens_exactly_what_it_needs() -> None:
     result = run_stack("local")
     policy = plain(edge_of(result, NETWORK_POLICY, "edge-haproxy").inputs["spec"])
     assert policy["podSelector"] == {"matchLabels": EDGE_POD_LABELS}
-    public, metrics = policy["ingress"]
+    public, metrics = policy["ingress"]  # no front door in front: no health-check rule
     assert {p["port"] for p in public["ports"]} == {haproxy.HTTP_PORT, haproxy.HTTPS_PORT}
     assert "from" not in public  # the Internet, via the load balancer
     assert metrics["from"] == [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "monitoring"}}}]
@@ -338,3 +339,16 @@ def test_service_mock_allocates_cluster_ips_node_ports_and_load_balancer_ingress
     assert plain(result.outputs["headlessIp"]) == "None"
     assert plain(result.outputs["internalIp"]) == internal["spec"]["clusterIP"]
     assert plain(result.outputs["lbIngress"])[0]["ip"] == lb["status"]["loadBalancer"]["ingress"][0]["ip"]
+
+
+def test_a_front_door_that_targets_pods_may_health_check_only_the_health_port() -> None:
+    result = run_stack("production")
+    policy = plain(edge_of(result, NETWORK_POLICY, "edge-haproxy").inputs["spec"])
+    _public, metrics, health = policy["ingress"]
+    alb_subnets = [peer["ipBlock"]["cidr"] for peer in health["from"]]
+    assert health["ports"] == [{"protocol": "TCP", "port": haproxy.HEALTH_PORT}]
+    assert alb_subnets and all(cidr.startswith("10.40.") for cidr in alb_subnets)
+    assert {p["port"] for p in metrics["ports"]} == {haproxy.METRICS_PORT}
+    # The ALB's health checks target that port, never the exporter's.
+    target_group = one(result, "aws:lb/targetGroup:TargetGroup", "front-door-haproxy")
+    assert plain(target_group.inputs["healthCheck"])["port"] == str(haproxy.HEALTH_PORT)

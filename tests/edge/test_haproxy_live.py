@@ -293,17 +293,23 @@ def test_forwarded_for_is_believed_only_from_the_front_door(start_edge: Callable
     assert proxy.request("/", source=FRONT_DOOR_SOURCE, headers={"X-Forwarded-For": "198.51.100.2"}).status == 200
 
 
-def test_metrics_port_serves_the_exporter_and_health(start_edge: Callable[..., Edge]) -> None:
+def test_internal_ports_serve_the_exporter_and_health_apart(start_edge: Callable[..., Edge]) -> None:
     proxy = start_edge(RELAXED).proxy
     assert 'haproxy_server_status{proxy="app",server="blue",state="UP"} 1' in proxy.metrics()
     import http.client
 
-    connection = http.client.HTTPConnection(LOCALHOST, proxy.metrics_port, timeout=5)
-    try:
-        connection.request("GET", haproxy.HEALTH_URI)
-        assert connection.getresponse().status == 200
-    finally:
-        connection.close()
+    def status(port: int, path: str) -> int:
+        connection = http.client.HTTPConnection(LOCALHOST, port, timeout=5)
+        try:
+            connection.request("GET", path)
+            return connection.getresponse().status
+        finally:
+            connection.close()
+
+    assert status(proxy.health_port, haproxy.HEALTH_URI) == 200
+    # Front doors may reach the health port: it tells nothing else.
+    assert status(proxy.health_port, haproxy.METRICS_URI) == 404
+    assert status(proxy.metrics_port, haproxy.HEALTH_URI) == 404
 
 
 # --- blue/green weights and failover --------------------------------------------------------------
@@ -381,7 +387,7 @@ def test_substitution_changes_only_local_fields(tmp_path: Path, certificate: Loc
     try:
         settings = local_settings(config, backends)
         proxy = LiveHaproxy(settings, tmp_path, certificate)
-        local_only = {"http_bind", "https_bind", "metrics_bind", "certificate_file", "errors_dir"}
+        local_only = {"http_bind", "https_bind", "metrics_bind", "health_bind", "certificate_file", "errors_dir"}
         for field in dataclasses.fields(settings):
             if field.name not in local_only:
                 assert getattr(proxy.settings, field.name) == getattr(settings, field.name), field.name

@@ -115,3 +115,29 @@ def test_preview_mode_leaves_unset_outputs_unknown() -> None:
     assert seen == []
     run_program(SPEC, preview=False, entry=program)
     assert seen == [None]
+
+
+@pytest.mark.parametrize(
+    ("annotations", "spec_extra", "expected"),
+    [
+        ({}, {}, r"198\.51\.100\.\d+"),
+        ({"service.beta.kubernetes.io/azure-load-balancer-internal": "true"}, {}, r"10\.255\.\d+\.\d+"),
+        ({"service.beta.kubernetes.io/azure-load-balancer-ipv4": "10.60.63.245"}, {}, r"10\.60\.63\.245"),
+        ({}, {"loadBalancerIP": "10.1.2.3"}, r"10\.1\.2\.3"),
+    ],
+)
+def test_load_balancer_services_get_the_address_the_cloud_would_assign(
+    annotations: dict[str, str], spec_extra: dict[str, str], expected: str
+) -> None:
+    def program() -> None:
+        k8s.core.v1.Service(
+            "edge",
+            metadata={"name": "edge", "namespace": "edge", "annotations": annotations},
+            spec={"type": "LoadBalancer", "ports": [{"port": 443}], **spec_extra},
+        )
+
+    service = one(run_program(SPEC, entry=program), "kubernetes:core/v1:Service")
+    ingress = service.outputs["status"]["loadBalancer"]["ingress"]
+    assert re.fullmatch(expected, ingress[0]["ip"])
+    assert service.outputs["spec"]["clusterIP"].startswith("10.96.")
+    assert 30000 <= service.outputs["spec"]["ports"][0]["nodePort"] < 32768
