@@ -727,7 +727,8 @@ class RolloutConfig(_Model):
     prometheus_url: str = Field(
         default="http://127.0.0.1:9090",
         description="Prometheus HTTP API base URL as reachable from where the rollout runs "
-        "(e.g. `kubectl -n monitoring port-forward svc/prometheus 9090`).",
+        "(e.g. `kubectl -n monitoring port-forward svc/kube-prometheus-prometheus 9090`; "
+        "the stack output `prometheusUrl` is the in-cluster address).",
     )
     query_timeout_seconds: float = Field(default=10, gt=0, le=120, description="Timeout of one Prometheus query.")
 

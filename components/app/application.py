@@ -30,6 +30,7 @@ from components.app.contract import (
 from components.cache import contract as cache_contract
 from components.config import AppConfig, Platform, Slot, StackConfig
 from components.database import contract as db_contract
+from components.hardening import container_security, pod_security
 
 CONTAINER_NAME = "app"
 TMP_VOLUME = "tmp"
@@ -226,13 +227,7 @@ class Application(pulumi.ComponentResource):
             automount_service_account_token=False,
             enable_service_links=False,
             termination_grace_period_seconds=app.termination_grace_seconds,
-            security_context=k8s.core.v1.PodSecurityContextArgs(
-                run_as_non_root=True,
-                run_as_user=uid,
-                run_as_group=uid,
-                fs_group=uid,
-                seccomp_profile=k8s.core.v1.SeccompProfileArgs(type="RuntimeDefault"),
-            ),
+            security_context=pod_security(uid),
             topology_spread_constraints=_spread(config, slot),
             containers=[
                 k8s.core.v1.ContainerArgs(
@@ -261,16 +256,7 @@ class Application(pulumi.ComponentResource):
                         timeout_seconds=probes.readiness.timeout_seconds,
                         failure_threshold=probes.readiness.failure_threshold,
                     ),
-                    security_context=k8s.core.v1.SecurityContextArgs(
-                        run_as_non_root=True,
-                        run_as_user=uid,
-                        run_as_group=uid,
-                        privileged=False,
-                        allow_privilege_escalation=False,
-                        read_only_root_filesystem=True,
-                        capabilities=k8s.core.v1.CapabilitiesArgs(drop=["ALL"]),
-                        seccomp_profile=k8s.core.v1.SeccompProfileArgs(type="RuntimeDefault"),
-                    ),
+                    security_context=container_security(uid),
                     volume_mounts=[
                         k8s.core.v1.VolumeMountArgs(name=TMP_VOLUME, mount_path="/tmp"),
                         k8s.core.v1.VolumeMountArgs(name=CA_VOLUME, mount_path=CA_DIR, read_only=True),

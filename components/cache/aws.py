@@ -9,6 +9,7 @@ import pulumi_random as random
 
 from components.cache.contract import HOST_KEY, PASSWORD_KEY, PORT_KEY, CacheArgs, RedisCluster, RedisOutputs
 from components.database.aws import require_aws_foundation
+from components.network.aws import cluster_only_security_group
 from components.secrets.aws import stored_secret
 
 PORT = 6379
@@ -36,12 +37,9 @@ class ElastiCacheRedis(RedisCluster):
 
         subnets = aws.elasticache.SubnetGroup(f"{name}-subnets", subnet_ids=foundation.data_subnet_ids,
                                               description="orchestrator cache: data subnets only", opts=child)
-        group = aws.ec2.SecurityGroup(f"{name}-sg", vpc_id=foundation.vpc_id,
-                                      description="orchestrator cache: clients from the EKS cluster only", opts=child)
-        aws.vpc.SecurityGroupIngressRule(
-            f"{name}-from-cluster", security_group_id=group.id, ip_protocol="tcp", from_port=PORT, to_port=PORT,
-            referenced_security_group_id=foundation.cluster_security_group_id,
-            description="Redis/Valkey from EKS nodes and pods (cluster security group)", opts=child)
+        group = cluster_only_security_group(
+            name, vpc_id=foundation.vpc_id, cluster_security_group_id=foundation.cluster_security_group_id,
+            port=PORT, service="Redis/Valkey", opts=child)
         slow_log = aws.cloudwatch.LogGroup(
             f"{name}-slow-log", name=f"/orchestrator/{pulumi.get_stack()}/cache/slow-log",
             retention_in_days=30, kms_key_id=foundation.kms_key_arn, opts=child)

@@ -23,6 +23,7 @@ from components.database.contract import (
     PostgresCluster,
     PostgresOutputs,
 )
+from components.network.aws import cluster_only_security_group
 from components.secrets.aws import stored_secret
 
 PORT = 5432
@@ -63,12 +64,9 @@ class RdsPostgres(PostgresCluster):
 
         subnets = aws.rds.SubnetGroup(f"{name}-subnets", subnet_ids=foundation.data_subnet_ids,
                                       description="orchestrator PostgreSQL: data subnets only", opts=child)
-        group = aws.ec2.SecurityGroup(f"{name}-sg", vpc_id=foundation.vpc_id,
-                                      description="orchestrator PostgreSQL: clients from the EKS cluster only", opts=child)
-        aws.vpc.SecurityGroupIngressRule(
-            f"{name}-from-cluster", security_group_id=group.id, ip_protocol="tcp", from_port=PORT, to_port=PORT,
-            referenced_security_group_id=foundation.cluster_security_group_id,
-            description="PostgreSQL from EKS nodes and pods (cluster security group)", opts=child)
+        group = cluster_only_security_group(
+            name, vpc_id=foundation.vpc_id, cluster_security_group_id=foundation.cluster_security_group_id,
+            port=PORT, service="PostgreSQL", opts=child)
         parameters = aws.rds.ParameterGroup(
             f"{name}-params", family=parameter_family(db.engine_version),
             description="orchestrator PostgreSQL: TLS only",

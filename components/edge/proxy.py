@@ -15,6 +15,7 @@ import pulumi_tls as tls
 from components.config import CertificateSource, Slot, StackConfig
 from components.edge import haproxy
 from components.edge.contract import EDGE_NAMESPACE, EDGE_POD_LABELS, EdgeArgs, EdgeExposure, EdgeOutputs
+from components.hardening import container_security, pod_security
 
 SERVICE_NAME = "haproxy"
 METRICS_SERVICE_NAME = "haproxy-metrics"
@@ -314,16 +315,7 @@ class EdgeProxy(pulumi.ComponentResource):
             lifecycle=k8s.core.v1.LifecycleArgs(
                 pre_stop=k8s.core.v1.LifecycleHandlerArgs(exec_=k8s.core.v1.ExecActionArgs(command=["sleep", "10"]))
             ),
-            security_context=k8s.core.v1.SecurityContextArgs(
-                run_as_non_root=True,
-                run_as_user=RUN_AS,
-                run_as_group=RUN_AS,
-                allow_privilege_escalation=False,
-                privileged=False,
-                read_only_root_filesystem=True,
-                capabilities=k8s.core.v1.CapabilitiesArgs(drop=["ALL"]),
-                seccomp_profile=k8s.core.v1.SeccompProfileArgs(type="RuntimeDefault"),
-            ),
+            security_context=container_security(RUN_AS),
             volume_mounts=mounts,
         )
         zone_rule = "DoNotSchedule" if config.is_production else "ScheduleAnyway"
@@ -362,13 +354,7 @@ class EdgeProxy(pulumi.ComponentResource):
                         automount_service_account_token=False,
                         enable_service_links=False,
                         termination_grace_period_seconds=30,
-                        security_context=k8s.core.v1.PodSecurityContextArgs(
-                            run_as_non_root=True,
-                            run_as_user=RUN_AS,
-                            run_as_group=RUN_AS,
-                            fs_group=RUN_AS,
-                            seccomp_profile=k8s.core.v1.SeccompProfileArgs(type="RuntimeDefault"),
-                        ),
+                        security_context=pod_security(RUN_AS),
                         topology_spread_constraints=spread,
                         containers=[container],
                         volumes=volumes,

@@ -138,3 +138,23 @@ def _enough_zones(names: list[str], count: int) -> list[str]:
     if len(names) < count:
         raise ConfigError(f"network.azCount is {count} but the region offers {len(names)} zones; lower it")
     return names[:count]
+
+
+def cluster_only_security_group(
+    name: str,
+    *,
+    vpc_id: pulumi.Input[str],
+    cluster_security_group_id: pulumi.Input[str],
+    port: int,
+    service: str,
+    opts: pulumi.ResourceOptions,
+) -> aws.ec2.SecurityGroup:
+    """A data service's security group: `port` reachable only from the EKS cluster's security group
+    (a reference, never a CIDR), the rule standalone and described."""
+    group = aws.ec2.SecurityGroup(f"{name}-sg", vpc_id=vpc_id,
+                                  description=f"orchestrator {service}: clients from the EKS cluster only", opts=opts)
+    aws.vpc.SecurityGroupIngressRule(
+        f"{name}-from-cluster", security_group_id=group.id, ip_protocol="tcp", from_port=port, to_port=port,
+        referenced_security_group_id=cluster_security_group_id,
+        description=f"{service} from EKS nodes and pods (cluster security group)", opts=opts)
+    return group
