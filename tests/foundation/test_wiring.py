@@ -39,3 +39,18 @@ def test_every_kubernetes_object_goes_through_the_stack_cluster_provider(stack: 
     for record in result.resources:
         if record.type.startswith("kubernetes:") and record.custom:
             assert record.provider.rsplit("::", 1)[0] in providers, record.urn
+
+
+@pytest.mark.parametrize("stack", available_stacks(ROOT))
+def test_every_stack_output_has_a_value(stack: str) -> None:
+    """A consumer that reads an output the mocks do not produce exports None or '': caught here."""
+    outputs = plain(run_stack(stack).outputs)
+    expected = {
+        "platform", "activeSlot", "canaryWeight", "publicHostname", "edgeAddress", "edgeConfigChecksum",
+        "appNamespace", "databaseEndpoint", "databaseReaderEndpoint", "cacheEndpoint", "grafanaService",
+        "prometheusUrl", "kubeconfig",
+    }
+    assert set(outputs) == expected
+    for key, value in outputs.items():
+        assert value not in (None, "", [], {}), f"{stack}: output {key} is empty"
+        assert "None" not in str(value), f"{stack}: output {key} embeds a missing value: {value}"
