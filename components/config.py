@@ -82,6 +82,10 @@ _DNS_NAME = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a
 _K8S_NAME = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 
 
+SECRET_LIKE_NAME = re.compile(r"(?i)pass(word)?|secret|token|api_?key|private_?key|credential")
+"""Names whose values must never be echoed in messages or set as literals."""
+
+
 def _image_ref(value: str) -> str:
     if _DIGEST.match(value):
         return value
@@ -286,7 +290,7 @@ class AppConfig(_Model):
     @classmethod
     def _no_secret_like_env(cls, env: dict[str, str]) -> dict[str, str]:
         for key in env:
-            if re.search(r"(?i)pass(word)?|secret|token|api_?key|private_?key|credential", key):
+            if SECRET_LIKE_NAME.search(key):
                 raise ValueError(
                     f"env.{key} looks like a secret; secrets are generated and mounted from Kubernetes Secrets"
                 )
@@ -824,6 +828,9 @@ def describe_error(error: ValidationError, stack: str) -> str:
     if kind == "value_error" and _is_section(first["loc"]):
         # A cross-field rule: the message names the keys involved.
         return f"{where}: {allowed}"
+    if kind == "value_error" and not allowed.startswith(("a ", "an ", "one of", "at ")):
+        # A validator's own sentence ("... is the whole Internet; ..."), not a list of what is allowed.
+        return f"{where} is {shown}: {allowed}"
     return f"{where} is {shown}; use {allowed}"
 
 
@@ -846,7 +853,17 @@ def key_path(loc: tuple[int | str, ...]) -> str:
     return text
 
 
+def _redacted(value: Any) -> Any:
+    """An error line quotes the bad value, but never one held under a secret-like name."""
+    if isinstance(value, dict):
+        return {k: "***" if SECRET_LIKE_NAME.search(str(k)) else _redacted(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_redacted(v) for v in value]
+    return value
+
+
 def _show(value: Any) -> str:
+    value = _redacted(value)
     text = json.dumps(value, default=str) if not isinstance(value, str) else repr(value)
     return text if len(text) <= 80 else text[:77] + "..."
 

@@ -10,6 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from offline import OfflineError
 from offline.cli import main
@@ -167,3 +169,30 @@ def test_project_file_declarations_follow_pulumis_schema() -> None:
         field = key.split(":", 1)[1]
         assert StackConfig.model_fields[field].annotation is not None
     assert set(declared) == {"orchestrator:platform", "orchestrator:environment"}
+
+
+SET_VALUES = st.one_of(
+    st.text(alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), max_size=30),
+    st.integers(min_value=-10**6, max_value=10**6).map(str),
+    st.sampled_from(["true", "false", "", "-1", "1e9", "[]", "{}", "null", "0.0.0.0/0", "latest"]),
+)
+SET_KEYS = st.sampled_from([
+    "app.activeSlot", "app.canaryWeight", "app.slots.green", "app.autoscaling.minReplicas", "app.port",
+    "app.resources.limits.memory", "edge.tls.minVersion", "edge.internalCidrs[0]", "edge.rateLimit.requests",
+    "database.replicas", "cache.shards", "platform", "environment", "network.cidr", "app.typo", "cluster.nodes.minSize",
+])
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(key=SET_KEYS, value=SET_VALUES)
+def test_fuzzed_overrides_through_the_cli_give_one_line_never_a_traceback(
+    key: str, value: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main(["preview", "production", "--no-policy", "--set", f"{key}={value}"])
+    err = capsys.readouterr().err
+    assert code in (0, 2), err
+    if code == 2:
+        lines = err.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("error: "), err
+        assert "Traceback" not in err
+        assert key.split(".", maxsplit=1)[0].split("[", maxsplit=1)[0] in lines[0] or "--set" in lines[0], lines[0]
