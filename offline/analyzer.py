@@ -7,6 +7,7 @@ resource and AnalyzeStack with the SDK's own protobuf stubs. Nothing of the pack
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import json
 import os
@@ -35,6 +36,8 @@ LEVEL_NAMES = {v: k for k, v in LEVELS.items()}
 SEVERITIES = {analyzer_pb2.POLICY_SEVERITY_LOW: "low", analyzer_pb2.POLICY_SEVERITY_MEDIUM: "medium",
               analyzer_pb2.POLICY_SEVERITY_HIGH: "high", analyzer_pb2.POLICY_SEVERITY_CRITICAL: "critical",
               analyzer_pb2.POLICY_SEVERITY_UNSPECIFIED: "unspecified"}
+WINDOW = 32
+"""Analyze calls in flight at once."""
 _CHANNEL_OPTIONS = [("grpc.max_receive_message_length", 400 * 1024 * 1024),
                     ("grpc.max_send_message_length", 400 * 1024 * 1024)]
 
@@ -120,6 +123,68 @@ def _struct(value: Mapping[str, Any]) -> struct_pb2.Struct:
 
 def _name(urn: str) -> str:
     return urn.rsplit("::", 1)[-1]
+
+
+def providers_of(resources: Iterable[Mapping[str, Any]]) -> dict[str, Mapping[str, Any]]:
+    return {str(r["urn"]): r for r in resources if str(r.get("type", "")).startswith("pulumi:providers:")}
+
+
+def analyze_request(resource: Mapping[str, Any], providers: Mapping[str, Mapping[str, Any]]) -> analyzer_pb2.AnalyzeRequest:
+    """What the engine sends for one resource: its inputs."""
+    request = analyzer_pb2.AnalyzeRequest(
+        type=resource["type"], properties=_struct(resource.get("inputs") or {}), urn=resource["urn"],
+        name=_name(resource["urn"]), options=_options(resource))
+    provider = _provider(resource, providers)
+    if provider is not None:
+        request.provider.CopyFrom(provider)
+    return request
+
+
+def analyze_stack_request(resources: Iterable[Mapping[str, Any]],
+                          providers: Mapping[str, Mapping[str, Any]]) -> analyzer_pb2.AnalyzeStackRequest:
+    """What the engine sends for the whole stack: every resource's outputs and its relations."""
+    request = analyzer_pb2.AnalyzeStackRequest()
+    for resource in resources:
+        entry = request.resources.add(
+            type=resource["type"], urn=resource["urn"], name=_name(resource["urn"]),
+            properties=_struct(_stack_properties(resource)), options=_options(resource),
+            parent=resource.get("parent") or "", dependencies=list(resource.get("dependencies") or []))
+        for key, urns in (resource.get("propertyDependencies") or {}).items():
+            entry.propertyDependencies[key].urns.extend(urns)
+        provider = _provider(resource, providers)
+        if provider is not None:
+            entry.provider.CopyFrom(provider)
+    return request
+
+
+def _stack_properties(resource: Mapping[str, Any]) -> Mapping[str, Any]:
+    # The engine analyzes the stack on each resource's outputs (inputs of a resource not yet created).
+    outputs = resource.get("outputs")
+    return outputs if outputs else (resource.get("inputs") or {})
+
+
+def _options(resource: Mapping[str, Any]) -> analyzer_pb2.AnalyzerResourceOptions:
+    options = analyzer_pb2.AnalyzerResourceOptions(
+        protect=bool(resource.get("protect")), ignoreChanges=list(resource.get("ignoreChanges") or []),
+        additionalSecretOutputs=list(resource.get("additionalSecretOutputs") or []),
+        aliases=[a for a in resource.get("aliases") or [] if isinstance(a, str)], parent=resource.get("parent") or "")
+    if "deleteBeforeReplace" in resource:
+        options.deleteBeforeReplace = bool(resource["deleteBeforeReplace"])
+        options.deleteBeforeReplaceDefined = True
+    return options
+
+
+def _provider(resource: Mapping[str, Any], providers: Mapping[str, Mapping[str, Any]]) \
+        -> analyzer_pb2.AnalyzerProviderResource | None:
+    reference = resource.get("provider")
+    if not reference:
+        return None
+    urn = str(reference).rsplit("::", 1)[0]
+    provider = providers.get(urn)
+    if provider is None:
+        return None
+    return analyzer_pb2.AnalyzerProviderResource(type=provider["type"], urn=urn, name=_name(urn),
+                                                 properties=_struct(provider.get("inputs") or {}))
 
 
 def _strip_description(message: str, description: str) -> str:
@@ -254,60 +319,35 @@ class PolicyPackProcess:
         """Analyze per resource (inputs) then AnalyzeStack (outputs), as the engine does."""
         assert self.stub is not None and self.info is not None
         resources = list(resources)
-        providers = {r["urn"]: r for r in resources if str(r.get("type", "")).startswith("pulumi:providers:")}
+        providers = providers_of(resources)
         results = Results()
+        # Pipelined: up to WINDOW calls in flight, so building the next requests (here) overlaps the
+        # pack's work (its own process); results are still taken in order.
+        in_flight: collections.deque[tuple[Any, Any, str]] = collections.deque()
         for resource in resources:
-            request = analyzer_pb2.AnalyzeRequest(
-                type=resource["type"], properties=_struct(resource.get("inputs") or {}), urn=resource["urn"],
-                name=_name(resource["urn"]), options=self._options(resource))
-            provider = self._provider(resource, providers)
-            if provider is not None:
-                request.provider.CopyFrom(provider)
-            self._call(self.stub.Analyze, request, resource["urn"], results, stack_level=False)
-        stack_request = analyzer_pb2.AnalyzeStackRequest()
-        for resource in resources:
-            entry = stack_request.resources.add(
-                type=resource["type"], urn=resource["urn"], name=_name(resource["urn"]),
-                properties=_struct(self._stack_properties(resource)), options=self._options(resource),
-                parent=resource.get("parent") or "", dependencies=list(resource.get("dependencies") or []))
-            for key, urns in (resource.get("propertyDependencies") or {}).items():
-                entry.propertyDependencies[key].urns.extend(urns)
-            provider = self._provider(resource, providers)
-            if provider is not None:
-                entry.provider.CopyFrom(provider)
-        self._call(self.stub.AnalyzeStack, stack_request, "", results, stack_level=True)
+            request = analyze_request(resource, providers)
+            in_flight.append((self.stub.Analyze.future(request), request, resource["urn"]))
+            if len(in_flight) >= WINDOW:
+                self._finish(in_flight, results)
+        while in_flight:
+            self._finish(in_flight, results)
+        self._call(self.stub.AnalyzeStack, analyze_stack_request(resources, providers), "", results, stack_level=True)
         results.engine_logs = list(self._engine.logs)
         return results
 
-    @staticmethod
-    def _stack_properties(resource: Mapping[str, Any]) -> Mapping[str, Any]:
-        # The engine analyzes the stack on each resource's outputs (inputs of a resource not yet created).
-        outputs = resource.get("outputs")
-        return outputs if outputs else (resource.get("inputs") or {})
-
-    @staticmethod
-    def _options(resource: Mapping[str, Any]) -> analyzer_pb2.AnalyzerResourceOptions:
-        options = analyzer_pb2.AnalyzerResourceOptions(
-            protect=bool(resource.get("protect")), ignoreChanges=list(resource.get("ignoreChanges") or []),
-            additionalSecretOutputs=list(resource.get("additionalSecretOutputs") or []),
-            aliases=[a for a in resource.get("aliases") or [] if isinstance(a, str)], parent=resource.get("parent") or "")
-        if "deleteBeforeReplace" in resource:
-            options.deleteBeforeReplace = bool(resource["deleteBeforeReplace"])
-            options.deleteBeforeReplaceDefined = True
-        return options
-
-    @staticmethod
-    def _provider(resource: Mapping[str, Any], providers: Mapping[str, Mapping[str, Any]]) \
-            -> analyzer_pb2.AnalyzerProviderResource | None:
-        reference = resource.get("provider")
-        if not reference:
-            return None
-        urn = str(reference).rsplit("::", 1)[0]
-        provider = providers.get(urn)
-        if provider is None:
-            return None
-        return analyzer_pb2.AnalyzerProviderResource(type=provider["type"], urn=urn, name=_name(urn),
-                                                     properties=_struct(provider.get("inputs") or {}))
+    def _finish(self, in_flight: collections.deque[tuple[Any, Any, str]], results: Results) -> None:
+        """Collect the oldest in-flight Analyze. A failed call is isolated policy by policy, which
+        reconfigures the pack: first let every other in-flight call finish under the normal config."""
+        assert self.stub is not None
+        future, request, urn = in_flight.popleft()
+        try:
+            response = future.result()
+        except grpc.RpcError as error:
+            for other, _, _ in in_flight:
+                other.exception()  # waits; its outcome is collected in order later
+            self._isolate(self.stub.Analyze, request, urn, results, stack_level=False, error=error)
+            return
+        self._collect(response, urn, results)
 
     def _call(self, method: Any, request: Any, urn: str, results: Results, *, stack_level: bool) -> None:
         try:

@@ -230,11 +230,18 @@ def aws_rds_replicas(stack: Stack) -> Iterator[tuple[str, str | None]]:
     primaries = [i for i in instances if not _replica(i.props)]
     if len(primaries) != 1:
         yield f"expected exactly one primary RDS instance, found {len(primaries)}", None
+    # Replicas indexed by what they point at (source text, or the primary they depend on): linear, not pairwise.
+    by_source: dict[str, list[PolicyResource]] = {}
+    by_dependency: dict[int, list[PolicyResource]] = {}
+    for replica in (i for i in instances if _replica(i.props)):
+        by_source.setdefault(str(get(replica.props, "replicateSourceDb")), []).append(replica)
+        for source in replica.property_dependencies.get("replicateSourceDb", []):
+            by_dependency.setdefault(id(source), []).append(replica)
     for primary in primaries:
         keys = {str(v) for v in (get(primary.props, "identifier"), get(primary.props, "arn"), get(primary.props, "id"),
                                  get(primary.props, "resourceId")) if v}
-        replicas = [i for i in instances if _replica(i.props) and (
-            str(get(i.props, "replicateSourceDb")) in keys or primary in i.property_dependencies.get("replicateSourceDb", []))]
+        replicas = {id(r): r for key in keys for r in by_source.get(key, [])}
+        replicas.update((id(r), r) for r in by_dependency.get(id(primary), []))
         if len(replicas) < wanted:
             yield f"the primary has {len(replicas)} replica(s); need {wanted}", primary.urn
     for replica in (i for i in instances if _replica(i.props)):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from pulumi_policy import Severity
+from pulumi_policy import PolicyResource, Severity
 
 from .common import (
     Meta,
@@ -152,7 +152,17 @@ def _replica_of(props: Any) -> str | None:
 def azure_pg_resilience(stack: Stack) -> Iterator[tuple[str, str | None]]:
     servers = stack.of(PG)
     wanted = int(number(stack.config.get("minReplicas")) or 2)
-    replicas = [(s, _replica_of(s.props)) for s in servers if _replica_of(s.props) is not None]
+    # Replicas indexed by their source (full id and last segment) and by the primary they depend on.
+    by_key: dict[str, list[PolicyResource]] = {}
+    by_dependency: dict[int, list[PolicyResource]] = {}
+    for server in servers:
+        source = _replica_of(server.props)
+        if source is None:
+            continue
+        for key in {source, source.rsplit("/", 1)[-1]}:
+            by_key.setdefault(key, []).append(server)
+        for dependency in server.property_dependencies.get("sourceServerResourceId", []):
+            by_dependency.setdefault(id(dependency), []).append(server)
     for primary in (s for s in servers if _replica_of(s.props) is None):
         if stack.production:
             if str(get(primary.props, "highAvailability", "mode", default="Disabled")) != "ZoneRedundant":
@@ -162,8 +172,8 @@ def azure_pg_resilience(stack: Stack) -> Iterator[tuple[str, str | None]]:
         if (number(get(primary.props, "backup", "backupRetentionDays")) or 7) < 7:
             yield "backups are kept under 7 days", primary.urn
         keys = {str(v) for v in (get(primary.props, "id"), get(primary.props, "serverName"), primary.urn) if v}
-        mine = [r for r, source in replicas if (source in keys or (source or "").rsplit("/", 1)[-1] in keys
-                                                or primary in r.property_dependencies.get("sourceServerResourceId", []))]
+        mine = {id(r): r for key in keys for r in by_key.get(key, [])}
+        mine.update((id(r), r) for r in by_dependency.get(id(primary), []))
         if len(mine) < wanted:
             yield f"the primary has {len(mine)} replica(s); need {wanted}", primary.urn
 

@@ -7,6 +7,7 @@ the ACL names are. Conditions this reader cannot evaluate count as "not proven".
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import re
 import shlex
@@ -53,6 +54,13 @@ def _split(line: str) -> list[str]:
         return text.split("#", 1)[0].split()
 
 
+@functools.lru_cache(maxsize=32)
+def _tokens(text: str) -> tuple[tuple[str, ...], ...]:
+    """The words of every directive line. Cached: several edge rules read the same config and shlex is
+    the slow part; Config.parse builds fresh objects from it, so no rule sees another's."""
+    return tuple(tuple(words) for raw in text.splitlines() if (words := _split(raw)))
+
+
 @dataclass
 class Config:
     sections: list[Section]
@@ -61,16 +69,13 @@ class Config:
     def parse(cls, text: str) -> Config:
         sections: list[Section] = []
         current: Section | None = None
-        for raw in text.splitlines():
-            words = _split(raw)
-            if not words:
-                continue
+        for words in _tokens(text):
             if words[0] in {"global", "defaults", "frontend", "backend", "listen", "userlist", "resolvers", "peers",
                             "http-errors", "cache", "program", "ring", "mailers", "traces", "crt-store"}:
                 current = Section(words[0], words[1] if len(words) > 1 else "")
                 sections.append(current)
             elif current is not None:
-                current.lines.append(words)
+                current.lines.append(list(words))
         return cls(sections)
 
     def of(self, kind: str) -> list[Section]:
