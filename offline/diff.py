@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Literal, TextIO
 
-from offline.export import is_secret
+from offline.export import unwrap
 from offline.mocks import Registration
 from offline.program import ProgramResult
 from offline.stateful import is_stateful
@@ -109,19 +109,6 @@ class StackDiff:
         return not self.changes
 
 
-def _normal(value: Any) -> Any:
-    """Secrets compared by value, whole floats as ints (numbers arrive as floats on the wire)."""
-    if is_secret(value):
-        return _normal(value.get("value", value.get("plaintext", value.get("ciphertext"))))
-    if isinstance(value, dict):
-        return {k: _normal(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_normal(v) for v in value]
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    return value
-
-
 def changed_paths(before: Any, after: Any, prefix: str = "") -> list[str]:
     """Leaf paths where two wire-form values differ (a whole list when its length differs)."""
     if isinstance(before, dict) and isinstance(after, dict):
@@ -177,7 +164,7 @@ def diff_programs(before: ProgramResult, after: ProgramResult) -> StackDiff:
         if urn not in old:
             changes.append(Change(urn=urn, type=record.type, kind="create", stateful=is_stateful(record)))
             continue
-        paths = changed_paths(_normal(old[urn].inputs), _normal(record.inputs))
+        paths = changed_paths(unwrap(old[urn].inputs), unwrap(record.inputs))
         if paths:
             kind: ChangeKind = "replace" if forces_replacement(record.type, paths) else "update"
             stateful = is_stateful(record) or is_stateful(old[urn])

@@ -29,6 +29,18 @@ def is_secret(value: Any) -> bool:
     return isinstance(value, dict) and value.get(SECRET_SIG_KEY) == SECRET_SIG
 
 
+def unwrap(value: Any) -> Any:
+    """Wire form to plain values: secret envelopes opened (value, plaintext or ciphertext), whole
+    floats as ints (numbers arrive as floats on the wire). For comparisons and assertions."""
+    if is_secret(value):
+        return unwrap(value.get("value", value.get("plaintext", value.get("ciphertext"))))
+    if isinstance(value, dict):
+        return {k: unwrap(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [unwrap(v) for v in value]
+    return _number(value)
+
+
 def redact(value: Any) -> Any:
     """Secret envelopes keep their shape; their value becomes a redacted ciphertext."""
     if is_secret(value):

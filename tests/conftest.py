@@ -58,14 +58,6 @@ def one(result: ProgramResult, type_: str, name: str | None = None) -> Registrat
 
 def plain(value: Any) -> Any:
     """Wire-form value with secret envelopes unwrapped and whole floats as ints (for assertions)."""
-    from offline.export import is_secret
+    from offline.export import unwrap
 
-    if is_secret(value):
-        return plain(value.get("value", value.get("plaintext")))
-    if isinstance(value, dict):
-        return {k: plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [plain(v) for v in value]
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    return value
+    return unwrap(value)

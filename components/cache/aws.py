@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import pulumi
 import pulumi_aws as aws
-import pulumi_kubernetes as k8s
 import pulumi_random as random
 
-from components.cache.contract import HOST_KEY, PASSWORD_KEY, PORT_KEY, CacheArgs, RedisCluster, RedisOutputs
+from components.cache.contract import CacheArgs, RedisCluster, RedisOutputs, credentials_secret
 from components.database.aws import require_aws_foundation
 from components.network.aws import cluster_only_security_group
 from components.secrets.aws import stored_secret
@@ -83,14 +82,9 @@ class ElastiCacheRedis(RedisCluster):
             value=pulumi.Output.json_dumps({"host": group_resource.configuration_endpoint_address, "port": PORT,
                                             "password": auth_token}),
             kms_key_arn=foundation.kms_key_arn, production=production, parent=self)
-        credentials = k8s.core.v1.Secret(
-            f"{name}-credentials",
-            metadata=k8s.meta.v1.ObjectMetaArgs(name="cache-credentials", namespace=args.app_namespace,
-                                                labels={"app.kubernetes.io/part-of": "orchestrator"}),
-            type="Opaque",
-            string_data={HOST_KEY: group_resource.configuration_endpoint_address, PORT_KEY: str(PORT),
-                         PASSWORD_KEY: auth_token},
-            opts=child,
+        credentials = credentials_secret(
+            name, namespace=args.app_namespace, host=group_resource.configuration_endpoint_address, port=PORT,
+            password=auth_token, opts=child,
         )
         self.secret_arn = secret.arn
         self.outputs = RedisOutputs(

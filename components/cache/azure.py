@@ -4,11 +4,10 @@ TLS 1.2 minimum, high availability, reachable only through a private endpoint.""
 from __future__ import annotations
 
 import pulumi
-import pulumi_kubernetes as k8s
 import pulumiverse_time as time
 from pulumi_azure_native import network, redisenterprise
 
-from components.cache.contract import HOST_KEY, PASSWORD_KEY, PORT_KEY, CacheArgs, RedisCluster, RedisOutputs
+from components.cache.contract import CacheArgs, RedisCluster, RedisOutputs, credentials_secret
 from components.cluster.azure import aks_foundation
 from components.config import ConfigError, stack_file
 from components.secrets.azure import vault_secret
@@ -17,7 +16,6 @@ PORT = 10000
 """Azure Managed Redis serves TLS on 10000 (no plaintext port exists with the Encrypted protocol)."""
 DATABASE_NAME = "default"
 """Azure Managed Redis hosts exactly one database, which must be named `default`."""
-CREDENTIALS_SECRET = "cache-credentials"
 VAULT_SECRET = "cache-access-key"
 REDIS_GROUP_ID = "redisEnterprise"
 
@@ -124,21 +122,15 @@ class ManagedRedis(RedisCluster):
             opts=pulumi.ResourceOptions(parent=self, protect=protect),
         )
         host = self.cluster.host_name
-        credentials = k8s.core.v1.Secret(
-            f"{name}-credentials",
-            metadata=k8s.meta.v1.ObjectMetaArgs(
-                name=CREDENTIALS_SECRET, namespace=args.app_namespace,
-                labels={"app.kubernetes.io/part-of": "orchestrator", "app.kubernetes.io/component": "cache"},
-            ),
-            type="Opaque",
-            string_data={HOST_KEY: host, PORT_KEY: str(PORT), PASSWORD_KEY: access_key},
+        credentials = credentials_secret(
+            name, namespace=args.app_namespace, host=host, port=PORT, password=access_key,
             opts=pulumi.ResourceOptions(parent=self),
         )
         self.outputs = RedisOutputs(
             endpoint=host,
             port=pulumi.Output.from_input(PORT),
             tls=pulumi.Output.from_input(True),
-            credentials_secret=credentials.metadata.apply(lambda m: m.name or CREDENTIALS_SECRET),
+            credentials_secret=credentials.metadata.name,
             egress_peers=pulumi.Output.from_input([{"ipBlock": {"cidr": foundation.plan.endpoints}}]),
         )
         out = self.outputs

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pulumi
+import pulumi_kubernetes as k8s
 
 from components.cluster.contract import Foundation
 from components.config import StackConfig
@@ -56,3 +57,32 @@ class RedisCluster(pulumi.ComponentResource):
     """Three primaries (shards) with replicas, TLS, auth, encrypted."""
 
     outputs: RedisOutputs
+
+
+CREDENTIALS_SECRET = "cache-credentials"
+
+
+def credentials_secret(
+    name: str,
+    *,
+    namespace: pulumi.Input[str],
+    host: pulumi.Input[str],
+    port: int,
+    password: pulumi.Input[str],
+    ca_cert: pulumi.Input[str] | None = None,
+    opts: pulumi.ResourceOptions,
+) -> k8s.core.v1.Secret:
+    """The app's credentials Secret, the same keys on every platform; the password stays a secret Output."""
+    data: dict[str, pulumi.Input[str]] = {HOST_KEY: host, PORT_KEY: str(port), PASSWORD_KEY: pulumi.Output.secret(password)}
+    if ca_cert is not None:
+        data[CA_CERT_KEY] = ca_cert
+    return k8s.core.v1.Secret(
+        f"{name}-credentials",
+        metadata=k8s.meta.v1.ObjectMetaArgs(
+            name=CREDENTIALS_SECRET, namespace=namespace,
+            labels={"app.kubernetes.io/part-of": "orchestrator", "app.kubernetes.io/component": "cache"},
+        ),
+        type="Opaque",
+        string_data=data,
+        opts=opts,
+    )

@@ -14,7 +14,12 @@ import pulumi
 import pulumi_kubernetes as k8s
 import pulumi_random as random
 
-from components.cache.contract import CA_CERT_KEY, HOST_KEY, PASSWORD_KEY, PORT_KEY, CacheArgs, RedisCluster, RedisOutputs
+from components.cache.contract import (
+    CacheArgs,
+    RedisCluster,
+    RedisOutputs,
+    credentials_secret,
+)
 from components.config import StackConfig
 from components.database.kubernetes import (
     PART_OF,
@@ -160,17 +165,9 @@ class OperatorRedis(RedisCluster):
         )
 
         endpoint = f"{leader_service}.{namespace}.svc"
-        credentials = k8s.core.v1.Secret(
-            f"{name}-credentials",
-            metadata=k8s.meta.v1.ObjectMetaArgs(name="cache-credentials", namespace=args.app_namespace, labels=dict(PART_OF)),
-            type="Opaque",
-            string_data={
-                HOST_KEY: endpoint,
-                PORT_KEY: str(REDIS_PORT),
-                PASSWORD_KEY: secret_password,
-                CA_CERT_KEY: cert.cert_pem,
-            },
-            opts=child,
+        credentials = credentials_secret(
+            name, namespace=args.app_namespace, host=endpoint, port=REDIS_PORT, password=secret_password,
+            ca_cert=cert.cert_pem, opts=child,
         )
 
         self.cluster_name = CLUSTER_NAME

@@ -7,21 +7,15 @@ from typing import Any
 
 import pulumi
 import pulumi_aws as aws
-import pulumi_kubernetes as k8s
 import pulumi_random as random
 
 from components.cluster.aws import EksFoundation
 from components.config import ConfigError, stack_file
 from components.database.contract import (
-    DATABASE_KEY,
-    HOST_KEY,
-    PASSWORD_KEY,
-    PORT_KEY,
-    SSLMODE_KEY,
-    USERNAME_KEY,
     DatabaseArgs,
     PostgresCluster,
     PostgresOutputs,
+    credentials_secret,
 )
 from components.network.aws import cluster_only_security_group
 from components.secrets.aws import stored_secret
@@ -156,16 +150,9 @@ class RdsPostgres(PostgresCluster):
                 "engine": "postgres", "host": primary.address, "port": PORT, "dbname": db.name,
                 "username": db.username, "password": secret_password}),
             kms_key_arn=foundation.kms_key_arn, production=production, parent=self)
-        credentials = k8s.core.v1.Secret(
-            f"{name}-credentials",
-            metadata=k8s.meta.v1.ObjectMetaArgs(name="database-credentials", namespace=args.app_namespace,
-                                                labels={"app.kubernetes.io/part-of": "orchestrator"}),
-            type="Opaque",
-            string_data={
-                HOST_KEY: primary.address, PORT_KEY: str(PORT), DATABASE_KEY: db.name,
-                USERNAME_KEY: db.username, PASSWORD_KEY: secret_password, SSLMODE_KEY: SSL_MODE,
-            },
-            opts=child,
+        credentials = credentials_secret(
+            name, namespace=args.app_namespace, host=primary.address, port=PORT, database=db.name,
+            username=db.username, password=secret_password, ssl_mode=SSL_MODE, opts=child,
         )
 
         self.replica_hosts = [replica.address for replica in replicas]

@@ -4,7 +4,6 @@ access through the delegated subnet, TLS 1.2+ only, geo-redundant backups in pro
 from __future__ import annotations
 
 import pulumi
-import pulumi_kubernetes as k8s
 import pulumi_random as random
 import pulumiverse_time as time
 from pulumi_azure_native import dbforpostgresql
@@ -12,21 +11,15 @@ from pulumi_azure_native import dbforpostgresql
 from components.cluster.azure import ZONES, aks_foundation
 from components.config import ConfigError, stack_file
 from components.database.contract import (
-    DATABASE_KEY,
-    HOST_KEY,
-    PASSWORD_KEY,
-    PORT_KEY,
-    SSLMODE_KEY,
-    USERNAME_KEY,
     DatabaseArgs,
     PostgresCluster,
     PostgresOutputs,
+    credentials_secret,
 )
 from components.secrets.azure import vault_secret
 
 PORT = 5432
 SSL_MODE = "verify-full"
-CREDENTIALS_SECRET = "database-credentials"
 VAULT_SECRET = "database-admin-password"
 SERVER_PARAMETERS: dict[str, str] = {
     "require_secure_transport": "on",
@@ -127,21 +120,9 @@ class FlexiblePostgres(PostgresCluster):
             value=password.result, expires_rfc3339=rotation.rotation_rfc3339, tags=tags,
             opts=pulumi.ResourceOptions(parent=self, protect=protect),
         )
-        credentials = k8s.core.v1.Secret(
-            f"{name}-credentials",
-            metadata=k8s.meta.v1.ObjectMetaArgs(
-                name=CREDENTIALS_SECRET, namespace=args.app_namespace,
-                labels={"app.kubernetes.io/part-of": "orchestrator", "app.kubernetes.io/component": "database"},
-            ),
-            type="Opaque",
-            string_data={
-                HOST_KEY: self.primary.fully_qualified_domain_name,
-                PORT_KEY: str(PORT),
-                DATABASE_KEY: database.name,
-                USERNAME_KEY: db.username,
-                PASSWORD_KEY: password.result,
-                SSLMODE_KEY: SSL_MODE,
-            },
+        credentials = credentials_secret(
+            name, namespace=args.app_namespace, host=self.primary.fully_qualified_domain_name, port=PORT,
+            database=database.name, username=db.username, password=password.result, ssl_mode=SSL_MODE,
             opts=pulumi.ResourceOptions(parent=self),
         )
         self.outputs = PostgresOutputs(
@@ -151,7 +132,7 @@ class FlexiblePostgres(PostgresCluster):
             reader_host=self.replicas[0].fully_qualified_domain_name,
             port=pulumi.Output.from_input(PORT),
             database=database.name,
-            credentials_secret=credentials.metadata.apply(lambda m: m.name or CREDENTIALS_SECRET),
+            credentials_secret=credentials.metadata.name,
             ssl_mode=pulumi.Output.from_input(SSL_MODE),
             egress_peers=pulumi.Output.from_input([{"ipBlock": {"cidr": foundation.plan.postgres}}]),
         )

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pulumi
+import pulumi_kubernetes as k8s
 
 from components.cluster.contract import Foundation
 from components.config import StackConfig
@@ -65,3 +66,38 @@ class PostgresCluster(pulumi.ComponentResource):
     """A primary plus replicas, encrypted, private, TLS-only, backed up."""
 
     outputs: PostgresOutputs
+
+
+CREDENTIALS_SECRET = "database-credentials"
+
+
+def credentials_secret(
+    name: str,
+    *,
+    namespace: pulumi.Input[str],
+    host: pulumi.Input[str],
+    port: int,
+    database: pulumi.Input[str],
+    username: pulumi.Input[str],
+    password: pulumi.Input[str],
+    ssl_mode: str,
+    ca_cert: pulumi.Input[str] | None = None,
+    opts: pulumi.ResourceOptions,
+) -> k8s.core.v1.Secret:
+    """The app's credentials Secret, the same keys on every platform; the password stays a secret Output."""
+    data: dict[str, pulumi.Input[str]] = {
+        HOST_KEY: host, PORT_KEY: str(port), DATABASE_KEY: database, USERNAME_KEY: username,
+        PASSWORD_KEY: pulumi.Output.secret(password), SSLMODE_KEY: ssl_mode,
+    }
+    if ca_cert is not None:
+        data[CA_CERT_KEY] = ca_cert
+    return k8s.core.v1.Secret(
+        f"{name}-credentials",
+        metadata=k8s.meta.v1.ObjectMetaArgs(
+            name=CREDENTIALS_SECRET, namespace=namespace,
+            labels={"app.kubernetes.io/part-of": "orchestrator", "app.kubernetes.io/component": "database"},
+        ),
+        type="Opaque",
+        string_data=data,
+        opts=opts,
+    )

@@ -17,16 +17,10 @@ import pulumi_tls as tls
 
 from components.config import StackConfig
 from components.database.contract import (
-    CA_CERT_KEY,
-    DATABASE_KEY,
-    HOST_KEY,
-    PASSWORD_KEY,
-    PORT_KEY,
-    SSLMODE_KEY,
-    USERNAME_KEY,
     DatabaseArgs,
     PostgresCluster,
     PostgresOutputs,
+    credentials_secret,
 )
 
 CNPG_CHART = "cloudnative-pg"
@@ -321,20 +315,9 @@ class CnpgPostgres(PostgresCluster):
         )
 
         primary_host = f"{rw_service}.{namespace}.svc"
-        credentials = k8s.core.v1.Secret(
-            f"{name}-credentials",
-            metadata=k8s.meta.v1.ObjectMetaArgs(name="database-credentials", namespace=args.app_namespace, labels=dict(PART_OF)),
-            type="Opaque",
-            string_data={
-                HOST_KEY: primary_host,
-                PORT_KEY: str(POSTGRES_PORT),
-                DATABASE_KEY: db.name,
-                USERNAME_KEY: db.username,
-                PASSWORD_KEY: secret_password,
-                SSLMODE_KEY: "verify-full",
-                CA_CERT_KEY: cert.cert_pem,
-            },
-            opts=child,
+        credentials = credentials_secret(
+            name, namespace=args.app_namespace, host=primary_host, port=POSTGRES_PORT, database=db.name,
+            username=db.username, password=secret_password, ssl_mode="verify-full", ca_cert=cert.cert_pem, opts=child,
         )
 
         self.cluster_name = CLUSTER_NAME
