@@ -1,4 +1,9 @@
-"""Measuring helpers shared by the benchmark scripts: wall time and peak memory of a child process."""
+"""Measuring helpers shared by the benchmark scripts: wall time and peak memory of a command's process tree.
+
+The gate starts the policy pack as its own child process, so the memory that counts is the sum over
+the whole tree at its peak: a sampler thread reads every descendant's resident set from /proc every
+20 ms. The kernel's ru_maxrss (exact, but per process) is reported beside it.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +13,7 @@ import platform
 import statistics
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,28 +23,83 @@ ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results"
 
 
+PAGE_KB = os.sysconf("SC_PAGE_SIZE") // 1024
+
+
 @dataclass(frozen=True)
 class Run:
     wall_s: float
     peak_rss_mb: float
+    """Peak of the summed resident set of the process and all its descendants (sampled)."""
+    max_process_rss_mb: float
+    """The kernel's ru_maxrss: the largest single process of the tree (the child or a reaped descendant)."""
+    cpu_s: float
+    """User + system CPU of the process and its reaped descendants."""
     returncode: int
     stdout: str
 
 
+def _children(pid: int) -> list[int]:
+    out: list[int] = []
+    try:
+        for task in os.listdir(f"/proc/{pid}/task"):
+            with open(f"/proc/{pid}/task/{task}/children", encoding="ascii") as handle:
+                out.extend(int(c) for c in handle.read().split())
+    except OSError:  # the process has exited
+        pass
+    return out
+
+
+def tree_rss_kb(root: int) -> int:
+    total, todo = 0, [root]
+    while todo:
+        pid = todo.pop()
+        try:
+            with open(f"/proc/{pid}/statm", encoding="ascii") as handle:
+                total += int(handle.read().split()[1]) * PAGE_KB
+        except OSError:
+            continue
+        todo.extend(_children(pid))
+    return total
+
+
+class _TreeSampler(threading.Thread):
+    def __init__(self, pid: int, interval: float = 0.02) -> None:
+        super().__init__(daemon=True)
+        self.pid, self.interval, self.peak_kb = pid, interval, 0
+        self.done = threading.Event()
+
+    def run(self) -> None:
+        while not self.done.is_set():
+            self.peak_kb = max(self.peak_kb, tree_rss_kb(self.pid))
+            self.done.wait(self.interval)
+
+
 def run_measured(argv: list[str], *, cwd: Path = ROOT, env: dict[str, str] | None = None) -> Run:
-    """Run a command; wall time from fork to exit, peak RSS from the kernel's rusage of that child."""
+    """Run a command; wall time from fork to exit, peak memory of its process tree."""
     started = time.perf_counter()
     process = subprocess.Popen(argv, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    sampler = _TreeSampler(process.pid)
+    sampler.start()
     stdout = process.stdout.read() if process.stdout else ""
+    # Stop sampling before reaping: after wait4 the pid may be reused.
+    sampler.done.set()
+    sampler.join()
     _pid, status, usage = os.wait4(process.pid, 0)
     wall = time.perf_counter() - started
     process.returncode = os.waitstatus_to_exitcode(status)
     # ru_maxrss is in KiB on Linux.
-    return Run(wall_s=wall, peak_rss_mb=usage.ru_maxrss / 1024, returncode=process.returncode, stdout=stdout)
+    return Run(wall_s=wall, peak_rss_mb=max(sampler.peak_kb, usage.ru_maxrss) / 1024,
+               max_process_rss_mb=usage.ru_maxrss / 1024, cpu_s=usage.ru_utime + usage.ru_stime,
+               returncode=process.returncode, stdout=stdout)
 
 
 def median(values: list[float]) -> float:
     return statistics.median(values) if values else float("nan")
+
+
+def load_average() -> float:
+    return os.getloadavg()[0]
 
 
 def machine() -> dict[str, Any]:
@@ -47,6 +108,7 @@ def machine() -> dict[str, Any]:
         "platform": platform.platform(),
         "cpus": os.cpu_count(),
         "processor": platform.processor() or platform.machine(),
+        "load_1min": round(load_average(), 2),
     }
 
 

@@ -1,6 +1,7 @@
 """How the policy gate's cost grows with stack size: synthetic exports of 100, 1,000 and 10,000
-resources checked with `python -m offline check --state FILE`; time per resource, peak memory and
-the fitted growth exponent (1.0 = linear).
+resources (benchmarks/synthetic.py) checked with `python -m offline check --state FILE`; time per
+resource, CPU, peak memory of the gate and its pack process together, and the fitted growth
+exponent (1.0 = linear).
 
     .venv/bin/python -m benchmarks.gate_scaling [--sizes 100,1000,10000] [--runs 3]
 """
@@ -14,7 +15,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from benchmarks.common import ROOT, median, run_measured, write_summary
+from benchmarks.common import ROOT, load_average, median, run_measured, write_summary
 from benchmarks.synthetic import base_export, synthesize
 
 
@@ -36,7 +37,8 @@ def main() -> int:
     sizes = [int(s) for s in args.sizes.split(",")]
     base = base_export()
     rows = []
-    print(f"{'resources':>10}{'wall s':>9}{'ms/resource':>13}{'peak MB':>9}{'violations':>12}")
+    load_before = load_average()
+    print(f"{'resources':>10}{'wall s':>9}{'cpu s':>8}{'ms/resource':>13}{'tree MB':>9}{'1 proc MB':>11}  violations")
     with tempfile.TemporaryDirectory() as tmp:
         for size in sizes:
             state = Path(tmp) / f"state-{size}.json"
@@ -44,27 +46,33 @@ def main() -> int:
             report = Path(tmp) / f"report-{size}.json"
             command = [sys.executable, "-m", "offline", "check", "--state", str(state),
                        "--format", "json", "--output", str(report)]
-            walls, peaks = [], []
+            walls, cpus, peaks, singles = [], [], [], []
             for _ in range(args.runs):
                 run = run_measured(command)
                 if run.returncode not in (0, 1):
                     print(f"check failed at {size} resources (exit {run.returncode})")
                     return 1
                 walls.append(run.wall_s)
+                cpus.append(run.cpu_s)
                 peaks.append(run.peak_rss_mb)
-            violations = len(json.loads(report.read_text())["violations"])
+                singles.append(run.max_process_rss_mb)
+            violations = sorted(v["policy"] for v in json.loads(report.read_text())["violations"])
             wall = median(walls)
-            rows.append({"resources": size, "wall_s": round(wall, 3), "ms_per_resource": round(1000 * wall / size, 3),
-                         "peak_rss_mb": round(max(peaks), 1), "violations": violations})
-            print(f"{size:>10}{wall:>9.2f}{1000 * wall / size:>13.3f}{max(peaks):>9.0f}{violations:>12}")
-    # Fit on the larger sizes: start-up (~1-2 s of imports and the pack's process) dominates at 100.
-    fit_sizes = [int(r["resources"]) for r in rows][-2:]
-    fit_times = [float(r["wall_s"]) for r in rows][-len(fit_sizes):]
-    exponent = growth_exponent(fit_sizes, fit_times) if len(fit_sizes) >= 2 else float("nan")
-    marginal = (rows[-1]["wall_s"] - rows[0]["wall_s"]) / (rows[-1]["resources"] - rows[0]["resources"]) if len(rows) > 1 else 0.0
-    print(f"growth exponent (log-log slope, largest sizes): {exponent:.2f}; marginal cost {1000 * marginal:.3f} ms/resource")
+            rows.append({"resources": size, "wall_s": round(wall, 3), "cpu_s": round(median(cpus), 3),
+                         "ms_per_resource": round(1000 * wall / size, 3), "peak_tree_rss_mb": round(max(peaks), 1),
+                         "max_process_rss_mb": round(max(singles), 1), "violations": violations, "runs": args.runs})
+            print(f"{size:>10}{wall:>9.2f}{median(cpus):>8.2f}{1000 * wall / size:>13.3f}{max(peaks):>9.0f}"
+                  f"{max(singles):>11.0f}  {', '.join(violations) or '-'}")
+    # Fit on the larger sizes: start-up (~0.5 s of imports and the pack's process) dominates at 100.
+    fit = rows[-2:] if len(rows) >= 2 else rows
+    exponent = growth_exponent([int(r["resources"]) for r in fit], [float(r["wall_s"]) for r in fit]) \
+        if len(fit) >= 2 else float("nan")
+    marginal = (fit[-1]["wall_s"] - fit[0]["wall_s"]) / (fit[-1]["resources"] - fit[0]["resources"]) if len(fit) > 1 else 0.0
+    print(f"growth exponent (log-log slope, two largest sizes): {exponent:.2f}; marginal cost {1000 * marginal:.3f} ms/resource")
+    print(f"load average (1 min) before/after: {load_before:.2f} / {load_average():.2f}")
     path = write_summary("gate_scaling", {"sizes": rows, "growth_exponent": round(exponent, 3),
-                                          "marginal_ms_per_resource": round(1000 * marginal, 4)})
+                                          "marginal_ms_per_resource": round(1000 * marginal, 4),
+                                          "load_before": round(load_before, 2)})
     print(f"summary: {path.relative_to(ROOT)}")
     return 0
 

@@ -1,9 +1,14 @@
 """Synthetic deployment exports of N resources with the production stack's realistic mix.
 
-The production export is replicated: copy i of every resource gets `-c<i>` on its URN name, its
-references (parent, dependencies, provider) rewritten to the same copy, and Kubernetes objects
-moved into copy-specific namespaces, so stack-level rules see N/size independent stacks' worth of
-objects rather than N duplicates of one.
+The production export is replicated: copy i > 0 of a resource gets `-c<i>` on its URN name, references
+to other replicated resources (parent, dependencies, property dependencies, provider) point at the
+same copy, and Kubernetes objects move into copy-specific namespaces, so stack-level rules see N/size
+independent application stacks rather than N duplicates of one.
+
+Stack singletons stay single: the stack itself, the default providers, and the database tier (the
+`orchestrator:database:*` component and everything under it). The design has one PostgreSQL primary
+per stack with its replicas (rule aws-rds-replicas); copying it would make every synthetic stack
+fail that rule, a finding about the generator, not about the stack.
 """
 
 from __future__ import annotations
@@ -15,28 +20,47 @@ from offline.export import to_deployment
 from offline.program import run_program
 from offline.stacks import load_stack
 
+SINGLETON_ROOTS = ("orchestrator:database:",)
+"""Component types kept once, with their descendants."""
+
 
 def base_export(stack: str = "production") -> dict[str, Any]:
     return to_deployment(run_program(load_stack(stack)))
 
 
-def _suffix_urn(urn: str, suffix: str) -> str:
-    return f"{urn}{suffix}"
+def singletons(resources: list[dict[str, Any]]) -> set[str]:
+    """URNs never copied: the stack, default providers, and the singleton components' subtrees."""
+    by_urn = {r["urn"]: r for r in resources}
+    keep = {r["urn"] for r in resources if r["type"] == "pulumi:pulumi:Stack"
+            or (r["type"].startswith("pulumi:providers:") and r["urn"].split("::")[-1].startswith("default_"))}
+    roots = {r["urn"] for r in resources if r["type"].startswith(SINGLETON_ROOTS)}
+    for resource in resources:
+        current: dict[str, Any] | None = resource
+        while current is not None:
+            if current["urn"] in roots:
+                keep.add(resource["urn"])
+                break
+            current = by_urn.get(current.get("parent", ""))
+    return keep
 
 
-def _rename(resource: dict[str, Any], suffix: str, stack_urn: str, provider_urns: set[str]) -> dict[str, Any]:
+def _copy(resource: dict[str, Any], suffix: str, replicated: set[str]) -> dict[str, Any]:
+    def ref(urn: str) -> str:
+        return f"{urn}{suffix}" if urn in replicated else urn
+
     clone = copy.deepcopy(resource)
-    clone["urn"] = _suffix_urn(clone["urn"], suffix)
-    if "parent" in clone and clone["parent"] != stack_urn:
-        clone["parent"] = _suffix_urn(clone["parent"], suffix)
+    if not suffix:  # copy 0 is the original, which the singletons refer to
+        return clone
+    clone["urn"] = ref(clone["urn"])
+    if "parent" in clone:
+        clone["parent"] = ref(clone["parent"])
     if "dependencies" in clone:
-        clone["dependencies"] = [_suffix_urn(d, suffix) for d in clone["dependencies"]]
+        clone["dependencies"] = [ref(d) for d in clone["dependencies"]]
     if "propertyDependencies" in clone:
-        clone["propertyDependencies"] = {k: [_suffix_urn(d, suffix) for d in v] for k, v in clone["propertyDependencies"].items()}
+        clone["propertyDependencies"] = {k: [ref(d) for d in v] for k, v in clone["propertyDependencies"].items()}
     if "provider" in clone:
         urn, provider_id = clone["provider"].rsplit("::", 1)
-        if urn not in provider_urns or not urn.split("::")[-1].startswith("default_"):
-            clone["provider"] = f"{_suffix_urn(urn, suffix)}::{provider_id}"
+        clone["provider"] = f"{ref(urn)}::{provider_id}"
     if clone["type"].startswith("kubernetes:"):
         for key in ("inputs", "outputs"):
             metadata = clone.get(key, {}).get("metadata")
@@ -50,21 +74,18 @@ def _rename(resource: dict[str, Any], suffix: str, stack_urn: str, provider_urns
 
 
 def synthesize(base: dict[str, Any], size: int) -> dict[str, Any]:
-    """An export with exactly `size` resources besides the stack."""
+    """An export with exactly `size` resources besides the stack (the singletons once, then copies)."""
     resources = base["deployment"]["resources"]
-    stack, body = resources[0], resources[1:]
-    default_providers = [
-        r for r in body if r["type"].startswith("pulumi:providers:") and r["urn"].split("::")[-1].startswith("default_")
-    ]
-    replicable = [r for r in body if r not in default_providers]
-    provider_urns = {r["urn"] for r in default_providers}
-    out: list[dict[str, Any]] = [stack, *default_providers]
+    keep = singletons(resources)
+    out = [r for r in resources if r["urn"] in keep]
+    replicable = [r for r in resources if r["urn"] not in keep]
+    replicated = {r["urn"] for r in replicable}
     copy_index = 0
     while len(out) - 1 < size:
-        suffix = f"-c{copy_index}"
+        suffix = f"-c{copy_index}" if copy_index else ""
         for resource in replicable:
             if len(out) - 1 >= size:
                 break
-            out.append(_rename(resource, suffix, stack["urn"], provider_urns))
+            out.append(_copy(resource, suffix, replicated))
         copy_index += 1
-    return {"version": base["version"], "deployment": {**base["deployment"], "resources": out}}
+    return {"version": base["version"], "deployment": {**base["deployment"], "resources": out[:size + 1]}}

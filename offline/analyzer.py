@@ -212,29 +212,46 @@ class PolicyPackProcess:
         self.info: PackInfo | None = None
         self._levels: dict[str, str] = {}
         self._properties: dict[str, dict[str, Any]] = {}
+        self._engine_port = 0
 
     # --- lifecycle ---------------------------------------------------------------------------
 
     def __enter__(self) -> PolicyPackProcess:
-        self.start()
+        try:
+            self.start()
+        except BaseException:
+            self.stop()
+            raise
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
     def start(self) -> None:
+        """Spawn the pack (unless `spawn` already did) and connect to it."""
+        if self._process is None:
+            self.spawn()
+        if self.stub is None:
+            self.connect()
+
+    def spawn(self) -> None:
+        """Start the pack's process without waiting for it: its interpreter and imports (~0.2 s) then
+        overlap whatever the caller does next (running the program, reading config) until `connect`."""
         if not (self.pack_dir / "PulumiPolicy.yaml").is_file():
             raise OfflineError(f"{self.pack_dir} is not a policy pack (no PulumiPolicy.yaml)")
         self._engine_server = grpc.server(futures.ThreadPoolExecutor(max_workers=1))
         engine_pb2_grpc.add_EngineServicer_to_server(self._engine, self._engine_server)
-        engine_port = self._engine_server.add_insecure_port("127.0.0.1:0")
+        self._engine_port = self._engine_server.add_insecure_port("127.0.0.1:0")
         self._engine_server.start()
         env = dict(os.environ, PULUMI_PROJECT=self.project, PULUMI_STACK=self.stack,
                    PULUMI_DRY_RUN="true" if self.dry_run else "false", PULUMI_CONFIG=json.dumps(self.config))
         self._process = subprocess.Popen(
-            [self.python, "-u", "-m", "pulumi.policy", f"127.0.0.1:{engine_port}", str(self.pack_dir)],
+            [self.python, "-u", "-m", "pulumi.policy", f"127.0.0.1:{self._engine_port}", str(self.pack_dir)],
             cwd=self.pack_dir, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        assert self._process.stdout is not None
+
+    def connect(self) -> None:
+        """Wait for the spawned pack's port, then handshake and read its policies."""
+        assert self._process is not None and self._process.stdout is not None
         line = self._process.stdout.readline().decode().strip()
         if not line.isdigit():
             self._process.wait(timeout=10)
@@ -246,7 +263,7 @@ class PolicyPackProcess:
         self._channel = grpc.insecure_channel(f"127.0.0.1:{line}", options=_CHANNEL_OPTIONS)
         grpc.channel_ready_future(self._channel).result(timeout=30)
         self.stub = analyzer_pb2_grpc.AnalyzerStub(self._channel)
-        self._handshake(engine_port)
+        self._handshake(self._engine_port)
         self.info = self._get_info()
 
     def _drain(self) -> None:

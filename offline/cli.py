@@ -167,21 +167,33 @@ def _check(args: argparse.Namespace) -> int:
     if args.state is not None and args.overrides:
         raise OfflineError("--set applies to STACK, not to --state")
     environment = None
+    pack_dir = args.policy_pack or gate.PACK_DIR
+    # The pack's process boots (~0.2 s) while the state is read or the program runs.
     if args.state is not None:
         deployment = gate.read_state(args.state)
-        stack, _ = gate.stack_from_deployment(deployment)
+        stack, project = gate.stack_from_deployment(deployment)
+        pack = gate.spawn_pack(stack, project, pack_dir)
     else:
         from offline.export import to_deployment
         from offline.program import run_program
 
         spec = load_stack(args.stack).with_overrides(args.overrides)
-        deployment = to_deployment(run_program(spec))
         stack = spec.name
-    if stack in available_stacks():
-        value = load_stack(stack).namespace().get("environment")
-        environment = str(value) if value else None
+        pack = gate.spawn_pack(stack, spec.project, pack_dir)
+        try:
+            deployment = to_deployment(run_program(spec))
+        except BaseException:
+            pack.stop()
+            raise
+    try:
+        if stack in available_stacks():
+            value = load_stack(stack).namespace().get("environment")
+            environment = str(value) if value else None
+    except BaseException:
+        pack.stop()
+        raise
     report = gate.run_gate(deployment, stack=stack, policy_config=args.policy_config, environment=environment,
-                           pack_dir=args.policy_pack or gate.PACK_DIR)
+                           pack_dir=pack_dir, pack=pack)
     artifact = f"Pulumi.{stack}.yaml" if stack in available_stacks() else "__main__.py"
     text = render(report, args.format, artifact)
     if args.output:

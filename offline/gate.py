@@ -209,15 +209,32 @@ def read_state(path: Path) -> dict[str, Any]:
 # --- running the gate ---------------------------------------------------------------------------
 
 
+def spawn_pack(stack: str, project: str, pack_dir: Path = PACK_DIR) -> PolicyPackProcess:
+    """Start the pack's process early (it boots while the caller works); hand it to `run_gate`."""
+    pack = PolicyPackProcess(pack_dir, project=project, stack=stack)
+    pack.spawn()
+    return pack
+
+
 def run_gate(deployment: Mapping[str, Any], *, stack: str | None = None, policy_config: Path | None = None,
-             environment: str | None = None, pack_dir: Path = PACK_DIR) -> Report:
-    """Check one deployment export with the pack (started for this check)."""
-    resources = _resources(deployment)
-    found_stack, project = stack_from_deployment(deployment)
-    stack = stack or found_stack
-    config_path = policy_config or default_config_path(stack)
-    raw = read_policy_config(config_path) if config_path else {}
-    with PolicyPackProcess(pack_dir, project=project, stack=stack) as pack:
+             environment: str | None = None, pack_dir: Path = PACK_DIR, pack: PolicyPackProcess | None = None) -> Report:
+    """Check one deployment export with the pack: `pack` from `spawn_pack`, or one started for this check.
+    The pack is stopped either way."""
+    try:
+        found_stack, project = stack_from_deployment(deployment)
+        stack = stack or found_stack
+        if pack is None:
+            pack = PolicyPackProcess(pack_dir, project=project, stack=stack)
+            pack.spawn()
+        resources = _resources(deployment)
+        config_path = policy_config or default_config_path(stack)
+        raw = read_policy_config(config_path) if config_path else {}
+        import jsonschema  # noqa: F401 - resolve_config's, imported while the pack boots
+    except BaseException:
+        if pack is not None:
+            pack.stop()
+        raise
+    with pack:
         assert pack.info is not None
         config = resolve_config(pack.info, raw, config_path.name if config_path else "policy config", environment)
         pack.configure(config.levels, config.properties)
