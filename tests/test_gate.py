@@ -12,7 +12,15 @@ from typing import Any
 
 import pytest
 
-from offline.analyzer import Diagnostic, PackInfo, PolicyMeta, Results
+from offline.analyzer import (
+    Diagnostic,
+    PackInfo,
+    PolicyMeta,
+    Results,
+    analyze_stack_bytes,
+    analyze_stack_request,
+    providers_of,
+)
 from offline.cli import main
 from offline.gate import PACK_DIR, Report, Violation, build_report, read_policy_config, resolve_config, run_gate, score
 from offline.report import render
@@ -131,6 +139,20 @@ def test_policy_config_levels_and_all(violating_state: Path, tmp_path: Path) -> 
     assert "k8s-no-privileged" not in {v.policy for v in report.violations}
     assert all(v.enforcement == "advisory" for v in report.violations)
     assert read_policy_config(config)["all"] == "advisory"
+
+
+def test_stack_request_bytes_are_the_request(violating_state: Path) -> None:
+    """The AnalyzeStack request is sent pre-serialized, built one resource at a time."""
+    from pulumi.runtime.proto import analyzer_pb2
+
+    resources = json.loads(violating_state.read_text())["deployment"]["resources"]
+    resources.append(resource("pulumi:providers:kubernetes", "cluster", {"namespace": "app"}))
+    resources[1]["provider"] = f"{resources[-1]['urn']}::id-1"
+    request = analyze_stack_request(resources, providers_of(resources))
+    assert request.resources[1].provider.urn == resources[-1]["urn"]
+    parsed = analyzer_pb2.AnalyzeStackRequest.FromString(analyze_stack_bytes(resources, providers_of(resources)))
+    assert parsed == request
+    assert [r.urn for r in parsed.resources] == [r["urn"] for r in resources]
 
 
 def test_crashing_policy_is_a_failure_naming_it(tmp_path: Path, violating_state: Path) -> None:

@@ -9,7 +9,9 @@ and, at 10,000 resources, the garbage it leaves makes the cost grow faster than 
 `install()` keeps the SDK's own servicer code and control flow (levels, not-applicable, unknown values
 during preview, report_violation) and only memoizes those three calls by the identity of their
 argument, for the duration of one request on one thread. The memo holds a reference to every
-argument it saw, so an id cannot be reused within the request; a miss only costs time. Policies
+argument it saw, so an id cannot be reused within the request; a miss only costs time. The two
+intermediate dicts are emptied once the next step has been computed from them (they are then only
+identity tokens), so the memo holds one decoded copy per resource, as the SDK does per policy. Policies
 therefore share the decoded values of a request: rules treat `props` as read-only Mappings (they
 never write to them). Only the SDK version this was verified against is patched; any other version
 runs the stock servicer (the equivalence test in tests/policies fails first and says so).
@@ -41,11 +43,18 @@ _stock_proxy = proxy.unknown_checking_proxy
 DICT, DESERIALIZE, PROXY, OPTIONS, PROVIDER = range(5)
 
 
+class _Memo:
+    def __init__(self) -> None:
+        self.tables: tuple[dict[int, tuple[Any, Any]], ...] = tuple({} for _ in range(5))
+        self.produced: dict[int, int] = {}
+        """id(result) -> the step that produced it (results stay alive in the tables, so ids are unique)."""
+
+
 @contextmanager
 def request_scope() -> Iterator[None]:
     """Memoize decoding on this thread until the request ends."""
     previous = getattr(_local, "memo", None)
-    _local.memo = tuple({} for _ in range(5))
+    _local.memo = _Memo()
     try:
         yield
     finally:
@@ -53,16 +62,25 @@ def request_scope() -> Iterator[None]:
 
 
 def _memoized(step: int, function: Callable[[Any], Any], argument: Any) -> Any:
-    memo: tuple[dict[int, tuple[Any, Any]], ...] | None = getattr(_local, "memo", None)
+    memo: _Memo | None = getattr(_local, "memo", None)
     if memo is None:
         return function(argument)
-    table = memo[step]
+    table = memo.tables[step]
     hit = table.get(id(argument))
     if hit is not None and hit[0] is argument:
         return hit[1]
     result = function(argument)
     table[id(argument)] = (argument, result)  # the reference keeps the id unique for the request
+    memo.produced[id(result)] = step
     return result
+
+
+def _release(step: int, value: Any) -> None:
+    """An intermediate dict whose next step is memoized is only an identity token from now on: empty
+    it, so a request keeps one decoded copy of each resource (the proxies), not three."""
+    memo: _Memo | None = getattr(_local, "memo", None)
+    if memo is not None and isinstance(value, dict) and memo.produced.get(id(value)) == step:
+        value.clear()
 
 
 class _JsonFormat:
@@ -82,11 +100,13 @@ def _deserialize_properties(props: dict[str, Any], proxy_secrets: bool = False) 
     if proxy_secrets:  # Remediate's secret-preserving proxies: not shared
         return _stock_deserialize(props, proxy_secrets)
     result: dict[str, Any] = _memoized(DESERIALIZE, _stock_deserialize, props)
+    _release(DICT, props)
     return result
 
 
 def _unknown_checking_proxy(props: dict[str, Any]) -> dict[str, Any]:
     result: dict[str, Any] = _memoized(PROXY, _stock_proxy, props)
+    _release(DESERIALIZE, props)
     return result
 
 
