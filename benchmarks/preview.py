@@ -58,7 +58,7 @@ def main() -> int:
     args = parser.parse_args()
     summary: dict[str, dict[str, float]] = {}
     load_before = load_average()
-    print(f"{'stack':<18}{'wall s':>8}{'start+exit s':>11}{'imports s':>11}{'program s':>11}{'peak MB':>9}")
+    print(f"{'stack':<18}{'wall s':>8}{'start+exit s':>14}{'imports s':>11}{'program s':>11}{'peak MB':>9}")
     for stack in args.stacks.split(","):
         command = [sys.executable, "-m", "offline", "preview", stack, "--no-policy"]
         run_measured(command)  # warm-up: page cache and .pyc files
@@ -78,7 +78,7 @@ def main() -> int:
         wall, startup, imp, prog = median(walls), median(startups), median(imports), median(programs)
         summary[stack] = {"wall_s": round(wall, 3), "start_exit_s": round(startup, 3), "imports_s": round(imp, 3),
                           "program_s": round(prog, 3), "peak_rss_mb": round(max(peaks), 1), "runs": args.runs}
-        print(f"{stack:<18}{wall:>8.2f}{startup:>11.2f}{imp:>11.2f}{prog:>11.2f}{max(peaks):>9.0f}")
+        print(f"{stack:<18}{wall:>8.2f}{startup:>14.2f}{imp:>11.2f}{prog:>11.2f}{max(peaks):>9.0f}")
     print(f"load average (1 min) before/after: {load_before:.2f} / {load_average():.2f}")
     path = write_summary("preview", {"stacks": summary, "load_before": round(load_before, 2)})
     print(f"summary: {path.relative_to(ROOT)}")

@@ -26,7 +26,8 @@ CATEGORIES = [
     ("pack: SDK decoding (MessageToDict, deserialize, proxies)",
      ("json_format.py", "deserialize.py", "proxy.py", "_get_provider_resource"), ()),
     ("pack: SDK per-policy loop (args, options, resource graph)", ("pulumi_policy/policy.py",), ()),
-    ("gate: requests, gRPC client, report (offline/)", ("offline/", "grpc/_channel.py"), ()),
+    ("gate: requests, report (offline/)", ("offline/",), ()),
+    ("gRPC machinery (server per call, client channel)", ("grpc/",), ()),
 ]
 PLUMBING = ("process ", "threading.py", "concurrent/futures", "grpc/_server.py", "<frozen runpy>")
 """Frames on every stack (threads, the gRPC server): left out of the hottest-frames list."""
@@ -41,7 +42,7 @@ def categorize(frames: list[str]) -> str:
         hits = [f for f in frames if any(m in f for m in markers) and not any(x in f for x in excluded)]
         if hits:
             return name
-    return "other (interpreter start, imports, gRPC server)"
+    return "other (interpreter start, imports)"
 
 
 def summarize(raw: Path) -> tuple[dict[str, int], list[tuple[str, int]], int]:
@@ -79,11 +80,11 @@ def main() -> int:
         raw = args.raw or Path(tmp) / "samples.txt"
         command = [sys.executable, "-m", "offline", "check", "--state", str(state), "--format", "json",
                    "--output", str(Path(tmp) / "report.json")]
-        subprocess.run([str(PY_SPY), "record", "--subprocesses", "--rate", str(args.rate), "--format", "raw",
+        subprocess.run([str(PY_SPY), "record", "--subprocesses", "--gil", "--rate", str(args.rate), "--format", "raw",
                         "--output", str(raw), "--", *command], cwd=ROOT, check=False,
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         categories, top, busy = summarize(raw)
-    print(f"{args.resources} resources, {busy} busy samples at {args.rate} Hz (both processes)")
+    print(f"{args.resources} resources, {busy} samples holding the GIL at {args.rate} Hz (both processes)")
     for name, count in sorted(categories.items(), key=lambda item: -item[1]):
         if not name.startswith("idle"):
             print(f"  {100 * count / busy:5.1f} %  {name}")
