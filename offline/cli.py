@@ -13,7 +13,6 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import NoReturn
 
-from components.config import ConfigError
 from offline import OfflineError
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -209,6 +208,14 @@ BUILDERS: list[Callable[[argparse._SubParsersAction[_Parser]], None]] = [
     _add_preview, _add_config_docs, _add_diff, _add_render, _add_check]
 
 
+def _is_usage_error(error: Exception) -> bool:
+    """OfflineError, or the program's ConfigError. The config model (pydantic, the SDK) is imported
+    only by the commands that run the program, so `check --state` starts without it; a ConfigError
+    can only have been raised if its module is loaded."""
+    config = sys.modules.get("components.config")
+    return isinstance(error, OfflineError) or (config is not None and isinstance(error, config.ConfigError))
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="python -m offline", description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--debug", action="store_true", help="show tracebacks of unexpected errors")
@@ -224,13 +231,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         handler: Handler = args.handler
         return handler(args)
-    except (ConfigError, OfflineError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return EXIT_USAGE
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
     except Exception as error:  # noqa: BLE001 - a bug: one line, traceback only with --debug
+        if _is_usage_error(error):
+            print(f"error: {error}", file=sys.stderr)
+            return EXIT_USAGE
         if args.debug:
             traceback.print_exc()
         else:
