@@ -11,6 +11,7 @@ import pulumi_kubernetes as k8s
 
 from components.cluster.contract import Foundation
 from components.config import StackConfig
+from components.secrets.app import app_credentials_secret
 
 PASSWORD_KEY = "password"
 USERNAME_KEY = "username"
@@ -91,13 +92,6 @@ def credentials_secret(
     }
     if ca_cert is not None:
         data[CA_CERT_KEY] = ca_cert
-    return k8s.core.v1.Secret(
-        f"{name}-credentials",
-        metadata=k8s.meta.v1.ObjectMetaArgs(
-            name=CREDENTIALS_SECRET, namespace=namespace,
-            labels={"app.kubernetes.io/part-of": "orchestrator", "app.kubernetes.io/component": "database"},
-        ),
-        type="Opaque",
-        string_data=data,
-        opts=opts,
+    return app_credentials_secret(
+        name, secret_name=CREDENTIALS_SECRET, component="database", namespace=namespace, data=data, opts=opts
     )
