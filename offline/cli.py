@@ -11,9 +11,13 @@ import sys
 import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 from offline import OfflineError
+
+if TYPE_CHECKING:
+    from offline.analyzer import PolicyPackProcess
+    from offline.packstart import StartedPack
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -156,9 +160,19 @@ def _add_check(commands: argparse._SubParsersAction[_Parser]) -> None:
     parser.set_defaults(handler=_check)
 
 
+def _adopt(started: StartedPack, stack: str, project: str, pack_dir: Path) -> PolicyPackProcess:
+    """Hand the early-started pack to the gRPC client (imported now, while the pack boots)."""
+    try:
+        from offline import gate
+
+        return gate.spawn_pack(stack, project, pack_dir, started)
+    except BaseException:
+        started.discard()
+        raise
+
+
 def _check(args: argparse.Namespace) -> int:
-    from offline import gate
-    from offline.report import render
+    from offline import packstart, statefile
     from offline.stacks import available_stacks, load_stack
 
     if (args.stack is None) == (args.state is None):
@@ -166,19 +180,22 @@ def _check(args: argparse.Namespace) -> int:
     if args.state is not None and args.overrides:
         raise OfflineError("--set applies to STACK, not to --state")
     environment = None
-    pack_dir = args.policy_pack or gate.PACK_DIR
-    # The pack's process boots (~0.2 s) while the state is read or the program runs.
+    pack_dir = args.policy_pack or packstart.PACK_DIR
+    # The pack's process boots (~0.15 s) while this process imports the gRPC client, reads the
+    # policy config or runs the program: started first, with the standard library only.
     if args.state is not None:
-        deployment = gate.read_state(args.state)
-        stack, project = gate.stack_from_deployment(deployment)
-        pack = gate.spawn_pack(stack, project, pack_dir)
+        deployment = statefile.read_state(args.state)
+        stack, project = statefile.stack_from_deployment(deployment)
+        started = packstart.start_pack(pack_dir, project=project, stack=stack)
+        pack = _adopt(started, stack, project, pack_dir)
     else:
+        spec = load_stack(args.stack).with_overrides(args.overrides)
+        stack = spec.name
+        started = packstart.start_pack(pack_dir, project=spec.project, stack=stack)
+        pack = _adopt(started, stack, spec.project, pack_dir)
         from offline.export import to_deployment
         from offline.program import run_program
 
-        spec = load_stack(args.stack).with_overrides(args.overrides)
-        stack = spec.name
-        pack = gate.spawn_pack(stack, spec.project, pack_dir)
         try:
             deployment = to_deployment(run_program(spec))
         except BaseException:
@@ -191,9 +208,13 @@ def _check(args: argparse.Namespace) -> int:
     except BaseException:
         pack.stop()
         raise
+    from offline import gate
+
     report = gate.run_gate(deployment, stack=stack, policy_config=args.policy_config, environment=environment,
                            pack_dir=pack_dir, pack=pack)
     artifact = f"Pulumi.{stack}.yaml" if stack in available_stacks() else "__main__.py"
+    from offline.report import render
+
     text = render(report, args.format, artifact)
     if args.output:
         args.output.parent.mkdir(parents=True, exist_ok=True)

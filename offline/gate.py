@@ -15,14 +15,13 @@ from typing import Any, TextIO
 
 from offline import OfflineError
 from offline.analyzer import LEVELS, PackInfo, PolicyPackProcess, Results
-from offline.stacks import ROOT
+from offline.packstart import PACK_DIR, StartedPack
+from offline.statefile import STACK_TYPE, resources_of, stack_from_deployment
 
-PACK_DIR = ROOT / "policies"
 CONFIG_DIR = PACK_DIR / "config"
 WEIGHTS = {"critical": 30, "high": 20, "medium": 6, "low": 3}
 SEVERITY_ORDER = ("critical", "high", "medium", "low")
 PRODUCTION_SCORE = 90
-STACK_TYPE = "pulumi:pulumi:Stack"
 
 
 @dataclass(frozen=True)
@@ -176,43 +175,14 @@ def default_config_path(stack: str) -> Path | None:
     return path if path.is_file() else None
 
 
-def stack_from_deployment(deployment: Mapping[str, Any]) -> tuple[str, str]:
-    """(stack, project) from the root stack URN of an export."""
-    for resource in _resources(deployment):
-        if resource.get("type") == STACK_TYPE:
-            parts = str(resource["urn"]).split("::")
-            return parts[0].removeprefix("urn:pulumi:"), parts[1]
-    raise OfflineError("the deployment has no pulumi:pulumi:Stack resource; is this a `pulumi stack export`?")
-
-
-def _resources(deployment: Mapping[str, Any]) -> list[dict[str, Any]]:
-    body = deployment.get("deployment") if "deployment" in deployment else deployment
-    resources = (body or {}).get("resources")
-    if not isinstance(resources, list):
-        raise OfflineError("the file is not a deployment export (no deployment.resources list)")
-    return [r for r in resources if isinstance(r, dict) and "urn" in r and "type" in r and not r.get("delete")]
-
-
-def read_state(path: Path) -> dict[str, Any]:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise OfflineError(f"state file {path} does not exist") from None
-    except json.JSONDecodeError as error:
-        raise OfflineError(f"{path.name} is not valid JSON: {error}") from None
-    if not isinstance(data, dict):
-        raise OfflineError(f"{path.name} is not a deployment export")
-    _resources(data)
-    return data
-
-
 # --- running the gate ---------------------------------------------------------------------------
 
 
-def spawn_pack(stack: str, project: str, pack_dir: Path = PACK_DIR) -> PolicyPackProcess:
-    """Start the pack's process early (it boots while the caller works); hand it to `run_gate`."""
+def spawn_pack(stack: str, project: str, pack_dir: Path = PACK_DIR, started: StartedPack | None = None) -> PolicyPackProcess:
+    """Start the pack's process early (it boots while the caller works), or adopt one `packstart`
+    started before this module was even imported; hand it to `run_gate`."""
     pack = PolicyPackProcess(pack_dir, project=project, stack=stack)
-    pack.spawn()
+    pack.spawn(started)
     return pack
 
 
@@ -226,7 +196,7 @@ def run_gate(deployment: Mapping[str, Any], *, stack: str | None = None, policy_
         if pack is None:
             pack = PolicyPackProcess(pack_dir, project=project, stack=stack)
             pack.spawn()
-        resources = _resources(deployment)
+        resources = resources_of(deployment)
         config_path = policy_config or default_config_path(stack)
         raw = read_policy_config(config_path) if config_path else {}
         import jsonschema  # noqa: F401 - resolve_config's, imported while the pack boots
