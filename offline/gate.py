@@ -7,7 +7,6 @@ above 90 with zero critical and zero high findings.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,7 +15,7 @@ from typing import Any, TextIO
 from offline import OfflineError
 from offline.analyzer import LEVELS, PackInfo, PolicyPackProcess, Results
 from offline.packstart import PACK_DIR, StartedPack
-from offline.statefile import STACK_TYPE, resources_of, stack_from_deployment
+from offline.statefile import STACK_TYPE, read_json_object, resources_of, stack_from_deployment
 
 CONFIG_DIR = PACK_DIR / "config"
 WEIGHTS = {"critical": 30, "high": 20, "medium": 6, "low": 3}
@@ -110,15 +109,7 @@ class PolicyConfig:
 
 
 def read_policy_config(path: Path) -> dict[str, Any]:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise OfflineError(f"policy config {path} does not exist") from None
-    except json.JSONDecodeError as error:
-        raise OfflineError(f"policy config {path.name} is not valid JSON: {error}") from None
-    if not isinstance(data, dict):
-        raise OfflineError(f"policy config {path.name} must be a JSON object of policy name -> level or settings")
-    return data
+    return read_json_object(path, "policy config", "a JSON object of policy name -> level or settings")
 
 
 def resolve_config(info: PackInfo, raw: Mapping[str, Any], source: str = "policy config",

@@ -31,14 +31,20 @@ def resources_of(deployment: Mapping[str, Any]) -> list[dict[str, Any]]:
     return [r for r in resources if isinstance(r, dict) and "urn" in r and "type" in r and not r.get("delete")]
 
 
-def read_state(path: Path) -> dict[str, Any]:
+def read_json_object(path: Path, what: str, shape: str) -> dict[str, Any]:
+    """A JSON object from a file the user named, or one OfflineError line saying what is wrong."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise OfflineError(f"state file {path} does not exist") from None
+        raise OfflineError(f"{what} {path} does not exist") from None
     except json.JSONDecodeError as error:
-        raise OfflineError(f"{path.name} is not valid JSON: {error}") from None
+        raise OfflineError(f"{what} {path.name} is not valid JSON: {error}") from None
     if not isinstance(data, dict):
-        raise OfflineError(f"{path.name} is not a deployment export")
+        raise OfflineError(f"{what} {path.name} must be {shape}")
+    return data
+
+
+def read_state(path: Path) -> dict[str, Any]:
+    data = read_json_object(path, "state file", "a deployment export (pulumi stack export)")
     resources_of(data)
     return data
