@@ -18,15 +18,6 @@ PROJECT_FILE = "Pulumi.yaml"
 NAMESPACE = "orchestrator"
 
 
-def project_dir() -> Path:
-    return ROOT
-
-
-def project_name(root: Path | None = None) -> str:
-    data = _read_yaml((root or ROOT) / PROJECT_FILE)
-    return str(data["name"])
-
-
 def available_stacks(root: Path | None = None) -> list[str]:
     base = root or ROOT
     return sorted(p.name[len("Pulumi."):-len(".yaml")] for p in base.glob("Pulumi.*.yaml"))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
 from typing import Any, TextIO
 
 from offline.export import is_secret
@@ -71,9 +70,3 @@ def print_preview(result: ProgramResult, out: TextIO) -> None:
     out.write("\nResources:\n")
     out.write(f"    + {len(result.resources) + 1} to create\n")
 
-
-def count_by_type(result: ProgramResult) -> Iterable[tuple[str, int]]:
-    counts: dict[str, int] = {}
-    for record in result.resources:
-        counts[record.type] = counts.get(record.type, 0) + 1
-    return sorted(counts.items())

@@ -368,6 +368,3 @@ def credentials_in_text(text: str) -> Iterator[str]:
             yield f"a literal value for '{key}'"
             break
 
-
-def reference_list(*refs: str) -> tuple[str, ...]:
-    return tuple(refs)

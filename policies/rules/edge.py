@@ -3,9 +3,8 @@ Azure Application Gateway. HAProxy is checked by what it does with a request, no
 
 from __future__ import annotations
 
-import json
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from typing import Any
 
 from pulumi_policy import Severity
@@ -391,19 +390,6 @@ def edge_error_pages(resource: Resource) -> Iterator[str]:
             page = data.get(target.rsplit("/", 1)[-1])
             if isinstance(page, str) and re.search(r"(?i)haproxy|traceback|exception|stack trace|nginx|gunicorn", page):
                 yield f"the {code} page reveals software details"
-
-
-def _json(value: Any) -> Any:
-    if isinstance(value, str):
-        try:
-            return json.loads(value)
-        except json.JSONDecodeError:
-            return None
-    return value
-
-
-def edge_configmaps(props: Mapping[str, Any]) -> bool:
-    return isinstance(get(props, "data", HAPROXY_KEY), str)
 
 
 POLICIES = [edge_admin_protected, edge_health_not_public, edge_https_only, edge_tls_min_version, edge_security_headers,
