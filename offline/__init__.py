@@ -8,3 +8,16 @@ format, and checked by the policy pack over the analyzer protocol.
 
 class OfflineError(Exception):
     """A usage or input problem the user can fix; printed as one line, exit code 2."""
+
+
+# The project's own top-level packages: a missing one of these is a bug, not a missing install.
+PROJECT_PACKAGES = frozenset({"components", "offline", "ops", "policies", "tests", "benchmarks"})
+
+
+def missing_dependency(error: ModuleNotFoundError, command: str) -> str | None:
+    """The one line for a Python that lacks the project's dependencies, or None when it is a bug."""
+    top = (error.name or "").split(".", 1)[0]
+    if not top or top in PROJECT_PACKAGES:
+        return None
+    return (f"error: this Python has no '{top}' module; run `.venv/bin/python -m {command}` "
+            f"(`make preview` or `make test` creates .venv from requirements.txt)")

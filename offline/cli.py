@@ -7,13 +7,15 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import re
 import sys
 import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
-from offline import OfflineError
+from offline import OfflineError, missing_dependency
 
 if TYPE_CHECKING:
     from offline.analyzer import PolicyPackProcess
@@ -30,12 +32,41 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"{self.prog}: {message}\n")
 
 
+def output_file(text: str) -> Path:
+    """An output FILE path, refused before any work when it cannot be written as a file."""
+    path = Path(text)
+    if path.is_dir():
+        raise argparse.ArgumentTypeError(f"{text} is a directory; give a file path")
+    _check_parent(path, text)
+    return path
+
+
+def output_dir(text: str) -> Path:
+    """An output DIR path, refused before any work when it is a file or lies under one."""
+    path = Path(text)
+    if path.exists() and not path.is_dir():
+        raise argparse.ArgumentTypeError(f"{text} is a file; give a directory")
+    _check_parent(path, text)
+    return path
+
+
+def _check_parent(path: Path, text: str) -> None:
+    # The nearest existing ancestor must be a writable directory, or the write fails after the work.
+    for parent in path.absolute().parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise argparse.ArgumentTypeError(f"{text} lies under {parent}, which is a file")
+            if not os.access(parent, os.W_OK):
+                raise argparse.ArgumentTypeError(f"{text}: {parent} is not writable")
+            return
+
+
 def _add_preview(commands: argparse._SubParsersAction[_Parser]) -> None:
     parser = commands.add_parser("preview", help="run the program under the mocks and print the resource tree")
     parser.add_argument("stack", help="stack name (Pulumi.<stack>.yaml)")
     parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                         help="override an orchestrator config value with Pulumi's --path syntax, e.g. app.activeSlot=green")
-    parser.add_argument("--export", type=Path, metavar="FILE", help="write the deployment (pulumi stack export format)")
+    parser.add_argument("--export", type=output_file, metavar="FILE", help="write the deployment (pulumi stack export format)")
     parser.add_argument("--unknowns", action="store_true",
                         help="preview mode: outputs the mocks do not set stay unknown, as in `pulumi preview`")
     parser.add_argument("--no-policy", action="store_true", help="skip the policy pack")
@@ -125,7 +156,7 @@ def _diff(args: argparse.Namespace) -> int:
 def _add_render(commands: argparse._SubParsersAction[_Parser]) -> None:
     parser = commands.add_parser("render", help="write every Kubernetes object as YAML, plus haproxy.cfg and rule files")
     parser.add_argument("stack", help="stack name (Pulumi.<stack>.yaml)")
-    parser.add_argument("--out", type=Path, required=True, metavar="DIR", help="output directory")
+    parser.add_argument("--out", type=output_dir, required=True, metavar="DIR", help="output directory")
     parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                         help="override an orchestrator config value (--path syntax)")
     parser.set_defaults(handler=_render)
@@ -153,7 +184,7 @@ def _add_check(commands: argparse._SubParsersAction[_Parser]) -> None:
     parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                         help="override an orchestrator config value (with STACK), Pulumi's --path syntax")
     parser.add_argument("--format", choices=["text", "json", "markdown", "sarif"], default="text")
-    parser.add_argument("--output", type=Path, metavar="FILE", help="write the report to FILE instead of stdout")
+    parser.add_argument("--output", type=output_file, metavar="FILE", help="write the report to FILE instead of stdout")
     parser.add_argument("--policy-config", type=Path, metavar="FILE",
                         help="Pulumi policy-config JSON (default: policies/config/<stack>.json when present)")
     parser.add_argument("--policy-pack", type=Path, metavar="DIR", help="the pack directory (default: policies)")
@@ -243,7 +274,28 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     for builder in BUILDERS:
         builder(commands)
+    for command in commands.choices.values():
+        # Accepted after the subcommand too, where users put it; SUPPRESS keeps the global value.
+        command.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
+                             help="show tracebacks of unexpected errors")
     return parser
+
+
+_CONFIG_ERROR_AT = re.compile(r"^Pulumi\.[^:]+\.yaml: [A-Za-z0-9_-]+:([^ ]+)")
+
+
+def blame_overrides(message: str, overrides: Sequence[str]) -> str:
+    """A config error about a key that `--set` gave names `--set`, not the stack file."""
+    match = _CONFIG_ERROR_AT.match(message)
+    if match is None:
+        return message
+    key = match.group(1).rstrip(":;,")
+    for item in reversed(overrides):
+        path = item.split("=", 1)[0].strip().split(":", 1)[-1]
+        if key == path or key.startswith((path + ".", path + "[")) or path.startswith((key + ".", key + "[")):
+            # The key only: the message quotes the value already, redacted when the name is secret-like.
+            return f"--set {path}: {message.split(': ', 1)[1]}"
+    return message
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -257,12 +309,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except Exception as error:  # noqa: BLE001 - a bug: one line, traceback only with --debug
         if _is_usage_error(error):
-            print(f"error: {error}", file=sys.stderr)
+            print(f"error: {blame_overrides(str(error), getattr(args, 'overrides', None) or [])}", file=sys.stderr)
+            return EXIT_USAGE
+        if isinstance(error, ModuleNotFoundError) and (hint := missing_dependency(error, "offline")):
+            print(hint, file=sys.stderr)
             return EXIT_USAGE
         if args.debug:
             traceback.print_exc()
         else:
             first = str(error).strip().splitlines()[0] if str(error).strip() else ""
-            print(f"error: the program failed: {type(error).__name__}: {first} (rerun with --debug for the traceback)",
+            print(f"error: the program failed: {type(error).__name__}: {first} "
+                  "(rerun with --debug, e.g. `python -m offline check --debug ...`, for the traceback)",
                   file=sys.stderr)
         return EXIT_FAILED

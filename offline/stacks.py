@@ -23,15 +23,82 @@ def available_stacks(root: Path | None = None) -> list[str]:
     return sorted(p.name[len("Pulumi."):-len(".yaml")] for p in base.glob("Pulumi.*.yaml"))
 
 
-def _read_yaml(path: Path) -> dict[str, Any]:
+# Namespaces a stack file may hold besides the project's own: the providers the program configures.
+PROVIDER_NAMESPACES = frozenset({"aws", "azure-native", "kubernetes", "random", "tls", "time", "pulumi"})
+
+
+class _StrictLoader(yaml.SafeLoader):
+    """YAML as Pulumi reads it, except that a key given twice is an error, not a silent overwrite."""
+
+
+def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+    seen: set[Any] = set()
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=deep)
+        if not isinstance(key, str | int | float | bool):
+            continue  # an unhashable key is refused by PyYAML's own constructor below
+        if key in seen:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"key '{key}' appears twice", key_node.start_mark)
+        seen.add(key)
+    return loader.construct_mapping(node, deep=deep)
+
+
+_StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+
+def read_text_file(path: Path, what: str) -> str:
+    """A text file the user's command depends on, or one OfflineError line naming it."""
     try:
-        with path.open(encoding="utf-8") as handle:
-            data = yaml.safe_load(handle) or {}
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise OfflineError(f"{path.name}: {what} does not exist in {path.parent}") from None
+    except IsADirectoryError:
+        raise OfflineError(f"{path.name}: {what} is a directory, not a file") from None
+    except OSError as error:
+        raise OfflineError(f"{path.name}: cannot read {what}: {error.strerror}") from None
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise OfflineError(f"{path.name}: {what} is UTF-16 text; save it as UTF-8")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise OfflineError(f"{path.name}: {what} is not UTF-8 (byte 0x{data[error.start]:02x} at offset "
+                           f"{error.start}); save it as UTF-8") from None
+
+
+def _read_yaml(path: Path, what: str) -> dict[str, Any]:
+    text = read_text_file(path, what)
+    try:
+        data = yaml.load(text, Loader=_StrictLoader) or {}
+    except yaml.MarkedYAMLError as error:
+        line = f" line {error.problem_mark.line + 1}:" if error.problem_mark else ""
+        raise OfflineError(f"{path.name}:{line} not valid YAML: {error.problem or error.context}") from None
     except yaml.YAMLError as error:
-        raise OfflineError(f"{path.name} is not valid YAML: {error}".replace("\n", " ")) from None
+        raise OfflineError(f"{path.name}: not valid YAML: {error}".replace("\n", " ")) from None
     if not isinstance(data, dict):
-        raise OfflineError(f"{path.name} must be a mapping")
+        raise OfflineError(f"{path.name}: {what} must be a mapping, not {_kind(data)}")
     return data
+
+
+def _kind(value: Any) -> str:
+    return {list: "a list", str: "a string", int: "a number", float: "a number", bool: "true/false"}.get(
+        type(value), type(value).__name__)
+
+
+def _config_section(data: dict[str, Any], path: Path) -> dict[str, Any]:
+    section = data.get("config")
+    if section is None:
+        return {}
+    if not isinstance(section, dict):
+        raise OfflineError(f"{path.name}: config: must be a mapping of <namespace>:<key> settings, not {_kind(section)}")
+    return section
+
+
+def _check_namespace(key: str, project: str, path: Path) -> None:
+    namespace = key.split(":", 1)[0] if ":" in key else project
+    if namespace != project and namespace not in PROVIDER_NAMESPACES:
+        allowed = ", ".join([f"{project}:", *(f"{n}:" for n in sorted(PROVIDER_NAMESPACES))])
+        raise OfflineError(f"{path.name}: config key '{key}' has an unknown namespace '{namespace}'; use one of {allowed}")
 
 
 @dataclass
@@ -71,26 +138,35 @@ def load_stack(name: str, root: Path | None = None) -> StackSpec:
     stacks = available_stacks(base)
     if name not in stacks:
         raise OfflineError(f"unknown stack '{name}'; stacks here: {', '.join(stacks) or 'none'}")
-    project = _read_yaml(base / PROJECT_FILE)
+    project_path = base / PROJECT_FILE
+    project = _read_yaml(project_path, "the project file")
+    project_name = project.get("name")
+    if not isinstance(project_name, str) or not project_name:
+        raise OfflineError(f"{PROJECT_FILE}: name: must be the project's name (a string)")
     config: dict[str, Any] = {}
-    for key, declaration in (project.get("config") or {}).items():
+    for raw_key, declaration in _config_section(project, project_path).items():
+        key = str(raw_key)
+        _check_namespace(key, project_name, project_path)
         # Project-level declarations contribute their defaults (or plain values).
         if isinstance(declaration, dict):
             if "default" in declaration:
-                config[_full_key(key, str(project["name"]))] = declaration["default"]
+                config[_full_key(key, project_name)] = declaration["default"]
             elif "value" in declaration:
-                config[_full_key(key, str(project["name"]))] = declaration["value"]
+                config[_full_key(key, project_name)] = declaration["value"]
         else:
-            config[_full_key(key, str(project["name"]))] = declaration
-    stack_data = _read_yaml(base / f"Pulumi.{name}.yaml")
-    for key, value in (stack_data.get("config") or {}).items():
+            config[_full_key(key, project_name)] = declaration
+    stack_path = base / f"Pulumi.{name}.yaml"
+    stack_data = _read_yaml(stack_path, "the stack file")
+    for raw_key, value in _config_section(stack_data, stack_path).items():
+        key = str(raw_key)
+        _check_namespace(key, project_name, stack_path)
         if isinstance(value, dict) and "secure" in value and len(value) == 1:
             raise OfflineError(
                 f"Pulumi.{name}.yaml: {key} is an encrypted secret; "
                 "this project generates its secrets and keeps none in stack files"
             )
-        config[_full_key(key, str(project["name"]))] = value
-    return StackSpec(name=name, project=str(project["name"]), config=config)
+        config[_full_key(key, project_name)] = value
+    return StackSpec(name=name, project=project_name, config=config)
 
 
 def _full_key(key: str, project: str) -> str:

@@ -116,7 +116,7 @@ def test_bad_override_is_one_line_exit_2_without_traceback() -> None:
     )
     assert completed.returncode == 2
     lines = completed.stderr.strip().splitlines()
-    assert lines == ["error: Pulumi.production.yaml: orchestrator:app.activeSlot is 'purple'; use one of blue or green"]
+    assert lines == ["error: --set app.activeSlot: orchestrator:app.activeSlot is 'purple'; use one of blue or green"]
     assert "Traceback" not in completed.stdout + completed.stderr
     assert "Previewing" not in completed.stdout  # nothing was declared
 
@@ -138,7 +138,8 @@ def test_a_program_bug_exits_1_with_one_line(monkeypatch: pytest.MonkeyPatch, ca
     monkeypatch.setattr(offline.program, "run_program", broken)
     assert main(["preview", "staging", "--no-policy"]) == 1
     err = capsys.readouterr().err
-    assert err.strip() == "error: the program failed: RuntimeError: boom (rerun with --debug for the traceback)"
+    assert err.strip() == ("error: the program failed: RuntimeError: boom "
+                           "(rerun with --debug, e.g. `python -m offline check --debug ...`, for the traceback)")
 
 
 def test_secrets_print_as_secret(capsys: pytest.CaptureFixture[str]) -> None:
