@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import os
 import uuid
 from importlib import metadata
 from typing import Any
@@ -78,6 +79,16 @@ def _provider_id(urn: str) -> str:
     return str(uuid.UUID(hashlib.md5(urn.encode()).hexdigest()))
 
 
+def build_time() -> dt.datetime:
+    """The export's manifest time: SOURCE_DATE_EPOCH when set, else the epoch. An offline export is a
+    function of the program and its config only, so two runs give byte-identical files."""
+    try:
+        seconds = int(os.environ.get("SOURCE_DATE_EPOCH", "0"))
+    except ValueError:
+        seconds = 0
+    return dt.datetime.fromtimestamp(seconds, dt.UTC)
+
+
 def to_deployment(result: ProgramResult, *, now: dt.datetime | None = None) -> dict[str, Any]:
     version = "v" + metadata.version("pulumi")
     stack_urn = result.stack_urn
@@ -128,13 +139,14 @@ def to_deployment(result: ProgramResult, *, now: dt.datetime | None = None) -> d
         if record.ignore_changes:
             entry["ignoreChanges"] = list(record.ignore_changes)
         if record.dependencies:
-            entry["dependencies"] = list(dict.fromkeys(record.dependencies))
+            # Sets to the engine; sorted so that two runs give the same file.
+            entry["dependencies"] = sorted(set(record.dependencies))
         if record.property_dependencies:
-            entry["propertyDependencies"] = {k: list(v) for k, v in record.property_dependencies.items() if v}
+            entry["propertyDependencies"] = {k: sorted(set(v)) for k, v in sorted(record.property_dependencies.items()) if v}
         if record.additional_secret_outputs:
             entry["additionalSecretOutputs"] = list(record.additional_secret_outputs)
         resources.append(entry)
-    stamp = (now or dt.datetime.now(dt.UTC)).isoformat()
+    stamp = (now or build_time()).isoformat()
     return {
         "version": 3,
         "deployment": {

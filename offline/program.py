@@ -19,6 +19,7 @@ from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
 from offline.mocks import ProviderMocks, RecordingMonitor, Registration
+from offline.order import stable_topological
 from offline.stacks import ROOT, StackSpec
 
 STACK_TYPE = "pulumi:pulumi:Stack"
@@ -48,6 +49,15 @@ class ProgramResult:
 
     def by_type(self, type_: str) -> list[Registration]:
         return [r for r in self.resources if r.type == type_]
+
+
+def _urn(record: Registration) -> str:
+    return record.urn
+
+
+def _requires(record: Registration) -> list[str]:
+    # A provider reference is "<urn>::<id>".
+    return [record.parent, record.provider.rsplit("::", 1)[0], *record.dependencies]
 
 
 class _CollectingHandler(logging.Handler):
@@ -98,7 +108,7 @@ def _run(spec: StackSpec, preview: bool, entry: Callable[[], None] | None) -> Pr
         outputs.update(json_format.MessageToDict(struct))
 
     _sync_await(run_pulumi_func(serialize))
-    resources = [monitor.registrations[urn] for urn in monitor.order]
+    resources = stable_topological([monitor.registrations[urn] for urn in monitor.order], key=_urn, requires=_requires)
     for record in resources:
         if not record.custom and record.urn in monitor.component_outputs:
             record.outputs = monitor.component_outputs[record.urn]
