@@ -1,7 +1,8 @@
-"""Build only the data tier of a shipped stack under the mock runtime and resolve its contract outputs.
+"""Build a shipped stack under the mock runtime and resolve its contract outputs.
 
 The contract test needs the typed `PostgresOutputs` / `RedisOutputs` objects themselves (not what a
-platform chose to register), so this runs the same wiring as `__main__.py` up to the data tier.
+platform chose to register), so this runs the program's wiring, `components.stack.build`, and keeps
+the components it returns.
 """
 
 from __future__ import annotations
@@ -69,28 +70,18 @@ def _build(stack: str, overrides: tuple[str, ...]) -> DataTier:
     found: dict[str, Any] = {}
 
     async def program() -> None:
-        from components import cache, cluster, database
-        from components.app import AppNamespace, NamespaceArgs
         from components.config import load
+        from components.stack import build
 
-        config = load()
-        # The registries return the contract base types, whose constructors mypy sees as ComponentResource's.
-        foundation_class: Any = cluster.foundation_class(config.platform)
-        db_class: Any = database.implementation(config.platform)
-        cache_class: Any = cache.implementation(config.platform)
-        foundation = foundation_class("cluster", cluster.FoundationArgs(config=config))
-        on_cluster = pulumi.ResourceOptions(providers=[foundation.k8s_provider])
-        namespace = AppNamespace("app-namespace", NamespaceArgs(config=config), opts=on_cluster)
-        data_args: dict[str, Any] = {"config": config, "foundation": foundation, "app_namespace": namespace.name}
-        db = db_class("database", database.DatabaseArgs(**data_args), opts=on_cluster)
-        redis = cache_class("cache", cache.CacheArgs(**data_args), opts=on_cluster)
+        # The program's own wiring (components.stack.build), not a copy of it.
+        stack = build(load())
         found.update(
-            platform=config.platform.value,
-            app_namespace=await namespace.name.future(),
-            database=await _resolve(db.outputs),
-            cache=await _resolve(redis.outputs),
-            database_type=type(db).__name__,
-            cache_type=type(redis).__name__,
+            platform=stack.config.platform.value,
+            app_namespace=await stack.namespace.name.future(),
+            database=await _resolve(stack.database.outputs),
+            cache=await _resolve(stack.cache.outputs),
+            database_type=type(stack.database).__name__,
+            cache_type=type(stack.cache).__name__,
         )
 
     _sync_await(run_pulumi_func(program))
