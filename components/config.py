@@ -427,7 +427,7 @@ class CacheConfig(_Model):
     sku_name: str = Field(
         default="Balanced_B10",
         pattern=r"^(Balanced_B|MemoryOptimized_M|ComputeOptimized_X|FlashOptimized_A)[0-9]+$",
-        description="Azure Managed Redis SKU; its primary shard count must reach `shards` (see README).",
+        description="Azure Managed Redis SKU; its primary shard count must reach `shards` (see docs/platform-azure.md).",
     )
     key_expiry_days: int = Field(
         default=90, ge=7, le=365, description="Azure: expiry of the access key copy kept in Key Vault (rotation due date)."

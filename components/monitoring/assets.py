@@ -3,7 +3,7 @@
 Which file applies where is declared here, once: the app, capacity and edge concerns run on every
 platform; the CloudNativePG and redis_exporter series exist only where the data tier runs in the
 cluster (the kubernetes platform). On AWS/Azure the managed services are watched by the cloud's
-own monitoring (see the README's monitoring section).
+own monitoring (see docs/monitoring.md).
 """
 
 from __future__ import annotations
