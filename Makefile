@@ -7,7 +7,7 @@ STACK ?= staging
 CHECKOV_VENV := .venv-checkov
 CHECKOV_VERSION := 3.3.30
 
-.PHONY: preview test lint typecheck checkov-venv clean
+.PHONY: preview test lint typecheck generate checkov-venv clean
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +26,10 @@ checkov-venv: $(CHECKOV_VENV)/.installed
 
 preview: $(VENV)/.installed
 	$(PY) -m offline preview $(STACK)
+
+# Every generated file (docs/config.md, docs/policies.md, golden reports); the tests fail when one is stale.
+generate: $(VENV)/.installed
+	$(PY) -m offline generate
 
 lint: $(VENV)/.installed
 	$(PY) -m ruff check .

@@ -256,8 +256,23 @@ def _check(args: argparse.Namespace) -> int:
     return EXIT_OK if report.passed else EXIT_FAILED
 
 
+def _add_generate(commands: argparse._SubParsersAction[_Parser]) -> None:
+    parser = commands.add_parser("generate", help="regenerate every generated file (docs, golden reports)")
+    parser.add_argument("--check", action="store_true", help="write nothing; exit 1 when any generated file is stale")
+    parser.set_defaults(handler=_generate)
+
+
+def _generate(args: argparse.Namespace) -> int:
+    """The one command behind every generated file: docs/config.md, docs/policies.md, golden reports."""
+    from offline import report_docs, report_golden
+
+    flags = ["--check"] if args.check else []
+    codes = [_config_docs(args), report_docs.main(flags), report_golden.main(flags)]
+    return EXIT_FAILED if any(codes) else EXIT_OK
+
+
 BUILDERS: list[Callable[[argparse._SubParsersAction[_Parser]], None]] = [
-    _add_preview, _add_config_docs, _add_diff, _add_render, _add_check]
+    _add_preview, _add_config_docs, _add_diff, _add_render, _add_check, _add_generate]
 
 
 def _is_usage_error(error: Exception) -> bool:
