@@ -123,3 +123,16 @@ def test_ops_without_dependencies_points_at_the_venv() -> None:
                             capture_output=True, text=True, timeout=60, check=False)
     assert result.returncode == 2
     assert "run `.venv/bin/python -m ops`" in result.stderr
+
+
+@pytest.mark.parametrize(("codes", "expected"), [((0, 0, 0), 0), ((0, 1, 0), 1), ((1, 0, 0), 1), ((0, 0, 1), 1)])
+def test_generate_check_fails_when_any_generator_is_stale(monkeypatch: pytest.MonkeyPatch,
+                                                         codes: tuple[int, int, int], expected: int) -> None:
+    from offline import cli, report_docs, report_golden
+
+    seen: list[list[str]] = []
+    monkeypatch.setattr(cli, "_config_docs", lambda args: codes[0])
+    monkeypatch.setattr(report_docs, "main", lambda argv: seen.append(argv) or codes[1])
+    monkeypatch.setattr(report_golden, "main", lambda argv: seen.append(argv) or codes[2])
+    assert main(["generate", "--check"]) == expected
+    assert seen == [["--check"], ["--check"]]
