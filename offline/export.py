@@ -11,10 +11,8 @@ from typing import Any
 
 from offline.mocks.core import stable_hex
 from offline.program import STACK_TYPE, ProgramResult
+from offline.wire import SECRET_SIG, SECRET_SIG_KEY
 
-SECRET_SIG_KEY = "4dabf18193072939515e22adb298388d"
-SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
-UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
 REDACTED = "[offline export: redacted]"
 
 _PACKAGE_DISTRIBUTIONS = {

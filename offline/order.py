@@ -43,14 +43,21 @@ def stable_topological(items: Sequence[Item], key: Callable[[Item], str],
 
 
 def _smallest_in_cycle(pending: dict[str, set[str]], done: set[str]) -> str:
-    for name in sorted(n for n in pending if n not in done):
+    """The smallest item whose every pending requirement lies on a cycle through it: an item of a
+    strongly connected component that requires nothing outside it (one always exists)."""
+    def reaches(start: str, target: str) -> bool:
         seen: set[str] = set()
-        stack = list(pending[name])
+        stack = [start]
         while stack:
             current = stack.pop()
-            if current == name:
-                return name
+            if current == target:
+                return True
             if current not in seen:
                 seen.add(current)
                 stack.extend(pending[current])
-    raise AssertionError("no item is ready and none is in a cycle")
+        return False
+
+    for name in sorted(n for n in pending if n not in done):
+        if pending[name] and all(reaches(required, name) for required in pending[name]):
+            return name
+    raise AssertionError("no item is ready and none closes a cycle")

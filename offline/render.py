@@ -24,10 +24,11 @@ from typing import Any
 
 import yaml
 
-from offline.export import UNKNOWN, is_secret
+from offline.export import is_secret
 from offline.mocks import Registration
 from offline.mocks.kubernetes import CLUSTER_SCOPED_KINDS
 from offline.program import ProgramResult
+from offline.wire import UNKNOWN
 
 RenderedFile = tuple[str, Any]
 """(relative path, a mapping written as YAML, or text written as is)."""

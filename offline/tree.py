@@ -7,8 +7,7 @@ from typing import Any, TextIO
 
 from offline.export import is_secret
 from offline.program import STACK_TYPE, ProgramResult
-
-UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
+from offline.wire import UNKNOWN
 
 
 def _children(result: ProgramResult) -> dict[str, list[int]]:

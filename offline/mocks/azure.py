@@ -18,6 +18,7 @@ from datetime import UTC, datetime, timedelta
 from pulumi.runtime import config as runtime_config
 
 from offline.mocks.core import CallHandler, Props, ResourceCall, ResourceHandler, merge, stable_hex
+from offline.wire import SECRET_SIG, SECRET_SIG_KEY
 
 SUBSCRIPTION_ID = "00000000-0000-4000-8000-000000000001"
 TENANT_ID = "00000000-0000-4000-8000-000000000002"
@@ -242,14 +243,12 @@ def _vault(call: ResourceCall) -> Props:
     return merge(call.inputs, computed)
 
 
-SECRET_SIG = "4dabf18193072939515e22adb298388d"
-"""Pulumi's marker key of a secret value on the wire."""
 
 
 def _unwrap(value: object) -> tuple[Props, bool]:
     """A property object and whether it arrived as a secret (a secret nested value makes the whole
     top-level property secret on the wire)."""
-    if isinstance(value, dict) and SECRET_SIG in value:
+    if isinstance(value, dict) and SECRET_SIG_KEY in value:
         return dict(value.get("value") or {}), True
     return dict(value) if isinstance(value, dict) else {}, False
 
@@ -264,7 +263,7 @@ def _secret(call: ResourceCall) -> Props:
     attributes.update({"created": int(MOCK_NOW.timestamp()), "updated": int(MOCK_NOW.timestamp())})
     properties["attributes"] = attributes
     # The service never returns the value; the provider keeps the input in state, still secret.
-    computed["properties"] = {SECRET_SIG: "1b47061264138c4ac30d75fd1eb44270", "value": properties} if was_secret else properties
+    computed["properties"] = {SECRET_SIG_KEY: SECRET_SIG, "value": properties} if was_secret else properties
     computed["type"] = "Microsoft.KeyVault/vaults/secrets"
     return merge(call.inputs, computed)
 

@@ -122,8 +122,7 @@ def normalize_urn(urn: str) -> str:
     return urn.replace(f"::{STACK_TYPE}$", "::")
 
 
-SECRET_SIG_KEY = "4dabf18193072939515e22adb298388d"
-SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
+from offline.wire import SECRET_SIG, SECRET_SIG_KEY  # noqa: E402 - beside the code that uses them
 
 
 def _is_secret_value(value: struct_pb2.Value) -> bool:
