@@ -16,6 +16,7 @@ from pydantic import ValidationError
 
 from components.config import ConfigError, RolloutConfig, Slot
 from offline import OfflineError
+from offline.gate import PRODUCTION_SCORE as PRODUCTION_MIN_SCORE
 from offline.stacks import ROOT
 from ops import OpsError, UsageError
 from ops.dryrun import StatefulChangeError
@@ -75,7 +76,36 @@ def _add_bootstrap(commands: argparse._SubParsersAction[_Parser]) -> None:
     aws.set_defaults(handler=_bootstrap_aws)
 
 
-BUILDERS: list[Callable[[argparse._SubParsersAction[_Parser]], None]] = [_add_rollout, _add_bootstrap]
+def _add_audit(commands: argparse._SubParsersAction[_Parser]) -> None:
+    from ops.audit.checks import DEFAULT_BURST, MAX_BURST
+
+    parser = commands.add_parser("audit", help="security audit of a deployed HTTPS endpoint, scored 0-100")
+    parser.add_argument("url", help="the public HTTPS origin, e.g. https://orchestrator.example.com")
+    parser.add_argument("--http-url", help="its plain-HTTP origin (default: the same host on port 80)")
+    parser.add_argument("--ca-file", help="verify the certificate (host name included) against this CA bundle (PEM)")
+    parser.add_argument("--insecure", action="store_true", help="skip certificate verification (reported as a note)")
+    parser.add_argument("--expect-waf", action="store_true", help="a WAF is in front: unblocked injection probes are findings")
+    parser.add_argument("--min-score", type=int, default=PRODUCTION_MIN_SCORE,
+                        help=f"exit 1 below this score (default {PRODUCTION_MIN_SCORE}, the production threshold)")
+    parser.add_argument("--rate-limit", type=int,
+                        help="the edge's configured requests per client and window: the first 429 must come by request N+1")
+    parser.add_argument("--burst", type=int, default=DEFAULT_BURST,
+                        help=f"requests of the rate-limit burst when --rate-limit is not given (default {DEFAULT_BURST}, "
+                             f"at most {MAX_BURST})")
+    parser.add_argument("--timeout", type=float, default=10.0, help="seconds per request (default 10)")
+    parser.add_argument("--format", choices=["text", "json", "markdown"], default="text", help="output format")
+    parser.set_defaults(handler=_audit)
+
+
+def _add_loadtest(commands: argparse._SubParsersAction[_Parser]) -> None:
+    from ops import loadtest
+
+    loadtest.add_arguments(commands.add_parser(
+        "loadtest", help="bounded load at a fixed rate with locust; P50/P95/P99, throughput, errors against the SLOs"))
+
+
+BUILDERS: list[Callable[[argparse._SubParsersAction[_Parser]], None]] = [_add_rollout, _add_bootstrap, _add_audit,
+                                                                        _add_loadtest]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -176,6 +206,27 @@ def _bootstrap_aws(args: argparse.Namespace) -> int:
     for line in login_commands(request, _aws_stacks()):
         print(f"  {line}")
     return EXIT_OK
+
+
+# --- audit and loadtest -----------------------------------------------------------------------
+
+
+def _audit(args: argparse.Namespace) -> int:
+    from ops.audit.checks import Options, run_audit
+    from ops.audit.probe import UnreachableError
+    from ops.audit.report import RENDERERS
+
+    if not 0.5 <= args.timeout <= 60:
+        raise UsageError(f"--timeout {args.timeout} is out of range; use 0.5 to 60 seconds")
+    options = Options(url=args.url, http_url=args.http_url, ca_file=args.ca_file, insecure=args.insecure,
+                      expect_waf=args.expect_waf, rate_limit=args.rate_limit, burst=args.burst,
+                      min_score=args.min_score, timeout=args.timeout)
+    try:
+        report = run_audit(options)
+    except UnreachableError as error:
+        raise UsageError(str(error)) from None
+    sys.stdout.write(RENDERERS[args.format](report))
+    return EXIT_OK if report.passed else EXIT_FAILED
 
 
 # --- entry point ------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ import copy
 import dataclasses
 import http.client
 import json
+import posixpath
 import re
 import shutil
 import socket
@@ -18,7 +19,8 @@ import ssl
 import subprocess
 import threading
 import time
-from collections.abc import Mapping
+import urllib.parse
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -69,13 +71,31 @@ def stack_config(stack: str, overrides: Mapping[str, Any]) -> StackConfig:
 # --- the slot backends -------------------------------------------------------------------------
 
 
-class SlotBackend:
-    """An HTTP server standing in for one slot Service: answers every path with its slot name."""
+@dataclass(frozen=True)
+class Route:
+    """A page the application itself serves (an admin page, a health answer, a leaked file)."""
 
-    def __init__(self, slot: Slot, readiness_path: str) -> None:
+    body: bytes
+    status: int = 200
+    content_type: str = "text/plain"
+
+
+def app_route_key(raw_path: str) -> str:
+    """How a lenient application router resolves a path: decoded, `;params`, dot segments, repeated and
+    trailing slashes removed, case folded. The worst case for an edge that matches prefixes."""
+    path = urllib.parse.unquote(raw_path.split("?", 1)[0]).split(";", 1)[0]
+    return posixpath.normpath("/" + path.lstrip("/")).lower()
+
+
+class SlotBackend:
+    """An HTTP server standing in for one slot Service: answers every path with its slot name, except
+    the `routes` (keyed by `app_route_key`) an application would serve with their own page."""
+
+    def __init__(self, slot: Slot, readiness_path: str, routes: Mapping[str, Route] | None = None) -> None:
         self.slot = slot
         self.readiness_path = readiness_path
         self.ready = True
+        self.routes = dict(routes or {})
 
         backend = self
 
@@ -87,6 +107,14 @@ class SlotBackend:
                 if self.path == backend.readiness_path and not backend.ready:
                     self.send_response(503)
                     self.end_headers()
+                    return
+                route = backend.routes.get(app_route_key(self.path))
+                if route is not None:
+                    self.send_response(route.status)
+                    self.send_header("Content-Type", route.content_type)
+                    self.send_header("Content-Length", str(len(route.body)))
+                    self.end_headers()
+                    self.wfile.write(route.body)
                     return
                 body = json.dumps({
                     "slot": backend.slot.value,
@@ -142,14 +170,14 @@ class LocalCertificate:
     key: Path
 
 
-def make_certificate(directory: Path) -> LocalCertificate:
+def make_certificate(directory: Path, *, days: int = 2) -> LocalCertificate:
     """A self-signed P-256 certificate for localhost, split like a kubernetes.io/tls Secret mount."""
     openssl = require_tool("openssl")
     cert = directory / "site.pem"
     key = directory / "site.pem.key"
     subprocess.run(
         [openssl, "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
-         "-keyout", str(key), "-out", str(cert), "-days", "2", "-subj", "/CN=localhost",
+         "-keyout", str(key), "-out", str(cert), "-days", str(days), "-subj", "/CN=localhost",
          "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"],
         check=True, capture_output=True, timeout=30,
     )
@@ -180,7 +208,14 @@ class Response:
 
 
 class LiveHaproxy:
-    def __init__(self, settings: haproxy.HaproxySettings, workdir: Path, certificate: LocalCertificate) -> None:
+    def __init__(
+        self,
+        settings: haproxy.HaproxySettings,
+        workdir: Path,
+        certificate: LocalCertificate,
+        transform: Callable[[str], str] | None = None,
+    ) -> None:
+        """`transform` edits the rendered text: how tests build a deliberately weakened edge."""
         self.workdir = workdir
         self.certificate = certificate
         self.http_port, self.https_port, self.metrics_port = free_port(), free_port(), free_port()
@@ -201,7 +236,8 @@ class LiveHaproxy:
         for name, text in self.errorfiles.items():
             (errors / name).write_text(text)
         self.config_path = workdir / "haproxy.cfg"
-        self.config_path.write_text(haproxy.render(local))
+        rendered = haproxy.render(local)
+        self.config_path.write_text(transform(rendered) if transform else rendered)
         self.files = [str(self.config_path)]
         if local.admin_auth:
             userlist = workdir / "userlist.cfg"
