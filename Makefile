@@ -7,7 +7,7 @@ STACK ?= staging
 CHECKOV_VENV := .venv-checkov
 CHECKOV_VERSION := 3.3.30
 
-.PHONY: preview test lint typecheck generate checkov-venv clean
+.PHONY: preview test lint typecheck generate checkov-venv pack-venv clean
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -41,4 +41,16 @@ test: $(VENV)/.installed checkov-venv lint typecheck
 	$(PY) -m pytest -n 2 -q
 
 clean:
-	rm -rf $(VENV) $(CHECKOV_VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(CHECKOV_VENV) $(PACK_VENV) .pytest_cache .mypy_cache .ruff_cache
+
+# The policy pack's own virtualenv, where policies/PulumiPolicy.yaml says the CLI looks for it
+# (`virtualenv: venv`, relative to the pack): what `pulumi preview --policy-pack policies` runs.
+PACK_VENV := policies/venv
+
+$(PACK_VENV)/.installed: policies/requirements.txt
+	$(PYTHON) -m venv $(PACK_VENV)
+	$(PACK_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(PACK_VENV)/bin/python -m pip install --quiet -r policies/requirements.txt
+	touch $@
+
+pack-venv: $(PACK_VENV)/.installed

@@ -368,7 +368,8 @@ class DatabaseConfig(_Model):
     )
     password_rotation_days: int = Field(
         default=90, ge=7, le=365,
-        description="Azure: the admin password's Key Vault expiry; the first `pulumi up` after it generates a new one.",
+        description=("Azure: the admin password's Key Vault expiry; the first `pulumi up --refresh` after it "
+                     "(or `ops rollout`) generates a new one."),
     )
     storage_class: str | None = Field(default=None, description="Kubernetes StorageClass for CNPG volumes.")
     cpu: CpuQuantity = "1"
@@ -655,6 +656,10 @@ class ClusterConfig(_Model):
     )
     kubeconfig_context: str | None = Field(
         default=None, description="kubernetes platform: the kubeconfig context of the existing cluster."
+    )
+    preinstalled_api_groups: list[Annotated[str, Field(pattern=r"^[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?$")]] = Field(
+        default_factory=list,
+        description="API groups whose CRDs must already be on the cluster (a first-deploy prerequisite the preview lists).",
     )
     admin_role_arns: list[Annotated[str, Field(pattern=r"^arn:aws[a-z-]*:iam::[0-9]{12}:role/[A-Za-z0-9+=,.@_/-]+$")]] = Field(
         default_factory=list,

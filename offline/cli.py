@@ -13,13 +13,14 @@ import sys
 import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from offline import OfflineError, missing_dependency
 
 if TYPE_CHECKING:
     from offline.analyzer import PolicyPackProcess
     from offline.packstart import StartedPack
+    from offline.program import ProgramResult
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -87,12 +88,27 @@ def _preview(args: argparse.Namespace) -> int:
         args.export.parent.mkdir(parents=True, exist_ok=True)
         args.export.write_text(json.dumps(deployment, indent=2) + "\n", encoding="utf-8")
         print(f"\nExported {len(deployment['deployment']['resources'])} resources to {args.export}")
+    if _fresh_cluster(result, spec.namespace()) != EXIT_OK:
+        return EXIT_FAILED
     if args.no_policy:
         return EXIT_OK
     policy_summary = _policy_hook()
     if policy_summary is None:
         return EXIT_OK
     return policy_summary(deployment, spec.name, sys.stdout)
+
+
+def _fresh_cluster(result: ProgramResult, namespace_config: dict[str, Any]) -> int:
+    """What a fresh cluster would refuse at `pulumi up`: printed, and the preview fails."""
+    from offline.freshcluster import check
+
+    findings, preinstalled = check(result.resources, namespace_config)
+    if preinstalled:
+        print(f"\nFirst-deploy prerequisites: CRDs of {', '.join(preinstalled)} already on the cluster "
+              "(cluster.preinstalledApiGroups)")
+    for finding in findings:
+        print(f"\nfresh cluster: {finding.check}: {finding.message}")
+    return EXIT_FAILED if findings else EXIT_OK
 
 
 def _policy_hook() -> Callable[..., int] | None:

@@ -3,25 +3,21 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
+import json
 import os
 import uuid
 from importlib import metadata
 from typing import Any
 
+from offline import OfflineError
 from offline.mocks.core import stable_hex
 from offline.program import STACK_TYPE, ProgramResult
 from offline.wire import SECRET_SIG, SECRET_SIG_KEY
 
 REDACTED = "[offline export: redacted]"
 
-_PACKAGE_DISTRIBUTIONS = {
-    "aws": "pulumi_aws",
-    "azure-native": "pulumi_azure_native",
-    "kubernetes": "pulumi_kubernetes",
-    "random": "pulumi_random",
-    "tls": "pulumi_tls",
-}
 
 
 def is_secret(value: Any) -> bool:
@@ -58,14 +54,29 @@ def _number(value: Any) -> Any:
     return value
 
 
+@functools.cache
+def _plugin_versions() -> dict[str, str]:
+    """Package name -> provider version, from each installed SDK's `pulumi-plugin.json` (its
+    `version`, else the distribution's: community SDKs such as pulumiverse-time omit it)."""
+    versions: dict[str, str] = {}
+    for distribution in metadata.distributions():
+        for file in distribution.files or ():
+            if file.name != "pulumi-plugin.json":
+                continue
+            try:
+                plugin = json.loads(file.read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                continue
+            if isinstance(plugin, dict) and isinstance(plugin.get("name"), str):
+                versions[plugin["name"]] = str(plugin.get("version") or distribution.version)
+    return versions
+
+
 def provider_version(package: str) -> str:
-    distribution = _PACKAGE_DISTRIBUTIONS.get(package)
-    if distribution is None:
-        return "0.0.0"
-    try:
-        return metadata.version(distribution)
-    except metadata.PackageNotFoundError:
-        return "0.0.0"
+    version = _plugin_versions().get(package)
+    if version is None:
+        raise OfflineError(f"no installed Pulumi SDK declares the provider package {package!r} (pulumi-plugin.json)")
+    return version
 
 
 def default_provider_urn(result: ProgramResult, package: str) -> str:

@@ -105,7 +105,9 @@ class AutomationStackOperations:
         except Exception as error:  # noqa: BLE001 - keys may be half-set: the caller restores a known config
             raise UpFailedError(f"pulumi config set failed: {_first_line(error)}") from None
         try:
-            result = self._stack.up(message=message, on_output=self._on_output)
+            # refresh first: time.Rotating (the Key Vault expiries) only expires on a refresh, so a
+            # plain `up` would never rotate what has come due.
+            result = self._stack.up(message=message, on_output=self._on_output, refresh=True)
         except Exception as error:  # noqa: BLE001 - CommandError and friends: the update failed
             raise UpFailedError(f"pulumi up failed: {_first_line(error)}") from None
         outcome = getattr(getattr(result, "summary", None), "result", "succeeded")

@@ -20,29 +20,29 @@ from components.cache.contract import (
     RedisOutputs,
     credentials_secret,
 )
+from components.charts import REDIS_OPERATOR
 from components.config import StackConfig
-from components.database.kubernetes import (
+from components.operators import (
     PART_OF,
     data_namespace,
     ingress_policy,
     ingress_rule,
     namespace_peer,
     operator_chart,
+    operator_namespace,
     pod_monitor,
+    restricted_operator_values,
     secret_text,
     self_signed_tls,
     service_hosts,
 )
 
-OPERATOR_CHART = "redis-operator"
-OPERATOR_CHART_VERSION = "0.23.0"
-"""OT-Container-Kit redis-operator (API redis.redis.opstreelabs.in/v1beta2); the chart has no Helm hooks."""
-OPERATOR_REPOSITORY = "https://ot-container-kit.github.io/helm-charts"
 OPERATOR_NAMESPACE = "redis-operator"
 CLUSTER_NAME = "orchestrator-redis"
 REDIS_PORT = 6379
 BUS_PORT = 16379
 EXPORTER_PORT = 9121
+OPERATOR_METRICS_PORT = 8080
 PASSWORD_SECRET_KEY = "password"
 CONFIG_KEY = "redis-additional.conf"
 REDIS_UID = 1000
@@ -66,14 +66,20 @@ class OperatorRedis(RedisCluster):
         child = pulumi.ResourceOptions(parent=self)
         stateful = pulumi.ResourceOptions(parent=self, protect=config.is_production)
 
-        operator_ns = data_namespace(f"{name}-operator-namespace", OPERATOR_NAMESPACE, self, stateful)
+        redis_pods = {**namespace_peer(namespace),
+                      "podSelector": {"matchExpressions": [{"key": "app", "operator": "In", "values": pod_apps(CLUSTER_NAME)}]}}
+        operator_ns = operator_namespace(
+            f"{name}-operator-namespace", OPERATOR_NAMESPACE, parent=self, opts=stateful,
+            # The operator forms and heals the cluster by talking Redis to every node.
+            egress=[{"to": [redis_pods], "ports": [{"protocol": "TCP", "port": REDIS_PORT}]}],
+            ingress=[ingress_rule([namespace_peer(config.monitoring.namespace)], [OPERATOR_METRICS_PORT])],
+        )
         operator = operator_chart(
             f"{name}-operator",
-            chart=OPERATOR_CHART,
-            version=OPERATOR_CHART_VERSION,
-            repository=OPERATOR_REPOSITORY,
+            pin=REDIS_OPERATOR,
             namespace=operator_ns.metadata.name,
-            values={"redisOperator": {"imagePullPolicy": "IfNotPresent"}},
+            # The chart ships empty security contexts, which `restricted` refuses.
+            values={"redisOperator": {"imagePullPolicy": "IfNotPresent"}, **restricted_operator_values()},
             # Removing the chart removes the CRDs and with them the RedisCluster: protected like the data.
             opts=pulumi.ResourceOptions.merge(stateful, pulumi.ResourceOptions(depends_on=[operator_ns])),
         )

@@ -7,14 +7,13 @@ services `<cluster>-rw` / `<cluster>-ro` after the Cluster, so no provider outpu
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any, cast
+from typing import Any
 
 import pulumi
 import pulumi_kubernetes as k8s
 import pulumi_random as random
-import pulumi_tls as tls
 
+from components.charts import BARMAN_CLOUD_PLUGIN, CLOUDNATIVE_PG
 from components.config import StackConfig
 from components.database.contract import (
     DatabaseArgs,
@@ -22,13 +21,20 @@ from components.database.contract import (
     PostgresOutputs,
     credentials_secret,
 )
+from components.operators import (
+    PART_OF,
+    data_namespace,
+    ingress_policy,
+    ingress_rule,
+    namespace_peer,
+    operator_chart,
+    operator_namespace,
+    pod_monitor,
+    secret_text,
+    self_signed_tls,
+    service_hosts,
+)
 
-CNPG_CHART = "cloudnative-pg"
-CNPG_CHART_VERSION = "0.29.1"
-"""CloudNativePG operator 1.30 (the chart ships only the latest operator point release)."""
-CNPG_REPOSITORY = "https://cloudnative-pg.github.io/charts"
-BARMAN_PLUGIN_CHART = "plugin-barman-cloud"
-BARMAN_PLUGIN_CHART_VERSION = "0.8.1"
 BARMAN_PLUGIN_NAME = "barman-cloud.cloudnative-pg.io"
 OPERATOR_NAMESPACE = "cnpg-system"
 CLUSTER_NAME = "orchestrator-pg"
@@ -37,6 +43,7 @@ POSTGRES_PORT = 5432
 METRICS_PORT = 9187
 STATUS_PORT = 8000
 """The CNPG instance manager's status endpoint, polled by the operator."""
+BARMAN_PLUGIN_PORT = 9090
 POSTGRES_IMAGES: dict[str, str] = {
     "14": "ghcr.io/cloudnative-pg/postgresql:14.19",
     "15": "ghcr.io/cloudnative-pg/postgresql:15.14",
@@ -45,129 +52,7 @@ POSTGRES_IMAGES: dict[str, str] = {
     "18": "ghcr.io/cloudnative-pg/postgresql:18.0",
 }
 """Pinned operand images per major (a minor upgrade is a deliberate config change)."""
-PART_OF = {"app.kubernetes.io/part-of": "orchestrator"}
-"""Carried by every object here; Prometheus selects PodMonitors by it."""
-CERT_VALIDITY_HOURS = 3 * 365 * 24
-CERT_EARLY_RENEWAL_HOURS = 60 * 24
-
-
-def service_hosts(service: str, namespace: str) -> list[str]:
-    """Every name a client may use for an in-cluster Service (all go into the certificate)."""
-    return [service, f"{service}.{namespace}", f"{service}.{namespace}.svc", f"{service}.{namespace}.svc.cluster.local"]
-
-
-def data_namespace(
-    resource_name: str, namespace: str, parent: pulumi.Resource, opts: pulumi.ResourceOptions
-) -> k8s.core.v1.Namespace:
-    """A namespace for in-cluster state; deleting it would delete the data, hence the caller's protect."""
-    return k8s.core.v1.Namespace(
-        resource_name,
-        metadata=k8s.meta.v1.ObjectMetaArgs(
-            name=namespace,
-            labels={**PART_OF, "pod-security.kubernetes.io/enforce": "restricted"},
-        ),
-        opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(parent=parent)),
-    )
-
-
-def operator_chart(
-    resource_name: str,
-    *,
-    chart: str,
-    version: str,
-    repository: str,
-    namespace: pulumi.Input[str],
-    values: Mapping[str, Any],
-    opts: pulumi.ResourceOptions,
-) -> k8s.helm.v4.Chart:
-    return k8s.helm.v4.Chart(
-        resource_name,
-        chart=chart,
-        version=version,
-        namespace=namespace,
-        repository_opts=k8s.helm.v4.RepositoryOptsArgs(repo=repository),
-        values=dict(values),
-        opts=opts,
-    )
-
-
-def self_signed_tls(
-    name: str, common_name: str, dns_names: Sequence[str], opts: pulumi.ResourceOptions
-) -> tuple[tls.PrivateKey, tls.SelfSignedCert]:
-    """A private key and a self-signed server certificate that is also its own CA.
-
-    The app verifies the server against this certificate (`ca.crt`), which is why it is generated
-    here rather than by the operator: the operator's CA lives in a namespace the app cannot read.
-    """
-    key = tls.PrivateKey(f"{name}-tls-key", algorithm="ECDSA", ecdsa_curve="P256", opts=opts)
-    cert = tls.SelfSignedCert(
-        f"{name}-tls-cert",
-        private_key_pem=key.private_key_pem,
-        subject=tls.SelfSignedCertSubjectArgs(common_name=common_name, organization="orchestrator"),
-        dns_names=list(dns_names),
-        is_ca_certificate=True,
-        allowed_uses=["cert_signing", "digital_signature", "key_encipherment", "server_auth", "client_auth"],
-        validity_period_hours=CERT_VALIDITY_HOURS,
-        early_renewal_hours=CERT_EARLY_RENEWAL_HOURS,
-        opts=opts,
-    )
-    return key, cert
-
-
-def pod_monitor(
-    resource_name: str,
-    *,
-    name: str,
-    namespace: pulumi.Input[str],
-    selector: Mapping[str, Any],
-    port: str,
-    opts: pulumi.ResourceOptions,
-) -> k8s.apiextensions.CustomResource:
-    return k8s.apiextensions.CustomResource(
-        resource_name,
-        api_version="monitoring.coreos.com/v1",
-        kind="PodMonitor",
-        metadata=k8s.meta.v1.ObjectMetaArgs(name=name, namespace=namespace, labels=dict(PART_OF)),
-        spec={
-            "selector": dict(selector),
-            "namespaceSelector": {"matchNames": [namespace]},
-            "podMetricsEndpoints": [{"port": port, "path": "/metrics", "scheme": "http"}],
-        },
-        opts=opts,
-    )
-
-
-def secret_text(value: pulumi.Output[str]) -> pulumi.Output[str]:
-    """Marked secret whatever the provider schema says: a generated credential or key."""
-    return value.apply(pulumi.Output.secret)
-
-
-def ingress_policy(
-    resource_name: str,
-    *,
-    name: str,
-    namespace: pulumi.Input[str],
-    pod_selector: Mapping[str, Any],
-    rules: list[dict[str, Any]],
-    opts: pulumi.ResourceOptions,
-) -> k8s.networking.v1.NetworkPolicy:
-    """Ingress-only: who may reach the data pods (their egress is left to the operator's needs)."""
-    spec = {"podSelector": dict(pod_selector), "policyTypes": ["Ingress"], "ingress": rules}
-    return k8s.networking.v1.NetworkPolicy(
-        resource_name,
-        metadata=k8s.meta.v1.ObjectMetaArgs(name=name, namespace=namespace, labels=dict(PART_OF)),
-        # Wire-form (camelCase) dicts, the same shape the contract's egress peers use.
-        spec=cast(Any, spec),
-        opts=opts,
-    )
-
-
-def namespace_peer(namespace: pulumi.Input[str]) -> dict[str, Any]:
-    return {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": namespace}}}
-
-
-def ingress_rule(peers: list[dict[str, Any]], ports: Sequence[int]) -> dict[str, Any]:
-    return {"from": peers, "ports": [{"protocol": "TCP", "port": port} for port in ports]}
+OPERATOR_METRICS_PORT = 8080
 
 
 class CnpgPostgres(PostgresCluster):
@@ -182,13 +67,22 @@ class CnpgPostgres(PostgresCluster):
         # Stateful: never deleted or replaced by accident in production.
         stateful = pulumi.ResourceOptions(parent=self, protect=config.is_production)
 
-        operator_ns = data_namespace(f"{name}-operator-namespace", OPERATOR_NAMESPACE, self, stateful)
+        instance_pods = {**namespace_peer(namespace), "podSelector": {"matchLabels": {"cnpg.io/cluster": CLUSTER_NAME}}}
+        operator_ns = operator_namespace(
+            f"{name}-operator-namespace", OPERATOR_NAMESPACE, parent=self, opts=stateful,
+            # The operator polls each instance manager's status and connects to PostgreSQL; the
+            # backup plugin beside it answers the instances over gRPC.
+            egress=[{"to": [instance_pods], "ports": [{"protocol": "TCP", "port": p} for p in (POSTGRES_PORT, STATUS_PORT)]},
+                    {"to": [{"podSelector": {}}]}],
+            ingress=[{"from": [{"podSelector": {}}]},
+                     ingress_rule([instance_pods], [BARMAN_PLUGIN_PORT]),
+                     ingress_rule([namespace_peer(config.monitoring.namespace)], [OPERATOR_METRICS_PORT])],
+        )
         operator = operator_chart(
             f"{name}-operator",
-            chart=CNPG_CHART,
-            version=CNPG_CHART_VERSION,
-            repository=CNPG_REPOSITORY,
+            pin=CLOUDNATIVE_PG,
             namespace=operator_ns.metadata.name,
+            # The chart's own security contexts already pass `restricted` (components/charts.py).
             values={"crds": {"create": True}, "replicaCount": 1},
             # Removing the chart removes the CRDs, and with them every Cluster: protected like the data.
             opts=pulumi.ResourceOptions.merge(stateful, pulumi.ResourceOptions(depends_on=[operator_ns])),
@@ -197,9 +91,7 @@ class CnpgPostgres(PostgresCluster):
         if db.backup_bucket:
             operators.append(operator_chart(
                 f"{name}-backup-plugin",
-                chart=BARMAN_PLUGIN_CHART,
-                version=BARMAN_PLUGIN_CHART_VERSION,
-                repository=CNPG_REPOSITORY,
+                pin=BARMAN_CLOUD_PLUGIN,
                 namespace=operator_ns.metadata.name,
                 values={},
                 # Its CRDs own the ObjectStore: removing it would orphan the backups' configuration.

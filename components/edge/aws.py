@@ -15,13 +15,15 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
+from components.charts import AWS_LOAD_BALANCER_CONTROLLER
 from components.cluster.aws import EksFoundation, irsa_trust
 from components.config import ConfigError, StackConfig, TlsVersion, stack_file
 from components.edge.contract import EdgeExposure, FrontDoor, FrontDoorArgs
 from components.network.aws import plan_subnets
+from components.operators import operator_namespace, restricted_operator_values
 
-LBC_CHART_VERSION = "1.17.0"
-LBC_NAMESPACE = "kube-system"
+LBC_NAMESPACE = "aws-load-balancer-controller"
+"""Its own namespace (Pod Security `restricted`, default-deny), not kube-system."""
 LBC_SERVICE_ACCOUNT = "aws-load-balancer-controller"
 MANAGED_RULE_GROUPS = ("AWSManagedRulesCommonRuleSet", "AWSManagedRulesSQLiRuleSet",
                        "AWSManagedRulesKnownBadInputsRuleSet")
@@ -221,14 +223,19 @@ class AlbWafEntry(FrontDoor):
                 lambda v: irsa_trust(str(v[0]), str(v[1]), LBC_NAMESPACE, LBC_SERVICE_ACCOUNT)),
             opts=pulumi.ResourceOptions(parent=self))
         aws.iam.RolePolicy(f"{name}-lbc", role=role.id, policy=lbc_policy(), opts=pulumi.ResourceOptions(parent=self))
+        # Egress: DNS and HTTPS (the API server, and the ELB/EC2/STS APIs) come with the namespace.
+        namespace = operator_namespace(f"{name}-lbc-namespace", LBC_NAMESPACE, parent=self,
+                                       opts=pulumi.ResourceOptions(parent=self))
         controller = k8s.helm.v3.Release(
             f"{name}-lbc",
             name="aws-load-balancer-controller",
-            chart="aws-load-balancer-controller",
-            version=LBC_CHART_VERSION,
-            namespace=LBC_NAMESPACE,
-            repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo="https://aws.github.io/eks-charts"),
+            chart=AWS_LOAD_BALANCER_CONTROLLER.chart,
+            version=AWS_LOAD_BALANCER_CONTROLLER.version,
+            namespace=namespace.metadata.name,
+            repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=AWS_LOAD_BALANCER_CONTROLLER.repository),
             values={
+                # The chart's defaults lack seccomp and dropped capabilities, which `restricted` requires.
+                **restricted_operator_values(),
                 "clusterName": foundation.cluster_name,
                 "region": foundation.region,
                 "vpcId": foundation.vpc_id,

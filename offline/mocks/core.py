@@ -118,7 +118,7 @@ STACK_TYPE = "pulumi:pulumi:Stack"
 
 
 def normalize_urn(urn: str) -> str:
-    """The mock runtime chains the root stack's type into children's URNs; the engine does not."""
+    """URNs made by the SDK's own mock chain the root stack's type into children's; the engine does not."""
     return urn.replace(f"::{STACK_TYPE}$", "::")
 
 
@@ -155,6 +155,15 @@ class RecordingMonitor(MockMonitor):
         self.registrations: dict[str, Registration] = {}
         self.order: list[str] = []
         self.component_outputs: dict[str, Props] = {}
+
+    def make_urn(self, parent: str, type_: str, name: str) -> str:
+        """As the engine builds it: the parent's whole qualified type, then `$` and this type. The
+        SDK's mock keeps only the parent's last type; the root stack is never part of the chain."""
+        if parent:
+            qualified = parent.split("::")[2]
+            if qualified != STACK_TYPE:
+                type_ = f"{qualified}${type_}"
+        return "urn:pulumi:" + "::".join([pulumi.get_stack(), pulumi.get_project(), type_, name])
 
     def RegisterResource(self, request: Any) -> Any:  # noqa: N802 - the gRPC method name
         response = super().RegisterResource(request)

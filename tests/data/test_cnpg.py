@@ -6,12 +6,11 @@ from typing import Any
 
 import pytest
 
+from components.charts import CLOUDNATIVE_PG
 from components.config import parse
 from components.database.kubernetes import (
     BARMAN_PLUGIN_NAME,
     CLUSTER_NAME,
-    CNPG_CHART,
-    CNPG_CHART_VERSION,
     OPERATOR_NAMESPACE,
 )
 from offline.export import is_secret
@@ -116,7 +115,8 @@ def test_operator_chart_is_pinned_in_its_own_namespace_and_precedes_the_cluster(
     result = run_stack("local")
     chart = one(result, CHART, "database-operator")
     inputs = plain(chart.inputs)
-    assert (inputs["chart"], inputs["version"], inputs["namespace"]) == (CNPG_CHART, CNPG_CHART_VERSION, OPERATOR_NAMESPACE)
+    expected = (CLOUDNATIVE_PG.chart, CLOUDNATIVE_PG.version, OPERATOR_NAMESPACE)
+    assert (inputs["chart"], inputs["version"], inputs["namespace"]) == expected
     assert inputs["repositoryOpts"]["repo"] == "https://cloudnative-pg.github.io/charts"
     assert chart.urn in one(result, CNPG_CLUSTER).dependencies
 

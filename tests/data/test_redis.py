@@ -7,11 +7,10 @@ import pytest
 from components.cache.kubernetes import (
     CLUSTER_NAME,
     CONFIG_KEY,
-    OPERATOR_CHART,
-    OPERATOR_CHART_VERSION,
     OPERATOR_NAMESPACE,
     PASSWORD_SECRET_KEY,
 )
+from components.charts import REDIS_OPERATOR
 from offline.export import is_secret
 from tests.conftest import find, one, plain, run_stack
 from tests.data.common import CHART, POD_MONITOR, PRODUCTION, REDIS_CLUSTER, children, manifest, secret_named, spec
@@ -106,7 +105,7 @@ def test_operator_chart_is_pinned_and_precedes_the_cluster() -> None:
     result = run_stack("local")
     chart = one(result, CHART, "cache-operator")
     inputs = plain(chart.inputs)
-    expected = (OPERATOR_CHART, OPERATOR_CHART_VERSION, OPERATOR_NAMESPACE)
+    expected = (REDIS_OPERATOR.chart, REDIS_OPERATOR.version, OPERATOR_NAMESPACE)
     assert (inputs["chart"], inputs["version"], inputs["namespace"]) == expected
     assert chart.urn in one(result, REDIS_CLUSTER).dependencies
 
