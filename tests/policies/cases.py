@@ -376,6 +376,8 @@ __all__ = ["CASES", "dep"]
 # Cloud rules keep their per-rule fixtures (with messages) beside them; the catalog counts them here too.
 from tests.policies.aws import test_data_and_access as _aws_data  # noqa: E402
 from tests.policies.aws import test_security_groups as _aws_sg  # noqa: E402
+from tests.policies.azure import test_azure_rules as _azure  # noqa: E402
 from tests.policies.cloud import coverage as _coverage  # noqa: E402
 
-CASES += _coverage(_aws_sg.BAD, _aws_sg.GOOD) + _coverage(_aws_data.BAD, _aws_data.GOOD)
+CASES += (_coverage(_aws_sg.BAD, _aws_sg.GOOD) + _coverage(_aws_data.BAD, _aws_data.GOOD)
+          + _coverage(_azure.BAD, _azure.GOOD))
