@@ -25,6 +25,8 @@ from pydantic import (
 )
 from pydantic.alias_generators import to_camel
 
+from .netaddr import covers_internet, public_ranges
+
 NAMESPACE = "orchestrator"
 CANARY_WEIGHTS: tuple[int, ...] = (0, 10, 25, 50, 75, 100)
 MEMORY_LIMIT_CEILING_MI = 512
@@ -539,9 +541,9 @@ class EdgeConfig(_Model):
     @field_validator("internal_cidrs")
     @classmethod
     def _internal_not_world(cls, cidrs: list[str]) -> list[str]:
-        for cidr in cidrs:
-            if ipaddress.ip_network(cidr).prefixlen == 0:
-                raise ValueError(f"{cidr} is the whole Internet; list internal ranges only")
+        # Judged on the union: 0.0.0.0/1 + 128.0.0.0/1 or 2000::/3 is the Internet as much as 0.0.0.0/0.
+        if covers_internet(cidrs):
+            raise ValueError(f"{', '.join(public_ranges(cidrs))} cover the public Internet; list internal ranges only")
         return cidrs
 
     @field_validator("content_security_policy")
@@ -687,12 +689,11 @@ class ClusterConfig(_Model):
 
     @model_validator(mode="after")
     def _endpoint_restricted(self) -> ClusterConfig:
-        if self.public_endpoint:
-            if not self.endpoint_cidrs:
-                raise ValueError("publicEndpoint needs endpointCidrs")
-            for cidr in self.endpoint_cidrs:
-                if ipaddress.ip_network(cidr).prefixlen == 0:
-                    raise ValueError(f"endpointCidrs must not contain {cidr}")
+        if self.public_endpoint and not self.endpoint_cidrs:
+            raise ValueError("publicEndpoint needs endpointCidrs")
+        if covers_internet(self.endpoint_cidrs):
+            raise ValueError(f"endpointCidrs {', '.join(public_ranges(self.endpoint_cidrs))} cover the public Internet; "
+                             "list your office/VPN ranges only")
         return self
 
     @model_validator(mode="after")

@@ -8,6 +8,7 @@ from typing import Any
 
 from pulumi_policy import PolicyResource, Severity
 
+from .aws_iam import names_resource, public_statements, references, shown
 from .common import (
     Meta,
     Resource,
@@ -15,7 +16,6 @@ from .common import (
     depends_on,
     get,
     is_false,
-    is_world,
     items,
     mapping,
     number,
@@ -23,6 +23,7 @@ from .common import (
     stack_rule,
     truthy,
 )
+from .netaddr import covers_internet, public_ranges
 
 RDS_INSTANCE = "aws:rds/instance:Instance"
 RDS_CLUSTER = "aws:rds/cluster:Cluster"
@@ -30,8 +31,18 @@ RDS_CLUSTER_INSTANCE = "aws:rds/clusterInstance:ClusterInstance"
 RDS_PARAMETER_GROUP = "aws:rds/parameterGroup:ParameterGroup"
 RDS_CLUSTER_PARAMETER_GROUP = "aws:rds/clusterParameterGroup:ClusterParameterGroup"
 REDIS = "aws:elasticache/replicationGroup:ReplicationGroup"
+CACHE_CLUSTER = "aws:elasticache/cluster:Cluster"
+SERVERLESS_CACHE = "aws:elasticache/serverlessCache:ServerlessCache"
+MEMORYDB = "aws:memorydb/cluster:Cluster"
+# aws-native is not a dependency of the program; its RDS tokens are CloudFormation's AWS::RDS::DBInstance/DBCluster.
+NATIVE_DB_INSTANCE = "aws-native:rds:DbInstance"
+NATIVE_DB_CLUSTER = "aws-native:rds:DbCluster"
 EKS = "aws:eks/cluster:Cluster"
 SG = "aws:ec2/securityGroup:SecurityGroup"
+DEFAULT_SG = "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup"
+GROUPS = (SG, DEFAULT_SG)
+PREFIX_LIST = "aws:ec2/managedPrefixList:ManagedPrefixList"
+PREFIX_LIST_ENTRY = "aws:ec2/managedPrefixListEntry:ManagedPrefixListEntry"
 SG_RULE = "aws:ec2/securityGroupRule:SecurityGroupRule"
 SG_INGRESS = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
 LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate"
@@ -39,11 +50,16 @@ NODE_GROUP = "aws:eks/nodeGroup:NodeGroup"
 LB = ("aws:lb/loadBalancer:LoadBalancer", "aws:alb/loadBalancer:LoadBalancer")
 KMS_KEY = "aws:kms/key:Key"
 KMS_POLICY = "aws:kms/keyPolicy:KeyPolicy"
+REPLICA_KEY = "aws:kms/replicaKey:ReplicaKey"
 SECRET = "aws:secretsmanager/secret:Secret"
 WEB_ACL = "aws:wafv2/webAcl:WebAcl"
 WEB_ACL_ASSOCIATION = "aws:wafv2/webAclAssociation:WebAclAssociation"
 WEB_ACL_LOGGING = "aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration"
-RANDOM_PASSWORD = ("random:index/randomPassword:RandomPassword",)
+RANDOM_PASSWORD = ("random:index/randomPassword:RandomPassword", "random:index/randomString:RandomString")
+DATA_STORES = ("aws:rds/instance:Instance", "aws:rds/cluster:Cluster", "aws:rds/clusterInstance:ClusterInstance",
+               "aws:elasticache/replicationGroup:ReplicationGroup", "aws:elasticache/cluster:Cluster",
+               "aws:elasticache/serverlessCache:ServerlessCache", "aws:memorydb/cluster:Cluster",
+               NATIVE_DB_INSTANCE, NATIVE_DB_CLUSTER)
 AWS_MANAGED_KEYS = ("alias/aws/",)
 DEFAULT_ADMIN_NAMES = {"postgres", "admin", "root", "master", "rdsadmin", "sa", "administrator", "user", "dbadmin"}
 
@@ -66,10 +82,11 @@ rds_public = Meta(
 )
 
 
-@resource_rule(rds_public, (RDS_INSTANCE, RDS_CLUSTER_INSTANCE))
+@resource_rule(rds_public, (RDS_INSTANCE, RDS_CLUSTER, RDS_CLUSTER_INSTANCE, NATIVE_DB_INSTANCE, NATIVE_DB_CLUSTER))
 def aws_rds_not_public(resource: Resource) -> Iterator[str]:
-    if truthy(get(resource.props, "publiclyAccessible")):
-        yield "publiclyAccessible is true"
+    value = get(resource.props, "publiclyAccessible")
+    if truthy(value):
+        yield f"publiclyAccessible is {shown(value)}"
 
 
 rds_encrypted = Meta(
@@ -82,7 +99,7 @@ rds_encrypted = Meta(
 )
 
 
-@resource_rule(rds_encrypted, (RDS_INSTANCE, RDS_CLUSTER))
+@resource_rule(rds_encrypted, (RDS_INSTANCE, RDS_CLUSTER, NATIVE_DB_INSTANCE, NATIVE_DB_CLUSTER))
 def aws_rds_encrypted(resource: Resource) -> Iterator[str]:
     props = resource.props
     if _replica(props):
@@ -151,24 +168,50 @@ rds_auth = Meta(
 )
 
 
+PASSWORD_PROPS = ("password", "passwordWo", "masterPassword", "masterPasswordWo", "masterUserPassword")
+
+
+def _opaque_secret(value: Any) -> bool:
+    """A secret the pack is not shown (an export's redacted ciphertext): its value cannot be judged."""
+    text = str(value).strip().lower()
+    return text.startswith("[") and text.endswith("]") and "redacted" in text
+
+
+def _generated(stack: Stack, db: PolicyResource, prop: str, value: Any) -> bool:
+    """The password is a generator's output, proved by the value: equal to a random resource's result, or a
+    secret the pack cannot see whose property is wired to such a resource (never a visible literal)."""
+    generators = depends_on(db, prop, RANDOM_PASSWORD)
+    results = {str(get(g.props, "result")) for g in stack.of(*RANDOM_PASSWORD) if get(g.props, "result")}
+    if str(value) in results and not _opaque_secret(value):
+        return True
+    if _opaque_secret(value):
+        return bool(generators)
+    # A visible value must equal its generator's result; only when no generator shows one (inputs only) does
+    # the wiring stand in for the value.
+    return bool(generators) and not any(get(g.props, "result") for g in generators)
+
+
 @stack_rule(rds_auth)
 def aws_rds_auth(stack: Stack) -> Iterator[tuple[str, str | None]]:
-    for db in [*stack.of(RDS_INSTANCE), *stack.of(RDS_CLUSTER)]:
+    for db in stack.of(RDS_INSTANCE, RDS_CLUSTER, NATIVE_DB_INSTANCE, NATIVE_DB_CLUSTER):
         props = db.props
-        if _replica(props) or get(props, "replicationSourceIdentifier"):
+        if _replica(props) or get(props, "replicationSourceIdentifier") or get(props, "sourceDbInstanceIdentifier") \
+                or get(props, "sourceDbClusterIdentifier"):
             continue
-        if get(props, "iamDatabaseAuthenticationEnabled") is not True:
-            yield "IAM database authentication is not enabled", db.urn
+        iam_auth = get(props, "iamDatabaseAuthenticationEnabled", default=get(props, "enableIamDatabaseAuthentication"))
+        if iam_auth is not True:
+            yield f"iamDatabaseAuthenticationEnabled is {shown(iam_auth)} (IAM authentication off)", db.urn
         user = str(get(props, "username", default=get(props, "masterUsername", default="")) or "")
         if user.lower() in DEFAULT_ADMIN_NAMES:
             yield f"the admin user is the default-like name '{user}'", db.urn
         if truthy(get(props, "manageMasterUserPassword")):
             continue
-        prop = next((p for p in ("password", "passwordWo", "masterPassword", "masterPasswordWo") if get(props, p)), None)
+        prop = next((p for p in PASSWORD_PROPS if get(props, p)), None)
         if prop is None:
             yield "no password and no manageMasterUserPassword", db.urn
-        elif not depends_on(db, prop, RANDOM_PASSWORD):
-            yield f"{prop} is not generated by random.RandomPassword (a literal in code or config)", db.urn
+        elif not _generated(stack, db, prop, get(props, prop)):
+            # Never quote the value: it may be a real password.
+            yield f"{prop} is a literal, not the value of a random.RandomPassword (in code or config)", db.urn
 
 
 rds_resilience = Meta(
@@ -260,19 +303,50 @@ redis_secure = Meta(
 )
 
 
-@resource_rule(redis_secure, (REDIS,))
+def _auth_problem(props: Mapping[str, Any]) -> str | None:
+    if get(props, "authToken") or get(props, "authTokenWo") or items(get(props, "userGroupIds")) or \
+            get(props, "userGroupId"):
+        return None
+    return "neither an auth token nor RBAC user groups (authToken/userGroupIds unset)"
+
+
+@resource_rule(redis_secure, (REDIS, CACHE_CLUSTER, SERVERLESS_CACHE, MEMORYDB))
 def aws_redis_encryption_auth(resource: Resource) -> Iterator[str]:
     props = resource.props
-    if get(props, "transitEncryptionEnabled") is not True:
-        yield "transit encryption is not enabled"
+    if resource.type == MEMORYDB:
+        if is_false(get(props, "tlsEnabled")):
+            yield "tlsEnabled is false"
+        acl = str(get(props, "aclName", default="open-access"))
+        if acl == "open-access":
+            yield f"aclName is '{acl}' (no authentication)"
+        if not _cmk(get(props, "kmsKeyArn")):
+            yield "no customer-managed kmsKeyArn"
+        return
+    if resource.type == SERVERLESS_CACHE:  # always TLS; authentication is a user group
+        if not get(props, "userGroupId") and str(get(props, "engine", default="redis")) != "memcached":
+            yield "userGroupId is unset (no authentication)"
+        if not _cmk(get(props, "kmsKeyId")):
+            yield "no customer-managed kmsKeyId"
+        return
+    if resource.type == CACHE_CLUSTER:
+        if get(props, "replicationGroupId"):
+            return  # a member of a replication group: the group is judged
+        # A standalone cache cluster takes no auth token and no user group: anyone on the network is in.
+        yield (f"a standalone {get(props, 'engine', default='cache')} cluster has no authentication "
+               f"(transitEncryptionEnabled {shown(get(props, 'transitEncryptionEnabled'))}); use a replication group")
+        return
+    transit = get(props, "transitEncryptionEnabled")
+    if transit is not True:
+        yield f"transitEncryptionEnabled is {shown(transit)}"
     elif str(get(props, "transitEncryptionMode", default="required")) != "required":
         yield f"transitEncryptionMode is {get(props, 'transitEncryptionMode')} (plaintext still accepted)"
     if not truthy(get(props, "atRestEncryptionEnabled")):
         yield "at-rest encryption is not enabled"
     if not _cmk(get(props, "kmsKeyId")):
         yield "no customer-managed kmsKeyId"
-    if not get(props, "authToken") and not get(props, "authTokenWo") and not items(get(props, "userGroupIds")):
-        yield "neither an auth token nor RBAC user groups"
+    problem = _auth_problem(props)
+    if problem:
+        yield problem
 
 
 redis_ha = Meta(
@@ -311,7 +385,8 @@ def aws_redis_ha(resource: Resource) -> Iterator[str]:
 
 eks_endpoint = Meta(
     name="aws-eks-endpoint",
-    description="The EKS API endpoint is private, or public only to listed CIDRs (never 0.0.0.0/0 or ::/0).",
+    description="The EKS API endpoint is private, or public only to listed CIDRs that do not cover the Internet "
+                "in any spelling (0.0.0.0/0, split halves, ::/0).",
     severity=Severity.CRITICAL,
     categories=("AA",),
     references=("CKV_AWS_38", "CKV_AWS_39", "CIS EKS 5.4.2", "Pulumi compliance-policies"),
@@ -329,9 +404,9 @@ def aws_eks_endpoint(resource: Resource) -> Iterator[str]:
         return
     cidrs = [str(c) for c in items(get(vpc, "publicAccessCidrs"))]
     if not cidrs:
-        yield "the public endpoint is open to 0.0.0.0/0 (no publicAccessCidrs)"
-    elif any(is_world(c) for c in cidrs):
-        yield f"publicAccessCidrs include {', '.join(c for c in cidrs if is_world(c))}"
+        yield "the public endpoint is open to 0.0.0.0/0 (no vpcConfig.publicAccessCidrs)"
+    elif covers_internet(cidrs):
+        yield f"vpcConfig.publicAccessCidrs {', '.join(public_ranges(cidrs))} cover the public Internet"
 
 
 LOG_TYPES = ("api", "audit", "authenticator", "controllerManager", "scheduler")
@@ -363,19 +438,20 @@ def aws_eks_secrets_logs(resource: Resource) -> Iterator[str]:
 
 
 class IngressRule:
-    """Inline blocks, `ec2.SecurityGroupRule` and `vpc.SecurityGroupIngressRule` in one shape."""
+    """Inline blocks (security group, default security group), `ec2.SecurityGroupRule` and
+    `vpc.SecurityGroupIngressRule` in one shape, with prefix lists already expanded to their CIDRs."""
 
-    def __init__(self, owner: PolicyResource, group_id: str | None, cidrs: list[str], from_port: Any, to_port: Any, *,
+    def __init__(self, owner: PolicyResource, group: str, cidrs: list[str], from_port: Any, to_port: Any, *,
                  protocol: Any, source_group: str | None, description: Any, label: str, source_prop: str) -> None:
         self.owner = owner
-        self.group_id = group_id
+        self.group = group
         self.cidrs = cidrs
-        self.protocol = str(protocol if protocol is not None else "tcp").lower()
-        self.all_ports = self.protocol in ("-1", "all")
-        self.from_port = int(number(from_port) or 0)
-        upper = number(to_port)
-        self.to_port = int(upper if upper is not None else 65535)
-        if self.all_ports or (self.from_port <= 0 and self.to_port in (0, 65535)):
+        self.protocol = str(protocol if protocol is not None else "tcp").strip().lower()
+        self.all_ports = self.protocol in ("-1", "all", "-1.0")
+        low, high = number(from_port), number(to_port)
+        self.from_port = int(low) if low is not None else 0
+        self.to_port = int(high) if high is not None else 65535
+        if self.all_ports or self.from_port < 0 or self.to_port < 0 or (self.from_port == 0 and self.to_port == 0):
             self.from_port, self.to_port = 0, 65535
         self.source_group = source_group
         self.description = str(description or "")
@@ -386,110 +462,153 @@ class IngressRule:
         return self.from_port <= port <= self.to_port
 
     @property
+    def web_only(self) -> bool:
+        return self.protocol in ("tcp", "6") and (self.from_port, self.to_port) in ((80, 80), (443, 443))
+
+    @property
     def ports(self) -> str:
         return "all ports" if (self.from_port, self.to_port) == (0, 65535) else (
             str(self.from_port) if self.from_port == self.to_port else f"{self.from_port}-{self.to_port}")
 
 
+def _prefix_lists(stack: Stack) -> list[tuple[PolicyResource, list[str]]]:
+    """Managed prefix lists with their CIDRs (inline entries plus standalone entry resources)."""
+    lists = [(pl, [str(get(e, "cidr")) for e in items(get(pl.props, "entries")) if get(e, "cidr")])
+             for pl in stack.of(PREFIX_LIST)]
+    for entry in stack.of(PREFIX_LIST_ENTRY):
+        for prefix_list, cidrs in lists:
+            if references(entry, "prefixListId", prefix_list, "name"):
+                cidrs.append(str(get(entry.props, "cidr", default="")))
+    return lists
+
+
+def _expand(holder: PolicyResource, prop: str, ids: list[Any], lists: list[tuple[PolicyResource, list[str]]]) -> list[str]:
+    """Prefix-list ids as the CIDRs they stand for (`pl-...(0.0.0.0/0)` keeps the list named in messages)."""
+    out: list[str] = []
+    for value in ids:
+        for prefix_list, cidrs in lists:
+            if names_resource(value, prefix_list, "name") or (
+                    not value and prefix_list.urn in {d.urn for d in holder.property_dependencies.get(prop, [])}):
+                out.extend(cidrs)
+    return out
+
+
+def _group_key(stack: Stack, rule: PolicyResource, prop: str = "securityGroupId") -> str:
+    """The group a standalone rule belongs to: the declared group its value names, else the value itself."""
+    value = get(rule.props, prop)
+    for group in stack.of(*GROUPS, EKS):
+        if value and names_resource(value, group, "name"):
+            return group.urn
+    linked = [d.urn for d in rule.property_dependencies.get(prop, [])]
+    if not value and linked:
+        return linked[0]
+    if value:
+        return f"id:{value}"
+    return linked[0] if linked else rule.urn
+
+
 def ingress_rules(stack: Stack) -> Iterator[IngressRule]:
-    for group in stack.of(SG):
-        group_id = str(get(group.props, "id", default="")) or None
+    lists = _prefix_lists(stack)
+    for group in stack.of(*GROUPS):
         for index, rule in enumerate(items(get(group.props, "ingress"))):
             cidrs = [str(c) for c in [*items(get(rule, "cidrBlocks")), *items(get(rule, "ipv6CidrBlocks"))]]
+            cidrs += _expand(group, "ingress", items(get(rule, "prefixListIds")), lists)
             sources = [str(s) for s in items(get(rule, "securityGroups"))]
             if truthy(get(rule, "self")):
-                sources.append(group_id or "self")
-            yield IngressRule(group, group_id, cidrs, get(rule, "fromPort"), get(rule, "toPort"),
+                sources.append(group.urn)
+            yield IngressRule(group, group.urn, cidrs, get(rule, "fromPort"), get(rule, "toPort"),
                               protocol=get(rule, "protocol"), source_group=sources[0] if sources else None,
                               description=get(rule, "description"), label=f"ingress[{index}]", source_prop="ingress")
     for rule in stack.of(SG_RULE):
-        if get(rule.props, "type") != "ingress":
+        if str(get(rule.props, "type", default="")).strip().lower() != "ingress":
             continue
         cidrs = [str(c) for c in [*items(get(rule.props, "cidrBlocks")), *items(get(rule.props, "ipv6CidrBlocks"))]]
+        cidrs += _expand(rule, "prefixListIds", items(get(rule.props, "prefixListIds")), lists)
         source = get(rule.props, "sourceSecurityGroupId") or (get(rule.props, "securityGroupId")
                                                                if truthy(get(rule.props, "self")) else None)
-        yield IngressRule(rule, str(get(rule.props, "securityGroupId", default="")) or None, cidrs,
-                          get(rule.props, "fromPort"), get(rule.props, "toPort"), protocol=get(rule.props, "protocol"),
-                          source_group=str(source) if source else None, description=get(rule.props, "description"),
-                          label="rule", source_prop="sourceSecurityGroupId")
+        yield IngressRule(rule, _group_key(stack, rule), cidrs, get(rule.props, "fromPort"), get(rule.props, "toPort"),
+                          protocol=get(rule.props, "protocol"), source_group=str(source) if source else None,
+                          description=get(rule.props, "description"), label="the rule",
+                          source_prop="sourceSecurityGroupId")
     for rule in stack.of(SG_INGRESS):
         cidrs = [str(c) for c in (get(rule.props, "cidrIpv4"), get(rule.props, "cidrIpv6")) if c]
+        cidrs += _expand(rule, "prefixListId", items(get(rule.props, "prefixListId")), lists)
         source = get(rule.props, "referencedSecurityGroupId")
-        yield IngressRule(rule, str(get(rule.props, "securityGroupId", default="")) or None, cidrs,
-                          get(rule.props, "fromPort"), get(rule.props, "toPort"), protocol=get(rule.props, "ipProtocol"),
-                          source_group=str(source) if source else None, description=get(rule.props, "description"),
-                          label="rule", source_prop="referencedSecurityGroupId")
+        yield IngressRule(rule, _group_key(stack, rule), cidrs, get(rule.props, "fromPort"), get(rule.props, "toPort"),
+                          protocol=get(rule.props, "ipProtocol"), source_group=str(source) if source else None,
+                          description=get(rule.props, "description"), label="the rule",
+                          source_prop="referencedSecurityGroupId")
 
 
-def _owner_group(stack: Stack, rule: IngressRule) -> PolicyResource | None:
-    if rule.owner.resource_type == SG:
-        return rule.owner
-    linked = depends_on(rule.owner, "securityGroupId", (SG,))
-    if linked:
-        return linked[0]
-    return next((g for g in stack.of(SG) if rule.group_id and str(get(g.props, "id", default="")) == rule.group_id), None)
-
-
-def _public_alb_groups(stack: Stack) -> tuple[set[str], set[str]]:
-    ids: set[str] = set()
-    urns: set[str] = set()
+def _public_alb_groups(stack: Stack) -> set[str]:
+    """Keys (as `_group_key` makes them) of the groups on Internet-facing application load balancers."""
+    keys: set[str] = set()
     for lb in stack.of(*LB):
         if truthy(get(lb.props, "internal")) or str(get(lb.props, "loadBalancerType", default="application")) != "application":
             continue
-        ids.update(str(s) for s in items(get(lb.props, "securityGroups")))
-        urns.update(d.urn for d in lb.property_dependencies.get("securityGroups", []))
-    return ids, urns
+        values = items(get(lb.props, "securityGroups"))
+        for value in values:
+            matched = [g.urn for g in stack.of(*GROUPS) if names_resource(value, g, "name")]
+            keys.update(matched or [f"id:{value}"])
+        if not values:
+            keys.update(d.urn for d in lb.property_dependencies.get("securityGroups", []))
+    return keys
 
 
 sg_world = Meta(
     name="aws-sg-no-world-ingress",
-    description="No security group admits 0.0.0.0/0 or ::/0, except ports 80/443 on the public load balancer's group; "
-                "inline blocks and standalone rule resources alike.",
+    description="No security group admits the Internet (0.0.0.0/0, ::/0, split halves, 2000::/3, a prefix list "
+                "covering it), except TCP 80/443 on the public load balancer's group; inline blocks, the default "
+                "group and standalone rule resources are judged together.",
     severity=Severity.CRITICAL,
     categories=("AA",),
-    references=("CKV_AWS_24", "CKV_AWS_25", "CKV_AWS_260", "CKV_AWS_277", "CIS AWS 5.2", "Pulumi compliance-policies"),
-    remediation="Replace the world CIDR with the load balancer's security group or your internal ranges.",
+    references=("CKV_AWS_24", "CKV_AWS_25", "CKV_AWS_260", "CKV_AWS_277", "CKV2_AWS_12", "CIS AWS 5.2",
+                "Pulumi compliance-policies"),
+    remediation="Replace the world CIDRs (in any spelling) with the load balancer's security group or your internal "
+                "ranges; keep the default security group without rules.",
 )
 
 
 @stack_rule(sg_world)
 def aws_sg_no_world_ingress(stack: Stack) -> Iterator[tuple[str, str | None]]:
-    edge_ids, edge_urns = _public_alb_groups(stack)
+    edge = _public_alb_groups(stack)
+    by_group: dict[str, list[IngressRule]] = {}
     for rule in ingress_rules(stack):
-        world = [c for c in rule.cidrs if is_world(c)]
-        if not world:
+        if rule.cidrs and not (rule.group in edge and rule.web_only):
+            by_group.setdefault(rule.group, []).append(rule)
+    for group, rules in by_group.items():
+        # The union decides: 256 /16 rules are the Internet as much as one 0.0.0.0/0.
+        if not covers_internet(c for r in rules for c in r.cidrs):
             continue
-        group = _owner_group(stack, rule)
-        on_edge = (rule.group_id in edge_ids) or (group is not None and (
-            group.urn in edge_urns or str(get(group.props, "id", default="")) in edge_ids))
-        web = (rule.from_port, rule.to_port) in ((80, 80), (443, 443)) and rule.protocol in ("tcp", "6")
-        if on_edge and web:
-            continue
-        where = "on the public load balancer's group" if on_edge else "on a non-edge group"
-        yield f"{rule.label} admits {', '.join(world)} to {rule.ports} {where}", rule.owner.urn
+        where = "the public load balancer's group" if group in edge else "a non-edge group"
+        for rule in rules:
+            public = public_ranges(rule.cidrs)
+            if public:
+                yield (f"{rule.label} admits {', '.join(public)} ({rule.protocol} {rule.ports}) on {where}: together "
+                       f"its rules cover the public Internet"), rule.owner.urn
 
 
 data_tier = Meta(
     name="aws-sg-data-tier-scoped",
-    description="PostgreSQL (5432) and Redis (6379) accept traffic only from the cluster's security groups, by reference, "
-                "with a description on every rule.",
+    description="The database and cache (PostgreSQL 5432, Redis 6379, or whatever port they are moved to) accept "
+                "traffic only from the cluster's security groups, by reference, with a description on every rule.",
     severity=Severity.HIGH,
     categories=("AA",),
     references=("CKV2_AWS_12", "CKV_AWS_23"),
     remediation="Use `referencedSecurityGroupId`/`sourceSecurityGroupId` = the EKS cluster (or node) security group "
-                "instead of CIDRs, and describe each rule.",
+                "instead of CIDRs or prefix lists, and describe each rule.",
     config={"ports": {"type": "array", "items": {"type": "number"}, "default": [5432, 6379]}},
 )
 
 
 def _cluster_groups(stack: Stack) -> tuple[set[str], set[str]]:
+    """(visible group ids, resources whose group the value may not show yet) of the EKS cluster and nodes."""
     ids: set[str] = set()
     urns: set[str] = set()
     for cluster in stack.of(EKS):
         urns.add(cluster.urn)
         ids.update(str(x) for x in [get(cluster.props, "vpcConfig", "clusterSecurityGroupId"),
                                     *items(get(cluster.props, "vpcConfig", "securityGroupIds"))] if x)
-        urns.update(d.urn for d in cluster.property_dependencies.get("vpcConfig", []))
     for template in stack.of(LAUNCH_TEMPLATE):
         ids.update(str(x) for x in items(get(template.props, "vpcSecurityGroupIds")))
         urns.update(d.urn for d in template.property_dependencies.get("vpcSecurityGroupIds", []))
@@ -498,48 +617,60 @@ def _cluster_groups(stack: Stack) -> tuple[set[str], set[str]]:
     return ids, urns
 
 
+def _from_cluster(stack: Stack, rule: IngressRule, ids: set[str], urns: set[str]) -> bool:
+    source = rule.source_group or ""
+    if source in ids:
+        return True
+    for urn in urns:
+        target = stack.by_urn.get(urn)
+        if target is not None and (names_resource(source, target, "name") or source == urn):
+            return True
+    # The cluster group's id is an output: before it exists only the dependency can stand for it.
+    linked = {d.urn for d in rule.owner.property_dependencies.get(rule.source_prop, [])}
+    return bool(linked & urns) and not ids
+
+
+def _data_groups(stack: Stack) -> dict[str, int | None]:
+    """Groups attached to databases and caches, with the port the store listens on."""
+    attached: dict[str, int | None] = {}
+    for store in stack.of(*DATA_STORES):
+        port = number(get(store.props, "port"))
+        for prop in ("vpcSecurityGroupIds", "securityGroupIds"):
+            values = items(get(store.props, prop))
+            for value in values:
+                matched = [g.urn for g in stack.of(*GROUPS) if names_resource(value, g, "name")]
+                for key in matched or [f"id:{value}"]:
+                    attached[key] = int(port) if port is not None else None
+            if not values:
+                for d in store.property_dependencies.get(prop, []):
+                    attached[d.urn] = int(port) if port is not None else None
+    return attached
+
+
 @stack_rule(data_tier)
 def aws_sg_data_tier_scoped(stack: Stack) -> Iterator[tuple[str, str | None]]:
-    ports = [int(number(p) or 0) for p in items(stack.config.get("ports"))]
-    cluster_ids, cluster_urns = _cluster_groups(stack)
+    ports = {int(number(p) or 0) for p in items(stack.config.get("ports"))}
+    data_groups = _data_groups(stack)
+    ports.update(p for p in data_groups.values() if p)
+    ids, urns = _cluster_groups(stack)
     has_cluster = bool(stack.of(EKS))
     for rule in ingress_rules(stack):
-        hit = [p for p in ports if rule.covers(p)]
-        if not hit:
+        hit = sorted(p for p in ports if rule.covers(p))
+        if not hit and rule.group not in data_groups:
             continue
-        label = f"{rule.label} to {'/'.join(map(str, hit))}"
+        label = f"{rule.label} ({rule.protocol} {rule.ports})" + (
+            f" to {'/'.join(map(str, hit))}" if hit else " on a database/cache group")
         if rule.cidrs:
-            yield f"{label} admits CIDRs {', '.join(rule.cidrs)} instead of a security-group reference", rule.owner.urn
+            yield f"{label} admits CIDRs {', '.join(rule.cidrs[:8])} instead of a security-group reference", rule.owner.urn
         elif not rule.source_group:
             yield f"{label} has no security-group source", rule.owner.urn
-        elif has_cluster:
-            linked = {d.urn for d in rule.owner.property_dependencies.get(rule.source_prop, [])}
-            if rule.source_group not in cluster_ids and not (linked & cluster_urns) and not any(
-                    str(get(stack.by_urn[u].props, "id", default="")) in cluster_ids for u in linked if u in stack.by_urn):
-                yield f"{label} references a group that is not the cluster's", rule.owner.urn
+        elif has_cluster and not _from_cluster(stack, rule, ids, urns):
+            yield f"{label} references {rule.source_group}, not the cluster's security group", rule.owner.urn
         if not rule.description.strip():
             yield f"{label} has no description", rule.owner.urn
 
 
 # --- keys, secrets, WAF ---------------------------------------------------------------------------
-
-
-def _policy_document(value: Any) -> Mapping[str, Any]:
-    if isinstance(value, str):
-        try:
-            loaded = json.loads(value)
-        except json.JSONDecodeError:
-            return {}
-        return loaded if isinstance(loaded, Mapping) else {}
-    return mapping(value)
-
-
-def _star_principal(principal: Any) -> bool:
-    if principal == "*":
-        return True
-    if isinstance(principal, Mapping):
-        return any(v == "*" or (isinstance(v, list) and "*" in v) for v in principal.values())
-    return False
 
 
 kms = Meta(
@@ -553,20 +684,19 @@ kms = Meta(
 )
 
 
-@resource_rule(kms, (KMS_KEY, KMS_POLICY))
+@resource_rule(kms, (KMS_KEY, KMS_POLICY, REPLICA_KEY))
 def aws_kms_hygiene(resource: Resource) -> Iterator[str]:
     props = resource.props
     if resource.type == KMS_KEY:
         spec = str(get(props, "customerMasterKeySpec", default=get(props, "keySpec", default="SYMMETRIC_DEFAULT")))
         if spec == "SYMMETRIC_DEFAULT" and get(props, "enableKeyRotation") is not True:
-            yield "key rotation is off"
+            yield f"enableKeyRotation is {shown(get(props, 'enableKeyRotation'))} (key rotation off)"
     if truthy(get(props, "bypassPolicyLockoutSafetyCheck")):
-        yield "bypassPolicyLockoutSafetyCheck is set"
-    for statement in items(get(_policy_document(get(props, "policy")), "Statement")):
-        if get(statement, "Effect") == "Allow" and _star_principal(get(statement, "Principal")) \
-                and not get(statement, "Condition"):
-            yield f"policy statement {get(statement, 'Sid', default='')} allows principal * without a condition".replace(
-                "  ", " ")
+        yield f"bypassPolicyLockoutSafetyCheck is {shown(get(props, 'bypassPolicyLockoutSafetyCheck'))}"
+    for label, statement in public_statements(get(props, "policy")):
+        condition = get(statement, "Condition")
+        why = "a condition every caller meets" if condition else "no condition"
+        yield f"policy {label} allows principal * with {why}"
 
 
 secrets = Meta(
@@ -622,25 +752,47 @@ def _camel(value: Any) -> Any:
     return value
 
 
+def _weakened(rule: Mapping[str, Any], managed: Mapping[str, Any]) -> list[str]:
+    """Ways a managed group is present but does not block: the group or some of its rules only count/allow."""
+    out = []
+    override = mapping(get(rule, "overrideAction"))
+    if get(override, "count") is not None or (override and get(override, "none") is None):
+        out.append(f"overrideAction {shown(override)}")
+    for index, item in enumerate(items(get(managed, "ruleActionOverrides"))):
+        action = mapping(get(item, "actionToUse"))
+        if get(action, "block") is None and action:
+            out.append(f"ruleActionOverrides[{index}] sets {get(item, 'name', default='?')} to "
+                       f"{'/'.join(sorted(action))}")
+    for index, item in enumerate(items(get(managed, "excludedRules"))):
+        out.append(f"excludedRules[{index}] excludes {get(item, 'name', default='?')}")
+    return out
+
+
 @resource_rule(waf, (WEB_ACL,))
 def aws_waf_managed_rules(resource: Resource) -> Iterator[str]:
     rules = _waf_rules(resource.props)
     blocking: set[str] = set()
-    counting: set[str] = set()
+    weakened: dict[str, list[str]] = {}
     rate_based = False
-    for rule in rules:
+    for index, rule in enumerate(rules):
         managed = get(rule, "statement", "managedRuleGroupStatement")
         if managed is not None:
             name = str(get(managed, "name"))
-            if get(rule, "overrideAction", "count") is not None:
-                counting.add(name)
+            problems = _weakened(rule, mapping(managed))
+            if problems:
+                weakened.setdefault(name, []).extend(f"rules[{index}] {p}" for p in problems)
             else:
                 blocking.add(name)
-        if get(rule, "statement", "rateBasedStatement") is not None and get(rule, "action", "block") is not None:
-            rate_based = True
+        if get(rule, "statement", "rateBasedStatement") is not None:
+            action = mapping(get(rule, "action"))
+            if get(action, "block") is not None:
+                rate_based = True
+            else:
+                yield f"rules[{index}] ({get(rule, 'name', default='?')}) rate-based rule action is " \
+                      f"{'/'.join(sorted(action)) or 'unset'}, not block"
     for group in MANAGED_GROUPS:
-        if group in counting:
-            yield f"{group} only counts (overrideAction count)"
+        if group in weakened and group not in blocking:
+            yield f"{group} does not block: {'; '.join(weakened[group])}"
         elif group not in blocking:
             yield f"{group} is missing"
     if not rate_based:
@@ -658,33 +810,31 @@ waf_attached = Meta(
 )
 
 
-def _refs(resource: PolicyResource, prop: str) -> set[str]:
-    value = get(resource.props, prop)
-    refs = {str(value)} if value else set()
-    refs.update(d.urn for d in resource.property_dependencies.get(prop, []))
-    return refs
-
-
-def _keys(resource: PolicyResource) -> set[str]:
-    return {resource.urn, *(str(v) for v in (get(resource.props, "arn"), get(resource.props, "id")) if v)}
+def _public_albs(stack: Stack) -> list[PolicyResource]:
+    return [lb for lb in stack.of(*LB) if not truthy(get(lb.props, "internal"))
+            and str(get(lb.props, "loadBalancerType", default="application")) == "application"]
 
 
 @stack_rule(waf_attached)
 def aws_waf_attached_logged(stack: Stack) -> Iterator[tuple[str, str | None]]:
-    associated: set[str] = set()
-    for association in stack.of(WEB_ACL_ASSOCIATION):
-        associated.update(_refs(association, "resourceArn"))
-    logged: set[str] = set()
-    for logging in stack.of(WEB_ACL_LOGGING):
-        logged.update(_refs(logging, "resourceArn"))
-    for lb in stack.of(*LB):
-        if truthy(get(lb.props, "internal")) or str(get(lb.props, "loadBalancerType", default="application")) != "application":
-            continue
-        if not _keys(lb) & associated:
-            yield "the Internet-facing load balancer has no WAFv2 web ACL association", lb.urn
-    for acl in stack.of(WEB_ACL):
-        if not _keys(acl) & logged:
-            yield "the web ACL has no logging configuration", acl.urn
+    associations = stack.of(WEB_ACL_ASSOCIATION)
+    loggings = stack.of(WEB_ACL_LOGGING)
+    acls = stack.of(WEB_ACL)
+    for lb in _public_albs(stack):
+        # Proved by the ARN the association carries, not by what it depends on.
+        mine = [a for a in associations if references(a, "resourceArn", lb, "name")]
+        if not mine:
+            shown = ", ".join(str(get(a.props, "resourceArn")) for a in associations)[:200]
+            yield ("the Internet-facing load balancer has no WAFv2 web ACL association"
+                   + (f" (resourceArn {shown} is another resource)" if shown else "")), lb.urn
+        elif not any(references(a, "webAclArn", acl, "name") for a in mine for acl in acls):
+            yield "the load balancer's association names no web ACL of this stack (webAclArn)", lb.urn
+    for acl in acls:
+        mine = [log for log in loggings if references(log, "resourceArn", acl, "name")]
+        if not mine:
+            yield "the web ACL has no logging configuration naming its ARN", acl.urn
+        elif not any(items(get(log.props, "logDestinationConfigs")) for log in mine):
+            yield "the web ACL's logging configuration has no logDestinationConfigs", acl.urn
 
 
 POLICIES = [aws_rds_not_public, aws_rds_encrypted, aws_rds_force_tls, aws_rds_auth, aws_rds_resilience, aws_rds_replicas,

@@ -13,7 +13,6 @@ from .common import (
     Stack,
     get,
     is_false,
-    is_world,
     items,
     mapping,
     number,
@@ -21,14 +20,16 @@ from .common import (
     stack_rule,
     truthy,
 )
+from .netaddr import covers_internet, public_ranges, range_networks
 
 AKS = "azure-native:containerservice:ManagedCluster"
 PG = "azure-native:dbforpostgresql:Server"
 PG_FIREWALL = "azure-native:dbforpostgresql:FirewallRule"
 PG_CONFIGURATION = "azure-native:dbforpostgresql:Configuration"
-REDIS = ("azure-native:cache:Redis",)
-REDIS_ENTERPRISE = ("azure-native:redisenterprise:RedisEnterprise", "azure-native:cache:RedisEnterprise")
-REDIS_DATABASE = ("azure-native:redisenterprise:Database", "azure-native:cache:Database")
+# Tokens as the pinned azure-native 3 registers them (`cache:*` survive only as aliases, never as a type).
+REDIS = ("azure-native:redis:Redis",)
+REDIS_ENTERPRISE = ("azure-native:redisenterprise:RedisEnterprise",)
+REDIS_DATABASE = ("azure-native:redisenterprise:Database",)
 VAULT = "azure-native:keyvault:Vault"
 VAULT_SECRET = "azure-native:keyvault:Secret"
 NSG = "azure-native:network:NetworkSecurityGroup"
@@ -59,10 +60,10 @@ def azure_aks_access(resource: Resource) -> Iterator[str]:
     if get(access, "enablePrivateCluster") is not True:
         if not ranges:
             yield "the API server is public to the Internet (not private, no authorizedIPRanges)"
-        elif any(is_world(r) for r in ranges):
-            yield "authorizedIPRanges include the whole Internet"
+        elif covers_internet(ranges):
+            yield f"apiServerAccessProfile.authorizedIPRanges {', '.join(public_ranges(ranges))} cover the public Internet"
     if get(props, "disableLocalAccounts") is not True:
-        yield "local accounts are enabled"
+        yield f"disableLocalAccounts is {get(props, 'disableLocalAccounts', default='unset')} (local accounts enabled)"
     if is_false(get(props, "enableRBAC")):
         yield "Kubernetes RBAC is disabled"
     aad = mapping(get(props, "aadProfile"))
@@ -115,9 +116,10 @@ def azure_pg_private_tls(resource: Resource) -> Iterator[str]:
     elif resource.type == PG_FIREWALL:
         start = str(get(props, "startIpAddress", default=""))
         end = str(get(props, "endIpAddress", default=""))
-        if start == "0.0.0.0":
-            whom = "all Azure services" if end == "0.0.0.0" else "the Internet"
-            yield f"firewall rule {start}-{end} opens the server to {whom}"
+        if covers_internet(range_networks(start, end)):
+            yield f"firewall rule startIpAddress {start} .. endIpAddress {end} covers the public Internet"
+        elif start.strip() == "0.0.0.0":
+            yield f"firewall rule {start}-{end} opens the server to all Azure services"
     else:
         name = str(get(props, "configurationName", default=get(props, "name", default=""))).lower()
         value = str(get(props, "value", default="")).lower()
@@ -193,15 +195,18 @@ redis = Meta(
 def azure_redis_tls_private(resource: Resource) -> Iterator[str]:
     props = resource.props
     if resource.type in REDIS_DATABASE:
-        if str(get(props, "clientProtocol", default="Encrypted")) != "Encrypted":
-            yield "the database accepts plaintext clients"
+        protocol = str(get(props, "clientProtocol", default="Encrypted"))
+        if protocol.strip().lower() != "encrypted":
+            yield f"clientProtocol is {protocol} (plaintext clients accepted)"
         return
-    if str(get(props, "minimumTlsVersion", default="1.0" if resource.type in REDIS else "1.2")) not in ("1.2", "1.3"):
+    if str(get(props, "minimumTlsVersion", default="1.0" if resource.type in REDIS else "1.2")).strip() not in ("1.2", "1.3"):
         yield f"minimumTlsVersion is {get(props, 'minimumTlsVersion', default='unset')}"
     if truthy(get(props, "enableNonSslPort")):
-        yield "the non-TLS port is enabled"
+        yield "enableNonSslPort is true (plaintext port open)"
+    if truthy(get(props, "redisConfiguration", "authnotrequired")):
+        yield "redisConfiguration.authnotrequired is true (no authentication)"
     if str(get(props, "publicNetworkAccess", default="Enabled")).lower() != "disabled":
-        yield "public network access is enabled"
+        yield f"publicNetworkAccess is {get(props, 'publicNetworkAccess', default='unset (Enabled)')}"
 
 
 vault = Meta(
@@ -225,12 +230,18 @@ def azure_keyvault_hardened(resource: Resource) -> Iterator[str]:
     if is_false(get(props, "enableSoftDelete")):
         yield "soft delete is disabled"
     if get(props, "enablePurgeProtection") is not True:
-        yield "purge protection is off"
+        yield f"properties.enablePurgeProtection is {get(props, 'enablePurgeProtection', default='unset')} (purge protection off)"
     if get(props, "enableRbacAuthorization") is not True:
         yield "access policies instead of Azure RBAC"
-    public = str(get(props, "publicNetworkAccess", default="Enabled")).lower()
-    if public != "disabled" and str(get(props, "networkAcls", "defaultAction", default="Allow")) != "Deny":
-        yield "public network access is enabled"
+    public = str(get(props, "publicNetworkAccess", default="Enabled"))
+    if public.strip().lower() != "disabled":
+        yield f"properties.publicNetworkAccess is {public}"
+    action = str(get(props, "networkAcls", "defaultAction", default="Allow"))
+    if action.strip().lower() != "deny":
+        yield f"properties.networkAcls.defaultAction is {action}"
+    ip_rules = [str(get(r, "value", default="")) for r in items(get(props, "networkAcls", "ipRules"))]
+    if covers_internet(ip_rules):
+        yield f"properties.networkAcls.ipRules {', '.join(public_ranges(ip_rules))} cover the public Internet"
 
 
 ADMIN_PORTS = (22, 3389, 5432, 6379, 10000)
@@ -241,63 +252,93 @@ nsg = Meta(
     severity=Severity.CRITICAL,
     categories=("AA",),
     references=("CKV_AZURE_9", "CKV_AZURE_10", "CKV_AZURE_160", "CKV2_AZURE_31", "CIS Azure 6.1", "CIS Azure 6.2"),
-    remediation="Restrict `sourceAddressPrefix` to internal ranges or service tags such as VirtualNetwork; attach an "
+    remediation="Restrict `sourceAddressPrefix(es)` (the Internet in any spelling: *, Internet, 0.0.0.0/0, split "
+                "ranges) to internal ranges or service tags such as VirtualNetwork; attach an "
                 "NSG to each subnet (`networkSecurityGroup.id`).",
 )
 
 
 def _port_ranges(rule: Any) -> list[tuple[int, int]]:
-    ranges = [str(r) for r in [get(rule, "destinationPortRange"), *items(get(rule, "destinationPortRanges"))] if r]
     out = []
-    for text in ranges:
-        if text == "*":
+    for value in [get(rule, "destinationPortRange"), *items(get(rule, "destinationPortRanges"))]:
+        text = str(value if value is not None else "").strip()
+        if not text:
+            continue
+        if text in ("*", "any", "Any"):
             out.append((0, 65535))
-        elif "-" in text:
-            low, high = text.split("-", 1)
-            out.append((int(low), int(high)))
-        elif text.isdigit():
-            out.append((int(text), int(text)))
+            continue
+        low, _, high = text.partition("-")
+        first, last = number(low), number(high or low)
+        if first is not None and last is not None:
+            out.append((int(first), int(last)))
     return out
 
 
-def _nsg_rule_problem(rule: Any, label: str) -> str | None:
-    rule_props = mapping(get(rule, "properties")) or mapping(rule)
-    if str(get(rule_props, "direction", default="")).lower() != "inbound" or \
-            str(get(rule_props, "access", default="")).lower() != "allow":
-        return None
-    sources = [str(s) for s in [get(rule_props, "sourceAddressPrefix"), *items(get(rule_props, "sourceAddressPrefixes"))] if s]
-    if not any(is_world(s) for s in sources):
-        return None
-    exposed = sorted({p for low, high in _port_ranges(rule_props) for p in ADMIN_PORTS if low <= p <= high})
-    everything = any((low, high) == (0, 65535) for low, high in _port_ranges(rule_props))
-    if everything:
-        return f"{label} admits the Internet to all ports"
-    if exposed:
-        return f"{label} admits the Internet to {', '.join(map(str, exposed))}"
-    return None
+class NsgRule:
+    def __init__(self, owner: PolicyResource, rule: Any, label: str) -> None:
+        props = mapping(get(rule, "properties")) or mapping(rule)
+        self.owner = owner
+        self.label = label
+        self.inbound = str(get(props, "direction", default="")).strip().lower() == "inbound"
+        self.allow = str(get(props, "access", default="")).strip().lower() == "allow"
+        self.priority = number(get(props, "priority")) or 4096.0
+        self.protocol = str(get(props, "protocol", default="*")).strip().lower()
+        self.sources = [str(v) for v in [get(props, "sourceAddressPrefix"), *items(get(props, "sourceAddressPrefixes"))]
+                        if v is not None]
+        self.ranges = _port_ranges(props)
+
+    def reaches(self, port: int) -> bool:
+        return self.inbound and self.protocol in ("*", "tcp", "any") and any(lo <= port <= hi for lo, hi in self.ranges)
 
 
-@resource_rule(nsg, (NSG, NSG_RULE, SUBNET, VNET))
-def azure_nsg_no_internet_admin(resource: Resource) -> Iterator[str]:
-    props = resource.props
-    if resource.type == NSG:
-        for rule in items(get(props, "securityRules")):
-            problem = _nsg_rule_problem(rule, f"rule '{get(rule, 'name', default='?')}'")
-            if problem:
-                yield problem
-    elif resource.type == NSG_RULE:
-        problem = _nsg_rule_problem(props, "the rule")
-        if problem:
-            yield problem
-    elif resource.type == SUBNET:
-        name = str(get(props, "subnetName", default=get(props, "name", default="")))
-        if name not in NSG_EXEMPT_SUBNETS and not get(props, "networkSecurityGroup", "id"):
-            yield f"subnet {name or resource.name} has no network security group"
-    else:
-        for subnet in items(get(props, "subnets")):
+def _nsg_rules(stack: Stack) -> dict[str, list[NsgRule]]:
+    """Inline and standalone rules per NSG (standalone ones by the NSG name their value carries)."""
+    groups: dict[str, list[NsgRule]] = {}
+    names: dict[str, str] = {}
+    for group in stack.of(NSG):
+        groups[group.urn] = [NsgRule(group, r, f"securityRules '{get(r, 'name', default=i)}'")
+                             for i, r in enumerate(items(get(group.props, "securityRules")))]
+        for name in (get(group.props, "networkSecurityGroupName"), get(group.props, "name")):
+            if name:
+                names[str(name)] = group.urn
+    for rule in stack.of(NSG_RULE):
+        value = str(get(rule.props, "networkSecurityGroupName", default=""))
+        linked = [d.urn for d in rule.property_dependencies.get("networkSecurityGroupName", []) if d.urn in groups]
+        key = names.get(value) or (linked[0] if linked else f"name:{value}")
+        groups.setdefault(key, []).append(NsgRule(rule, rule.props, f"rule '{get(rule.props, 'name', default=rule.name)}'"))
+    return groups
+
+
+@stack_rule(nsg)
+def azure_nsg_no_internet_admin(stack: Stack) -> Iterator[tuple[str, str | None]]:
+    for rules in _nsg_rules(stack).values():
+        ordered = sorted((r for r in rules if r.inbound), key=lambda r: r.priority)
+        for rule in ordered:
+            if rule.allow and (0, 65535) in rule.ranges and covers_internet(rule.sources):
+                yield (f"{rule.label} (priority {int(rule.priority)}) admits {', '.join(public_ranges(rule.sources))} "
+                       "to all ports"), rule.owner.urn
+        for port in ADMIN_PORTS:
+            allowed: list[str] = []
+            for rule in (r for r in ordered if r.reaches(port)):
+                if not rule.allow:
+                    if covers_internet(rule.sources):
+                        break  # a Deny of the whole Internet at a lower number wins
+                    continue
+                allowed.extend(rule.sources)
+                if covers_internet(allowed):
+                    yield (f"{rule.label} (priority {int(rule.priority)}) admits "
+                           f"{', '.join(public_ranges(rule.sources)) or ', '.join(rule.sources)} to port {port} "
+                           "before any Deny of the Internet"), rule.owner.urn
+                    break
+    for subnet in stack.of(SUBNET):
+        name = str(get(subnet.props, "subnetName", default=get(subnet.props, "name", default="")))
+        if name not in NSG_EXEMPT_SUBNETS and not get(subnet.props, "networkSecurityGroup", "id"):
+            yield f"subnet {name or subnet.name} has no network security group", subnet.urn
+    for vnet in stack.of(VNET):
+        for subnet in items(get(vnet.props, "subnets")):
             name = str(get(subnet, "name", default=""))
             if name not in NSG_EXEMPT_SUBNETS and not get(subnet, "networkSecurityGroup", "id"):
-                yield f"subnet {name or '?'} has no network security group"
+                yield f"subnets '{name or '?'}' has no network security group", vnet.urn
 
 
 waf = Meta(
@@ -327,9 +368,21 @@ def azure_waf_prevention(resource: Resource) -> Iterator[str]:
         yield f"mode is {get(settings, 'mode', default='Detection')}"
     if str(get(settings, "state", default="Enabled")) != "Enabled":
         yield "the policy is disabled"
-    sets = [str(get(s, "ruleSetType", default="")) for s in items(get(props, "managedRules", "managedRuleSets"))]
+    rule_sets = items(get(props, "managedRules", "managedRuleSets"))
+    sets = [str(get(r, "ruleSetType", default="")) for r in rule_sets]
     if not any(t in ("OWASP", "Microsoft_DefaultRuleSet") for t in sets):
         yield "no OWASP / Microsoft_DefaultRuleSet managed rule set"
+    for i, rule_set in enumerate(rule_sets):
+        for j, group in enumerate(items(get(rule_set, "ruleGroupOverrides"))):
+            for k, rule in enumerate(items(get(group, "rules"))):
+                state = str(get(rule, "state", default="Enabled"))
+                action = str(get(rule, "action", default="AnomalyScoring"))
+                if state.lower() == "disabled" or action.lower() in ("log", "allow"):
+                    yield (f"managedRuleSets[{i}].ruleGroupOverrides[{j}] ({get(group, 'ruleGroupName', default='?')}) "
+                           f"rules[{k}] {get(rule, 'ruleId', default='?')} is state {state}, action {action}")
+    for i, exclusion in enumerate(items(get(props, "managedRules", "exclusions"))):
+        yield (f"managedRules.exclusions[{i}] exempts {get(exclusion, 'matchVariable', default='?')} "
+               f"{get(exclusion, 'selectorMatchOperator', default='')} {get(exclusion, 'selector', default='')}".rstrip())
     if not any(str(get(r, "ruleType")) == "RateLimitRule" and str(get(r, "action")) == "Block"
                and str(get(r, "state", default="Enabled")) == "Enabled" for r in items(get(props, "customRules"))):
         yield "no blocking RateLimitRule"

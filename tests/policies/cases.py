@@ -134,6 +134,7 @@ def pg_stack(primary: dict[str, Any] | None = None, replicas: int = 2) -> list[d
 
 
 VAULT = {"properties": {"enablePurgeProtection": True, "enableRbacAuthorization": True, "publicNetworkAccess": "Disabled",
+                        "networkAcls": {"defaultAction": "Deny"},
                         "tenantId": "t", "sku": {"family": "A", "name": "standard"}}}
 WAF_POLICY = {"policySettings": {"mode": "Prevention", "state": "Enabled"},
               "managedRules": {"managedRuleSets": [{"ruleSetType": "Microsoft_DefaultRuleSet", "ruleSetVersion": "2.1"}]},
@@ -340,7 +341,7 @@ CASES: list[Case] = [
     ("azure-pg-resilience", True, pg_stack(primary=mutate(PG, "highAvailability.mode", "SameZone"))),
     ("azure-redis-tls-private", False, one("azure-native:redisenterprise:RedisEnterprise", {
         "minimumTlsVersion": "1.2", "publicNetworkAccess": "Disabled"})),
-    ("azure-redis-tls-private", True, one("azure-native:cache:Redis", {"minimumTlsVersion": "1.0",
+    ("azure-redis-tls-private", True, one("azure-native:redis:Redis", {"minimumTlsVersion": "1.0",
                                                                        "publicNetworkAccess": "Disabled"})),
     ("azure-redis-tls-private", True, one("azure-native:redisenterprise:Database", {"clientProtocol": "Plaintext"})),
     ("azure-keyvault-hardened", False, one("azure-native:keyvault:Vault", VAULT)),
@@ -371,3 +372,12 @@ CASES: list[Case] = [
 ]
 
 __all__ = ["CASES", "dep"]
+
+# Cloud rules keep their per-rule fixtures (with messages) beside them; the catalog counts them here too.
+from tests.policies.aws import test_data_and_access as _aws_data  # noqa: E402
+from tests.policies.aws import test_security_groups as _aws_sg  # noqa: E402
+from tests.policies.azure import test_azure_rules as _azure  # noqa: E402
+from tests.policies.cloud import coverage as _coverage  # noqa: E402
+
+CASES += (_coverage(_aws_sg.BAD, _aws_sg.GOOD) + _coverage(_aws_data.BAD, _aws_data.GOOD)
+          + _coverage(_azure.BAD, _azure.GOOD))

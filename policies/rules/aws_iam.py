@@ -1,0 +1,260 @@
+"""AWS policy documents (IAM, S3 bucket, KMS key policies): who is granted what, under which condition.
+
+A grant to `*` is only as narrow as its Condition; a condition that every caller satisfies
+(`StringLike aws:PrincipalArn "*"`, `Bool aws:SecureTransport true`, a negated or IfExists operator)
+restricts nothing, so it counts as no condition at all.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
+
+from pulumi_policy import PolicyResource, Severity
+
+from .common import Meta, Resource, Stack, get, items, mapping, resource_rule, stack_rule
+
+IAM_POLICY_TYPES = ("aws:iam/policy:Policy", "aws:iam/rolePolicy:RolePolicy", "aws:iam/userPolicy:UserPolicy",
+                    "aws:iam/groupPolicy:GroupPolicy")
+IAM_ROLE = "aws:iam/role:Role"
+IAM_ATTACHMENTS = ("aws:iam/rolePolicyAttachment:RolePolicyAttachment",
+                   "aws:iam/userPolicyAttachment:UserPolicyAttachment",
+                   "aws:iam/groupPolicyAttachment:GroupPolicyAttachment", "aws:iam/policyAttachment:PolicyAttachment")
+S3_BUCKET = "aws:s3/bucket:Bucket"
+S3_POLICY = "aws:s3/bucketPolicy:BucketPolicy"
+S3_ACL = "aws:s3/bucketAcl:BucketAcl"
+S3_PUBLIC_ACCESS_BLOCK = "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"
+S3_ACCOUNT_PUBLIC_ACCESS_BLOCK = "aws:s3/accountPublicAccessBlock:AccountPublicAccessBlock"
+PUBLIC_ACLS = {"public-read", "public-read-write", "authenticated-read"}
+PUBLIC_GRANTEES = ("acs.amazonaws.com/groups/global/AllUsers", "acs.amazonaws.com/groups/global/AuthenticatedUsers")
+ADMIN_MANAGED_POLICIES = ("/AdministratorAccess", "/IAMFullAccess", "/PowerUserAccess")
+BLOCK_FLAGS = ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets")
+MAX_DOCUMENT = 200_000  # IAM documents are at most ~20 KB; anything bigger is not a policy worth parsing
+
+# Condition keys that can pin a `*` principal to this account, organisation or network.
+IDENTITY_KEYS = {"aws:principalaccount", "aws:principalorgid", "aws:principalorgpaths", "aws:principalarn",
+                 "aws:sourceaccount", "aws:sourcearn", "aws:sourceorgid", "aws:sourceorgpaths", "aws:sourcevpce",
+                 "aws:sourcevpc", "aws:sourceip", "aws:userid", "aws:username", "kms:calleraccount",
+                 "aws:principalservicename", "aws:calledvia", "kms:viaservice", "aws:resourceaccount"}
+POSITIVE_OPERATORS = {"stringequals", "stringequalsignorecase", "stringlike", "arnequals", "arnlike", "ipaddress"}
+
+
+def plain(value: Any, depth: int = 0) -> Any:
+    """SDK proxies as plain JSON values (bounded depth), for messages."""
+    if depth > 8:
+        return "..."
+    if isinstance(value, Mapping):
+        return {str(k): plain(v, depth + 1) for k, v in value.items()}
+    if isinstance(value, Sequence) and not isinstance(value, str | bytes):
+        return [plain(v, depth + 1) for v in value]
+    return value if isinstance(value, str | int | float | bool) or value is None else str(value)
+
+
+def shown(value: Any, limit: int = 120) -> str:
+    """A value as JSON for a message, cut at `limit` characters."""
+    text = json.dumps(plain(value), sort_keys=True)
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
+def document(value: Any) -> Mapping[str, Any]:
+    """A policy document given as a JSON string or an object; {} when it is neither."""
+    if isinstance(value, str):
+        if len(value) > MAX_DOCUMENT:
+            return {}
+        try:
+            loaded = json.loads(value)
+        except (json.JSONDecodeError, RecursionError):
+            return {}
+        return loaded if isinstance(loaded, Mapping) else {}
+    return mapping(value)
+
+
+def statements(value: Any) -> list[Mapping[str, Any]]:
+    return [mapping(s) for s in items(get(document(value), "Statement"))]
+
+
+def _principal_values(principal: Any) -> list[str]:
+    if isinstance(principal, Mapping):
+        return [str(v) for value in principal.values() for v in items(value)]
+    return [str(v) for v in items(principal)]
+
+
+def star_principal(statement: Mapping[str, Any]) -> bool:
+    """`*`, `{"AWS": "*"}`, `arn:aws:iam::*:root`, or any NotPrincipal on an Allow (everyone but a few)."""
+    if get(statement, "NotPrincipal") is not None:
+        return True
+    return any(v.strip() == "*" or "::*:" in v for v in _principal_values(get(statement, "Principal")))
+
+
+def _vacuous_value(value: Any) -> bool:
+    """A condition value every caller matches: wildcards without an account, org, VPC or address in them."""
+    text = str(value).strip()
+    if not text:
+        return True
+    if "*" not in text and "?" not in text:
+        return False
+    concrete = text.replace("*", "").replace("?", "")
+    return not any(marker in concrete for marker in ("o-", "vpce-", "vpc-")) and not any(
+        len(run) == 12 for run in "".join(c if c.isdigit() else " " for c in concrete).split())
+
+
+def restricting_condition(condition: Any) -> bool:
+    """True when at least one clause pins the caller to an identity, account, organisation or network."""
+    for operator, clauses in mapping(condition).items():
+        op = str(operator).lower()
+        if op.startswith(("forallvalues:", "foranyvalue:")):
+            op = op.split(":", 1)[1]
+        if op not in POSITIVE_OPERATORS:  # Not*, *IfExists, Bool, Null, numeric and date operators
+            continue
+        for key, values in mapping(clauses).items():
+            if str(key).lower() in IDENTITY_KEYS and items(values) and not any(_vacuous_value(v) for v in items(values)):
+                return True
+    return False
+
+
+def public_statements(value: Any) -> Iterator[tuple[str, Mapping[str, Any]]]:
+    """Allow statements granting `*` without a restricting condition, with a label naming them."""
+    for index, statement in enumerate(statements(value)):
+        if str(get(statement, "Effect", default="")) != "Allow" or not star_principal(statement):
+            continue
+        if restricting_condition(get(statement, "Condition")):
+            continue
+        sid = get(statement, "Sid")
+        label = f"Statement[{index}]" + (f" ({sid})" if sid else "")
+        yield label, statement
+
+
+def wildcard_actions(statement: Mapping[str, Any]) -> list[str]:
+    """`*`, `service:*` on every resource, or NotAction (everything but a list)."""
+    if str(get(statement, "Effect", default="")) != "Allow":
+        return []
+    if get(statement, "NotAction") is not None:
+        return [f"NotAction {shown(get(statement, 'NotAction'), 80)}"]
+    actions = [str(a).strip() for a in items(get(statement, "Action"))]
+    everything = [a for a in actions if a.replace("*", "").rstrip(":") == ""]
+    resources = [str(r).strip() for r in items(get(statement, "Resource"))]
+    on_all = get(statement, "NotResource") is not None or any(r == "*" for r in resources)
+    service_wide = [a for a in actions if a.endswith(":*") and a[:-2] and "*" not in a[:-2]] if on_all else []
+    return everything + service_wide
+
+
+# --- IAM ---------------------------------------------------------------------------------------
+
+iam = Meta(
+    name="aws-iam-no-wildcard",
+    description="IAM policies grant named actions: no `*`, no `service:*` on every resource, no NotAction, no "
+                "administrator managed policy.",
+    severity=Severity.HIGH,
+    categories=("AA",),
+    references=("CKV_AWS_1", "CKV_AWS_62", "CKV_AWS_63", "CKV_AWS_286", "CKV_AWS_355", "CIS AWS 1.16"),
+    remediation="List the actions the workload calls (`ec2:DescribeSubnets`, ...) and scope `Resource` to ARNs; "
+                "attach no AdministratorAccess, PowerUserAccess or IAMFullAccess.",
+)
+
+
+def _iam_documents(resource: Resource) -> Iterator[tuple[str, Any]]:
+    if resource.type == IAM_ROLE:
+        for index, inline in enumerate(items(get(resource.props, "inlinePolicies"))):
+            yield f"inlinePolicies[{index}].policy", get(inline, "policy")
+        return
+    yield "policy", get(resource.props, "policy")
+
+
+@resource_rule(iam, (*IAM_POLICY_TYPES, IAM_ROLE, *IAM_ATTACHMENTS))
+def aws_iam_no_wildcard(resource: Resource) -> Iterator[str]:
+    if resource.type in IAM_ATTACHMENTS:
+        arn = str(get(resource.props, "policyArn", default=""))
+        if arn.endswith(ADMIN_MANAGED_POLICIES):
+            yield f"policyArn attaches {arn}"
+        return
+    for path, value in _iam_documents(resource):
+        for index, statement in enumerate(statements(value)):
+            for action in wildcard_actions(statement):
+                yield f"{path} Statement[{index}] allows {action} on {shown(get(statement, 'Resource'))}"
+
+
+# --- S3 ----------------------------------------------------------------------------------------
+
+s3 = Meta(
+    name="aws-s3-not-public",
+    description="No S3 bucket is public: no bucket policy granting `*` without a restricting condition, no public "
+                "ACL or AllUsers/AuthenticatedUsers grant, and every bucket has all four public access blocks on.",
+    severity=Severity.CRITICAL,
+    categories=("AA",),
+    references=("CKV_AWS_19", "CKV_AWS_20", "CKV_AWS_53", "CKV_AWS_54", "CKV_AWS_55", "CKV_AWS_56", "CKV_AWS_70",
+                "CIS AWS 2.1.4"),
+    remediation="Grant named principals (the log-delivery account) in the bucket policy, keep ACLs private "
+                "(BucketOwnershipControls BucketOwnerEnforced), and add an `aws.s3.BucketPublicAccessBlock` with "
+                "`blockPublicAcls`, `blockPublicPolicy`, `ignorePublicAcls` and `restrictPublicBuckets` true.",
+)
+
+
+def _acl_problems(props: Mapping[str, Any]) -> Iterator[str]:
+    acl = str(get(props, "acl", default="")).strip().lower()
+    if acl in PUBLIC_ACLS:
+        yield f"acl is '{acl}'"
+    for grants_path in (("accessControlPolicy", "grants"), ("grants",)):
+        for index, grant in enumerate(items(get(props, *grants_path))):
+            uri = str(get(grant, "grantee", "uri", default=get(grant, "uri", default="")))
+            if uri.rstrip("/").endswith(PUBLIC_GRANTEES):
+                yield f"{'.'.join(grants_path)}[{index}] grants {get(grant, 'permission', default='access')} to {uri}"
+
+
+def _auto_named(segment: str, logical: str) -> bool:
+    """Pulumi's auto-name: the logical name, a dash and 7 hex digits."""
+    suffix = segment[len(logical) + 1:] if segment.startswith(logical + "-") else ""
+    return len(suffix) == 7 and all(c in "0123456789abcdef" for c in suffix)
+
+
+def names_resource(value: Any, target: PolicyResource, *name_props: str) -> bool:
+    """Whether a reference's *value* (an id, name or ARN) is the target's, judged by the value itself: its
+    recorded id/ARN/name when the bag carries them, else its explicit or auto-generated physical name."""
+    text = str(value or "").strip()
+    if not text or len(text) > 2048:
+        return False
+    known = {str(v) for v in (get(target.props, "arn"), get(target.props, "id"),
+                              *(get(target.props, p) for p in name_props)) if v}
+    if text in known:
+        return True
+    segments = [s for part in text.split(":") for s in part.split("/") if s]
+    explicit = {str(get(target.props, p)) for p in name_props if get(target.props, p)}
+    if explicit or known:
+        return bool(explicit & set(segments))
+    logical = target.urn.rsplit("::", 1)[-1]
+    return any(s == logical or _auto_named(s, logical) for s in segments)
+
+
+def references(holder: PolicyResource, prop: str, target: PolicyResource, *name_props: str) -> bool:
+    """`holder.prop` refers to `target`: by value when the value is visible; by dependency only when the
+    value is not known yet (preview)."""
+    value = get(holder.props, prop)
+    if value:
+        return any(names_resource(v, target, *name_props) for v in items(value))
+    return target.urn in {d.urn for d in holder.property_dependencies.get(prop, [])}
+
+
+@stack_rule(s3)
+def aws_s3_not_public(stack: Stack) -> Iterator[tuple[str, str | None]]:
+    for policy in stack.of(S3_POLICY, S3_BUCKET):
+        for label, statement in public_statements(get(policy.props, "policy")):
+            yield (f"policy {label} allows {shown(get(statement, 'Action'))} to principal "
+                   f"{shown(get(statement, 'Principal', default=get(statement, 'NotPrincipal')))} "
+                   "without a restricting condition"), policy.urn
+    for resource in stack.of(S3_ACL, S3_BUCKET):
+        for problem in _acl_problems(resource.props):
+            yield problem, resource.urn
+    blocks: list[PolicyResource] = []
+    for block in stack.of(S3_PUBLIC_ACCESS_BLOCK, S3_ACCOUNT_PUBLIC_ACCESS_BLOCK):
+        off = [flag for flag in BLOCK_FLAGS if get(block.props, flag) is not True]
+        if off:
+            flags = ", ".join(f"{f}={shown(get(block.props, f))}" for f in off)
+            yield f"public access block leaves {flags}", block.urn
+        elif block.resource_type == S3_PUBLIC_ACCESS_BLOCK:
+            blocks.append(block)
+    for bucket in stack.of(S3_BUCKET):
+        if not any(references(block, "bucket", bucket, "bucket") for block in blocks):
+            yield "the bucket has no public access block with all four settings true", bucket.urn
+
+
+POLICIES = [aws_iam_no_wildcard, aws_s3_not_public]

@@ -1,0 +1,58 @@
+"""Every AWS/Azure type token the pack names is one the pinned providers register, and every resource type
+the program declares on a cloud is one the pack was written against."""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+from pathlib import Path
+
+import pulumi_aws
+import pulumi_azure_native
+import pytest
+
+from policies.rules import aws, aws_iam, azure
+
+# Tokens of packages the program does not install (aws-native: the RDS rules also read its CloudFormation shapes).
+NOT_PINNED = {"aws-native"}
+PACKAGES = {"aws": Path(pulumi_aws.__file__).parent, "azure-native": Path(pulumi_azure_native.__file__).parent}
+REGISTERED = re.compile(r"__self__\)\.__init__\(\s*'([^']+)'")
+
+
+@cache
+def registered(package: str, module: str) -> frozenset[str]:
+    """The resource tokens a provider module's classes pass to CustomResource.__init__."""
+    folder = PACKAGES[package] / module.split("/", maxsplit=1)[0].replace("-", "_")
+    found: set[str] = set()
+    for source in folder.glob("*.py"):
+        found.update(REGISTERED.findall(source.read_text(encoding="utf-8")))
+    return frozenset(found)
+
+
+def named_tokens() -> set[str]:
+    tokens: set[str] = set()
+    for module in (aws, aws_iam, azure):
+        for value in vars(module).values():
+            for item in value if isinstance(value, tuple | frozenset | set) else (value,):
+                if isinstance(item, str) and re.fullmatch(r"(aws|aws-native|azure-native):[A-Za-z0-9/]+:[A-Za-z0-9]+", item):
+                    tokens.add(item)
+    return tokens
+
+
+def test_the_scan_finds_the_rules_tokens() -> None:
+    tokens = named_tokens()
+    assert {"aws:rds/instance:Instance", "azure-native:network:NetworkSecurityGroup"} <= tokens
+    assert len(tokens) > 40
+
+
+@pytest.mark.parametrize("token", sorted(named_tokens()))
+def test_token_exists_in_the_pinned_provider(token: str) -> None:
+    package, module, _ = token.split(":")
+    if package in NOT_PINNED:
+        return
+    assert token in registered(package, module), f"{token} is not a resource of the pinned {package}"
+
+
+def test_old_azure_cache_tokens_are_not_used() -> None:
+    """azure-native 3 moved Redis to `redis:` / `redisenterprise:`; `cache:` tokens would match nothing."""
+    assert not any(t.startswith("azure-native:cache:") for t in named_tokens())
