@@ -84,8 +84,41 @@ _DNS_NAME = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a
 _K8S_NAME = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 
 
-SECRET_LIKE_NAME = re.compile(r"(?i)pass(word)?|secret|token|api_?key|private_?key|credential")
-"""Names whose values must never be echoed in messages or set as literals."""
+# Names whose values must never be echoed in messages or set as literals: judged by words, so that
+# `DB_PASS`, `stripeKey` and `SENTRY_DSN` count and `PASSWORD_FILE`, `publicKey` and `tokenTTL` do not.
+# The policy pack keeps its own copy (it imports nothing from the program); a test asserts they agree.
+_SECRET_NAME_WORDS = re.compile(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])")
+SECRET_WORDS = frozenset({
+    "password", "passwd", "pass", "pwd", "passphrase", "passcode", "secret", "secrets", "token", "tokens", "apikey",
+    "apitoken", "accesstoken", "credential", "credentials", "creds", "cred", "auth", "authorization", "dsn", "jwt",
+    "bearer", "privatekey", "secretkey", "accesskey", "authkey", "connectionstring", "connstring"})
+SECRET_PAIRS = frozenset({
+    ("api", "key"), ("private", "key"), ("access", "key"), ("auth", "key"), ("client", "secret"),
+    ("connection", "string"), ("secret", "key"), ("signing", "key"), ("encryption", "key")})
+NOT_SECRET_LAST = frozenset({
+    "file", "files", "path", "dir", "ttl", "expiry", "expires", "expiration", "length", "len", "enabled", "disabled",
+    "name", "names", "ref", "header", "policy", "type", "mode", "url", "uri", "endpoint", "host", "port", "user",
+    "username", "id", "arn", "version", "count", "size", "rotation", "days", "format", "source", "field", "prefix",
+    "alias", "method", "methods", "provider", "providers", "strategy", "scheme", "backend", "realm", "domain",
+    "issuer", "audience", "scope", "scopes", "plugin", "timeout", "interval", "algorithm", "anonymous", "required",
+    "through", "location", "store", "vault", "class", "template", "selector", "label", "annotation", "namespace",
+    "sha", "checksum", "hash", "digest", "generation", "manager"})
+KEY_NAMING_WORDS = frozenset({"password", "passwd", "pwd", "token", "user", "username", "cert", "certificate", "tls",
+                              "ca"})
+NOT_SECRET_KEYS = frozenset({"public", "partition", "sort", "primary", "foreign", "cache", "idempotency", "hash", "row",
+                             "lookup", "label", "kms", "cmk", "object", "group", "dedup", "unique", "index"})
+
+
+def secret_like_name(name: str) -> bool:
+    """`DB_PASSWORD`, `adminPassword`, `api-key`, `SENTRY_DSN`: yes; `passwordKey`, `existingSecret`: no."""
+    words = [w.lower() for w in _SECRET_NAME_WORDS.findall(str(name)[:256])]
+    if not words or "existing" in words or words[-1] in NOT_SECRET_LAST:
+        return False
+    if words[-1] in ("key", "keys"):
+        return len(words) == 1 or (words[-2] not in KEY_NAMING_WORDS and words[-2] not in NOT_SECRET_KEYS)
+    if any(w in SECRET_WORDS for w in words) or "".join(words) in SECRET_WORDS:
+        return True
+    return any(pair in SECRET_PAIRS for pair in pairwise(words))
 
 
 def _image_ref(value: str) -> str:
@@ -292,7 +325,7 @@ class AppConfig(_Model):
     @classmethod
     def _no_secret_like_env(cls, env: dict[str, str]) -> dict[str, str]:
         for key in env:
-            if SECRET_LIKE_NAME.search(key):
+            if secret_like_name(key):
                 raise ValueError(
                     f"env.{key} looks like a secret; secrets are generated and mounted from Kubernetes Secrets"
                 )
@@ -862,7 +895,7 @@ def key_path(loc: tuple[int | str, ...]) -> str:
 def _redacted(value: Any) -> Any:
     """An error line quotes the bad value, but never one held under a secret-like name."""
     if isinstance(value, dict):
-        return {k: "***" if SECRET_LIKE_NAME.search(str(k)) else _redacted(v) for k, v in value.items()}
+        return {k: "***" if secret_like_name(str(k)) else _redacted(v) for k, v in value.items()}
     if isinstance(value, list):
         return [_redacted(v) for v in value]
     return value

@@ -132,14 +132,15 @@ def _passthrough(error: Exception) -> bool:
     return type(error).__name__ in {"UnknownValueError", "_NotApplicableError"}
 
 
-def resource_rule(meta: Meta, types: Iterable[str]) -> Callable[[ResourceCheck], ResourceValidationPolicy]:
-    """A rule over single resources of the given types: the check yields one message per problem;
-    the resource gets one violation listing them (the score counts violations, not sub-findings)."""
-    wanted = frozenset(types)
+def resource_rule(meta: Meta,
+                  types: Iterable[str] | Callable[[str], bool]) -> Callable[[ResourceCheck], ResourceValidationPolicy]:
+    """A rule over single resources of the given types (or whose type a predicate accepts): the check yields
+    one message per problem; the resource gets one violation listing them (the score counts violations)."""
+    wanted: Callable[[str], bool] = types if callable(types) else frozenset(types).__contains__
 
     def wrap(check: ResourceCheck) -> ResourceValidationPolicy:
         def validate(args: ResourceValidationArgs, report: ReportViolation) -> None:
-            if base_type(args.resource_type) not in wanted:
+            if not wanted(base_type(args.resource_type)):
                 return
             provider = args.provider.props if args.provider is not None else {}
             resource = Resource(args.resource_type, args.urn, args.name, args.props,
@@ -306,27 +307,44 @@ def is_private_network(cidr: Any) -> bool:
 
 
 _WORDS = re.compile(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])")
-SECRET_WORDS = {"password", "passwd", "pwd", "passphrase", "secret", "secrets", "token", "apikey", "credential",
-                "credentials", "privatekey", "secretkey", "accesskey", "authkey", "connectionstring", "connstring"}
+# One definition of "a name that holds a secret", by words (snake, kebab, dotted and camel case alike).
+# The program keeps a copy for its config checks (components/config.py); a test asserts they agree.
+SECRET_WORDS = {"password", "passwd", "pass", "pwd", "passphrase", "passcode", "secret", "secrets", "token", "tokens",
+                "apikey", "apitoken", "accesstoken", "credential", "credentials", "creds", "cred", "auth",
+                "authorization", "dsn", "jwt", "bearer", "privatekey", "secretkey", "accesskey", "authkey",
+                "connectionstring", "connstring"}
 SECRET_PAIRS = {("api", "key"), ("private", "key"), ("access", "key"), ("auth", "key"), ("client", "secret"),
                 ("connection", "string"), ("secret", "key"), ("signing", "key"), ("encryption", "key")}
-NOT_SECRET_LAST = {"file", "path", "dir", "ttl", "expiry", "expires", "expiration", "length", "len", "enabled", "name",
-                   "ref", "header", "policy", "type", "mode", "url", "uri", "endpoint", "host", "port", "user",
-                   "username", "id", "arn", "version", "count", "size", "rotation", "days", "format", "source", "field"}
+# The last word says the value is about a secret, not the secret: `PASSWORD_FILE`, `tokenTTL`, `auth.enabled`.
+NOT_SECRET_LAST = {"file", "files", "path", "dir", "ttl", "expiry", "expires", "expiration", "length", "len", "enabled",
+                   "disabled", "name", "names", "ref", "header", "policy", "type", "mode", "url", "uri", "endpoint",
+                   "host", "port", "user", "username", "id", "arn", "version", "count", "size", "rotation", "days",
+                   "format", "source", "field", "prefix", "alias", "method", "methods", "provider", "providers",
+                   "strategy", "scheme", "backend", "realm", "domain", "issuer", "audience", "scope", "scopes",
+                   "plugin", "timeout", "interval", "algorithm", "anonymous", "required", "through", "location",
+                   "store", "vault", "class", "template", "selector", "label", "annotation", "namespace", "sha",
+                   "checksum", "hash", "digest", "generation", "manager"}
+# `passwordKey: admin-password` names the key under which a Secret holds the password (chart style).
+KEY_NAMING_WORDS = {"password", "passwd", "pwd", "token", "user", "username", "cert", "certificate", "tls", "ca"}
+# Keys that are not secrets: `publicKey`, `partitionKey`, `kmsKey` (an ARN or id), `cacheKey`.
+NOT_SECRET_KEYS = {"public", "partition", "sort", "primary", "foreign", "cache", "idempotency", "hash", "row",
+                   "lookup", "label", "kms", "cmk", "object", "group", "dedup", "unique", "index"}
 
 
 def name_words(name: str) -> list[str]:
-    return [w.lower() for w in _WORDS.findall(name)]
+    return [w.lower() for w in _WORDS.findall(name[:256])]
 
 
 def secret_like_name(name: str) -> bool:
-    """`DB_PASSWORD`, `adminPassword`, `api-key`: yes; `passwordKey`, `existingSecret`, `tokenTTL`: no."""
-    words = name_words(name)
+    """`DB_PASSWORD`, `adminPassword`, `api-key`, `SENTRY_DSN`, `STRIPE_KEY`: yes;
+    `passwordKey`, `existingSecret`, `tokenTTL`, `publicKey`, `auth.enabled`: no."""
+    words = name_words(str(name))
     if not words or "existing" in words or words[-1] in NOT_SECRET_LAST:
         return False
-    if words[-1] == "key" and len(words) > 1 and words[-2] in {"password", "passwd", "token", "user", "secret"} and \
-            (len(words) < 3 or (words[-3], words[-2]) not in SECRET_PAIRS):
-        return words[-2] == "secret" and len(words) == 2  # `secretKey` is a secret; `passwordKey` names one
+    if words[-1] in ("key", "keys"):
+        if len(words) == 1:
+            return True
+        return words[-2] not in KEY_NAMING_WORDS and words[-2] not in NOT_SECRET_KEYS
     if any(w in SECRET_WORDS for w in words) or "".join(words) in SECRET_WORDS:
         return True
     return any(pair in SECRET_PAIRS for pair in itertools.pairwise(words))

@@ -7,6 +7,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from .common import get, items, mapping
+from .workloads import pods, port_number
 
 DEPLOYMENT = "kubernetes:apps/v1:Deployment"
 STATEFULSET = "kubernetes:apps/v1:StatefulSet"
@@ -20,10 +21,12 @@ CONFIGMAP = "kubernetes:core/v1:ConfigMap"
 SERVICE_ACCOUNT = "kubernetes:core/v1:ServiceAccount"
 NAMESPACE = "kubernetes:core/v1:Namespace"
 HPA = "kubernetes:autoscaling/v2:HorizontalPodAutoscaler"
-HPA_TYPES = (HPA, "kubernetes:autoscaling/v1:HorizontalPodAutoscaler")
+HPA_TYPES = (HPA, "kubernetes:autoscaling/v1:HorizontalPodAutoscaler", "kubernetes:autoscaling/v2beta2:HorizontalPodAutoscaler",
+             "kubernetes:autoscaling/v2beta1:HorizontalPodAutoscaler")
 PDB = "kubernetes:policy/v1:PodDisruptionBudget"
 NETWORK_POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
 HELM_RELEASE = "kubernetes:helm.sh/v3:Release"
+HELM_TYPES = (HELM_RELEASE, "kubernetes:helm.sh/v4:Chart", "kubernetes:helm.sh/v3:Chart", "kubernetes:helm.sh/v2:Chart")
 
 WORKLOADS = (DEPLOYMENT, STATEFULSET, DAEMONSET, REPLICASET, JOB, CRONJOB, POD)
 LONG_RUNNING = (DEPLOYMENT, STATEFULSET, DAEMONSET, REPLICASET, POD)
@@ -43,12 +46,11 @@ def opaque(type_: str) -> bool:
 
 
 def pod_template(type_: str, props: Mapping[str, Any]) -> tuple[Mapping[str, Any], Mapping[str, Any]]:
-    """(pod spec, pod metadata) of a workload."""
-    if type_ == POD:
-        return mapping(get(props, "spec")), mapping(get(props, "metadata"))
-    path = ("spec", "jobTemplate", "spec", "template") if type_ == CRONJOB else ("spec", "template")
-    template = get(props, *path)
-    return mapping(get(template, "spec")), mapping(get(template, "metadata"))
+    """(pod spec, pod metadata) of a workload's first pod, wherever its kind keeps it ({} when it has none)."""
+    found = pods(type_, props)
+    if not found:
+        return {}, {}
+    return found[0].spec, found[0].metadata
 
 
 def containers(spec: Mapping[str, Any]) -> Iterator[tuple[str, Mapping[str, Any]]]:
@@ -133,9 +135,9 @@ def container_ports(spec: Mapping[str, Any]) -> tuple[set[int], set[str]]:
     names: set[str] = set()
     for _, container in containers(spec):
         for port in items(get(container, "ports")):
-            number = get(port, "containerPort")
+            number = port_number(get(port, "containerPort"))
             if number is not None:
-                numbers.add(int(float(number)))
+                numbers.add(number)
             if get(port, "name"):
                 names.add(str(get(port, "name")))
     return numbers, names
@@ -148,7 +150,10 @@ def memory_mi(quantity: Any) -> float | None:
     match = _QUANTITY.match(str(quantity).strip())
     if match is None:
         return None
-    value = float(match.group(1))
+    try:
+        value = float(match.group(1))
+    except ValueError:
+        return None
     factor = {None: 1 / 1048576, "Ki": 1 / 1024, "Mi": 1.0, "Gi": 1024.0, "Ti": 1048576.0,
               "k": 1000 / 1048576, "M": 1e6 / 1048576, "G": 1e9 / 1048576, "T": 1e12 / 1048576, "m": 1e-3 / 1048576}
     return value * factor[match.group(2)]

@@ -1,19 +1,29 @@
-"""Kubernetes rules: workloads (init and ephemeral containers included), Services, ConfigMaps, Helm Releases."""
+"""Kubernetes rules about content: secrets in env, ConfigMaps and Helm values; zone spread.
+
+Pod security lives in k8s_pods.py, exposure in k8s_exposure.py, RBAC in k8s_rbac.py, objects the pack
+cannot read in k8s_opaque.py; this module gathers them into one list for the registry.
+"""
 
 from __future__ import annotations
 
+import base64
+import binascii
+import json
 from collections.abc import Iterator, Mapping
 from typing import Any
 
 from pulumi_policy import Severity
 
+from . import k8s_exposure, k8s_opaque, k8s_pods, k8s_rbac
 from .common import (
+    URL_CREDENTIALS,
     Meta,
     Resource,
     Stack,
     credentials_in_text,
     depends_on,
     get,
+    is_list,
     items,
     literal_secret,
     mapping,
@@ -23,380 +33,170 @@ from .common import (
     stack_rule,
     truthy,
 )
-from .k8s import (
-    CONFIGMAP,
-    DEPLOYMENT,
-    HELM_RELEASE,
-    LONG_RUNNING,
-    SERVICE,
-    SERVICE_ACCOUNT,
-    STATEFULSET,
-    WORKLOADS,
-    app_containers,
-    container_ports,
-    containers,
-    labels,
-    memory_mi,
-    namespace_of,
-    pod_template,
-    slot_of,
-)
+from .k8s import CONFIGMAP, HELM_TYPES
+from .k8s_exposure import internal_load_balancer
+from .k8s_pods import is_kubernetes
+from .workloads import inline_manifests, is_config_group, pods
 
-EDGE_LABEL = {"app.kubernetes.io/name": "haproxy"}
+MAX_TEXT = 1_000_000  # characters of one value the secret scanners read
+MAX_STRUCTURED = 256_000  # characters of one value parsed as JSON/YAML
+MAX_NODES = 20_000
+PGP_PRIVATE = "-----BEGIN PGP PRIVATE KEY BLOCK-----"
+PLACEHOLDERS = frozenset({"null", "none", "~", "''", '""', "<nil>", "changeme-in-secret"})
 
 
-def _context(container: Mapping[str, Any], spec: Mapping[str, Any], key: str) -> Any:
-    """A securityContext field: the container's value wins over the pod's."""
-    value = get(container, "securityContext", key)
-    if value is None:
-        value = get(spec, "securityContext", key)
-    return value
+def _show(value: Any) -> str:
+    """A value for a message: numbers as the user wrote them (config numbers arrive as floats), bounded."""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    text = str(value)
+    return text if len(text) <= 80 else text[:77] + "..."
 
 
-def _workload(resource: Resource) -> tuple[Mapping[str, Any], Mapping[str, Any]]:
-    return pod_template(resource.type, resource.props)
+def walk(value: Any, path: tuple[str, ...] = (), budget: list[int] | None = None) -> Iterator[tuple[tuple[str, ...], Any]]:
+    """Leaves of nested mappings/lists as (path, value), bounded (YAML aliases can make a small document huge)."""
+    budget = budget if budget is not None else [MAX_NODES]
+    stack: list[tuple[tuple[str, ...], Any]] = [(path, value)]
+    while stack and budget[0] > 0:
+        budget[0] -= 1
+        here, node = stack.pop()
+        if isinstance(node, Mapping):
+            stack.extend(((*here, str(k)), v) for k, v in reversed(list(node.items())))
+        elif is_list(node):
+            stack.extend(((*here, str(i)), v) for i, v in reversed(list(enumerate(node))))
+        else:
+            yield here, node
 
 
-no_privileged = Meta(
-    name="k8s-no-privileged",
-    description="Containers, init containers included, must not run privileged.",
-    severity=Severity.CRITICAL,
-    categories=("AA",),
-    references=("CKV_K8S_16", "kube-linter privileged-container", "Kubescape C-0057"),
-    remediation="Remove `securityContext.privileged: true`; grant only the specific capability the process needs.",
-)
+def leaf_name(path: tuple[str, ...]) -> str:
+    """The key a leaf sits under; list indexes borrow their parent's name (`passwords.0` -> `passwords`),
+    except lists of Secret names (`secrets`, `imagePullSecrets`), which name objects, not values."""
+    for index, part in enumerate(reversed(path)):
+        if not part.isdigit():
+            return "" if index and part.lower().endswith("secrets") else part
+    return ""
 
 
-@resource_rule(no_privileged, WORKLOADS)
-def k8s_no_privileged(resource: Resource) -> Iterator[str]:
-    spec, _ = _workload(resource)
-    for label, container in containers(spec):
-        if truthy(get(container, "securityContext", "privileged")):
-            yield f"{label} is privileged; set securityContext.privileged to false"
+def is_literal(value: Any) -> bool:
+    return literal_secret(value) and str(value).strip().lower() not in PLACEHOLDERS
 
 
-no_escalation = Meta(
-    name="k8s-no-privilege-escalation",
-    description="Containers must set allowPrivilegeEscalation to false.",
-    severity=Severity.HIGH,
-    categories=("AA",),
-    references=("CKV_K8S_20", "Kubescape C-0016", "Polaris privilegeEscalationAllowed"),
-    remediation="Set `securityContext.allowPrivilegeEscalation: false` on every container and init container.",
-)
-
-
-@resource_rule(no_escalation, WORKLOADS)
-def k8s_no_privilege_escalation(resource: Resource) -> Iterator[str]:
-    spec, _ = _workload(resource)
-    for label, container in containers(spec):
-        if get(container, "securityContext", "allowPrivilegeEscalation") is not False:
-            yield f"{label} does not set securityContext.allowPrivilegeEscalation: false"
-
-
-non_root = Meta(
-    name="k8s-run-as-non-root",
-    description="Containers must run as a non-root user with a UID of at least 10000.",
-    severity=Severity.HIGH,
-    categories=("AA",),
-    references=("CKV_K8S_23", "CKV_K8S_40", "kube-linter run-as-non-root", "Polaris runAsRootAllowed"),
-    remediation="Set `runAsNonRoot: true` and `runAsUser` >= 10000 (pod or container securityContext); "
-                "UIDs below 10000 can collide with host users.",
-    config={"minUid": {"type": "number", "default": 10000, "description": "Lowest accepted runAsUser."}},
-)
-
-
-@resource_rule(non_root, WORKLOADS)
-def k8s_run_as_non_root(resource: Resource) -> Iterator[str]:
-    spec, _ = _workload(resource)
-    min_uid = number(resource.config.get("minUid")) or 10000
-    for label, container in containers(spec):
-        if _context(container, spec, "runAsNonRoot") is not True:
-            yield f"{label} does not set runAsNonRoot: true"
-        uid = number(_context(container, spec, "runAsUser"))
-        if uid is None:
-            yield f"{label} sets no runAsUser (need >= {int(min_uid)})"
-        elif uid < min_uid:
-            yield f"{label} runs as UID {int(uid)} (need >= {int(min_uid)})"
-
-
-read_only_fs = Meta(
-    name="k8s-read-only-root-fs",
-    description="Containers must mount their root filesystem read-only.",
-    severity=Severity.MEDIUM,
-    categories=("AA",),
-    references=("CKV_K8S_22", "Kubescape C-0017", "Pulumi compliance-policies"),
-    remediation="Set `securityContext.readOnlyRootFilesystem: true`; mount an emptyDir where the process must write.",
-)
-
-
-@resource_rule(read_only_fs, WORKLOADS)
-def k8s_read_only_root_fs(resource: Resource) -> Iterator[str]:
-    spec, _ = _workload(resource)
-    for label, container in containers(spec):
-        if get(container, "securityContext", "readOnlyRootFilesystem") is not True:
-            yield f"{label} does not set readOnlyRootFilesystem: true"
-
-
-DANGEROUS_CAPABILITIES = {"ALL", "SYS_ADMIN", "NET_RAW", "NET_ADMIN", "SYS_PTRACE", "SYS_MODULE", "DAC_READ_SEARCH",
-                          "BPF", "PERFMON", "SYS_RAWIO", "SYS_BOOT", "MAC_ADMIN", "SYS_TIME"}
-
-drop_caps = Meta(
-    name="k8s-drop-capabilities",
-    description="Containers must drop ALL capabilities and never add SYS_ADMIN, NET_RAW or similar.",
-    severity=Severity.HIGH,
-    categories=("AA",),
-    references=("CKV_K8S_28", "CKV_K8S_37", "CKV_K8S_39", "Kubescape C-0046"),
-    remediation="Set `securityContext.capabilities.drop: [ALL]`; add back only NET_BIND_SERVICE-like capabilities.",
-)
-
-
-def _cap(name: Any) -> str:
-    text = str(name).upper()
-    return text[4:] if text.startswith("CAP_") else text
-
-
-@resource_rule(drop_caps, WORKLOADS)
-def k8s_drop_capabilities(resource: Resource) -> Iterator[str]:
-    spec, _ = _workload(resource)
-    for label, container in containers(spec):
-        dropped = {_cap(c) for c in items(get(container, "securityContext", "capabilities", "drop"))}
-        if "ALL" not in dropped:
-            yield f"{label} does not drop ALL capabilities"
-        added = sorted({_cap(c) for c in items(get(container, "securityContext", "capabilities", "add"))}
-                       & DANGEROUS_CAPABILITIES)
-        if added:
-            yield f"{label} adds {', '.join(added)}"
-
-
-host_ns = Meta(
-    name="k8s-no-host-namespaces",
-    description="Pods must not share the host's network, PID or IPC namespace.",
-    severity=Severity.HIGH,
-    categories=("AA",),
-    references=("CKV_K8S_17", "CKV_K8S_18", "CKV_K8S_19", "Kubescape C-0038", "Kubescape C-0041"),
-    remediation="Remove `hostNetwork`, `hostPID` and `hostIPC` (or set them to false).",
-)
-
-
-@resource_rule(host_ns, WORKLOADS)
-def k8s_no_host_namespaces(resource: Resource) -> Iterator[str]:
-    spec, _ = _workload(resource)
-    for key in ("hostNetwork", "hostPID", "hostIPC"):
-        if truthy(get(spec, key)):
-            yield f"pod sets {key}: true"
-
-
-host_path = Meta(
-    name="k8s-no-host-path-or-port",
-    description="Pods must not mount hostPath volumes (such as the container runtime socket) or bind host ports.",
-    severity=Severity.HIGH,
-    categories=("AA",),
-    references=("CKV_K8S_26", "CKV_K8S_27", "kube-linter sensitive-host-mounts", "kube-linter host-port"),
-    remediation="Use emptyDir, ConfigMap, Secret or PersistentVolumeClaim volumes; expose ports through a Service.",
-)
-
-
-@resource_rule(host_path, WORKLOADS)
-def k8s_no_host_path_or_port(resource: Resource) -> Iterator[str]:
-    spec, _ = _workload(resource)
-    for volume in items(get(spec, "volumes")):
-        path = get(volume, "hostPath", "path")
-        if get(volume, "hostPath") is not None:
-            yield f"volume '{get(volume, 'name', default='?')}' mounts hostPath {path or ''}".rstrip()
-    for label, container in containers(spec):
-        for port in items(get(container, "ports")):
-            if number(get(port, "hostPort")):
-                yield f"{label} binds hostPort {int(number(get(port, 'hostPort')) or 0)}"
-
-
-seccomp = Meta(
-    name="k8s-seccomp",
-    description="Containers must run with the RuntimeDefault or a Localhost seccomp profile.",
-    severity=Severity.MEDIUM,
-    categories=("AA",),
-    references=("CKV_K8S_31", "Polaris linuxHardening", "Kubescape C-0055"),
-    remediation="Set `securityContext.seccompProfile.type: RuntimeDefault` on the pod.",
-)
-
-
-@resource_rule(seccomp, WORKLOADS)
-def k8s_seccomp(resource: Resource) -> Iterator[str]:
-    spec, _ = _workload(resource)
-    for label, container in containers(spec):
-        profile = _context(container, spec, "seccompProfile")
-        kind = get(profile, "type")
-        if kind not in ("RuntimeDefault", "Localhost"):
-            yield f"{label} runs with seccomp profile {kind or 'unset (Unconfined)'}"
-
-
-service_account = Meta(
-    name="k8s-service-account",
-    description="Workloads run under a dedicated service account, without an automounted token, outside `default`.",
-    severity=Severity.MEDIUM,
-    categories=("AA",),
-    references=("CKV_K8S_21", "CKV_K8S_38", "CKV_K8S_41", "Kubescape C-0034"),
-    remediation="Create a ServiceAccount per workload, set `serviceAccountName`, "
-                "`automountServiceAccountToken: false` and a namespace other than `default`.",
-)
-
-
-@resource_rule(service_account, (*WORKLOADS, SERVICE_ACCOUNT))
-def k8s_service_account(resource: Resource) -> Iterator[str]:
-    namespace = namespace_of(resource.props, resource.provider_props)
-    if resource.type == SERVICE_ACCOUNT:
-        if truthy(get(resource.props, "automountServiceAccountToken")):
-            yield "the service account automounts its token; set automountServiceAccountToken: false"
-        return
-    if namespace == "default":
-        yield "the workload is in the `default` namespace"
-    spec, _ = _workload(resource)
-    account = get(spec, "serviceAccountName") or get(spec, "serviceAccount")
-    if not account or account == "default":
-        yield "the pod runs under the `default` service account"
-    if get(spec, "automountServiceAccountToken") is not False:
-        yield "the pod does not set automountServiceAccountToken: false"
-
-
-MUTABLE_TAGS = {"latest", "stable", "main", "master", "edge", "dev", "nightly", "mainline", "current", "lts"}
-
-image_pinned = Meta(
-    name="k8s-image-pinned",
-    description="Container images are pinned to a digest or an immutable version tag, never `latest` or untagged.",
-    severity=Severity.HIGH,
-    categories=("IV",),
-    references=("CKV_K8S_14", "CKV_K8S_43", "Polaris tagNotSpecified", "kube-linter latest-tag"),
-    remediation="Reference images as `repo:1.2.3` or `repo@sha256:<digest>`.",
-)
-
-
-def image_problem(image: Any) -> str | None:
-    text = str(image or "").strip()
-    if not text:
-        return "has no image"
-    if "@sha256:" in text:
+def _connection_string(text: str) -> str | None:
+    """`Server=db;User Id=app;Password=hunter2;`: a secret-named key with a literal value."""
+    if ";" not in text or "=" not in text:
         return None
-    last = text.rsplit("/", 1)[-1]
-    if ":" not in last:
-        return f"uses untagged image {text}"
-    tag = last.rsplit(":", 1)[1]
-    if tag.lower() in MUTABLE_TAGS or not tag:
-        return f"uses moving tag {text}"
+    for segment in text[:MAX_TEXT].split(";"):
+        key, sep, value = segment.partition("=")
+        if sep and secret_like_name(key.strip()) and is_literal(value.strip().strip("\"'")):
+            return key.strip()
     return None
 
 
-@resource_rule(image_pinned, WORKLOADS)
-def k8s_image_pinned(resource: Resource) -> Iterator[str]:
-    spec, _ = _workload(resource)
-    for label, container in containers(spec):
-        problem = image_problem(get(container, "image"))
-        if problem:
-            yield f"{label} {problem}"
+def _structured(text: str) -> Any:
+    stripped = text.lstrip()
+    if len(text) > MAX_STRUCTURED or not stripped:
+        return None
+    if stripped[0] in "{[":
+        try:
+            return json.loads(text)
+        except ValueError:
+            pass
+    if ":" not in text:
+        return None
+    try:
+        import yaml
+
+        loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+        return yaml.load(text, Loader=loader)
+    except Exception:  # noqa: BLE001 - not YAML: the line scanners still ran
+        return None
 
 
-resources_meta = Meta(
-    name="k8s-resources",
-    description="Containers declare CPU and memory requests and limits; the application's memory limit stays within budget.",
-    severity=Severity.MEDIUM,
-    categories=("REL",),
-    references=("CKV_K8S_10", "CKV_K8S_11", "CKV_K8S_12", "CKV_K8S_13", "Kubescape C-0270", "Kubescape C-0271"),
-    remediation="Set `resources.requests` and `resources.limits` for cpu and memory on every container; keep the "
-                "application's memory limit at or below 512Mi.",
-    config={"appMemoryLimitMi": {"type": "number", "default": 512,
-                                 "description": "Memory limit ceiling (Mi) of the blue/green application containers."}},
-)
+def secrets_in_text(text: str) -> Iterator[str]:
+    """What in a text value is credential material: key blocks, URL passwords, connection strings, and JSON or
+    YAML documents holding literal values under secret-named keys."""
+    text = text[:MAX_TEXT]
+    yield from credentials_in_text(text)
+    if PGP_PRIVATE in text:
+        yield "a PGP private key block"
+    key = _connection_string(text)
+    if key:
+        yield f"a connection string with a literal {key}"
+    document = _structured(text)
+    if isinstance(document, (Mapping, list)):
+        for path, value in walk(document):
+            name = leaf_name(path)
+            if secret_like_name(name) and is_literal(value):
+                yield f"a literal value under '{'.'.join(path)}'"
+                break
 
 
-def is_app(pod_labels: Mapping[str, str]) -> bool:
-    return slot_of(pod_labels) is not None
+def decode_binary(value: Any) -> str | None:
+    """binaryData is base64: decode (bounded) and read it as text when it is text."""
+    if not isinstance(value, str):
+        return None
+    try:
+        raw = base64.b64decode(value[: MAX_TEXT * 4 // 3 + 4], validate=False)
+    except (binascii.Error, ValueError):
+        return None
+    text = raw.decode("utf-8", errors="replace")
+    printable = sum(ch.isprintable() or ch in "\r\n\t" for ch in text[:4096])
+    return text if printable >= 0.9 * min(len(text), 4096) else None
 
 
-@resource_rule(resources_meta, WORKLOADS)
-def k8s_resources(resource: Resource) -> Iterator[str]:
-    spec, metadata = _workload(resource)
-    ceiling = number(resource.config.get("appMemoryLimitMi")) or 512
-    app = is_app(labels(metadata))
-    for label, container in containers(spec):
-        missing = [f"{kind}.{what}" for kind in ("requests", "limits") for what in ("cpu", "memory")
-                   if get(container, "resources", kind, what) is None]
-        if missing:
-            yield f"{label} has no {', '.join(missing)}"
-        limit = memory_mi(get(container, "resources", "limits", "memory", default=""))
-        if app and limit is not None and limit > ceiling:
-            yield f"{label} memory limit {get(container, 'resources', 'limits', 'memory')} is above {int(ceiling)}Mi"
-
-
-probes_meta = Meta(
-    name="k8s-probes",
-    description="Long-running containers have liveness and readiness probes on declared ports; the app uses the "
-                "required timings.",
-    severity=Severity.MEDIUM,
-    categories=("REL", "HE"),
-    references=("CKV_K8S_8", "CKV_K8S_9", "kube-linter liveness-port", "kube-linter readiness-port"),
-    remediation="Add `livenessProbe` and `readinessProbe` on a declared container port; the application uses "
-                "liveness 30 s initial delay / 10 s period and readiness 15 s / 5 s.",
-    config={
-        "liveness": {"type": "object", "default": {"initialDelaySeconds": 30, "periodSeconds": 10},
-                     "description": "Required liveness timings of the application containers."},
-        "readiness": {"type": "object", "default": {"initialDelaySeconds": 15, "periodSeconds": 5},
-                      "description": "Required readiness timings of the application containers."},
-    },
-)
-
-
-def _probe_port(probe: Mapping[str, Any]) -> Any:
-    for kind in ("httpGet", "tcpSocket", "grpc"):
-        if get(probe, kind) is not None:
-            return get(probe, kind, "port")
-    return None
-
-
-@resource_rule(probes_meta, LONG_RUNNING)
-def k8s_probes(resource: Resource) -> Iterator[str]:
-    spec, metadata = _workload(resource)
-    app = is_app(labels(metadata))
-    numbers, names = container_ports(spec)
-    for label, container in app_containers(spec):
-        for kind, timing_key in (("livenessProbe", "liveness"), ("readinessProbe", "readiness")):
-            probe = get(container, kind)
-            if probe is None:
-                yield f"{label} has no {kind}"
-                continue
-            port = _probe_port(probe)
-            if port is not None:
-                declared = (str(port) in names) if isinstance(port, str) and not port.isdigit() \
-                    else int(float(port)) in numbers
-                if not declared:
-                    yield f"{label} {kind} targets port {port}, which no container declares"
-            if app:
-                for field, wanted in mapping(resource.config.get(timing_key)).items():
-                    actual = number(get(probe, field))
-                    if actual != number(wanted):
-                        yield f"{label} {kind}.{field} is {actual if actual is None else int(actual)}, need {wanted}"
-
+# --- env ---------------------------------------------------------------------------------------------
 
 literal_env = Meta(
     name="k8s-no-literal-secret-env",
-    description="No environment variable named like a password, secret, token or key carries a literal value.",
+    description="No container receives a credential as a literal: env values under secret-like names, URLs with a "
+                "password, private keys, or secret flags on the command line.",
     severity=Severity.CRITICAL,
     categories=("SM",),
-    references=("Polaris sensitiveContainerEnvVar", "kube-linter env-var-secret", "Kubescape C-0012"),
-    remediation="Read the value from a Secret with `valueFrom.secretKeyRef` (or mount the Secret as a file).",
+    references=("Polaris sensitiveContainerEnvVar", "kube-linter env-var-secret", "Kubescape C-0012", "CKV_K8S_35"),
+    remediation="Read the value from a Secret with `valueFrom.secretKeyRef` (or mount the Secret as a file); never "
+                "put a password in an env value, a URL or an argument.",
 )
 
 
-@resource_rule(literal_env, WORKLOADS)
-def k8s_no_literal_secret_env(resource: Resource) -> Iterator[str]:
-    spec, _ = _workload(resource)
-    for label, container in containers(spec):
-        for env in items(get(container, "env")):
-            name = str(get(env, "name", default=""))
-            if secret_like_name(name) and literal_secret(get(env, "value")):
-                yield f"{label} sets {name} to a literal value"
+def _arg_secret(arg: str) -> str | None:
+    if URL_CREDENTIALS.search(arg[:4096]):
+        return "a URL with a password"
+    if arg.startswith("-") and "=" in arg:
+        flag, _, value = arg.lstrip("-").partition("=")
+        if secret_like_name(flag) and is_literal(value):
+            return f"--{flag} with a literal value"
+    return None
 
+
+@resource_rule(literal_env, is_kubernetes)
+def k8s_no_literal_secret_env(resource: Resource) -> Iterator[str]:
+    for pod in pods(resource.type, resource.props):
+        for c in pod.containers():
+            for index, env in enumerate(items(get(c.data, "env"))):
+                name = str(get(env, "name", default=""))
+                value = get(env, "value")
+                if not isinstance(value, str) or not value.strip():
+                    continue
+                where = f"{c.label} env[{index}] {_show(name)}"
+                if secret_like_name(name) and is_literal(value):
+                    yield f"{where} is a literal value (secret-like name)"
+                    continue
+                for finding in secrets_in_text(value):
+                    yield f"{where} holds {finding}"
+                    break
+            for list_name in ("command", "args"):
+                for index, arg in enumerate(items(get(c.data, list_name))):
+                    problem = _arg_secret(arg) if isinstance(arg, str) else None
+                    if problem:
+                        yield f"{c.label} {list_name}[{index}] passes {problem}"
+
+
+# --- ConfigMaps --------------------------------------------------------------------------------------
 
 configmap_secrets = Meta(
     name="k8s-configmap-no-secrets",
-    description="ConfigMaps, the HAProxy configuration included, hold no credentials or private keys.",
+    description="ConfigMaps (data and binaryData, the HAProxy configuration included) hold no credentials, private "
+                "keys or connection strings with passwords.",
     severity=Severity.CRITICAL,
     categories=("SM",),
     references=("Polaris sensitiveConfigmapContent", "CKV_K8S_35"),
@@ -406,125 +206,114 @@ configmap_secrets = Meta(
 
 
 def haproxy_credentials(text: str) -> Iterator[str]:
-    for raw in text.splitlines():
+    for raw in text[:MAX_TEXT].splitlines():
         line = raw.split("#", 1)[0].strip()
         words = line.split()
         if not words:
             continue
         if words[0] == "user" and "insecure-password" in words:
-            yield f"a plaintext password for HAProxy user {words[1] if len(words) > 1 else '?'}"
+            yield f"a plaintext password for HAProxy user {_show(words[1]) if len(words) > 1 else '?'}"
         elif words[0] == "user" and "password" in words:
             value = words[words.index("password") + 1] if words.index("password") + 1 < len(words) else ""
             if literal_secret(value):
-                yield f"a password hash for HAProxy user {words[1] if len(words) > 1 else '?'}"
+                yield f"a password hash for HAProxy user {_show(words[1]) if len(words) > 1 else '?'}"
         elif words[:2] == ["stats", "auth"] and len(words) > 2 and ":" in words[2] \
                 and literal_secret(words[2].split(":", 1)[1]):
             yield "a literal `stats auth` password"
 
 
-@resource_rule(configmap_secrets, (CONFIGMAP,))
-def k8s_configmap_no_secrets(resource: Resource) -> Iterator[str]:
+def configmap_problems(props: Mapping[str, Any], prefix: str = "") -> Iterator[str]:
     for section in ("data", "binaryData"):
-        for raw_key, value in mapping(get(resource.props, section)).items():
+        for raw_key, value in mapping(get(props, section)).items():
             key = str(raw_key)
-            if secret_like_name(key) and literal_secret(value):
-                yield f"{section}.{key} looks like a credential"
+            where = f"{prefix}{section}.{_show(key)}"
+            text = decode_binary(value) if section == "binaryData" else value
+            if secret_like_name(key) and (is_literal(text) or (section == "binaryData" and is_literal(value))):
+                yield f"{where} holds a literal value under a secret-like key"
                 continue
-            if not isinstance(value, str):
+            if not isinstance(text, str):
                 continue
-            for finding in credentials_in_text(value):
-                yield f"{section}.{key} contains {finding}"
+            for finding in secrets_in_text(text):
+                yield f"{where} contains {finding}"
             if key.endswith(".cfg") or "haproxy" in key:
-                for finding in haproxy_credentials(value):
-                    yield f"{section}.{key} contains {finding}"
+                for finding in haproxy_credentials(text):
+                    yield f"{where} contains {finding}"
 
 
-public_service = Meta(
-    name="k8s-no-public-service",
-    description="Only the edge proxy is exposed through a LoadBalancer or NodePort, with externalTrafficPolicy Local.",
-    severity=Severity.HIGH,
-    categories=("AA", "HE"),
-    references=("Pulumi compliance-policies disallow-load-balancer", "kube-linter exposed-services"),
-    remediation="Use ClusterIP Services; route public traffic through the HAProxy edge Service, which sets "
-                "`externalTrafficPolicy: Local` so HAProxy sees client addresses.",
-)
-
-INTERNAL_LB_ANNOTATIONS = {
-    "service.beta.kubernetes.io/aws-load-balancer-scheme": "internal",
-    "service.beta.kubernetes.io/aws-load-balancer-internal": "true",
-    "service.beta.kubernetes.io/azure-load-balancer-internal": "true",
-    "networking.gke.io/load-balancer-type": "internal",
-    "cloud.google.com/load-balancer-type": "internal",
-}
+def _configmaps(resource: Resource) -> Iterator[tuple[str, Mapping[str, Any]]]:
+    if resource.type.rsplit(":", 1)[-1] in ("ConfigMap", "ConfigMapPatch"):
+        yield "", resource.props
+    elif resource.type.endswith(":ConfigMapList"):
+        for index, item in enumerate(items(get(resource.props, "items"))):
+            yield f"items[{index}].", mapping(item)
+    elif is_config_group(resource.type):
+        for manifest in inline_manifests(resource.props):
+            if manifest.kind == "ConfigMap":
+                yield f"{manifest.path}: ", manifest.props
 
 
-def internal_load_balancer(annotations: Mapping[str, Any]) -> bool:
-    for key, wanted in INTERNAL_LB_ANNOTATIONS.items():
-        if str(annotations.get(key, "")).lower() in {wanted, "0.0.0.0/0"} and key in annotations:
-            return True
-    return False
+@resource_rule(configmap_secrets, is_kubernetes)
+def k8s_configmap_no_secrets(resource: Resource) -> Iterator[str]:
+    for prefix, props in _configmaps(resource):
+        yield from configmap_problems(props, prefix)
 
 
-def is_edge(selector_or_labels: Mapping[str, Any]) -> bool:
-    return all(str(selector_or_labels.get(k)) == v for k, v in EDGE_LABEL.items())
-
-
-@resource_rule(public_service, (SERVICE,))
-def k8s_no_public_service(resource: Resource) -> Iterator[str]:
-    kind = get(resource.props, "spec", "type", default="ClusterIP")
-    if kind not in ("LoadBalancer", "NodePort"):
-        return
-    annotations = mapping(get(resource.props, "metadata", "annotations"))
-    if kind == "LoadBalancer" and internal_load_balancer(annotations):
-        return
-    selector = mapping(get(resource.props, "spec", "selector"))
-    if not is_edge(selector):
-        yield f"a {kind} Service exposes pods other than the edge proxy (selector {dict(selector)})"
-        return
-    if get(resource.props, "spec", "externalTrafficPolicy") != "Local":
-        yield "the edge Service does not set externalTrafficPolicy: Local (client addresses are lost)"
-
+# --- Helm values -------------------------------------------------------------------------------------
 
 helm_values = Meta(
     name="k8s-helm-release-values",
-    description="Helm Release values hold no literal passwords and expose no Grafana, Prometheus or Alertmanager publicly.",
+    description="Helm Release and Chart values hold no literal credentials, expose no chart Service or Ingress "
+                "publicly, enable no anonymous access and weaken no pod security.",
     severity=Severity.HIGH,
     categories=("SM", "AA"),
-    references=("pulumi-kubernetes#2057", "Polaris sensitiveContainerEnvVar"),
+    references=("pulumi-kubernetes#2057", "Polaris sensitiveContainerEnvVar", "kube-linter privileged-container"),
     remediation="Point charts at existing Secrets (e.g. `grafana.admin.existingSecret`), keep chart Services "
-                "ClusterIP, disable chart Ingresses and anonymous access.",
+                "ClusterIP, disable chart Ingresses and anonymous access, and leave chart pod security at its "
+                "restricted defaults (no privileged, hostNetwork, hostPID, hostIPC, root UID or added capabilities).",
 )
 
 PUBLIC_SERVICE_TYPES = {"LoadBalancer", "NodePort"}
-
-
-def walk_values(value: Any, path: tuple[str, ...] = ()) -> Iterator[tuple[tuple[str, ...], Any]]:
-    if isinstance(value, Mapping):
-        for key, child in value.items():
-            yield from walk_values(child, (*path, str(key)))
-    elif isinstance(value, (list, tuple)) or (hasattr(value, "__len__") and hasattr(value, "__getitem__")
-                                              and not isinstance(value, (str, bytes))):
-        for index, child in enumerate(value):
-            yield from walk_values(child, (*path, str(index)))
-    else:
-        yield path, value
+# Values that weaken pod security whatever chart renders them: (last key, predicate, what it means).
+POD_SECURITY_VALUES: tuple[tuple[str, Any, str], ...] = (
+    ("privileged", truthy, "runs a privileged container"),
+    ("hostNetwork", truthy, "shares the host network"),
+    ("hostPID", truthy, "shares the host PID namespace"),
+    ("hostIPC", truthy, "shares the host IPC namespace"),
+    ("allowPrivilegeEscalation", truthy, "allows privilege escalation"),
+    ("runAsNonRoot", lambda v: v is False or str(v).lower() == "false", "allows running as root"),
+    ("runAsUser", lambda v: number(v) == 0, "runs as UID 0"),
+    ("hostPath", lambda v: v is not None and v != {} and v is not False, "mounts a hostPath"),
+)
 
 
 def helm_values_problems(values: Mapping[str, Any], generated: bool) -> Iterator[str]:
-    for path, value in walk_values(values):
+    for path, value in walk(values):
         key = path[-1] if path else ""
+        name = leaf_name(path)
         dotted = ".".join(path)
-        if secret_like_name(key) and literal_secret(value) and not generated:
+        if secret_like_name(name) and is_literal(value) and not generated:
             yield f"values.{dotted} is a literal credential"
+        elif isinstance(value, str) and not generated:
+            for finding in secrets_in_text(value):
+                yield f"values.{dotted} contains {finding}"
+                break
         if key == "type" and len(path) >= 2 and path[-2] == "service" and value in PUBLIC_SERVICE_TYPES:
             annotations = mapping(get(values, *path[:-1], "annotations"))
             if not internal_load_balancer(annotations):
                 yield f"values.{dotted} is {value}"
+        if key == "externalIPs" or (len(path) >= 2 and path[-2] == "externalIPs"):
+            yield f"values.{dotted} sets an external IP"
         if key == "enabled" and len(path) >= 2 and path[-2] == "ingress" and truthy(value):
             yield f"values.{dotted} enables a chart Ingress"
-        anonymous = path[-3:] == ("anonymous", "enabled") or path[-2:] == ("auth.anonymous", "enabled")
+        anonymous = path[-2:] == ("anonymous", "enabled") or path[-2:] == ("auth.anonymous", "enabled")
         if anonymous and truthy(value):
             yield f"values.{dotted} enables anonymous access"
+        for field, bad, meaning in POD_SECURITY_VALUES:
+            if key == field and bad(value):
+                yield f"values.{dotted} is {_show(value)}: the chart {meaning}"
+        if len(path) >= 2 and path[-2] == "add" and "capabilities" in path and str(value).upper().removeprefix("CAP_") \
+                not in k8s_pods.ALLOWED_ADDED_CAPABILITIES:
+            yield f"values.{dotted} adds capability {_show(value)}"
 
 
 RANDOM_SECRETS = ("random:index/randomPassword:RandomPassword", "random:index/randomString:RandomString")
@@ -534,11 +323,13 @@ RANDOM_SECRETS = ("random:index/randomPassword:RandomPassword", "random:index/ra
 def k8s_helm_release_values(stack: Stack) -> Iterator[tuple[str, str | None]]:
     # A Release's objects are installed by Helm, invisible to CrossGuard: its values are what we can check.
     # The SDK unwraps secrets, so a generated password is recognised by its dependency on pulumi-random.
-    for release in stack.of(HELM_RELEASE):
+    for release in stack.of(*HELM_TYPES):
         generated = bool(depends_on(release, "values", RANDOM_SECRETS))
         for problem in helm_values_problems(mapping(get(release.props, "values")), generated):
             yield problem, release.urn
 
+
+# --- spread ------------------------------------------------------------------------------------------
 
 spread = Meta(
     name="k8s-spread",
@@ -549,25 +340,29 @@ spread = Meta(
     remediation="Add a `topologySpreadConstraints` entry on `topology.kubernetes.io/zone` (or a podAntiAffinity term).",
 )
 
+ZONE_KEYS = ("topology.kubernetes.io/zone", "failure-domain.beta.kubernetes.io/zone")
 
-@resource_rule(spread, (DEPLOYMENT, STATEFULSET))
+
+@resource_rule(spread, is_kubernetes)
 def k8s_spread(resource: Resource) -> Iterator[str]:
+    kind = resource.type.rsplit(":", 1)[-1]
+    if kind not in ("Deployment", "StatefulSet", "ReplicaSet", "ReplicationController", "DeploymentConfig", "Rollout"):
+        return
     replicas = number(get(resource.props, "spec", "replicas"))
     if replicas is not None and replicas <= 1:
         return
-    spec, _ = _workload(resource)
-    zones = [c for c in items(get(spec, "topologySpreadConstraints"))
-             if get(c, "topologyKey") in ("topology.kubernetes.io/zone", "failure-domain.beta.kubernetes.io/zone")]
-    anti = get(spec, "affinity", "podAntiAffinity")
-    if not zones and not (items(get(anti, "requiredDuringSchedulingIgnoredDuringExecution"))
-                          or items(get(anti, "preferredDuringSchedulingIgnoredDuringExecution"))):
-        yield "no zone topologySpreadConstraints and no podAntiAffinity"
+    for pod in pods(resource.type, resource.props):
+        zones = [c for c in items(get(pod.spec, "topologySpreadConstraints")) if get(c, "topologyKey") in ZONE_KEYS]
+        anti = get(pod.spec, "affinity", "podAntiAffinity")
+        if not zones and not (items(get(anti, "requiredDuringSchedulingIgnoredDuringExecution"))
+                              or items(get(anti, "preferredDuringSchedulingIgnoredDuringExecution"))):
+            yield f"pod ({pod.path}) has no zone topologySpreadConstraints and no podAntiAffinity"
 
 
 POLICIES = [
-    k8s_no_privileged, k8s_no_privilege_escalation, k8s_run_as_non_root, k8s_read_only_root_fs, k8s_drop_capabilities,
-    k8s_no_host_namespaces, k8s_no_host_path_or_port, k8s_seccomp, k8s_service_account, k8s_image_pinned,
-    k8s_resources, k8s_probes, k8s_no_literal_secret_env, k8s_configmap_no_secrets, k8s_no_public_service,
-    k8s_helm_release_values, k8s_spread,
+    *k8s_pods.POLICIES,
+    k8s_no_literal_secret_env, k8s_configmap_no_secrets, k8s_helm_release_values, k8s_spread,
+    *k8s_exposure.POLICIES, *k8s_rbac.POLICIES, *k8s_opaque.POLICIES,
 ]
 
+__all__ = ["CONFIGMAP", "POLICIES"]

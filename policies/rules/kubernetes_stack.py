@@ -14,21 +14,18 @@ from .common import Meta, Stack, get, items, mapping, number, stack_rule
 from .k8s import (
     DEPLOYMENT,
     HPA_TYPES,
-    LONG_RUNNING,
     NETWORK_POLICY,
     PDB,
     SERVICE,
     STATEFULSET,
     container_ports,
-    labels,
-    name_of,
     namespace_of,
     opaque,
-    pod_template,
     selector_is_empty,
     selector_matches,
     slot_of,
 )
+from .workloads import pods, port_number
 
 
 @dataclass
@@ -62,29 +59,31 @@ class Cluster:
     by_label: dict[tuple[str, str, str], list[Workload]] = field(default_factory=dict)
     by_name: dict[tuple[str, str, str], Workload] = field(default_factory=dict)
     opaque_namespaces: set[str] = field(default_factory=set)
-    any_opaque_everywhere: bool = False
 
     @classmethod
     def of(cls, stack: Stack) -> Cluster:
         cluster = cls()
         for resource in stack.resources:
-            if resource.resource_type in LONG_RUNNING:
-                spec, metadata = pod_template(resource.resource_type, resource.props)
-                replicas = number(get(resource.props, "spec", "replicas"))
-                workload = Workload(resource, resource.resource_type.rsplit(":", 1)[-1],
-                                    namespace_of(resource.props, _provider_props(resource)), name_of(resource.props),
-                                    labels(metadata), spec, replicas)
+            type_ = resource.resource_type
+            if not type_.startswith("kubernetes:"):
+                continue
+            found = [p for p in pods(type_, resource.props) if not p.partial]
+            for pod in found:
+                replicas = number(get(resource.props, "spec", "replicas")) if pod.path == "spec.template.spec" else None
+                workload = Workload(resource, pod.kind, pod.namespace or namespace_of(resource.props, _provider_props(resource)),
+                                    pod.name, pod.labels, pod.spec, replicas)
                 cluster.workloads.append(workload)
                 cluster.by_namespace.setdefault(workload.namespace, []).append(workload)
                 cluster.by_name[(workload.namespace, workload.kind, workload.name)] = workload
                 for key, value in workload.pod_labels.items():
                     cluster.by_label.setdefault((workload.namespace, key, value), []).append(workload)
-            elif opaque(resource.resource_type):
-                hidden_in = get(resource.props, "namespace") or get(resource.props, "metadata", "namespace")
+            if not found and opaque(type_):
+                # Pods we cannot see may live where this object installs: only that namespace's selectors stop
+                # being called dangling. An object without a namespace hides nothing (it never silences the stack).
+                hidden_in = get(resource.props, "namespace") or get(resource.props, "metadata", "namespace") \
+                    or get(_provider_props(resource), "namespace")
                 if hidden_in:
                     cluster.opaque_namespaces.add(str(hidden_in))
-                else:
-                    cluster.any_opaque_everywhere = True
         for hpa in stack.of(*HPA_TYPES):
             target = mapping(get(hpa.props, "spec", "scaleTargetRef"))
             ref = (namespace_of(hpa.props, _provider_props(hpa)), str(get(target, "kind")), str(get(target, "name")))
@@ -105,7 +104,7 @@ class Cluster:
 
     def hidden(self, namespace: str) -> bool:
         """Pods we cannot see may live there (Helm releases, operator resources)."""
-        return self.any_opaque_everywhere or namespace in self.opaque_namespaces
+        return namespace in self.opaque_namespaces
 
 
 def _provider_props(resource: PolicyResource) -> Mapping[str, Any]:
@@ -167,7 +166,9 @@ def _utilization(hpa: PolicyResource, resource_name: str) -> float | None:
         return number(get(hpa.props, "spec", "targetCPUUtilizationPercentage"))
     for metric in items(get(hpa.props, "spec", "metrics")):
         if get(metric, "type") == "Resource" and get(metric, "resource", "name") == resource_name:
-            return number(get(metric, "resource", "target", "averageUtilization"))
+            # v2/v2beta2 say target.averageUtilization; v2beta1 said targetAverageUtilization.
+            value = get(metric, "resource", "target", "averageUtilization")
+            return number(value if value is not None else get(metric, "resource", "targetAverageUtilization"))
     return None
 
 
@@ -223,7 +224,10 @@ def _disruption_budget(pdb: PolicyResource, replicas: float) -> str | None:
     if min_available is None:
         return None
     text = str(min_available).strip()
-    required = math.ceil(float(text[:-1]) / 100 * replicas) if text.endswith("%") else float(text)
+    value = number(text[:-1] if text.endswith("%") else text)
+    if value is None or math.isnan(value):
+        return f"minAvailable {text[:40]} is not a number or percentage"
+    required = math.ceil(value / 100 * replicas) if text.endswith("%") else value
     if required >= replicas:
         return f"minAvailable {text} is not below the minimum of {int(replicas)} replica(s): no disruption is allowed"
     return None
@@ -358,8 +362,8 @@ def k8s_service_selects_slot(stack: Stack) -> Iterator[tuple[str, str | None]]:
             target = get(port, "targetPort", default=get(port, "port"))
             for workload in matched:
                 numbers, names = container_ports(workload.spec)
-                ok = str(target) in names if isinstance(target, str) and not target.isdigit() \
-                    else int(float(target)) in numbers
+                as_number = port_number(target)
+                ok = as_number in numbers if as_number is not None else str(target) in names
                 if not ok:
                     yield f"targetPort {target} is not a container port of {workload.kind} {workload.name}", service.urn
                     break

@@ -71,6 +71,13 @@ def deployment(name: str, pod_labels: dict[str, str], namespace: str = APP_NS, p
     }
 
 
+def edge_deployment() -> dict[str, Any]:
+    """The edge proxy as the rules recognise it: runs haproxy and mounts the ConfigMap holding haproxy.cfg."""
+    edge = mutate(deployment("haproxy", EDGE_LABELS, EDGE_NS, 8443), "spec.replicas", 3)
+    edge = mutate(edge, "spec.template.spec.containers.0.image", "haproxy:3.2.9-alpine")
+    return mutate(edge, "spec.template.spec.volumes", [{"name": "config", "configMap": {"name": "haproxy"}}])
+
+
 def slot_labels(slot: str) -> dict[str, str]:
     return {**APP_LABELS, "orchestrator.io/slot": slot}
 
@@ -197,8 +204,7 @@ def app_stack(**replace: dict[str, Any] | None) -> list[dict[str, Any]]:
                                                 "podSelector": {"matchLabels": EDGE_LABELS}}],
                                       "ports": [{"port": 8080}]}],
                             egress=[dns]),
-        "edge": resource("kubernetes:apps/v1:Deployment", "edge",
-                         mutate(deployment("haproxy", EDGE_LABELS, EDGE_NS, 8443), "spec.replicas", 3)),
+        "edge": resource("kubernetes:apps/v1:Deployment", "edge", edge_deployment()),
         "edge-pdb": resource("kubernetes:policy/v1:PodDisruptionBudget", "edge", {
             "metadata": {"name": "haproxy", "namespace": EDGE_NS},
             "spec": {"selector": {"matchLabels": EDGE_LABELS}, "minAvailable": 2}}),

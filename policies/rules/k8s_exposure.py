@@ -1,0 +1,363 @@
+"""Kubernetes exposure: public Services, Ingress/Gateway listeners without TLS, NetworkPolicies that open
+everything.
+
+"The front door" is decided by the stack's structure, not by a label anyone can copy: the edge pods are the
+pods that mount a ConfigMap holding an HAProxy configuration (a `.cfg` with `frontend`/`listen` sections)
+and run haproxy; the front door is the one public Service selecting them (the one the stack exports as
+`edgeAddress` when it exports one).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from pulumi_policy import PolicyResource, Severity
+
+from .common import Meta, Stack, get, items, mapping, stack_rule
+from .k8s import namespace_of, selector_matches
+from .netaddr import covers_internet
+from .workloads import Pod, pods, port_number
+
+PUBLIC_TYPES = ("LoadBalancer", "NodePort")
+INTERNAL_LB_ANNOTATIONS = {
+    "service.beta.kubernetes.io/aws-load-balancer-scheme": "internal",
+    "service.beta.kubernetes.io/aws-load-balancer-internal": "true",
+    "service.beta.kubernetes.io/azure-load-balancer-internal": "true",
+    "networking.gke.io/load-balancer-type": "internal",
+    "cloud.google.com/load-balancer-type": "internal",
+}
+
+
+def internal_load_balancer(annotations: Mapping[str, Any]) -> bool:
+    return any(key in annotations and str(annotations.get(key, "")).strip().lower() == wanted
+               for key, wanted in INTERNAL_LB_ANNOTATIONS.items())
+
+
+def _provider(resource: PolicyResource) -> Mapping[str, Any]:
+    return resource.provider.props if resource.provider is not None else {}
+
+
+def _kind(resource: PolicyResource) -> str:
+    return resource.resource_type.rsplit(":", 1)[-1]
+
+
+@dataclass(frozen=True)
+class EdgePod:
+    namespace: str
+    pod: Pod
+    resource: PolicyResource
+
+
+def _haproxy_config(text: Any) -> bool:
+    if not isinstance(text, str):
+        return False
+    sections = {line.split(None, 1)[0] for line in text[:1_000_000].splitlines() if line[:1].isalpha()}
+    return bool(sections & {"frontend", "listen"})
+
+
+def _mounted_configmaps(pod: Pod) -> set[str]:
+    names: set[str] = set()
+    for volume in items(get(pod.spec, "volumes")):
+        if get(volume, "configMap", "name"):
+            names.add(str(get(volume, "configMap", "name")))
+        for source in items(get(volume, "projected", "sources")):
+            if get(source, "configMap", "name"):
+                names.add(str(get(source, "configMap", "name")))
+    return names
+
+
+def _runs_haproxy(pod: Pod) -> bool:
+    for c in pod.containers():
+        if c.list_name != "containers":
+            continue
+        image = str(get(c.data, "image", default="")).rsplit("/", 1)[-1].split("@", 1)[0].split(":", 1)[0]
+        command = [str(x) for x in items(get(c.data, "command"))[:1]]
+        if image.startswith("haproxy") or any(x.rsplit("/", 1)[-1] == "haproxy" for x in command):
+            return True
+    return False
+
+
+def edge_pods(stack: Stack) -> list[EdgePod]:
+    configs = {(namespace_of(c.props, _provider(c)), str(get(c.props, "metadata", "name", default="")))
+               for c in stack.resources if _kind(c) == "ConfigMap"
+               and any(str(k).endswith(".cfg") and _haproxy_config(v) for k, v in mapping(get(c.props, "data")).items())}
+    found: list[EdgePod] = []
+    for resource in stack.resources:
+        if not resource.resource_type.startswith("kubernetes:"):
+            continue
+        for pod in pods(resource.resource_type, resource.props):
+            namespace = pod.namespace or namespace_of(resource.props, _provider(resource))
+            if pod.partial or not _runs_haproxy(pod):
+                continue
+            if any((namespace, name) in configs for name in _mounted_configmaps(pod)):
+                found.append(EdgePod(namespace, pod, resource))
+    return found
+
+
+def _selects_edge(selector: Any, namespace: str, edge: list[EdgePod]) -> bool:
+    sel = mapping(selector)
+    return bool(sel) and any(e.namespace == namespace and selector_matches(sel, e.pod.labels) for e in edge)
+
+
+# --- Services ----------------------------------------------------------------------------------------
+
+public_service = Meta(
+    name="k8s-no-public-service",
+    description="Only the edge proxy's front-door Service is exposed (LoadBalancer or NodePort, with "
+                "externalTrafficPolicy Local); no Service uses externalIPs.",
+    severity=Severity.HIGH,
+    categories=("AA", "HE"),
+    references=("Pulumi compliance-policies disallow-load-balancer", "kube-linter exposed-services",
+                "Kubescape C-0035", "CVE-2020-8554"),
+    remediation="Use ClusterIP Services; route public traffic through the one HAProxy front-door Service (the "
+                "Service selecting the pods that run haproxy with the stack's configuration), which sets "
+                "`externalTrafficPolicy: Local`; never set `spec.externalIPs`.",
+)
+
+
+def _exported_edge(stack: Stack) -> tuple[str, str] | None:
+    address = stack.output("edgeAddress")
+    # Only a cluster DNS name (`name.namespace.svc[.cluster.local]`) names a Service; an IP or hostname does not.
+    if not isinstance(address, str) or ".svc" not in address:
+        return None
+    parts = address.split(".")
+    if len(parts) < 3 or parts[2] != "svc":
+        return None
+    return parts[0], parts[1]
+
+
+@stack_rule(public_service)
+def k8s_no_public_service(stack: Stack) -> Iterator[tuple[str, str | None]]:
+    edge = edge_pods(stack)
+    exported = _exported_edge(stack)
+    doors: list[PolicyResource] = []
+    for service in stack.resources:
+        if _kind(service) not in ("Service", "ServicePatch"):
+            continue
+        spec = mapping(get(service.props, "spec"))
+        external = [str(x) for x in items(get(spec, "externalIPs"))]
+        if external:
+            yield f"spec.externalIPs {', '.join(external)[:120]} publishes the Service on those addresses", service.urn
+        kind = str(get(spec, "type", default="ClusterIP"))
+        if kind not in PUBLIC_TYPES:
+            continue
+        if kind == "LoadBalancer" and internal_load_balancer(mapping(get(service.props, "metadata", "annotations"))):
+            continue
+        namespace = namespace_of(service.props, _provider(service))
+        name = str(get(service.props, "metadata", "name", default=""))
+        selector = get(spec, "selector")
+        if not _selects_edge(selector, namespace, edge):
+            yield f"a {kind} Service (spec.type) exposes pods other than the edge proxy " \
+                  f"(selector {dict(mapping(selector))})", service.urn
+            continue
+        if exported is not None and exported != (name, namespace):
+            yield f"a second {kind} Service exposes the edge pods; the front door is {exported[1]}/{exported[0]}", \
+                service.urn
+            continue
+        doors.append(service)
+        if get(spec, "externalTrafficPolicy") != "Local":
+            yield f"the edge {kind} Service does not set spec.externalTrafficPolicy: Local (client addresses are lost)", \
+                service.urn
+    if len(doors) > 1:
+        for service in doors:
+            yield f"{len(doors)} public Services expose the edge pods; keep one front door", service.urn
+
+
+# --- Ingress and Gateway API -------------------------------------------------------------------------
+
+ingress_tls = Meta(
+    name="k8s-ingress-tls",
+    description="Ingresses terminate TLS for every host, and Gateway API listeners carrying routes are HTTPS or TLS "
+                "(a plaintext listener may only redirect to HTTPS).",
+    severity=Severity.HIGH,
+    categories=("TS",),
+    references=("Pulumi compliance-policies disallow-unencrypted-traffic",
+                "Kubescape C-0263"),
+    remediation="Add `spec.tls` entries covering every host of the Ingress; give Gateway listeners `protocol: HTTPS` "
+                "(or TLS) with certificateRefs, and attach to a plaintext listener only an HTTPRoute whose rules "
+                "redirect to https.",
+)
+
+PLAINTEXT_LISTENERS = {"HTTP", "TCP", "UDP"}
+
+
+def _host_covered(host: str, tls_hosts: set[str]) -> bool:
+    if host in tls_hosts:
+        return True
+    return any(t.startswith("*.") and host.endswith(t[1:]) and host.count(".") == t.count(".") for t in tls_hosts)
+
+
+def _ingress(resource: PolicyResource) -> Iterator[str]:
+    spec = mapping(get(resource.props, "spec"))
+    tls = items(get(spec, "tls"))
+    if not tls:
+        yield "the Ingress has no spec.tls: it serves plaintext HTTP"
+        return
+    tls_hosts = {str(h) for entry in tls for h in items(get(entry, "hosts"))}
+    for index, rule in enumerate(items(get(spec, "rules"))):
+        host = get(rule, "host")
+        if host is None:
+            if tls_hosts:
+                yield f"spec.rules[{index}] has no host, so TLS (for {', '.join(sorted(tls_hosts))[:80]}) does not cover it"
+        elif not _host_covered(str(host), tls_hosts):
+            yield f"spec.rules[{index}] host {str(host)[:80]} is not covered by spec.tls"
+
+
+def _redirects_only(route: PolicyResource) -> bool:
+    rules = items(get(route.props, "spec", "rules"))
+    if not rules:
+        return False
+    for rule in rules:
+        filters = items(get(rule, "filters"))
+        if not any(get(f, "type") == "RequestRedirect" and str(get(f, "requestRedirect", "scheme", default="")).lower()
+                   == "https" for f in filters):
+            return False
+    return True
+
+
+@stack_rule(ingress_tls)
+def k8s_ingress_tls(stack: Stack) -> Iterator[tuple[str, str | None]]:
+    plaintext: dict[tuple[str, str], list[tuple[str, Any]]] = {}
+    gateways: dict[tuple[str, str], PolicyResource] = {}
+    routes: list[PolicyResource] = []
+    for resource in stack.resources:
+        type_ = resource.resource_type
+        if not type_.startswith("kubernetes:"):
+            continue
+        kind = _kind(resource)
+        if kind == "Ingress" and ("networking.k8s.io/" in type_ or "extensions/" in type_):
+            for problem in _ingress(resource):
+                yield problem, resource.urn
+        elif kind == "Gateway" and "gateway.networking.k8s.io/" in type_:
+            key = (namespace_of(resource.props, _provider(resource)), str(get(resource.props, "metadata", "name", default="")))
+            gateways[key] = resource
+            for listener in items(get(resource.props, "spec", "listeners")):
+                if str(get(listener, "protocol", default="")).upper() in PLAINTEXT_LISTENERS:
+                    port = port_number(get(listener, "port"))
+                    plaintext.setdefault(key, []).append((str(get(listener, "name", default="?")),
+                                                          port if port is not None else get(listener, "port")))
+        elif kind in ("HTTPRoute", "GRPCRoute", "TCPRoute", "UDPRoute") and "gateway.networking.k8s.io/" in type_:
+            routes.append(resource)
+    redirected: set[tuple[tuple[str, str], str]] = set()
+    for route in routes:
+        namespace = namespace_of(route.props, _provider(route))
+        for ref in items(get(route.props, "spec", "parentRefs")):
+            if get(ref, "kind", default="Gateway") != "Gateway":
+                continue
+            key = (str(get(ref, "namespace", default=namespace)), str(get(ref, "name", default="")))
+            section = get(ref, "sectionName")
+            port = port_number(get(ref, "port"))
+            for listener, listener_port in plaintext.get(key, []):
+                if (section is not None and section != listener) or (port is not None and port != listener_port):
+                    continue
+                if _kind(route) == "HTTPRoute" and _redirects_only(route):
+                    redirected.add((key, listener))
+                    continue
+                yield f"{_kind(route)} attaches to plaintext listener '{listener}' (port {listener_port}) of Gateway " \
+                      f"{key[0]}/{key[1]} without redirecting to https", route.urn
+    for key, listeners in plaintext.items():
+        for listener, port in listeners:
+            if (key, listener) not in redirected:
+                yield f"spec.listeners '{listener}' (port {port}) is plaintext; use HTTPS or TLS, or attach only a " \
+                      f"redirect-to-https HTTPRoute", gateways[key].urn
+
+
+# --- NetworkPolicies ---------------------------------------------------------------------------------
+
+allow_all = Meta(
+    name="k8s-network-policy-no-allow-all",
+    description="No NetworkPolicy rule opens its pods to everything (no peers, an empty peer, every namespace, or "
+                "ranges covering the Internet on every port), and only the edge pods admit the Internet.",
+    severity=Severity.HIGH,
+    categories=("AA",),
+    references=("CKV2_K8S_6", "kube-linter non-isolated-pod", "Kubescape C-0260", "CIS EKS 4.3.2"),
+    remediation="List the peers (namespaceSelector + podSelector, or private ipBlocks) and the ports each rule needs. "
+                "A rule without `from`/`to`, with `{}`, with `namespaceSelector: {}` alone or with an ipBlock covering "
+                "public space admits everything; only the edge proxy's pods may admit the Internet.",
+    config={"exemptions": {
+        "type": "object",
+        "description": "NetworkPolicies ('namespace/name') allowed to reach beyond the rule, by direction, with the "
+                       "ports they may open ('*' = every port): the monitoring operator's webhook is called by the "
+                       "API server from node addresses, and Prometheus scrapes node exporters and kubelets on node "
+                       "addresses, so neither has an in-cluster selector.",
+        "default": {"ingress": {"monitoring/allow-stack": ["10250"]},
+                    "egress": {"monitoring/prometheus-scrape": ["*"]}},
+    }},
+)
+
+
+def _ports(rule: Any) -> list[str] | None:
+    """The ports a rule opens, or None for every port."""
+    listed = items(get(rule, "ports"))
+    if not listed:
+        return None
+    ports = [str(port_number(get(p, "port")) if port_number(get(p, "port")) is not None else get(p, "port"))
+             for p in listed if get(p, "port") is not None]
+    if len(ports) < len(listed):
+        return None  # an entry with a protocol and no port opens every port of that protocol
+    return ports
+
+
+def _everything(peers: list[Any], direction: str) -> str | None:
+    """Why a rule's peers are everyone, or None."""
+    if not peers:
+        return f"no `{'from' if direction == 'ingress' else 'to'}` peers (everyone, the Internet included)"
+    cidrs: list[Any] = []
+    for peer in peers:
+        if not isinstance(peer, Mapping) or not any(get(peer, k) is not None for k in ("podSelector", "namespaceSelector",
+                                                                                       "ipBlock")):
+            return "an empty peer `{}` (everyone)"
+        ns_selector = get(peer, "namespaceSelector")
+        if ns_selector is not None and not mapping(get(ns_selector, "matchLabels")) \
+                and not items(get(ns_selector, "matchExpressions")) and get(peer, "podSelector") is None:
+            return "`namespaceSelector: {}` without a podSelector (every pod of every namespace)"
+        if get(peer, "ipBlock", "cidr") is not None:
+            cidrs.append(get(peer, "ipBlock", "cidr"))
+    if cidrs and covers_internet(cidrs):
+        return f"ipBlocks {', '.join(str(c) for c in cidrs)[:100]} covering the Internet"
+    return None
+
+
+def _internet(peers: list[Any]) -> bool:
+    cidrs = [get(p, "ipBlock", "cidr") for p in peers if get(p, "ipBlock", "cidr") is not None]
+    return not peers or (bool(cidrs) and covers_internet(cidrs))
+
+
+def _exempt(exemptions: Mapping[str, Any], direction: str, policy_id: str, ports: list[str] | None) -> bool:
+    allowed = [str(p) for p in items(get(mapping(exemptions), direction, policy_id))]
+    if "*" in allowed:
+        return True
+    return ports is not None and all(p in allowed for p in ports)
+
+
+@stack_rule(allow_all)
+def k8s_network_policy_no_allow_all(stack: Stack) -> Iterator[tuple[str, str | None]]:
+    edge = edge_pods(stack)
+    exemptions = mapping(stack.config.get("exemptions"))
+    for policy in stack.resources:
+        if not policy.resource_type.startswith("kubernetes:networking.k8s.io/") or _kind(policy) not in (
+                "NetworkPolicy", "NetworkPolicyPatch"):
+            continue
+        namespace = namespace_of(policy.props, _provider(policy))
+        policy_id = f"{namespace}/{get(policy.props, 'metadata', 'name', default='')}"
+        selector = get(policy.props, "spec", "podSelector")
+        selects_edge_only = bool(mapping(get(selector, "matchLabels")) or items(get(selector, "matchExpressions"))) \
+            and _selects_edge(mapping(selector), namespace, edge)
+        for direction, peer_key in (("ingress", "from"), ("egress", "to")):
+            for index, rule in enumerate(items(get(policy.props, "spec", direction))):
+                peers = items(get(rule, peer_key))
+                ports = _ports(rule)
+                where = f"spec.{direction}[{index}]"
+                reason = _everything(peers, direction)
+                if _exempt(exemptions, direction, policy_id, ports):
+                    continue
+                if reason is not None and ports is None:
+                    yield f"{where} allows {reason} on every port", policy.urn
+                elif direction == "ingress" and _internet(peers) and not selects_edge_only:
+                    yield f"{where} admits the Internet ({reason or 'public ranges'}) on ports " \
+                          f"{', '.join(ports or ['*'])} to pods that are not the edge proxy", policy.urn
+
+
+POLICIES = [k8s_no_public_service, k8s_ingress_tls, k8s_network_policy_no_allow_all]

@@ -1,0 +1,122 @@
+"""Secrets (env, ConfigMap data and binaryData, Helm values), exposure, RBAC and opaque objects."""
+
+from __future__ import annotations
+
+import base64
+import json
+
+from tests.policies.conftest import resource
+from tests.policies.fixtures import APP_NS, EDGE_LABELS, EDGE_NS, app_stack, netpol, service
+from tests.policies.kubernetes.model import Fixture, bad, blue, good, one
+
+C = "spec.template.spec.containers.0"
+CM = "kubernetes:core/v1:ConfigMap"
+HELM4 = "kubernetes:helm.sh/v4:Chart"
+ROLE = "kubernetes:rbac.authorization.k8s.io/v1:ClusterRole"
+BINDING = "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding"
+PEM_PGP = "-----BEGIN PGP PRIVATE KEY BLOCK-----\nlQOYBF\n-----END PGP PRIVATE KEY BLOCK-----\n"
+
+
+def with_env(env: list[dict]) -> list[dict]:  # type: ignore[type-arg]
+    return app_stack(**{"app-blue": resource("kubernetes:apps/v1:Deployment", "app-blue", blue(C + ".env", env))})
+
+
+def b64(text: str) -> str:
+    return base64.b64encode(text.encode()).decode()
+
+
+FIXTURES: list[Fixture] = [
+    bad("k8s-no-literal-secret-env", with_env([{"name": "STRIPE_KEY", "value": "sk_live_abc"}]), "app-blue",
+        "env[0] STRIPE_KEY is a literal value"),
+    bad("k8s-no-literal-secret-env", with_env([{"name": "SENTRY_DSN", "value": "https://k@sentry.io/1"}]), "app-blue",
+        "SENTRY_DSN"),
+    bad("k8s-no-literal-secret-env", with_env([{"name": "DATABASE_URL", "value": "postgres://app:hunter2@db/app"}]),
+        "app-blue", "DATABASE_URL holds a password inside a URL"),
+    good("k8s-no-literal-secret-env", with_env([{"name": "PASSWORD_FILE", "value": "/run/secrets/db"}]), "path-not-secret"),
+
+    good("k8s-configmap-no-secrets", one(CM, {"data": {"app.json": json.dumps({"passwordKey": "db-password"})}})),
+    bad("k8s-configmap-no-secrets", one(CM, {"binaryData": {"id.asc": b64(PEM_PGP)}}), "subject",
+        "binaryData.id.asc contains a PGP private key block"),
+    bad("k8s-configmap-no-secrets", one(CM, {"data": {"settings.json": json.dumps({"db": {"password": "hunter2"}})}}),
+        "subject", "a literal value under 'db.password'"),
+    bad("k8s-configmap-no-secrets", one(CM, {"data": {"app.yaml": "cache:\n  auth: s3cr3t\n"}}), "subject",
+        "cache.auth"),
+    bad("k8s-configmap-no-secrets", one(CM, {"data": {"conn": "Server=db;User Id=app;Password=hunter2;"}}), "subject",
+        "connection string with a literal Password"),
+
+    good("k8s-helm-release-values", one(HELM4, {"chart": "redis", "version": "1.2.3", "values": {"replicas": 3}})),
+    bad("k8s-helm-release-values", one(HELM4, {"chart": "redis", "version": "1.2.3", "values": {"auth": {
+        "password": "hunter2"}}}), "subject", "values.auth.password is a literal credential"),
+    bad("k8s-helm-release-values", one(HELM4, {"chart": "x", "version": "1.2.3", "values": {"securityContext": {
+        "privileged": True}}}), "subject", "values.securityContext.privileged is True: the chart runs a privileged"),
+
+    good("k8s-no-public-service", app_stack()),
+    bad("k8s-no-public-service", app_stack(**{"svc-live": service("app-live", APP_NS, {
+        "app.kubernetes.io/name": "orchestrator", "orchestrator.io/slot": "blue"}, externalIPs=["203.0.113.7"])}),
+        "app-live", "spec.externalIPs 203.0.113.7"),
+    # A copied label does not make a front door: the pods must run haproxy with the stack's configuration.
+    bad("k8s-no-public-service", [*app_stack(), service("copycat", APP_NS, {"app.kubernetes.io/name": "orchestrator",
+                                                                            "orchestrator.io/slot": "blue"},
+                                                        kind="NodePort")], "copycat", "NodePort Service (spec.type)"),
+    bad("k8s-no-public-service", [*app_stack(), service("stats", EDGE_NS, EDGE_LABELS, kind="LoadBalancer", target=8443,
+                                                        externalTrafficPolicy="Local")], "stats",
+        "public Services expose the edge pods"),
+
+    good("k8s-ingress-tls", one("kubernetes:networking.k8s.io/v1:Ingress", {"spec": {
+        "tls": [{"hosts": ["*.example.com"]}], "rules": [{"host": "a.example.com"}]}})),
+    bad("k8s-ingress-tls", one("kubernetes:networking.k8s.io/v1:Ingress", {"spec": {"rules": [{"host": "a.example"}]}}),
+        "subject", "no spec.tls"),
+    bad("k8s-ingress-tls", one("kubernetes:gateway.networking.k8s.io/v1:Gateway", {"spec": {"listeners": [
+        {"name": "web", "port": 80, "protocol": "HTTP"}]}}), "subject", "spec.listeners 'web' (port 80) is plaintext"),
+
+    good("k8s-network-policy-no-allow-all", app_stack()),
+    bad("k8s-network-policy-no-allow-all", app_stack(**{"allow-app": netpol("app", APP_NS, {"app": "x"}, ingress=[{}])}),
+        "app", "spec.ingress[0] allows no `from` peers"),
+    bad("k8s-network-policy-no-allow-all", app_stack(**{"allow-app": netpol("app", APP_NS, {"app": "x"}, egress=[
+        {"to": [{"ipBlock": {"cidr": "0.0.0.0/1"}}, {"ipBlock": {"cidr": "128.0.0.0/1"}}]}])}), "app",
+        "covering the Internet on every port"),
+    bad("k8s-network-policy-no-allow-all", app_stack(**{"allow-app": netpol("app", APP_NS, {"app": "x"}, ingress=[
+        {"from": [{"namespaceSelector": {}}]}])}), "app", "namespaceSelector: {}"),
+    bad("k8s-network-policy-no-allow-all", app_stack(**{"allow-app": netpol("app", APP_NS, {"app": "x"}, ingress=[
+        {"from": [{"ipBlock": {"cidr": "0.0.0.0/0"}}], "ports": [{"port": 8080}]}])}), "app",
+        "admits the Internet"),
+
+    good("k8s-rbac-least-privilege", one(ROLE, {"rules": [{"apiGroups": [""], "resources": ["configmaps"],
+                                                           "verbs": ["get"]}]})),
+    good("k8s-rbac-least-privilege", one(ROLE, {"rules": [{"apiGroups": [""], "resources": ["secrets"],
+                                                           "resourceNames": ["tls"], "verbs": ["get"]}]}),
+         "secrets-by-name"),
+    bad("k8s-rbac-least-privilege", one(ROLE, {"rules": [{"apiGroups": ["*"], "resources": ["pods"], "verbs": ["get"]}]}),
+        "subject", "rules[0].apiGroups contains '*'"),
+    bad("k8s-rbac-least-privilege", one(ROLE, {"rules": [{"apiGroups": [""], "resources": ["secrets"],
+                                                          "verbs": ["list"]}]}), "subject",
+        "list on secrets in every namespace"),
+    bad("k8s-rbac-least-privilege", one(ROLE, {"rules": [{"apiGroups": [""], "resources": ["pods/exec"],
+                                                          "verbs": ["create"]}]}), "subject", "pods/exec"),
+    bad("k8s-rbac-least-privilege", one(ROLE, {"metadata": {"labels": {
+        "rbac.authorization.k8s.io/aggregate-to-admin": "true"}}, "rules": []}), "subject", "built-in 'admin' role"),
+    bad("k8s-rbac-least-privilege", one(ROLE, {"rules": [{"apiGroups": [""], "resources": ["users"],
+                                                          "verbs": ["impersonate"]}]}), "subject", "impersonate"),
+    bad("k8s-rbac-least-privilege", one(BINDING, {"roleRef": {"kind": "ClusterRole", "name": "cluster-admin"},
+                                                  "subjects": [{"kind": "ServiceAccount", "name": "x"}]}),
+        "subject", "'cluster-admin' over the whole cluster"),
+
+    good("k8s-opaque-content", one(HELM4, {"chart": "redis", "version": "1.2.3", "values": {}})),
+    bad("k8s-opaque-content", one(HELM4, {"chart": "redis", "values": {}}), "subject", "has no version"),
+    bad("k8s-opaque-content", one("kubernetes:helm.sh/v3:Release", {"chart": "redis", "version": "1.2.3",
+                                                                     "valueYamlFiles": ["values.yaml"]}),
+        "subject", "valueYamlFiles"),
+    bad("k8s-opaque-content", one("kubernetes:yaml/v2:ConfigFile", {"file": "https://example.com/x.yaml"}), "subject",
+        "https://example.com/x.yaml"),
+    bad("k8s-opaque-content", one("kubernetes:apps/v1:DeploymentPatch", {"metadata": {"name": "coredns",
+                                                                                     "namespace": "kube-system"}}),
+        "subject", "DeploymentPatch changes Deployment kube-system/coredns"),
+    bad("k8s-opaque-content", one("kubernetes:yaml/v2:ConfigGroup", {"yaml": "kind: Service\napiVersion: v1\n"
+                                                                             "metadata: {name: s}\n"}),
+        "subject", "k8s-no-public-service"),
+    # ...and the pod inside an inline ConfigGroup is judged by the pod rules themselves.
+    bad("k8s-no-privileged", one("kubernetes:yaml/v2:ConfigGroup", {"objs": [
+        {"kind": "Pod", "metadata": {"name": "p"}, "spec": {"containers": [
+            {"name": "x", "image": "x:1.2.3", "securityContext": {"privileged": True}}]}}]}), "subject",
+        "objs[0].spec.containers[0]", "privileged-in-config-group"),
+]

@@ -1,0 +1,161 @@
+"""Mutation operators for the Kubernetes rules: each makes one shipped export insecure in one spelling.
+
+The Deployments of every shipped stack carry the application pod (`orchestrator-blue`/`-green`) and the
+edge (`edge-deployment`); the operators reach every container list, the pod- and container-level security
+contexts, other kinds carrying the same pod template, and the secret, exposure and RBAC spellings.
+"""
+
+from __future__ import annotations
+
+import base64
+import copy
+from collections.abc import Callable
+from typing import Any
+
+from tests.policies.mutants.model import Export, Mutation, add_resource, first, set_input
+
+DEPLOYMENT = "kubernetes:apps/v1:Deployment"
+CONFIGMAP = "kubernetes:core/v1:ConfigMap"
+SERVICE = "kubernetes:core/v1:Service"
+NETPOL = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
+POD = ("spec", "template", "spec")
+APP = (*POD, "containers", 0)
+DEBUG = {"name": "debug", "image": "busybox:1.36.1"}
+
+
+def _app(export: Export) -> dict[str, Any]:
+    return first(export, DEPLOYMENT, "app-blue")
+
+
+def on_app(path: tuple[str | int, ...], value: Any) -> Callable[[Export], str]:
+    return lambda export: set_input(_app(export), path, copy.deepcopy(value))
+
+
+def _init(export: Export, security: dict[str, Any]) -> str:
+    app = _app(export)
+    init = {"name": "init", "image": "busybox:1.36.1", "securityContext": security}
+    return set_input(app, (*POD, "initContainers"), [init])
+
+
+def _ephemeral(export: Export, security: dict[str, Any]) -> str:
+    return set_input(_app(export), (*POD, "ephemeralContainers"), [{**DEBUG, "securityContext": security}])
+
+
+def _as_kind(type_: str, kind: str, path: tuple[str | int, ...], value: Any) -> Callable[[Export], str]:
+    def apply(export: Export) -> str:
+        inputs = copy.deepcopy(_app(export)["inputs"])
+        inputs["kind"] = kind
+        node: Any = inputs
+        for key in path[:-1]:
+            node = node[key]
+        node[path[-1]] = value
+        return add_resource(export, type_, f"{kind.lower()}-copy", inputs)
+    return apply
+
+
+def _cronjob(export: Export) -> str:
+    template = copy.deepcopy(_app(export)["inputs"]["spec"]["template"])
+    template["spec"]["containers"][0]["securityContext"]["privileged"] = True
+    return add_resource(export, "kubernetes:batch/v1:CronJob", "cron", {
+        "metadata": {"name": "cron", "namespace": "orchestrator"},
+        "spec": {"schedule": "@daily", "jobTemplate": {"spec": {"template": template}}}})
+
+
+def _configmap(data: dict[str, Any], section: str = "data") -> Callable[[Export], str]:
+    return lambda export: add_resource(export, CONFIGMAP, "leaky", {"metadata": {"name": "leaky", "namespace": "x"},
+                                                                      section: data})
+
+
+def _public_app_service(export: Export) -> str:
+    service = first(export, SERVICE, "app-live")
+    return set_input(service, ("spec", "type"), "LoadBalancer")
+
+
+def _second_edge_door(export: Export) -> str:
+    edge = first(export, SERVICE, "edge-service")
+    inputs = copy.deepcopy(edge["inputs"])
+    inputs["metadata"]["name"] = "haproxy-stats"
+    inputs["spec"]["type"] = "LoadBalancer"
+    inputs["spec"]["externalTrafficPolicy"] = "Local"
+    return add_resource(export, SERVICE, "edge-stats", inputs)
+
+
+def _netpol_open(export: Export) -> str:
+    policy = first(export, NETPOL, "app-allow-ingress")
+    return set_input(policy, ("spec", "ingress"), [{"from": [{"ipBlock": {"cidr": "0.0.0.0/1"}},
+                                                             {"ipBlock": {"cidr": "128.0.0.0/1"}}]}])
+
+
+def _role(rules: list[dict[str, Any]]) -> Callable[[Export], str]:
+    return lambda export: add_resource(export, "kubernetes:rbac.authorization.k8s.io/v1:ClusterRole", "operator",
+                                       {"metadata": {"name": "operator"}, "rules": rules})
+
+
+PEM = "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXk\n-----END OPENSSH PRIVATE KEY-----\n"
+
+OPERATORS: list[Mutation] = [
+    Mutation("k8s-no-privileged-container", "k8s-no-privileged", on_app((*APP, "securityContext", "privileged"), True),
+             message="securityContext.privileged: true"),
+    Mutation("k8s-no-privileged-init", "k8s-no-privileged", lambda e: _init(e, {"privileged": True}),
+             message="init container 'init'"),
+    Mutation("k8s-no-privileged-ephemeral", "k8s-no-privileged", lambda e: _ephemeral(e, {"privileged": True}),
+             message="ephemeral container 'debug'"),
+    Mutation("k8s-no-privileged-rollout", "k8s-no-privileged",
+             _as_kind("kubernetes:argoproj.io/v1alpha1:Rollout", "Rollout", (*APP, "securityContext", "privileged"), True),
+             message="privileged: true"),
+    Mutation("k8s-no-privileged-cronjob", "k8s-no-privileged", _cronjob, message="jobTemplate"),
+    Mutation("k8s-no-privileged-procmount", "k8s-no-privileged",
+             on_app((*APP, "securityContext", "procMount"), "Unmasked"), message="procMount"),
+    Mutation("k8s-no-privileged-host-process", "k8s-no-privileged",
+             on_app((*POD, "securityContext", "windowsOptions"), {"hostProcess": True}), message="hostProcess"),
+    Mutation("k8s-no-privilege-escalation-ephemeral", "k8s-no-privilege-escalation",
+             lambda e: _ephemeral(e, {"allowPrivilegeEscalation": True}), message="allowPrivilegeEscalation"),
+    Mutation("k8s-run-as-non-root-uid0", "k8s-run-as-non-root", on_app((*APP, "securityContext", "runAsUser"), 0),
+             message="UID 0"),
+    Mutation("k8s-run-as-non-root-fsgroup0", "k8s-run-as-non-root", on_app((*POD, "securityContext", "fsGroup"), 0),
+             message="fsGroup: 0"),
+    Mutation("k8s-run-as-non-root-group0", "k8s-run-as-non-root", on_app((*APP, "securityContext", "runAsGroup"), 0),
+             message="runAsGroup 0"),
+    Mutation("k8s-drop-capabilities-chown", "k8s-drop-capabilities",
+             on_app((*APP, "securityContext", "capabilities"), {"drop": ["ALL"], "add": ["CHOWN"]}), message="CHOWN"),
+    Mutation("k8s-no-host-namespaces-share", "k8s-no-host-namespaces", on_app((*POD, "shareProcessNamespace"), True),
+             message="shareProcessNamespace"),
+    Mutation("k8s-safe-sysctls-msgmax", "k8s-safe-sysctls",
+             on_app((*POD, "securityContext", "sysctls"), [{"name": "kernel.msgmax", "value": "65536"}]),
+             message="kernel.msgmax"),
+    Mutation("k8s-apparmor-unconfined", "k8s-apparmor-selinux",
+             on_app((*APP, "securityContext", "appArmorProfile"), {"type": "Unconfined"}), message="Unconfined"),
+    Mutation("k8s-seccomp-annotation", "k8s-seccomp",
+             on_app(("spec", "template", "metadata", "annotations"),
+                    {"seccomp.security.alpha.kubernetes.io/pod": "unconfined"}), message="unconfined"),
+    Mutation("k8s-image-pinned-bare-major", "k8s-image-pinned", on_app((*APP, "image"), "ghcr.io/acme/orchestrator:2"),
+             message="not a full version"),
+    Mutation("k8s-no-host-path-pv", "k8s-no-host-path-or-port",
+             lambda e: add_resource(e, "kubernetes:core/v1:PersistentVolume", "pv", {"spec": {"hostPath": {"path": "/"}}}),
+             message="hostPath"),
+    Mutation("k8s-probes-foreign-port", "k8s-probes", on_app((*APP, "livenessProbe", "httpGet", "port"), 9999),
+             message="port 9999"),
+    Mutation("k8s-no-literal-secret-env-dsn", "k8s-no-literal-secret-env",
+             on_app((*APP, "env"), [{"name": "SENTRY_DSN", "value": "https://abc@sentry.example/1"}]),
+             message="SENTRY_DSN"),
+    Mutation("k8s-configmap-no-secrets-binary", "k8s-configmap-no-secrets",
+             _configmap({"id": base64.b64encode(PEM.encode()).decode()}, "binaryData"), message="private key"),
+    Mutation("k8s-configmap-no-secrets-json", "k8s-configmap-no-secrets",
+             _configmap({"app.json": '{"redis": {"auth": "hunter2"}}'}), message="redis.auth"),
+    Mutation("k8s-no-public-service-app-lb", "k8s-no-public-service", _public_app_service, message="LoadBalancer"),
+    Mutation("k8s-no-public-service-second-door", "k8s-no-public-service", _second_edge_door,
+             message="edge pods"),
+    Mutation("k8s-network-policy-open-halves", "k8s-network-policy-no-allow-all", _netpol_open,
+             message="covering the Internet"),
+    Mutation("k8s-rbac-secrets-cluster-wide", "k8s-rbac-least-privilege",
+             _role([{"apiGroups": [""], "resources": ["secrets"], "verbs": ["get", "list"]}]), message="secrets"),
+    Mutation("k8s-rbac-wildcard", "k8s-rbac-least-privilege",
+             _role([{"apiGroups": ["apps"], "resources": ["*"], "verbs": ["get"]}]), message="'*'"),
+    Mutation("k8s-opaque-config-file", "k8s-opaque-content",
+             lambda e: add_resource(e, "kubernetes:yaml/v2:ConfigFile", "extra", {"file": "extra.yaml"}),
+             message="extra.yaml"),
+    Mutation("k8s-opaque-patch", "k8s-opaque-content",
+             lambda e: add_resource(e, "kubernetes:apps/v1:DeploymentPatch", "patch",
+                                    {"metadata": {"name": "coredns", "namespace": "kube-system"}}),
+             message="DeploymentPatch"),
+]
