@@ -22,6 +22,8 @@ CERT_EARLY_RENEWAL_HOURS = 60 * 24
 API_SERVER_PORTS = (443, 6443)
 """Where a managed control plane (443) or a kubeadm one (6443) listens; it has no in-cluster selector."""
 WEBHOOK_PORT = 9443
+CLUSTER_PRIVATE_RANGES = ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10")
+"""Where a cluster's nodes and control plane live (RFC 1918 and shared address space)."""
 """controller-runtime's webhook server port, which the API server calls."""
 
 
@@ -72,8 +74,10 @@ def operator_namespace(
     dns = {"to": [namespace_peer("kube-system")],
            "ports": [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}]}
     api_server = {"ports": [{"protocol": "TCP", "port": port} for port in API_SERVER_PORTS]}
-    # The API server calls the webhook from outside any pod network selector.
-    webhook = {"ports": [{"protocol": "TCP", "port": WEBHOOK_PORT}]}
+    # The API server calls the webhook from outside any pod network selector, but always from the
+    # cluster's private network (control-plane ENIs, konnectivity, node addresses), never the Internet.
+    webhook = {"from": [{"ipBlock": {"cidr": cidr}} for cidr in CLUSTER_PRIVATE_RANGES],
+               "ports": [{"protocol": "TCP", "port": WEBHOOK_PORT}]}
     specs: dict[str, dict[str, Any]] = {
         "default-deny": {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]},
         "operator": {
