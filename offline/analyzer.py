@@ -176,9 +176,21 @@ BAGS = ("inputs", "outputs")
 
 def bag_of(resource: Mapping[str, Any], bag: str) -> Mapping[str, Any]:
     """One property bag of a resource, or the other when it has none (a component's or the stack's
-    outputs; a resource not yet created has no outputs)."""
+    outputs; a resource not yet created has no outputs). In the outputs, a top-level property the
+    provider returned as a secret while it was declared in the clear is judged by its declared
+    value (its content cannot be judged from the outputs; the inputs pass judges it too)."""
     other = "outputs" if bag == "inputs" else "inputs"
-    return resource.get(bag) or resource.get(other) or {}
+    chosen = resource.get(bag) or resource.get(other) or {}
+    declared = resource.get("inputs") or {}
+    if bag == "outputs" and chosen is not declared and any(_is_secret(v) and k in declared and not _is_secret(declared[k])
+                                                           for k, v in chosen.items()):
+        chosen = {k: declared[k] if _is_secret(v) and k in declared and not _is_secret(declared[k]) else v
+                  for k, v in chosen.items()}
+    return chosen
+
+
+def _is_secret(value: Any) -> bool:
+    return isinstance(value, dict) and value.get(SECRET_SIG_KEY) == SECRET_SIG
 
 
 def analyze_request(resource: Mapping[str, Any], providers: Mapping[str, Mapping[str, Any]],

@@ -52,22 +52,23 @@ class Violation:
         return out
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, order=True)
 class Unverifiable:
     """A value a policy needed and could not evaluate: reported, never a silent pass."""
 
     policy: str
     urn: str
     type: str
-    property: str
+    path: str
+    """The property, e.g. `spec.template.spec.containers[0].image`."""
     reason: str
 
     @property
     def message(self) -> str:
-        return f"cannot evaluate {self.property}: {REASONS.get(self.reason, self.reason)}"
+        return f"cannot evaluate {self.path}: {REASONS.get(self.reason, self.reason)}"
 
     def as_dict(self) -> dict[str, str]:
-        return {"policy": self.policy, "urn": self.urn, "type": self.type, "property": self.property,
+        return {"policy": self.policy, "urn": self.urn, "type": self.type, "property": self.path,
                 "reason": self.reason, "message": self.message}
 
 

@@ -52,7 +52,7 @@ def _verdict(report: Report) -> str:
 
 
 def _unverifiable_line(u: Unverifiable) -> str:
-    return f"{u.policy} could not evaluate {u.property} of {_resource(u.urn)}: {REASONS.get(u.reason, u.reason)}"
+    return f"{u.policy} could not evaluate {u.path} of {_resource(u.urn)}: {REASONS.get(u.reason, u.reason)}"
 
 
 def render_summary(report: Report) -> str:
@@ -114,7 +114,7 @@ def render_markdown(report: Report) -> str:
         effect = "reported: the engine checks again at up" if report.preview else "the gate fails"
         lines += [f"**Values the policies could not evaluate** ({effect}):",
                   "", "| policy | resource | property | why |", "| --- | --- | --- | --- |"]
-        lines += [f"| {md(u.policy)} | {md(_resource(u.urn))} | {md(u.property)} | {md(REASONS.get(u.reason, u.reason))} |"
+        lines += [f"| {md(u.policy)} | {md(_resource(u.urn))} | {md(u.path)} | {md(REASONS.get(u.reason, u.reason))} |"
                   for u in report.unverifiable]
         lines.append("")
     if report.reasons:
@@ -163,8 +163,8 @@ def render_sarif(report: Report, artifact: str = "__main__.py") -> str:
             "level": "note" if report.preview else "error",
             "message": {"text": plain(f"unverifiable: {_unverifiable_line(u)}")},
             "locations": location(u.urn),
-            "partialFingerprints": {"policyResourceProperty/v1": plain(f"{u.policy}:{u.urn}:{u.property}")},
-            "properties": {"unverifiable": True, "property": plain(u.property), "reason": u.reason},
+            "partialFingerprints": {"policyResourceProperty/v1": plain(f"{u.policy}:{u.urn}:{u.path}")},
+            "properties": {"unverifiable": True, "property": plain(u.path), "reason": u.reason},
         }
         if u.policy in index:
             result["ruleIndex"] = index[u.policy]

@@ -152,7 +152,7 @@ def read_state(path: Path) -> dict[str, Any]:
         raise OfflineError(f"state file {path} is a directory, not a file")
     data = parse_json(read_bytes(path, "state file"), path.name)
     validate(data, path.name)
-    return data  # type: ignore[no-any-return]
+    return data
 
 
 # --- what a readable export is --------------------------------------------------------------------

@@ -280,10 +280,12 @@ def get(value: Any, *path: str | int, default: Any = None) -> Any:
     for key in path:
         if isinstance(key, int):
             if not is_list(current) or not -len(current) <= key < len(current):
+                verify.needs_value(current)
                 return default
             current = current[key]
         else:
             if not isinstance(current, Mapping) or key not in current:
+                verify.needs_value(current)  # a withheld secret hides what is inside it
                 return default
             current = current[key]
         if current is None:

@@ -114,7 +114,7 @@ def caught(report: Report, mutation: Mutation, urn: str) -> bool:
 
 def describe(report: Report) -> str:
     lines = [f"{v.policy} on {v.urn}: {v.message}" for v in report.violations]
-    lines += [f"unverifiable {u.policy} on {u.urn}: {u.property}" for u in report.unverifiable]
+    lines += [f"unverifiable {u.policy} on {u.urn}: {u.path}" for u in report.unverifiable]
     lines += [f"crashed {p} on {u}: {e}" for p, u, e in report.crashes]
     return "\n".join(lines) or "(no finding)"
 
