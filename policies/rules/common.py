@@ -403,7 +403,22 @@ def literal_secret(value: Any) -> bool:
 
 PRIVATE_KEY = re.compile(r"-----BEGIN ([A-Z ]+ )?PRIVATE KEY-----")
 AWS_ACCESS_KEY = re.compile(r"\b(AKIA|ASIA)[0-9A-Z]{16}\b")
-URL_CREDENTIALS = re.compile(r"\b[a-z][a-z0-9+.-]*://[^/\s:@]+:([^/\s@]+)@", re.IGNORECASE)
+_SCHEME = re.compile(r"[a-z][a-z0-9+.-]{0,31}\Z", re.IGNORECASE)
+_USERINFO = re.compile(r"[^/\s:@]{1,256}:([^/\s@]{1,256})@")
+
+
+def url_passwords(text: str) -> Iterator[str]:
+    """The password of every `scheme://user:password@` in `text`. Anchored on each "://" with bounded
+    windows, so it is linear in the text (a scheme regex scanned from every word boundary was
+    quadratic: 40 KB of `a.a.a.` took 17 s)."""
+    start = 0
+    while (at := text.find("://", start)) != -1:
+        start = at + 3
+        if _SCHEME.search(text, max(0, at - 32), at) is None:
+            continue
+        match = _USERINFO.match(text, at + 3, at + 3 + 520)
+        if match is not None:
+            yield match.group(1)
 ASSIGNED_SECRET = re.compile(
     r"(?im)^\s*[\"']?([A-Za-z0-9_.-]*(password|passwd|secret|token|api[_-]?key|access[_-]?key)[A-Za-z0-9_.-]*)[\"']?"
     r"\s*[:=]\s*(\S.*)$"
@@ -417,8 +432,8 @@ def credentials_in_text(text: str) -> Iterator[str]:
         yield "a private key"
     if AWS_ACCESS_KEY.search(text):
         yield "an AWS access key id"
-    for match in URL_CREDENTIALS.finditer(text):
-        if literal_secret(match.group(1)):
+    for password in url_passwords(text):
+        if literal_secret(password):
             yield "a password inside a URL"
             break
     for match in ASSIGNED_SECRET.finditer(text):
