@@ -8,8 +8,9 @@ resource and AnalyzeStack with the SDK's own protobuf stubs. Nothing of the pack
 from __future__ import annotations
 
 import collections
-import contextlib
+import hashlib
 import json
+import re
 import subprocess
 import sys
 import threading
@@ -73,12 +74,50 @@ class Diagnostic:
     """The violation message, without the policy description the SDK prepends."""
 
 
+@dataclass(frozen=True)
+class Unverified:
+    """A value a policy could not evaluate (unknown at preview, or a withheld secret)."""
+
+    policy: str
+    urn: str
+    property: str
+    reason: str
+    """"unknown" or "secret"."""
+
+
 @dataclass
 class Results:
     diagnostics: list[Diagnostic] = field(default_factory=list)
     crashes: list[tuple[str, str, str]] = field(default_factory=list)
     """(policy, urn, error) of rules that raised."""
+    unverified: list[Unverified] = field(default_factory=list)
     engine_logs: list[str] = field(default_factory=list)
+
+
+UNVERIFIABLE_MARKER = "unverifiable "
+"""The pack's prefix (policies/rules/verify.py MARKER; a test keeps the two equal)."""
+_PREVIEW = " during preview: "
+_SDK_UNKNOWN = re.compile(r"^\w+ value at \.(.*) can't be known during preview$")
+
+
+def parse_unverified(policy: str, message: str, urn: str) -> list[Unverified] | None:
+    """The SDK's advisory "can't run policy ... during preview: ..." diagnostic as what could not be
+    evaluated: the pack's `unverifiable [[urn, property, reason], ...]`, or the SDK's own
+    "<type> value at .<path> can't be known" (about the resource analyzed). None for anything else."""
+    if not message.startswith("can't run policy ") or _PREVIEW not in message:
+        return None
+    detail = message.split(_PREVIEW, 1)[1]
+    if detail.startswith(UNVERIFIABLE_MARKER):
+        try:
+            entries = json.loads(detail[len(UNVERIFIABLE_MARKER):])
+        except ValueError:
+            return None
+        if not isinstance(entries, list):
+            return None
+        return [Unverified(policy, str(e[0]) or urn, str(e[1]), str(e[2])) for e in entries
+                if isinstance(e, list) and len(e) == 3]
+    match = _SDK_UNKNOWN.match(detail)
+    return [Unverified(policy, urn, match.group(1) if match else detail, "unknown")]
 
 
 class _Engine(engine_pb2_grpc.EngineServicer):
@@ -99,18 +138,20 @@ class _Engine(engine_pb2_grpc.EngineServicer):
 
 
 def to_wire(value: Any) -> Any:
-    """Deployment-export values as the engine hands them to an analyzer: secret envelopes carry a `value`
-    (redacted when the export has only ciphertext), whole floats stay numbers."""
+    """Deployment-export values as the engine hands them to an analyzer, with every secret withheld:
+    a secret envelope (ciphertext, or a `--show-secrets` plaintext) reaches the rules as a secret
+    whose value is `REDACTED`, so no rule can judge or quote it; rules that need the value report it
+    as unverifiable."""
+    return _wire(value)
+
+
+def _wire(value: Any) -> Any:
     if isinstance(value, dict):
         if value.get(SECRET_SIG_KEY) == SECRET_SIG:
-            inner = value["value"] if "value" in value else value.get("plaintext", REDACTED)
-            if "plaintext" in value and isinstance(inner, str):
-                with contextlib.suppress(json.JSONDecodeError):
-                    inner = json.loads(inner)
-            return {SECRET_SIG_KEY: SECRET_SIG, "value": to_wire(inner)}
-        return {k: to_wire(v) for k, v in value.items()}
+            return {SECRET_SIG_KEY: SECRET_SIG, "value": REDACTED}
+        return {k: _wire(v) if isinstance(v, (dict, list)) else v for k, v in value.items()}
     if isinstance(value, list):
-        return [to_wire(v) for v in value]
+        return [_wire(v) if isinstance(v, (dict, list)) else v for v in value]
     return value
 
 
@@ -121,17 +162,42 @@ def _struct(value: Mapping[str, Any]) -> struct_pb2.Struct:
 
 
 def _name(urn: str) -> str:
-    return urn.rsplit("::", 1)[-1]
+    return urn.split("::", 3)[-1]  # a name may itself contain "::"
 
 
 def providers_of(resources: Iterable[Mapping[str, Any]]) -> dict[str, Mapping[str, Any]]:
     return {str(r["urn"]): r for r in resources if str(r.get("type", "")).startswith("pulumi:providers:")}
 
 
-def analyze_request(resource: Mapping[str, Any], providers: Mapping[str, Mapping[str, Any]]) -> analyzer_pb2.AnalyzeRequest:
-    """What the engine sends for one resource: its inputs."""
+BAGS = ("inputs", "outputs")
+"""The two property bags of a resource in an export: declared inputs, recorded outputs."""
+
+
+def bag_of(resource: Mapping[str, Any], bag: str) -> Mapping[str, Any]:
+    """One property bag of a resource, or the other when it has none (a component's or the stack's
+    outputs; a resource not yet created has no outputs). In the outputs, a top-level property the
+    provider returned as a secret while it was declared in the clear is judged by its declared
+    value (its content cannot be judged from the outputs; the inputs pass judges it too)."""
+    other = "outputs" if bag == "inputs" else "inputs"
+    chosen = resource.get(bag) or resource.get(other) or {}
+    declared = resource.get("inputs") or {}
+    if bag == "outputs" and chosen is not declared and any(_is_secret(v) and k in declared and not _is_secret(declared[k])
+                                                           for k, v in chosen.items()):
+        chosen = {k: declared[k] if _is_secret(v) and k in declared and not _is_secret(declared[k]) else v
+                  for k, v in chosen.items()}
+    return chosen
+
+
+def _is_secret(value: Any) -> bool:
+    return isinstance(value, dict) and value.get(SECRET_SIG_KEY) == SECRET_SIG
+
+
+def analyze_request(resource: Mapping[str, Any], providers: Mapping[str, Mapping[str, Any]],
+                    bag: str = "inputs") -> analyzer_pb2.AnalyzeRequest:
+    """What the engine sends for one resource: its inputs (or, to judge drift, its outputs)."""
     request = analyzer_pb2.AnalyzeRequest(
-        type=resource["type"], properties=_struct(resource.get("inputs") or {}), urn=resource["urn"],
+        type=resource["type"], properties=_struct(bag_of(resource, bag) if bag == "outputs" else resource.get("inputs") or {}),
+        urn=resource["urn"],
         name=_name(resource["urn"]), options=_options(resource))
     provider = _provider(resource, providers)
     if provider is not None:
@@ -140,13 +206,14 @@ def analyze_request(resource: Mapping[str, Any], providers: Mapping[str, Mapping
 
 
 def analyze_stack_request(resources: Iterable[Mapping[str, Any]],
-                          providers: Mapping[str, Mapping[str, Any]]) -> analyzer_pb2.AnalyzeStackRequest:
-    """What the engine sends for the whole stack: every resource's outputs and its relations."""
+                          providers: Mapping[str, Mapping[str, Any]], bag: str = "outputs") -> analyzer_pb2.AnalyzeStackRequest:
+    """What the engine sends for the whole stack: every resource's outputs (or, to judge drift, its
+    inputs) and its relations."""
     request = analyzer_pb2.AnalyzeStackRequest()
     for resource in resources:
         entry = request.resources.add(
             type=resource["type"], urn=resource["urn"], name=_name(resource["urn"]),
-            properties=_struct(_stack_properties(resource)), options=_options(resource),
+            properties=_struct(bag_of(resource, bag)), options=_options(resource),
             parent=resource.get("parent") or "", dependencies=list(resource.get("dependencies") or []))
         for key, urns in (resource.get("propertyDependencies") or {}).items():
             entry.propertyDependencies[key].urns.extend(urns)
@@ -156,16 +223,11 @@ def analyze_stack_request(resources: Iterable[Mapping[str, Any]],
     return request
 
 
-def analyze_stack_bytes(resources: Iterable[Mapping[str, Any]], providers: Mapping[str, Mapping[str, Any]]) -> bytes:
+def analyze_stack_bytes(resources: Iterable[Mapping[str, Any]], providers: Mapping[str, Mapping[str, Any]],
+                        bag: str = "outputs") -> bytes:
     """`analyze_stack_request(...).SerializeToString()`, built per resource: serialized messages
     concatenate into one whose repeated field holds all their entries (protobuf's merge rule)."""
-    return b"".join(analyze_stack_request([resource], providers).SerializeToString() for resource in resources)
-
-
-def _stack_properties(resource: Mapping[str, Any]) -> Mapping[str, Any]:
-    # The engine analyzes the stack on each resource's outputs (inputs of a resource not yet created).
-    outputs = resource.get("outputs")
-    return outputs if outputs else (resource.get("inputs") or {})
+    return b"".join(analyze_stack_request([resource], providers, bag).SerializeToString() for resource in resources)
 
 
 def _options(resource: Mapping[str, Any]) -> analyzer_pb2.AnalyzerResourceOptions:
@@ -218,6 +280,8 @@ class PolicyPackProcess:
         self._levels: dict[str, str] = {}
         self._properties: dict[str, dict[str, Any]] = {}
         self._engine_port = 0
+        self._memo: dict[bytes, Results] = {}
+        """Answers by request digest, valid for the current configuration."""
 
     # --- lifecycle ---------------------------------------------------------------------------
 
@@ -332,6 +396,7 @@ class PolicyPackProcess:
         assert self.stub is not None and self.info is not None
         self._levels = dict(levels)
         self._properties = {k: dict(v) for k, v in properties.items()}
+        self._memo.clear()
         self._send_config(self._levels)
 
     def _send_config(self, levels: Mapping[str, str]) -> None:
@@ -343,18 +408,26 @@ class PolicyPackProcess:
             entry.properties.update(to_wire(self._properties.get(name, {})))
         self.stub.Configure(request)
 
-    def analyze(self, resources: Iterable[Mapping[str, Any]]) -> Results:
-        """Analyze per resource (inputs) then AnalyzeStack (outputs), as the engine does."""
+    def analyze(self, resources: Iterable[Mapping[str, Any]], bag: str = "inputs") -> Results:
+        """Analyze per resource then AnalyzeStack, as the engine does: by default on the inputs
+        (per resource) and outputs (stack); `bag="outputs"` swaps them, to judge recorded state.
+        Answers to requests this process already answered under the same configuration are reused
+        (a resource whose outputs equal its inputs, or a mutant's unchanged resources)."""
         assert self.stub is not None and self.info is not None
         resources = list(resources)
         providers = providers_of(resources)
         results = Results()
         # Pipelined: up to WINDOW calls in flight, so building the next requests (here) overlaps the
         # pack's work (its own process); results are still taken in order.
-        in_flight: collections.deque[tuple[Any, Any, str]] = collections.deque()
+        in_flight: collections.deque[tuple[Any, Any, str, bytes]] = collections.deque()
         for resource in resources:
-            request = analyze_request(resource, providers)
-            in_flight.append((self.stub.Analyze.future(request), request, resource["urn"]))
+            request = analyze_request(resource, providers, bag)
+            key = _digest(request.SerializeToString(deterministic=True))
+            known = self._memo.get(key)
+            if known is not None:
+                self._replay(known, results)
+                continue
+            in_flight.append((self.stub.Analyze.future(request), request, resource["urn"], key))
             if len(in_flight) >= WINDOW:
                 self._finish(in_flight, results)
         while in_flight:
@@ -364,41 +437,61 @@ class PolicyPackProcess:
         # memory of one message holding 10,000 resources' properties as protobuf objects).
         analyze_stack = self._channel.unary_unary("/pulumirpc.Analyzer/AnalyzeStack",
                                                   response_deserializer=analyzer_pb2.AnalyzeResponse.FromString)
-        self._call(analyze_stack, analyze_stack_bytes(resources, providers), "", results, stack_level=True)
+        payload = analyze_stack_bytes(resources, providers, "outputs" if bag == "inputs" else "inputs")
+        key = _digest(payload)
+        known = self._memo.get(key)
+        if known is not None:
+            self._replay(known, results)
+        else:
+            self._call(analyze_stack, payload, "", results, stack_level=True, key=key)
         results.engine_logs = list(self._engine.logs)
         return results
 
-    def _finish(self, in_flight: collections.deque[tuple[Any, Any, str]], results: Results) -> None:
+    def _replay(self, known: Results, results: Results) -> None:
+        results.diagnostics.extend(known.diagnostics)
+        results.unverified.extend(known.unverified)
+
+    def _finish(self, in_flight: collections.deque[tuple[Any, Any, str, bytes]], results: Results) -> None:
         """Collect the oldest in-flight Analyze. A failed call is isolated policy by policy, which
         reconfigures the pack: first let every other in-flight call finish under the normal config."""
         assert self.stub is not None
-        future, request, urn = in_flight.popleft()
+        future, request, urn, key = in_flight.popleft()
         try:
             response = future.result()
         except grpc.RpcError as error:
-            for other, _, _ in in_flight:
+            for other, _, _, _ in in_flight:
                 other.exception()  # waits; its outcome is collected in order later
             self._isolate(self.stub.Analyze, request, urn, results, stack_level=False, error=error)
             return
-        self._collect(response, urn, results)
+        self._collect(response, urn, results, key)
 
-    def _call(self, method: Any, request: Any, urn: str, results: Results, *, stack_level: bool) -> None:
+    def _call(self, method: Any, request: Any, urn: str, results: Results, *, stack_level: bool,
+              key: bytes | None = None) -> None:
         try:
             response = method(request)
         except grpc.RpcError as error:
             self._isolate(method, request, urn, results, stack_level=stack_level, error=error)
             return
-        self._collect(response, urn, results)
+        self._collect(response, urn, results, key)
 
-    def _collect(self, response: Any, urn: str, results: Results) -> None:
+    def _collect(self, response: Any, urn: str, results: Results, key: bytes | None = None) -> None:
         assert self.info is not None
+        answer = Results()
         for d in response.diagnostics:
             meta = self.info.policies.get(d.policyName)
             description = meta.description if meta else d.description
-            results.diagnostics.append(Diagnostic(
+            message = _strip_description(d.message, description)
+            unverified = parse_unverified(d.policyName, message, d.urn or urn)
+            if unverified is not None:
+                answer.unverified.extend(unverified)
+                continue
+            answer.diagnostics.append(Diagnostic(
                 policy=d.policyName, enforcement=LEVEL_NAMES.get(d.enforcementLevel, "advisory"),
                 severity=SEVERITIES.get(d.severity, meta.severity if meta else "unspecified"),
-                urn=d.urn or urn, message=_strip_description(d.message, description)))
+                urn=d.urn or urn, message=message))
+        if key is not None:
+            self._memo[key] = answer
+        self._replay(answer, results)
 
     def _isolate(self, method: Any, request: Any, urn: str, results: Results, *, stack_level: bool,
                  error: grpc.RpcError) -> None:
@@ -419,6 +512,10 @@ class PolicyPackProcess:
             self._send_config(self._levels)
         if not results.crashes:
             results.crashes.append(("(unknown policy)", urn, _details(error)))
+
+
+def _digest(payload: bytes) -> bytes:
+    return hashlib.blake2b(payload, digest_size=20).digest()
 
 
 def _details(error: grpc.RpcError) -> str:

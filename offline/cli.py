@@ -95,7 +95,7 @@ def _preview(args: argparse.Namespace) -> int:
     policy_summary = _policy_hook()
     if policy_summary is None:
         return EXIT_OK
-    return policy_summary(deployment, spec.name, sys.stdout)
+    return policy_summary(deployment, spec.name, sys.stdout, preview=args.unknowns)
 
 
 def _fresh_cluster(result: ProgramResult, namespace_config: dict[str, Any]) -> int:
@@ -197,12 +197,18 @@ def _add_check(commands: argparse._SubParsersAction[_Parser]) -> None:
     parser.add_argument("stack", nargs="?", help="stack name (Pulumi.<stack>.yaml); or use --state")
     parser.add_argument("--state", type=Path, metavar="FILE",
                         help="a deployment export to check instead (ours, or `pulumi stack export` of a real stack)")
+    parser.add_argument("--stack", dest="config_stack", metavar="NAME",
+                        help="with --state: the shipped stack whose policy config and environment apply "
+                             "(default: production's, the strictest; never the export's own stack name)")
     parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                         help="override an orchestrator config value (with STACK), Pulumi's --path syntax")
+    parser.add_argument("--unknowns", action="store_true",
+                        help="with STACK: preview mode, outputs the mocks do not set stay unknown; values the "
+                             "pack cannot evaluate are then reported, not fatal (the engine checks again at up)")
     parser.add_argument("--format", choices=["text", "json", "markdown", "sarif"], default="text")
     parser.add_argument("--output", type=output_file, metavar="FILE", help="write the report to FILE instead of stdout")
     parser.add_argument("--policy-config", type=Path, metavar="FILE",
-                        help="Pulumi policy-config JSON (default: policies/config/<stack>.json when present)")
+                        help="Pulumi policy-config JSON (default: policies/config/<stack>.json of STACK or --stack)")
     parser.add_argument("--policy-pack", type=Path, metavar="DIR", help="the pack directory (default: policies)")
     parser.set_defaults(handler=_check)
 
@@ -224,41 +230,40 @@ def _check(args: argparse.Namespace) -> int:
 
     if (args.stack is None) == (args.state is None):
         raise OfflineError("check needs exactly one of STACK or --state FILE")
-    if args.state is not None and args.overrides:
-        raise OfflineError("--set applies to STACK, not to --state")
-    environment = None
+    if args.state is not None and (args.overrides or args.unknowns):
+        raise OfflineError("--set and --unknowns apply to STACK, not to --state")
+    if args.state is None and args.config_stack is not None:
+        raise OfflineError("--stack applies to --state; with STACK its own policy config applies")
     pack_dir = args.policy_pack or packstart.PACK_DIR
     # The pack's process boots (~0.15 s) while this process imports the gRPC client, reads the
     # policy config or runs the program: started first, with the standard library only.
     if args.state is not None:
         deployment = statefile.read_state(args.state)
         stack, project = statefile.stack_from_deployment(deployment)
-        started = packstart.start_pack(pack_dir, project=project, stack=stack)
-        pack = _adopt(started, stack, project, pack_dir)
+        config_stack = args.config_stack
+        if config_stack is not None:
+            from offline.gate import shipped_stack
+
+            shipped_stack(config_stack)
+        started = packstart.start_pack(pack_dir, project=project, stack=config_stack or "production")
+        pack = _adopt(started, config_stack or "production", project, pack_dir)
     else:
         spec = load_stack(args.stack).with_overrides(args.overrides)
-        stack = spec.name
+        stack = config_stack = spec.name
         started = packstart.start_pack(pack_dir, project=spec.project, stack=stack)
         pack = _adopt(started, stack, spec.project, pack_dir)
         from offline.export import to_deployment
         from offline.program import run_program
 
         try:
-            deployment = to_deployment(run_program(spec))
+            deployment = to_deployment(run_program(spec, preview=args.unknowns))
         except BaseException:
             pack.stop()
             raise
-    try:
-        if stack in available_stacks():
-            value = load_stack(stack).namespace().get("environment")
-            environment = str(value) if value else None
-    except BaseException:
-        pack.stop()
-        raise
     from offline import gate
 
-    report = gate.run_gate(deployment, stack=stack, policy_config=args.policy_config, environment=environment,
-                           pack_dir=pack_dir, pack=pack)
+    report = gate.run_gate(deployment, stack=config_stack, policy_config=args.policy_config, pack_dir=pack_dir,
+                           pack=pack, preview=args.unknowns)
     artifact = f"Pulumi.{stack}.yaml" if stack in available_stacks() else "__main__.py"
     from offline.report import render
 

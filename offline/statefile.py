@@ -1,10 +1,19 @@
 """Deployment exports read from disk (`check --state`): ours, or `pulumi stack export` of a real
 stack. Standard library only, so `check` can read the state and start the pack before it imports
-the gRPC client."""
+the gRPC client.
+
+The gate judges every resource of an export or refuses the file: an entry it cannot fully read
+(not an object, no `urn` or `type`, a URN of another stack, a parent or provider that is not in the
+file, a resource pending deletion) is one `OfflineError` line naming the entry, never a resource
+silently left out. Reading is linear in the size of the file and bounded in depth.
+"""
 
 from __future__ import annotations
 
+import codecs
+import difflib
 import json
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -12,39 +21,230 @@ from typing import Any
 from offline import OfflineError
 
 STACK_TYPE = "pulumi:pulumi:Stack"
+VERSIONS = (3, 4)
+"""Checkpoint versions `pulumi stack export` writes (4 only when the stack uses newer engine features)."""
+MAX_DEPTH = 100
+"""Nesting levels a value may have: deeper than any provider schema, shallow enough for the pack to decode."""
+NAME = re.compile(r"[A-Za-z0-9_.-]{1,100}")
+"""What Pulumi allows in stack and project names."""
+_FIELDS = {"urn": str, "type": str, "custom": bool, "delete": bool, "id": str, "parent": str, "protect": bool,
+           "external": bool, "provider": str, "inputs": dict, "outputs": dict, "dependencies": list,
+           "propertyDependencies": dict, "pendingReplacement": bool, "retainOnDelete": bool,
+           "additionalSecretOutputs": list, "ignoreChanges": list, "deleteBeforeReplace": bool}
+_JSON_NAMES = {str: "a string", bool: "a boolean", dict: "an object", list: "a list", int: "a number",
+               float: "a number", type(None): "null"}
+
+
+def _kind(value: Any) -> str:
+    return _JSON_NAMES.get(type(value), type(value).__name__)
 
 
 def stack_from_deployment(deployment: Mapping[str, Any]) -> tuple[str, str]:
     """(stack, project) from the root stack URN of an export."""
     for resource in resources_of(deployment):
         if resource.get("type") == STACK_TYPE:
-            parts = str(resource["urn"]).split("::")
-            return parts[0].removeprefix("urn:pulumi:"), parts[1]
+            return urn_stack(str(resource["urn"])), urn_project(str(resource["urn"]))
     raise OfflineError("the deployment has no pulumi:pulumi:Stack resource; is this a `pulumi stack export`?")
 
 
+def urn_stack(urn: str) -> str:
+    return urn.split("::", 1)[0].removeprefix("urn:pulumi:")
+
+
+def urn_project(urn: str) -> str:
+    parts = urn.split("::", 3)
+    return parts[1] if len(parts) > 1 else ""
+
+
 def resources_of(deployment: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The resources of an export that `validate` accepted (or of one the program produced)."""
     body = deployment.get("deployment") if "deployment" in deployment else deployment
-    resources = (body or {}).get("resources")
+    resources = (body or {}).get("resources") if isinstance(body, Mapping) else None
     if not isinstance(resources, list):
         raise OfflineError("the file is not a deployment export (no deployment.resources list)")
-    return [r for r in resources if isinstance(r, dict) and "urn" in r and "type" in r and not r.get("delete")]
+    return resources
+
+
+# --- reading a file the user named ------------------------------------------------------------------
+
+
+def _decode(raw: bytes, name: str) -> str:
+    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or (len(raw) >= 2 and b"\x00" in raw[:2]):
+        raise OfflineError(f"{name} is UTF-16; save it as UTF-8 (e.g. `pulumi stack export --file {name}`)")
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise OfflineError(f"{name} is not UTF-8 (byte 0x{raw[error.start]:02x} at offset {error.start}); "
+                           "save it as UTF-8") from None
+
+
+def _no_constants(token: str) -> Any:
+    raise ValueError(f"{token} is not a JSON number")
+
+
+def parse_json(raw: bytes, name: str) -> Any:
+    """Strict JSON: UTF-8, no NaN/Infinity (Python's reader accepts them, JSON and Pulumi do not),
+    bounded nesting. One OfflineError line for anything else."""
+    text = _decode(raw, name)
+    try:
+        data = json.loads(text, parse_constant=_no_constants)
+    except json.JSONDecodeError as error:
+        raise OfflineError(f"{name} is not valid JSON: {error}") from None
+    except ValueError as error:  # parse_constant
+        raise OfflineError(f"{name} is not valid JSON: {error} (JSON has no NaN or Infinity)") from None
+    except RecursionError:
+        raise OfflineError(f"{name}: values nest deeper than {MAX_DEPTH} levels") from None
+    where = too_deep(data)
+    if where is not None:
+        raise OfflineError(f"{name}: {where}: values nest deeper than {MAX_DEPTH} levels")
+    return data
+
+
+def too_deep(data: Any, limit: int = MAX_DEPTH) -> str | None:
+    """The path of the first value nested deeper than `limit` (iterative: no recursion to exhaust;
+    the path is spelled only when one is found)."""
+    stack: list[tuple[Any, int, Any]] = [(data, 0, None)]  # (value, depth, (parent trail, key) or None)
+    while stack:
+        value, depth, trail = stack.pop()
+        if depth > limit:
+            return _spell(trail)
+        if isinstance(value, dict):
+            stack.extend((v, depth + 1, (trail, str(k))) for k, v in value.items() if isinstance(v, (dict, list)))
+        elif isinstance(value, list):
+            stack.extend((v, depth + 1, (trail, i)) for i, v in enumerate(value) if isinstance(v, (dict, list)))
+    return None
+
+
+def _spell(trail: Any) -> str:
+    keys: list[str | int] = []
+    while trail is not None:
+        trail, key = trail
+        keys.append(key)
+    out = ""
+    for key in reversed(keys):
+        out += f"[{key}]" if isinstance(key, int) else (f".{key}" if out else key)
+    return out or "(top)"
+
+
+def read_bytes(path: Path, what: str) -> bytes:
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        raise OfflineError(f"{what} {path} does not exist") from None
+    except IsADirectoryError:
+        raise OfflineError(f"{what} {path} is a directory, not a file") from None
+    except OSError as error:
+        raise OfflineError(f"{what} {path} cannot be read: {error.strerror}") from None
 
 
 def read_json_object(path: Path, what: str, shape: str) -> dict[str, Any]:
     """A JSON object from a file the user named, or one OfflineError line saying what is wrong."""
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise OfflineError(f"{what} {path} does not exist") from None
-    except json.JSONDecodeError as error:
-        raise OfflineError(f"{what} {path.name} is not valid JSON: {error}") from None
+    if path.is_dir():
+        raise OfflineError(f"{what} {path} is a directory, not a file")
+    data = parse_json(read_bytes(path, what), f"{what} {path.name}")
     if not isinstance(data, dict):
         raise OfflineError(f"{what} {path.name} must be {shape}")
     return data
 
 
 def read_state(path: Path) -> dict[str, Any]:
-    data = read_json_object(path, "state file", "a deployment export (pulumi stack export)")
-    resources_of(data)
+    if path.is_dir():
+        raise OfflineError(f"state file {path} is a directory, not a file")
+    data = parse_json(read_bytes(path, "state file"), path.name)
+    validate(data, path.name)
     return data
+
+
+# --- what a readable export is --------------------------------------------------------------------
+
+
+def validate(data: Any, name: str = "the export") -> None:
+    """Refuse, with one line naming the entry, an export the gate could not judge completely."""
+    if not isinstance(data, dict):
+        raise OfflineError(f"{name}: the top level is {_kind(data)}; a `pulumi stack export` is an object")
+    if "deployment" not in data:
+        raise OfflineError(f"{name}: no \"deployment\"; is this a `pulumi stack export`?")
+    version = data.get("version")
+    if version not in VERSIONS or isinstance(version, bool):
+        raise OfflineError(f"{name}: checkpoint \"version\" {json.dumps(version)} is not one this gate reads "
+                           f"({', '.join(map(str, VERSIONS))})")
+    body = data["deployment"]
+    if not isinstance(body, dict):
+        raise OfflineError(f"{name}: \"deployment\" is {_kind(body)}, not an object")
+    resources = body.get("resources")
+    if not isinstance(resources, list):
+        raise OfflineError(f"{name}: deployment.resources is {'missing' if resources is None else _kind(resources)}; "
+                           "it must be the list of resources")
+    seen: dict[str, int] = {}
+    roots: list[int] = []
+    for index, entry in enumerate(resources):
+        where = f"{name}: deployment.resources[{index}]"
+        _check_entry(entry, where)
+        urn = entry["urn"]
+        if urn in seen:
+            raise OfflineError(f"{where}: duplicate URN (also deployment.resources[{seen[urn]}]): {_short(urn)}")
+        seen[urn] = index
+        if entry["type"] == STACK_TYPE:
+            roots.append(index)
+    if not roots:
+        raise OfflineError(f"{name}: no {STACK_TYPE} resource; is this a `pulumi stack export`?")
+    if len(roots) > 1:
+        raise OfflineError(f"{name}: deployment.resources[{roots[1]}]: a second {STACK_TYPE} resource")
+    root = resources[roots[0]]["urn"]
+    stack, project = urn_stack(root), urn_project(root)
+    if not NAME.fullmatch(stack) or not NAME.fullmatch(project):
+        raise OfflineError(f"{name}: deployment.resources[{roots[0]}]: stack {_short(stack)} of project {_short(project)} "
+                           "is not a Pulumi stack and project name (letters, digits, '_', '.', '-')")
+    for index, entry in enumerate(resources):
+        where = f"{name}: deployment.resources[{index}]"
+        urn = entry["urn"]
+        if urn_stack(urn) != stack or urn_project(urn) != project:
+            raise OfflineError(f"{where}: the URN belongs to stack {urn_stack(urn)!r} of project {urn_project(urn)!r}, "
+                               f"the export is stack {stack!r} of project {project!r}")
+        references = [("parent", entry.get("parent"))]
+        if entry.get("provider"):
+            references.append(("provider", str(entry["provider"]).rsplit("::", 1)[0]))
+        references += [("dependencies", d) for d in entry.get("dependencies") or []]
+        for key, urns in (entry.get("propertyDependencies") or {}).items():
+            references += [(f"propertyDependencies.{key}", d) for d in urns]
+        for field, target in references:
+            if target and target not in seen:
+                raise OfflineError(f"{where}: {field} {_short(str(target))} is not a resource of this export")
+
+
+def _short(text: str, limit: int = 160) -> str:
+    text = json.dumps(text)
+    return text if len(text) <= limit else text[:limit] + "...\""
+
+
+def _check_entry(entry: Any, where: str) -> None:
+    if not isinstance(entry, dict):
+        raise OfflineError(f"{where}: is {_kind(entry)}, not a resource object")
+    for key in ("urn", "type"):
+        if key not in entry:
+            near = difflib.get_close_matches(key, [str(k) for k in entry], n=1, cutoff=0.6)
+            hint = f" (it has {json.dumps(near[0])}; the key is {json.dumps(key)})" if near else ""
+            raise OfflineError(f"{where}: missing \"{key}\"{hint}")
+    for key, expected in _FIELDS.items():
+        if key in entry and entry[key] is not None and not isinstance(entry[key], expected):
+            raise OfflineError(f"{where}: \"{key}\" is {_kind(entry[key])}, not {_JSON_NAMES[expected]}")
+    urn, type_ = entry["urn"], entry["type"]
+    parts = urn.split("::", 3)  # a name may itself contain "::"
+    if not urn.startswith("urn:pulumi:") or len(parts) < 4:
+        raise OfflineError(f"{where}: \"urn\" {_short(urn)} is not a Pulumi URN (urn:pulumi:<stack>::<project>::<type>::<name>)")
+    qualified = parts[2]
+    if qualified.rsplit("$", 1)[-1] != type_:
+        raise OfflineError(f"{where}: \"type\" {_short(type_)} is not the type its URN names ({_short(qualified)})")
+    if entry.get("delete"):
+        raise OfflineError(f"{where}: a resource pending deletion (\"delete\": true); finish the update or run "
+                           "`pulumi refresh`, then export again")
+    if entry.get("pendingReplacement"):
+        raise OfflineError(f"{where}: a resource deleted and pending replacement (\"pendingReplacement\": true); "
+                           "finish the update, then export again")
+    for key in ("dependencies", "additionalSecretOutputs", "ignoreChanges"):
+        for item in entry.get(key) or []:
+            if not isinstance(item, str):
+                raise OfflineError(f"{where}: \"{key}\" holds {_kind(item)}; it must list strings")
+    for key, urns in (entry.get("propertyDependencies") or {}).items():
+        if not isinstance(urns, list) or not all(isinstance(u, str) for u in urns):
+            raise OfflineError(f"{where}: propertyDependencies.{key} must be a list of URNs")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ipaddress
 import itertools
+import math
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -26,6 +27,9 @@ from pulumi_policy import (
     StackValidationArgs,
     StackValidationPolicy,
 )
+from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, UnknownValueError
+
+from . import verify
 
 DOCS_PAGE = "docs/policies.md"
 FRAMEWORK = "orchestrator-security-audit"
@@ -132,10 +136,24 @@ def _passthrough(error: Exception) -> bool:
     return type(error).__name__ in {"UnknownValueError", "_NotApplicableError"}
 
 
+def _unverifiable(reads: list[verify.Read], owners: Mapping[int, str]) -> None:
+    """Hand what the rule could not judge to the SDK as its advisory "can't run during preview"
+    diagnostic (after the rule's trusted findings have been reported)."""
+    if not reads:
+        return
+    entries = list(dict.fromkeys((owners.get(r.root, ""), verify.spell(r.path), r.reason) for r in reads))
+    error = UnknownValueError(UNKNOWN_STRING_VALUE, [])
+    error.message = verify.unverifiable_message(entries)
+    raise error
+
+
 def resource_rule(meta: Meta,
                   types: Iterable[str] | Callable[[str], bool]) -> Callable[[ResourceCheck], ResourceValidationPolicy]:
     """A rule over single resources of the given types (or whose type a predicate accepts): the check yields
-    one message per problem; the resource gets one violation listing them (the score counts violations)."""
+    one message per problem;
+    the resource gets one violation listing them (the score counts violations, not sub-findings).
+    A message computed while reading a value the rule cannot judge is dropped, and that value is
+    reported as unverifiable (see `verify`); the rule's other messages stand."""
     wanted: Callable[[str], bool] = types if callable(types) else frozenset(types).__contains__
 
     def wrap(check: ResourceCheck) -> ResourceValidationPolicy:
@@ -143,16 +161,25 @@ def resource_rule(meta: Meta,
             if not wanted(base_type(args.resource_type)):
                 return
             provider = args.provider.props if args.provider is not None else {}
-            resource = Resource(args.resource_type, args.urn, args.name, args.props,
+            props = verify.as_props(args.props)
+            resource = Resource(args.resource_type, args.urn, args.name, props,
                                 config_with_defaults(meta, args.get_config()), provider)
-            try:
-                problems = list(dict.fromkeys(check(resource)))
-            except Exception as error:
-                if _passthrough(error):
-                    raise
-                raise _crash(meta, args.urn, error) from error
+            problems: list[str] = []
+            with verify.recording() as reads:
+                try:
+                    seen = 0
+                    for message in check(resource):
+                        if len(reads) == seen:
+                            problems.append(message)
+                        seen = len(reads)
+                except Exception as error:
+                    if _passthrough(error):
+                        raise
+                    raise _crash(meta, args.urn, error) from error
+            problems = list(dict.fromkeys(problems))
             if problems:
                 report("; ".join(problems), None)
+            _unverifiable(reads, {id(props): args.urn})
 
         policy = ResourceValidationPolicy(validate=validate, **meta.policy_kwargs())
         policy.meta = meta  # type: ignore[attr-defined]
@@ -179,6 +206,11 @@ class Stack:
         return out
 
     @property
+    def root_urn(self) -> str | None:
+        root = self.root
+        return root.urn if root is not None else None
+
+    @property
     def root(self) -> PolicyResource | None:
         roots = self.of("pulumi:pulumi:Stack")
         return roots[0] if roots else None
@@ -198,17 +230,33 @@ def depends_on(resource: PolicyResource, prop: str, types: Iterable[str]) -> lis
 
 
 def stack_rule(meta: Meta) -> Callable[[StackCheck], StackValidationPolicy]:
-    """A rule over the whole stack: the check yields (message, urn or None for the stack)."""
+    """A rule over the whole stack: the check yields (message, urn or None for the stack).
+    A value the rule cannot judge concerns its resource only: the finding computed while reading it
+    and findings about that resource are dropped and the value is reported as unverifiable; the
+    rule's findings about every other resource stand (see `verify`)."""
 
     def wrap(check: StackCheck) -> StackValidationPolicy:
         def validate(args: StackValidationArgs, report: ReportViolation) -> None:
+            owners: dict[int, str] = {}
+            for resource in args.resources:
+                resource.props = verify.as_props(resource.props)
+                owners[id(resource.props)] = resource.urn
             stack = Stack(args.resources, config_with_defaults(meta, args.get_config()))
-            try:
-                found = list(check(stack))
-            except Exception as error:
-                if _passthrough(error):
-                    raise
-                raise _crash(meta, "", error) from error
+            found: list[tuple[str, str | None]] = []
+            with verify.recording() as reads:
+                blind: set[str | None] = set()
+                try:
+                    seen = 0
+                    for message, urn in check(stack):
+                        fresh = len(reads) > seen
+                        blind.update(owners.get(r.root) for r in reads[seen:])
+                        if not fresh and (urn or stack.root_urn) not in blind:
+                            found.append((message, urn))
+                        seen = len(reads)
+                except Exception as error:
+                    if _passthrough(error):
+                        raise
+                    raise _crash(meta, "", error) from error
             grouped: dict[str | None, list[str]] = {}
             for message, urn in found:
                 grouped.setdefault(urn, [])
@@ -216,6 +264,7 @@ def stack_rule(meta: Meta) -> Callable[[StackCheck], StackValidationPolicy]:
                     grouped[urn].append(message)
             for urn, messages in grouped.items():
                 report("; ".join(messages), urn)
+            _unverifiable(reads, owners)
 
         policy = StackValidationPolicy(validate=validate, **meta.policy_kwargs())
         policy.meta = meta  # type: ignore[attr-defined]
@@ -233,10 +282,12 @@ def get(value: Any, *path: str | int, default: Any = None) -> Any:
     for key in path:
         if isinstance(key, int):
             if not is_list(current) or not -len(current) <= key < len(current):
+                verify.needs_value(current)
                 return default
             current = current[key]
         else:
             if not isinstance(current, Mapping) or key not in current:
+                verify.needs_value(current)  # a withheld secret hides what is inside it
                 return default
             current = current[key]
         if current is None:
@@ -262,6 +313,7 @@ def mapping(value: Any) -> Mapping[str, Any]:
 
 
 def truthy(value: Any) -> bool:
+    verify.needs_value(value)
     if isinstance(value, str):
         return value.strip().lower() in {"true", "yes", "on", "1", "enabled"}
     return bool(value)
@@ -269,26 +321,32 @@ def truthy(value: Any) -> bool:
 
 def is_false(value: Any) -> bool:
     """Explicitly false (absent is not false)."""
+    verify.needs_value(value)
     if isinstance(value, str):
         return value.strip().lower() in {"false", "no", "off", "0", "disabled"}
     return value is False
 
 
 def number(value: Any) -> float | None:
+    """A finite number (NaN and infinities are no setting a rule can compare), else None."""
+    verify.needs_value(value)
     if isinstance(value, bool) or value is None:
         return None
     if isinstance(value, (int, float)):
-        return float(value)
-    if isinstance(value, str):
+        result = float(value)
+    elif isinstance(value, str):
         try:
-            return float(value.strip())
+            result = float(value.strip())
         except ValueError:
             return None
-    return None
+    else:
+        return None
+    return result if math.isfinite(result) else None
 
 
 def is_world(cidr: Any) -> bool:
     """0.0.0.0/0, ::/0 and their spellings."""
+    verify.needs_value(cidr)
     text = str(cidr).strip().lower()
     if text in {"*", "any", "internet", "0.0.0.0", "::", "0.0.0.0/0", "::/0"}:
         return True
@@ -299,6 +357,7 @@ def is_world(cidr: Any) -> bool:
 
 
 def is_private_network(cidr: Any) -> bool:
+    verify.needs_value(cidr)
     try:
         network = ipaddress.ip_network(str(cidr).strip(), strict=False)
     except ValueError:
@@ -363,7 +422,22 @@ def literal_secret(value: Any) -> bool:
 
 PRIVATE_KEY = re.compile(r"-----BEGIN ([A-Z ]+ )?PRIVATE KEY-----")
 AWS_ACCESS_KEY = re.compile(r"\b(AKIA|ASIA)[0-9A-Z]{16}\b")
-URL_CREDENTIALS = re.compile(r"\b[a-z][a-z0-9+.-]*://[^/\s:@]+:([^/\s@]+)@", re.IGNORECASE)
+_SCHEME = re.compile(r"[a-z][a-z0-9+.-]{0,31}\Z", re.IGNORECASE)
+_USERINFO = re.compile(r"[^/\s:@]{1,256}:([^/\s@]{1,256})@")
+
+
+def url_passwords(text: str) -> Iterator[str]:
+    """The password of every `scheme://user:password@` in `text`. Anchored on each "://" with bounded
+    windows, so it is linear in the text (a scheme regex scanned from every word boundary was
+    quadratic: 40 KB of `a.a.a.` took 17 s)."""
+    start = 0
+    while (at := text.find("://", start)) != -1:
+        start = at + 3
+        if _SCHEME.search(text, max(0, at - 32), at) is None:
+            continue
+        match = _USERINFO.match(text, at + 3, at + 3 + 520)
+        if match is not None:
+            yield match.group(1)
 ASSIGNED_SECRET = re.compile(
     r"(?im)^\s*[\"']?([A-Za-z0-9_.-]*(password|passwd|secret|token|api[_-]?key|access[_-]?key)[A-Za-z0-9_.-]*)[\"']?"
     r"\s*[:=]\s*(\S.*)$"
@@ -372,12 +446,13 @@ ASSIGNED_SECRET = re.compile(
 
 def credentials_in_text(text: str) -> Iterator[str]:
     """Credential material in a config file: private keys, access keys, URL passwords, assignments."""
+    verify.needs_value(text)
     if PRIVATE_KEY.search(text):
         yield "a private key"
     if AWS_ACCESS_KEY.search(text):
         yield "an AWS access key id"
-    for match in URL_CREDENTIALS.finditer(text):
-        if literal_secret(match.group(1)):
+    for password in url_passwords(text):
+        if literal_secret(password):
             yield "a password inside a URL"
             break
     for match in ASSIGNED_SECRET.finditer(text):

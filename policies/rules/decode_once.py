@@ -7,7 +7,8 @@ AnalyzeStack. With 39 resource rules and 16 stack rules that decoding is ~80 % o
 and, at 10,000 resources, the garbage it leaves makes the cost grow faster than the stack.
 
 `install()` keeps the SDK's own servicer code and control flow (levels, not-applicable, unknown values
-during preview, report_violation) and only memoizes those three calls by the identity of their
+during preview, report_violation) and only memoizes those three calls (the third now builds the
+lazy `verify.Props` the rule wrappers would otherwise build from the SDK's eager proxy) by the identity of their
 argument, for the duration of one request on one thread. The memo holds a reference to every
 argument it saw, so an id cannot be reused within the request; a miss only costs time. The two
 intermediate dicts are emptied once the next step has been computed from them (they are then only
@@ -25,9 +26,11 @@ from contextlib import contextmanager
 from typing import Any
 
 from google.protobuf import json_format
-from pulumi_policy import deserialize, proxy
+from pulumi_policy import deserialize
 from pulumi_policy import policy as sdk
 from pulumi_policy.version import VERSION
+
+from . import verify
 
 VERIFIED_SDK = "1.21.0"
 
@@ -35,7 +38,6 @@ _local = threading.local()
 # The originals, also when this module is imported a second time (as `rules` and `policies.rules`).
 _stock_servicer = next(c for c in sdk._PolicyAnalyzerServicer.__mro__ if c.__module__ == sdk.__name__)
 _stock_deserialize = deserialize.deserialize_properties
-_stock_proxy = proxy.unknown_checking_proxy
 
 
 # One table per memoized step: MessageToDict, deserialize_properties, unknown_checking_proxy, and the
@@ -100,9 +102,10 @@ def _deserialize_properties(props: dict[str, Any], proxy_secrets: bool = False) 
     return result
 
 
-def _unknown_checking_proxy(props: dict[str, Any]) -> dict[str, Any]:
-    result: dict[str, Any] = _memoized(PROXY, _stock_proxy, props, releases=DESERIALIZE)
-    return result
+def _unknown_checking_proxy(props: dict[str, Any]) -> Any:
+    # Rules read through verify.Props (lazy, recording unknowns instead of raising): it wraps the
+    # decoded dict rather than copying it, so that dict stays alive as the one decoded copy.
+    return _memoized(PROXY, verify.Props, props)
 
 
 class DecodeOnceServicer(_stock_servicer):  # type: ignore[misc,valid-type]

@@ -16,7 +16,6 @@ from pulumi_policy import Severity
 
 from . import k8s_exposure, k8s_opaque, k8s_pods, k8s_rbac
 from .common import (
-    URL_CREDENTIALS,
     Meta,
     Resource,
     Stack,
@@ -32,6 +31,7 @@ from .common import (
     secret_like_name,
     stack_rule,
     truthy,
+    url_passwords,
 )
 from .k8s import CONFIGMAP, HELM_TYPES
 from .k8s_exposure import internal_load_balancer
@@ -159,7 +159,7 @@ literal_env = Meta(
 
 
 def _arg_secret(arg: str) -> str | None:
-    if URL_CREDENTIALS.search(arg[:4096]):
+    if next(url_passwords(arg[:4096]), None) is not None:
         return "a URL with a password"
     if arg.startswith("-") and "=" in arg:
         flag, _, value = arg.lstrip("-").partition("=")

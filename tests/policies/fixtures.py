@@ -151,8 +151,10 @@ def cfg_replace(old: str, new: str, cfg: str = HAPROXY_CFG) -> str:
 
 
 def netpol(name: str, namespace: str, selector: dict[str, str], *, ingress: list[Any] | None = None,
-           egress: list[Any] | None = None, types: tuple[str, ...] = ("Ingress", "Egress")) -> dict[str, Any]:
-    return resource("kubernetes:networking.k8s.io/v1:NetworkPolicy", name, {
+           egress: list[Any] | None = None, types: tuple[str, ...] = ("Ingress", "Egress"),
+           resource_name: str | None = None) -> dict[str, Any]:
+    # Two objects of one name in two namespaces are two resources: their URNs must differ.
+    return resource("kubernetes:networking.k8s.io/v1:NetworkPolicy", resource_name or name, {
         "metadata": {"name": name, "namespace": namespace},
         "spec": {"podSelector": {"matchLabels": selector} if selector else {}, "policyTypes": list(types),
                  **({"ingress": ingress} if ingress is not None else {}),
@@ -209,7 +211,7 @@ def app_stack(**replace: dict[str, Any] | None) -> list[dict[str, Any]]:
             "metadata": {"name": "haproxy", "namespace": EDGE_NS},
             "spec": {"selector": {"matchLabels": EDGE_LABELS}, "minAvailable": 2}}),
         "svc-edge": service("haproxy", EDGE_NS, EDGE_LABELS, kind="LoadBalancer", target=8443, externalTrafficPolicy="Local"),
-        "deny-edge": netpol("default-deny", EDGE_NS, {}),
+        "deny-edge": netpol("default-deny", EDGE_NS, {}, resource_name="edge-default-deny"),
         "allow-edge": netpol("haproxy", EDGE_NS, EDGE_LABELS, ingress=[{"ports": [{"port": 8443}]}],
                              egress=[{"to": [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": APP_NS}},
                                               "podSelector": {"matchLabels": APP_LABELS}}]}, dns]),

@@ -1,0 +1,215 @@
+"""Values a rule cannot judge, reported per resource and property instead of silencing the rule.
+
+The policy SDK hands rules proxies that raise UnknownValueError on the first unknown value read, and
+catches it around the whole policy: for a stack rule, one unknown anywhere switched the rule off for
+the entire stack. Here rules read resources through `Props`: an unknown value (the engine's preview
+sentinels) is recorded and read as an `Unknown` marker, so the rule runs to the end.
+
+The wrappers in `common` then decide per finding: a finding computed while a value the rule could
+not judge was being read (between two of the check's yields), or one about a resource whose
+unknown value the rule read, is not trusted and dropped; every other finding stands. What could
+not be judged is reported once per (resource, property) as the SDK's advisory "can't run during
+preview" diagnostic, carrying `unverifiable <JSON list of [urn, property, reason]>`, so the engine
+shows it as a preview note and the offline gate turns it into an explicit "unverifiable" finding
+(fatal for a state export, where the engine never leaves unknowns).
+
+A secret the gate could not or would not show (ciphertext only, or a `--show-secrets` plaintext it
+redacted) arrives as the `WITHHELD` text: reading it is fine (a rule may only need to know a value
+is there), interpreting it (`truthy`, `number`, `is_world`, parsing it as a config) records it.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+UNKNOWNS = frozenset({
+    "1c4a061d-8072-4f0a-a4cb-0ff528b18fe7",  # boolean
+    "3eeb2bf0-c639-47a8-9e75-3b44932eb421",  # number
+    "04da6b54-80e4-46f7-96ec-b56ff0331ba9",  # string
+    "6a19a0b0-7e62-4c92-b797-7f8e31da9cc2",  # array
+    "030794c1-ac77-496b-92df-f27374a8bd58",  # asset
+    "e48ece36-62e2-4504-bad9-02848725956a",  # archive
+    "dd056dcd-154b-4c76-9bd3-c8f88648b5ff",  # object
+})
+"""The engine's sentinels for values unknown until apply (the policy SDK's list)."""
+WITHHELD = "[secret]"
+"""What the offline gate sends in place of a secret's value."""
+MARKER = "unverifiable "
+"""Prefix of the JSON list inside the SDK's "can't run during preview" diagnostic."""
+
+Path = tuple[str | int, ...]
+
+
+class Unknown(str):
+    """An unknown value as a rule reads it: a string equal to no setting a rule looks for."""
+
+    path: Path
+
+
+class Withheld(str):
+    """A secret whose value the gate withheld: present, but not to be judged by its content."""
+
+    root: Any
+    path: Path
+
+
+@dataclass(frozen=True)
+class Read:
+    root: int
+    """id() of the resource's root Props."""
+    path: Path
+    reason: str
+    """"unknown" (preview) or "secret" (value withheld)."""
+
+
+_local = threading.local()
+
+
+def _record(root: Any, path: Path, reason: str) -> None:
+    reads: list[Read] | None = getattr(_local, "reads", None)
+    if reads is not None:
+        reads.append(Read(id(root), path, reason))
+
+
+@contextmanager
+def recording() -> Iterator[list[Read]]:
+    """Collect what the current rule read and could not judge."""
+    previous = getattr(_local, "reads", None)
+    reads: list[Read] = []
+    _local.reads = reads
+    try:
+        yield reads
+    finally:
+        _local.reads = previous
+
+
+def needs_value(value: Any) -> None:
+    """Called by readers that interpret a value: a withheld secret cannot be interpreted."""
+    if isinstance(value, Withheld):
+        _record(value.root, value.path, "secret")
+
+
+def _wrap(value: Any, root: Any, path: Path) -> Any:
+    if isinstance(value, str):
+        if value in UNKNOWNS:
+            _record(root, path, "unknown")
+            marker = Unknown(value)
+            marker.path = path
+            return marker
+        if value == WITHHELD:
+            withheld = Withheld(value)
+            withheld.root, withheld.path = root, path
+            return withheld
+        return value
+    if isinstance(value, dict):
+        return Props(value, root, path)
+    if isinstance(value, list):
+        return Items(value, root, path)
+    return value
+
+
+class Props(Mapping[str, Any]):
+    """A resource's properties (or a nested object), read-only, recording what cannot be judged."""
+
+    __slots__ = ("_children", "_path", "_root", "_target")
+
+    def __init__(self, target: dict[str, Any], root: Any = None, path: Path = ()) -> None:
+        self._target = target
+        self._root = self if root is None else root
+        self._path = path
+        self._children: dict[str, Any] | None = None
+
+    def __getitem__(self, key: str) -> Any:
+        value = self._target[key]
+        if isinstance(value, (dict, list)):
+            if self._children is None:
+                self._children = {}
+            child = self._children.get(key)
+            if child is None:
+                child = self._children[key] = _wrap(value, self._root, (*self._path, key))
+            return child
+        return _wrap(value, self._root, (*self._path, key)) if isinstance(value, str) else value
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._target  # presence is not a read of the value
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._target)
+
+    def __len__(self) -> int:
+        return len(self._target)
+
+    def __repr__(self) -> str:
+        return f"Props({self._target!r})"
+
+
+class Items(Sequence[Any]):
+    """A list property, read-only, recording what cannot be judged."""
+
+    __slots__ = ("_path", "_root", "_target")
+
+    def __init__(self, target: list[Any], root: Any, path: Path) -> None:
+        self._target = target
+        self._root = root
+        self._path = path
+
+    def __getitem__(self, index: Any) -> Any:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self._target)))]
+        value = self._target[index]
+        return _wrap(value, self._root, (*self._path, index if index >= 0 else len(self._target) + index))
+
+    def __len__(self) -> int:
+        return len(self._target)
+
+    def __repr__(self) -> str:
+        return f"Items({self._target!r})"
+
+
+def plain(value: Any) -> Any:
+    """The policy SDK's proxies (used when the decode layer is not installed) as dicts and lists."""
+    if isinstance(value, (Props, Items)):
+        return value._target
+    kind = type(value).__name__
+    if kind in ("_DictProxy", "_ListProxy"):
+        target = value["__target"]
+        return {k: plain(v) for k, v in target.items()} if kind == "_DictProxy" else [plain(v) for v in target]
+    return value
+
+
+def as_props(value: Any) -> Props:
+    """A resource's properties as Props, however the SDK delivered them."""
+    if isinstance(value, Props):
+        return value
+    target = plain(value)
+    return Props(target if isinstance(target, dict) else {})
+
+
+def spell(path: Path) -> str:
+    out = ""
+    for key in path:
+        out += f"[{key}]" if isinstance(key, int) else (f".{key}" if out else str(key))
+    return out or "(the properties)"
+
+
+def unverifiable_message(entries: Sequence[tuple[str, str, str]]) -> str:
+    """What the SDK diagnostic carries: `unverifiable [[urn, property, reason], ...]`."""
+    return MARKER + json.dumps([list(e) for e in entries])
+
+
+def parse_unverifiable(text: str) -> list[tuple[str, str, str]] | None:
+    """The entries of an `unverifiable_message`, or None when `text` is not one."""
+    if not text.startswith(MARKER):
+        return None
+    try:
+        entries = json.loads(text[len(MARKER):])
+    except ValueError:
+        return None
+    if not isinstance(entries, list):
+        return None
+    return [(str(e[0]), str(e[1]), str(e[2])) for e in entries if isinstance(e, list) and len(e) == 3]
