@@ -178,7 +178,8 @@ class RecordingMonitor(MockMonitor):
             name=request.name,
             custom=bool(request.custom),
             parent=normalize_urn(request.parent),
-            inputs=_wire(request.object),
+            inputs=_checked_inputs(request.type, _wire(request.object), _wire(response.object)) if request.custom
+            else _wire(request.object),
             outputs=_wire(response.object) if request.custom else {},
             id=response.id,
             provider=request.provider,
@@ -211,3 +212,14 @@ def merge(base: Mapping[str, Any], extra: Mapping[str, Any]) -> Props:
     out = dict(base)
     out.update(extra)
     return out
+
+
+def _checked_inputs(type_: str, inputs: Props, outputs: Props) -> Props:
+    """The inputs as the engine records them: after the provider's Check. pulumi-kubernetes assigns
+    an auto-name to `metadata.name` there, so state inputs carry it (rules and tools read it)."""
+    if not type_.startswith("kubernetes:") or not isinstance(inputs.get("metadata"), dict):
+        return inputs
+    name = (outputs.get("metadata") or {}).get("name") if isinstance(outputs.get("metadata"), dict) else None
+    if name is None or "name" in inputs["metadata"]:
+        return inputs
+    return {**inputs, "metadata": {**inputs["metadata"], "name": name}}
