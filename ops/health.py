@@ -203,6 +203,8 @@ class PrometheusClient:
                 if expired.is_set() or time.monotonic() > deadline:
                     raise TimeoutError
                 if not chunk:
+                    if response.length:  # Content-Length not reached: the connection was cut
+                        raise http.client.IncompleteRead(b"".join(chunks), response.length)
                     break
                 size += len(chunk)
                 if size > MAX_ANSWER_BYTES:
@@ -218,8 +220,9 @@ class PrometheusClient:
                 raise PrometheusUnavailableError(
                     f"Prometheus at {self.base_url} did not answer within {self.timeout:g}s"
                 ) from None
+            detail = "the answer was cut short" if isinstance(error, http.client.IncompleteRead) else _describe(error)
             raise PrometheusUnavailableError(
-                f"Prometheus at {self.base_url} is unreachable or broke off: {_describe(error)}"
+                f"Prometheus at {self.base_url} is unreachable or broke off: {detail}"
             ) from None
         finally:
             watchdog.cancel()
