@@ -513,6 +513,10 @@ class Rollout:
             if self.expected is not None:
                 self.expected = with_settings(self.expected, settings, self.plan.stack)
             self._say(f"{label}: updated in {self.clock() - began:.1f}s")
+            if self.guard.notes:
+                self._say(f"{', '.join(self.guard.notes)} received during the update of {label}: it was allowed to "
+                          "finish")
+                self.guard.notes.clear()
         self.guard.check()
 
     def _unchanged(self, when: str) -> None:
