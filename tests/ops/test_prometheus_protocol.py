@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator
 import pytest
 
 from components.config import Slot
+from offline.stacks import ROOT
 from ops.health import PrometheusClient, PrometheusUnavailableError
 from ops.rollout import EXIT_ROLLED_BACK, Rollout, plan_rollout, prometheus_gate
 from tests.ops.conftest import FakeStackOperations, stack_config
@@ -151,3 +152,35 @@ def test_impossible_values_fail(value: str, reason: str) -> None:
         fake.close()
     assert not reading.ok
     assert reason in reading.failures
+
+
+def test_the_canary_alert_firing_for_the_slot_stops_the_rollout() -> None:
+    # Issue class 9: monitoring/rules/rollout.yaml's canary alert is acted on, for the canary slot only.
+    def reply(connection: socket.socket) -> None:
+        connection.sendall(_http(json.dumps({"status": "success", "data": {"resultType": "vector", "result": [
+            {"metric": {"alertname": "OrchestratorCanarySlotErrorRateHigh", "alertstate": "firing", "slot": "green"},
+             "value": [time.time(), "1"]}]}}).encode()))
+
+    fake = Misbehaving(reply)
+    try:
+        config = stack_config(f"rollout.prometheusUrl={fake.url}", "rollout.queryTimeoutSeconds=1")
+        gate = prometheus_gate(config, Slot.GREEN)
+        from ops.health import Window
+
+        reading = gate.check(Window(slot=Slot.GREEN, weight=25, seconds=5, since_update=5, bake_seconds=60,
+                                    final=False))
+    finally:
+        fake.close()
+    assert "alert OrchestratorCanarySlotErrorRateHigh is firing for slot green" in reading.failures
+    assert gate.queries_run[0] == ('ALERTS{alertname=~"OrchestratorCanarySlotErrorRateHigh|'
+                                   'OrchestratorCanarySlotLatencyHigh",alertstate="firing",slot="green"}')
+
+
+def test_the_alert_names_are_the_ones_monitoring_defines() -> None:
+    import yaml
+
+    from ops.health import CANARY_ALERTS
+
+    rules = yaml.safe_load((ROOT / "monitoring" / "rules" / "rollout.yaml").read_text())
+    names = {rule["alert"] for group in rules["groups"] for rule in group["rules"]}
+    assert set(CANARY_ALERTS) == names

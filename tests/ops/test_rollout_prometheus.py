@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import io
+import threading
+import time
 
 import pytest
 
 from components.config import Slot, StackConfig
+from ops.health import GateReading
 from ops.rollout import EXIT_OK, EXIT_ROLLED_BACK, Result, Rollout, plan_rollout, prometheus_gate
 from tests.ops.conftest import FakeStackOperations, PrometheusHarness, free_port, route_traffic, stack_config
 
@@ -122,3 +125,91 @@ def test_no_data_for_the_slot_fails_closed(prometheus: PrometheusHarness) -> Non
     assert "no data for the requests of slot green" in reading.gaps
     assert "no data for the ready replicas of slot green" in reading.gaps
     assert any(f.startswith("Prometheus scrapes no target of slot green") for f in reading.failures)
+
+
+# --- issue class 5: thin, stale, incomplete or diluted evidence fails ----------------------------------
+
+
+def _failed_first_step(prometheus: PrometheusHarness, namespace: str, fault: dict[str, object]) -> GateReading:
+    ops, result, output = _rollout(prometheus, namespace, "rollout.steps[0]=50", "rollout.steps[1]=100",
+                                   fault=(50, fault))
+    assert ops.applied == [{"app.canaryWeight": "50"}, ROLLBACK], output
+    assert result.exit_code == EXIT_ROLLED_BACK
+    assert "step 1/2: gate FAILED: " in output
+    return result.readings[-1]
+
+
+def test_health_check_traffic_alone_is_not_evidence(prometheus: PrometheusHarness) -> None:
+    reading = _failed_first_step(prometheus, "ops-health-only", {"rps": 0.0, "health_rps": 50.0})
+    assert reading.requests == 0 and reading.error_rate is None
+    assert "only 0 real requests reached slot green in 2s; the gate needs 20 (health checks do not count)" \
+        in reading.gaps
+
+
+def test_a_pod_that_is_not_scraped_fails_the_gate(prometheus: PrometheusHarness) -> None:
+    # Its 30 % errors are invisible, so its target being down must be enough.
+    reading = _failed_first_step(prometheus, "ops-pod-down", {"down": {0}, "pod_error_ratio": {0: 0.3}})
+    assert "1 of 3 scrape targets of slot green are down" in reading.failures
+    assert "3 pods of slot green are ready but only 2 are scraped: the others' requests are not seen" \
+        in reading.failures
+
+
+def test_a_slot_whose_targets_stopped_being_scraped_fails(prometheus: PrometheusHarness) -> None:
+    reading = _failed_first_step(prometheus, "ops-stale", {"down": {0, 1, 2}})
+    assert "3 of 3 scrape targets of slot green are down" in reading.failures
+    assert reading.error_rate is None  # older samples are never judged
+
+
+def test_requests_without_a_status_label_fail(prometheus: PrometheusHarness) -> None:
+    reading = _failed_first_step(prometheus, "ops-unlabelled", {"unlabelled_rps": 20.0})
+    assert any("requests of slot green have no status label (code)" in f for f in reading.failures)
+
+
+def test_impossible_ready_replicas_fail(prometheus: PrometheusHarness) -> None:
+    reading = _failed_first_step(prometheus, "ops-impossible", {"ready": -1})
+    assert "impossible ready replicas for slot green: -1.0" in reading.failures
+
+
+def test_the_canary_is_not_diluted_by_the_other_slot(prometheus: PrometheusHarness) -> None:
+    # A failing green at 10 % is judged on its own requests: 5 %, not diluted by blue's clean 90 %.
+    ops, result, _ = _rollout(prometheus, "ops-dilute", "rollout.steps[0]=10", "rollout.steps[1]=100",
+                              fault=(10, {"error_ratio": 0.05}))
+    assert ops.applied == [{"app.canaryWeight": "10"}, ROLLBACK]
+    assert result.exit_code == EXIT_ROLLED_BACK
+    assert result.readings[-1].error_rate is not None and 0.04 < result.readings[-1].error_rate < 0.06
+
+
+# --- issue class 6: the whole bake is judged ----------------------------------------------------------
+
+
+def test_errors_early_in_the_bake_are_seen(prometheus: PrometheusHarness) -> None:
+    # A burst in the first second after the update, healthy afterwards: a window at the end would miss it.
+    namespace = "ops-burst"
+
+    def heal_soon() -> None:
+        time.sleep(1.2)
+        prometheus.exporter.update(namespace, Slot.GREEN, error_ratio=0.0)
+
+    def start_burst(applied: StackConfig) -> None:
+        if applied.app.canary_weight == 50:
+            prometheus.exporter.update(namespace, Slot.GREEN, error_ratio=0.3)
+            threading.Thread(target=heal_soon, daemon=True).start()
+
+    config = stack_config(f"app.namespace={namespace}", "rollout.bakeSeconds=4", "rollout.windowSeconds=2",
+                          MIN_REQUESTS, f"rollout.prometheusUrl={prometheus.url}", "rollout.steps[0]=50",
+                          "rollout.steps[1]=100")
+    exporter = prometheus.exporter
+    exporter.reset(namespace)
+    route = route_traffic(exporter, namespace)
+    route(config)
+
+    def on_apply(applied: StackConfig) -> None:
+        route(applied)
+        start_burst(applied)
+
+    ops = FakeStackOperations(config, on_apply=on_apply)
+    result = Rollout(ops, prometheus_gate(config, Slot.GREEN), plan_rollout(config, "production", Slot.GREEN),
+                     out=io.StringIO()).run()
+    assert ops.applied == [{"app.canaryWeight": "50"}, ROLLBACK]
+    assert result.exit_code == EXIT_ROLLED_BACK
+    assert any(f.startswith("error rate ") for f in result.readings[-1].failures)
