@@ -771,6 +771,15 @@ class RolloutConfig(_Model):
         default=900, ge=10, le=7200, description="Deadline of each post-finalize check (audit, load test)."
     )
 
+    @property
+    def max_error_rate(self) -> float:
+        """`max_error_rate_percent` as a fraction (0.001 = 0.1 %)."""
+        return self.max_error_rate_percent / 100
+
+    @property
+    def max_p95_seconds(self) -> float:
+        return self.max_p95_milliseconds / 1000
+
     @model_validator(mode="before")
     @classmethod
     def _renamed_keys(cls, value: Any) -> Any:

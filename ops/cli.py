@@ -175,7 +175,7 @@ def _rollout(args: argparse.Namespace, factory: StackOperationsFactory | None = 
         print(f"dry run: {len(plan.steps)} updates validated and previewed; no step changes a stateful resource")
         return result.exit_code
     checks = post_finalize_checks(
-        config, audit=settings.audit if args.audit is None else args.audit,
+        config, stack=args.stack, audit=settings.audit if args.audit is None else args.audit,
         loadtest=settings.loadtest if args.loadtest is None else args.loadtest,
         url=args.audit_url, http_url=args.audit_http_url, ca_file=args.audit_ca_file, insecure=args.audit_insecure,
         loadtest_args=loadtest_args,

@@ -199,8 +199,8 @@ class Verification:
 
 
 def post_finalize_checks(
-    config: StackConfig, *, audit: bool, loadtest: bool, url: str | None = None, http_url: str | None = None,
-    ca_file: str | None = None, insecure: bool = False, loadtest_args: Sequence[str] = (),
+    config: StackConfig, *, stack: str = "production", audit: bool, loadtest: bool, url: str | None = None,
+    http_url: str | None = None, ca_file: str | None = None, insecure: bool = False, loadtest_args: Sequence[str] = (),
 ) -> list[Verification]:
     """`ops audit` (and `ops loadtest`) against the public hostname, as the rollout runs them."""
     rollout = config.rollout
@@ -219,7 +219,12 @@ def post_finalize_checks(
             argv.append("--expect-waf")  # a WAF sits in front of the edge on the cloud platforms
         checks.append(Verification("audit", tuple(argv), rollout.verify_timeout_seconds, rollout.audit_min_score))
     if loadtest:
-        argv = [sys.executable, "-m", "ops", "loadtest", target, "--format", "json", *loadtest_args]
+        argv = [sys.executable, "-m", "ops", "loadtest", target, "--format", "json", "--stack", stack]
+        if ca_file:
+            argv += ["--ca-file", ca_file]
+        if insecure:
+            argv.append("--insecure")
+        argv += loadtest_args
         checks.append(Verification("loadtest", tuple(argv), rollout.verify_timeout_seconds))
     return checks
 

@@ -318,10 +318,11 @@ def test_a_failed_or_unusable_audit_rolls_back(code: int, stdout: str, error: Ba
 
 def test_audit_on_kubernetes_does_not_expect_a_waf_and_loadtest_runs_after_it() -> None:
     config = stack_config(stack="local").model_copy()
-    checks = post_finalize_checks(config, audit=True, loadtest=True, ca_file="ca.pem",
+    checks = post_finalize_checks(config, stack="local", audit=True, loadtest=True, ca_file="ca.pem",
                                   loadtest_args=["--yes-this-is-my-endpoint"])
     assert [c.name for c in checks] == ["audit", "loadtest"]
     assert "--expect-waf" not in checks[0].argv and checks[0].argv[-2:] == ("--ca-file", "ca.pem")
-    assert checks[1].argv[-1] == "--yes-this-is-my-endpoint"
+    assert checks[1].argv[4:] == (f"https://{config.edge.hostname}", "--format", "json", "--stack", "local",
+                                  "--ca-file", "ca.pem", "--yes-this-is-my-endpoint")
     assert not checks[1].judge(CommandResult(1, json.dumps({"p95_ms": 250}), "")).ok
     assert checks[1].judge(CommandResult(0, json.dumps({"p95_ms": 120}), "")).ok

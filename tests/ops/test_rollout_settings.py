@@ -36,6 +36,11 @@ def test_a_tenth_of_a_percent_means_a_tenth_of_a_percent() -> None:
     assert limits.min_requests == 2000
 
 
+def test_fraction_and_seconds_views_for_other_tools() -> None:
+    rollout = stack_config("rollout.maxErrorRatePercent=0.05", "rollout.maxP95Milliseconds=150").rollout
+    assert rollout.max_error_rate == 0.0005 and rollout.max_p95_seconds == 0.15
+
+
 def test_staging_cannot_finalize_on_one_ready_replica() -> None:
     # Staging's standby slot runs 1 replica (standbyMinReplicas): fine for a 10 % canary, not for 100 %.
     limits = thresholds(stack_config(stack="staging"), Slot.GREEN)
