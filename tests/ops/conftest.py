@@ -59,8 +59,10 @@ class SlotTraffic:
     down: set[int] = field(default_factory=set)
     """Pods whose /metrics fails: Prometheus marks the target down and its series stale."""
     pods: list[PodSeries] = field(default_factory=lambda: [PodSeries() for _ in range(PODS)])
+    last: float = field(default_factory=time.monotonic)
 
-    def advance(self, seconds: float) -> None:
+    def advance_to(self, now: float) -> None:
+        seconds, self.last = now - self.last, now
         for index, pod in enumerate(self.pods):
             requests = self.rps * seconds / len(self.pods)
             ratio = self.pod_error_ratio.get(index, self.error_ratio)
@@ -82,7 +84,6 @@ class Exporter:
         self.slots: dict[tuple[str, Slot], SlotTraffic] = {
             (namespace, slot): SlotTraffic() for namespace in NAMESPACES for slot in Slot
         }
-        self.last = time.monotonic()
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
@@ -95,8 +96,8 @@ class Exporter:
 
     def update(self, namespace: str, slot: Slot, **changes: object) -> None:
         with self.lock:
-            self._advance()
             traffic = self.slots[(namespace, slot)]
+            traffic.advance_to(time.monotonic())
             for name, value in changes.items():
                 setattr(traffic, name, value)
 
@@ -105,16 +106,11 @@ class Exporter:
             self.update(namespace, slot, error_ratio=0.0, latency=0.04, ready=PODS, health_rps=0.0, unlabelled_rps=0.0,
                         pod_error_ratio={}, down=set())
 
-    def _advance(self) -> None:
-        now = time.monotonic()
-        for traffic in self.slots.values():
-            traffic.advance(now - self.last)
-        self.last = now
-
     def render_pod(self, namespace: str, slot: Slot, index: int) -> str | None:
         with self.lock:
-            self._advance()
+            # Only the scraped slot moves on: a scrape stays cheap however many slots there are.
             t = self.slots[(namespace, slot)]
+            t.advance_to(time.monotonic())
             if index in t.down:
                 return None
             pod = t.pods[index]

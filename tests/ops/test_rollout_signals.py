@@ -59,8 +59,8 @@ def _events(tmp_path: Path) -> list[str]:
 def healthy(prometheus: PrometheusHarness) -> str:
     exporter = prometheus.exporter
     exporter.reset(NAMESPACE)
-    # Both slots take traffic whatever the weight: enough real requests for every step's gate.
-    route_traffic(exporter, NAMESPACE)(stack_config("app.canaryWeight=50"))
+    # Green gets 75 % whatever the weight: enough real requests and share for every step's gate (50 and 100 %).
+    route_traffic(exporter, NAMESPACE)(stack_config("app.canaryWeight=75"))
     return prometheus.url
 
 
