@@ -1,6 +1,9 @@
 """`python -m ops`: rollouts with health gates, state-backend bootstrap.
 
-Exit codes: 0 done, 1 rolled back / failed / drift found, 2 usage or config error, 130 interrupted.
+Exit codes: 0 done, 1 rolled back / failed / drift found, 2 usage or config error; `rollout` adds
+3 stopped (someone else changed the stack), 4 restored after a failed update or error, 5 the restore
+itself did not complete, 128+N stopped by signal N (129 SIGHUP, 130 SIGINT, 143 SIGTERM, 141 stdout
+closed) after restoring the last good config.
 """
 
 from __future__ import annotations
@@ -55,12 +58,25 @@ def _add_rollout(commands: argparse._SubParsersAction[_Parser]) -> None:
     parser.add_argument("stack", help="stack name (Pulumi.<stack>.yaml)")
     parser.add_argument("--to", required=True, choices=[s.value for s in Slot], help="the slot that should end up active")
     parser.add_argument("--steps", type=steps_list, help="canary weights, e.g. 10,25,50,75,100 (default: rollout.steps)")
-    parser.add_argument("--bake", type=duration, help="wait before each gate, e.g. 5m (default: rollout.bakeSeconds)")
-    parser.add_argument("--window", type=duration, help="PromQL rate window, e.g. 2m (default: rollout.windowSeconds)")
+    parser.add_argument("--bake", type=duration,
+                        help="bake after each step, judged whole, e.g. 5m (default: rollout.bakeSeconds; at least 5s)")
+    parser.add_argument("--window", type=duration,
+                        help="also judge every window of this length during the bake, e.g. 1m (default: rollout.windowSeconds)")
     parser.add_argument("--prometheus-url", help="Prometheus base URL (default: rollout.prometheusUrl)")
     parser.add_argument("--dry-run", action="store_true",
                         help="no deployment: validate and preview every step under the mocks, prove no stateful change")
     parser.add_argument("--quiet", action="store_true", help="do not echo `pulumi up` output")
+    verify = parser.add_argument_group("after finalize (a failure rolls back like a failed gate)")
+    verify.add_argument("--audit", action=argparse.BooleanOptionalAction, default=None,
+                        help="run `python -m ops audit` on the public hostname (default: rollout.audit)")
+    verify.add_argument("--audit-url", help="audit this URL instead of https://<edge.hostname>")
+    verify.add_argument("--audit-http-url", help="the plain-HTTP URL the audit checks redirects on")
+    verify.add_argument("--audit-ca-file", help="private CA bundle the audit verifies the certificate against")
+    verify.add_argument("--audit-insecure", action="store_true", help="audit without certificate verification")
+    verify.add_argument("--loadtest", action=argparse.BooleanOptionalAction, default=None,
+                        help="run `python -m ops loadtest` after the audit (default: rollout.loadtest)")
+    verify.add_argument("--loadtest-args", default="",
+                        help="extra arguments for `ops loadtest`, e.g. \"--yes-this-is-my-endpoint\"")
     parser.set_defaults(handler=_rollout)
 
 
@@ -120,11 +136,8 @@ def build_parser() -> argparse.ArgumentParser:
 # --- rollout ----------------------------------------------------------------------------------
 
 
-def _automation(args: argparse.Namespace) -> StackOperations:
+def _automation(args: argparse.Namespace, echo: Callable[[str], None] | None = None) -> StackOperations:
     from ops.stackops import AutomationStackOperations
-
-    def echo(line: str) -> None:
-        print(f"        | {line.rstrip()}", flush=True)
 
     return AutomationStackOperations(args.stack, ROOT, on_output=None if args.quiet else echo)
 
@@ -150,27 +163,57 @@ def rollout_settings(base: RolloutConfig, args: argparse.Namespace) -> RolloutCo
         raise UsageError(f"{flag}: {first['msg'].removeprefix('Value error, ')}") from None
 
 
+class _Echo:
+    """`pulumi up` output, routed through the rollout once it exists (it never raises on a closed stdout)."""
+
+    def __init__(self) -> None:
+        self.sink: Callable[[str], None] | None = None
+
+    def __call__(self, line: str) -> None:
+        if self.sink is not None:
+            self.sink(line)
+
+
 def _rollout(args: argparse.Namespace, factory: StackOperationsFactory | None = None) -> int:
+    import shlex
+
     from ops.health import SkippedGate
-    from ops.rollout import Rollout, plan_rollout, prometheus_gate
+    from ops.rollout import Rollout, plan_rollout, post_finalize_checks, prometheus_gate
 
     rollout_settings(RolloutConfig(), args)  # bad flags fail before any stack is touched
-    make = factory or (_offline if args.dry_run else _automation)
-    ops = make(args)
+    try:
+        loadtest_args = shlex.split(args.loadtest_args)
+    except ValueError as error:
+        raise UsageError(f"--loadtest-args: {error}") from None
+    echo = _Echo()
+    if factory is not None:
+        ops = factory(args)
+    elif args.dry_run:
+        ops = _offline(args)
+    else:
+        ops = _automation(args, echo)
     stack_config = ops.read_config()
     settings = rollout_settings(stack_config.rollout, args)
     config = stack_config.model_copy(update={"rollout": settings})
     target = Slot(args.to)
     gate = prometheus_gate(config, target)
-    bake = settings.bake_seconds
     if args.dry_run:
-        print(f"dry run of {args.stack}: nothing is deployed; bake ({bake}s) and health gate are skipped")
+        print(f"dry run of {args.stack}: nothing is deployed; bake ({settings.bake_seconds}s) and health gate "
+              "are skipped")
         plan = plan_rollout(config, args.stack, target, bake_seconds=0)
         result = Rollout(ops, SkippedGate(gate.describe()), plan).run()
         print(f"dry run: {len(plan.steps)} updates validated and previewed; no step changes a stateful resource")
         return result.exit_code
-    plan = plan_rollout(config, args.stack, target, bake_seconds=bake)
-    return Rollout(ops, gate, plan).run().exit_code
+    checks = post_finalize_checks(
+        config, stack=args.stack, audit=settings.audit if args.audit is None else args.audit,
+        loadtest=settings.loadtest if args.loadtest is None else args.loadtest,
+        url=args.audit_url, http_url=args.audit_http_url, ca_file=args.audit_ca_file, insecure=args.audit_insecure,
+        loadtest_args=loadtest_args,
+    )
+    plan = plan_rollout(config, args.stack, target)
+    rollout = Rollout(ops, gate, plan, checks=checks, trap_signals=True)
+    echo.sink = rollout.echo
+    return rollout.run().exit_code
 
 
 # --- bootstrap --------------------------------------------------------------------------------

@@ -16,11 +16,10 @@ from components.config import StackConfig, parse
 from offline.diff import StackDiff, diff_programs
 from offline.program import ProgramResult, run_program
 from offline.stacks import StackSpec, load_stack
-from ops import OpsError
-from ops.stackops import Settings
+from ops.stackops import PreviewRefusedError, Settings
 
 
-class StatefulChangeError(OpsError):
+class StatefulChangeError(PreviewRefusedError):
     """A step of the rollout would change a stateful resource."""
 
 
@@ -52,6 +51,10 @@ class OfflineStackOperations:
 
     def read_config(self) -> StackConfig:
         return self._config
+
+    def read_deployed(self) -> Settings | None:
+        app = self._config.app
+        return {"app.activeSlot": app.active_slot.value, "app.canaryWeight": str(app.canary_weight)}
 
     def apply(self, settings: Settings, *, message: str) -> None:
         overrides = tuple(f"{key}={value}" for key, value in settings.items())

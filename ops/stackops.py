@@ -20,10 +20,16 @@ from ops import OpsError
 
 Settings = Mapping[str, str]
 """`orchestrator:` config paths in Pulumi's --path syntax (`app.canaryWeight`) -> value as text."""
+ROUTING_OUTPUTS = {"app.activeSlot": "activeSlot", "app.canaryWeight": "canaryWeight"}
+"""Routing config paths -> the stack outputs `__main__.py` exports for them (what is deployed)."""
 
 
 class UpFailedError(OpsError):
     """An update did not complete: the stack's resources may be between two configs."""
+
+
+class PreviewRefusedError(OpsError):
+    """A preview-only operation refused a step: nothing is deployed, so there is nothing to restore."""
 
 
 class StackOperations(Protocol):
@@ -37,7 +43,11 @@ class StackOperations(Protocol):
         ...
 
     def apply(self, settings: Settings, *, message: str) -> None:
-        """Set every path in `settings`, then run ONE update; raise UpFailedError when it fails."""
+        """Set every path in `settings` (none: re-deploy as is), then run ONE update; UpFailedError when it fails."""
+        ...
+
+    def read_deployed(self) -> Settings | None:
+        """The routing of the last completed update (stack outputs), None when the stack has none."""
         ...
 
 
@@ -95,6 +105,15 @@ class AutomationStackOperations:
     def read_config(self) -> StackConfig:
         values = {key: value.value for key, value in self._stack.get_all_config().items()}
         return parse(namespace_values(values), self._name)
+
+    def read_deployed(self) -> Settings | None:
+        outputs = self._stack.outputs()
+        if not outputs:
+            return None
+        found = {key: outputs.get(name) for key, name in ROUTING_OUTPUTS.items()}
+        if any(value is None for value in found.values()):
+            return None
+        return {key: str(getattr(value, "value", value)) for key, value in found.items()}
 
     def apply(self, settings: Settings, *, message: str) -> None:
         from pulumi.automation import ConfigValue

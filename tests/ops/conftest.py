@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shutil
 import socket
@@ -22,43 +23,67 @@ from offline.stacks import load_stack
 from ops.stackops import with_settings
 
 BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.25, 0.5, 1.0, 2.5)
-NAMESPACES = ("ops-happy", "ops-errors", "ops-latency", "ops-ready", "ops-cli")
-"""One app namespace per test, so one test's traffic never shows in another's rate window."""
+NAMESPACES = (
+    "ops-happy", "ops-errors", "ops-latency", "ops-ready", "ops-cli", "ops-health-only", "ops-stale",
+    "ops-pod-down", "ops-unlabelled", "ops-burst", "ops-impossible", "ops-dilute", "ops-signals",
+)
+"""One app namespace per test, so one test's traffic never shows in another's window."""
+PODS = 3
+"""Scrape targets (pods) per slot: as many as the production HPA minimum."""
 SCRAPE_SECONDS = 1
 
 
 @dataclass
+class PodSeries:
+    ok: float = 0.0
+    errors: float = 0.0
+    health: float = 0.0
+    unlabelled: float = 0.0
+    buckets: dict[float, float] = field(default_factory=lambda: dict.fromkeys(BUCKETS, 0.0))
+    latency_sum: float = 0.0
+
+
+@dataclass
 class SlotTraffic:
-    """Simulated requests of one slot: `rps` per second, a share of 5xx, every request at `latency`."""
+    """Simulated requests of one slot, spread over its pods: `rps` real requests per second, a share of
+    5xx, every request at `latency`; plus probe traffic and requests without a status label."""
 
     rps: float = 0.0
     error_ratio: float = 0.0
     latency: float = 0.04
-    ready: int = 3
-    ok_total: float = 0.0
-    error_total: float = 0.0
-    buckets: dict[float, float] = field(default_factory=lambda: dict.fromkeys(BUCKETS, 0.0))
-    latency_sum: float = 0.0
+    ready: float = PODS
+    health_rps: float = 0.0
+    unlabelled_rps: float = 0.0
+    pod_error_ratio: dict[int, float] = field(default_factory=dict)
+    """Per-pod override of `error_ratio`."""
+    down: set[int] = field(default_factory=set)
+    """Pods whose /metrics fails: Prometheus marks the target down and its series stale."""
+    pods: list[PodSeries] = field(default_factory=lambda: [PodSeries() for _ in range(PODS)])
+    last: float = field(default_factory=time.monotonic)
 
-    def advance(self, seconds: float) -> None:
-        requests = self.rps * seconds
-        self.error_total += requests * self.error_ratio
-        self.ok_total += requests * (1 - self.error_ratio)
-        self.latency_sum += requests * self.latency
-        for bound in BUCKETS:
-            if self.latency <= bound:
-                self.buckets[bound] += requests
+    def advance_to(self, now: float) -> None:
+        seconds, self.last = now - self.last, now
+        for index, pod in enumerate(self.pods):
+            requests = self.rps * seconds / len(self.pods)
+            ratio = self.pod_error_ratio.get(index, self.error_ratio)
+            pod.errors += requests * ratio
+            pod.ok += requests * (1 - ratio)
+            pod.latency_sum += requests * self.latency
+            pod.health += self.health_rps * seconds / len(self.pods)
+            pod.unlabelled += self.unlabelled_rps * seconds / len(self.pods)
+            for bound in BUCKETS:
+                if self.latency <= bound:
+                    pod.buckets[bound] += requests
 
 
 class Exporter:
-    """`/metrics` in the text format: the app's http metrics and kube-state-metrics' ready replicas."""
+    """One `/metrics/<namespace>/<slot>/<pod>` per pod (the app's http metrics) and `/ksm` (ready replicas)."""
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
         self.slots: dict[tuple[str, Slot], SlotTraffic] = {
             (namespace, slot): SlotTraffic() for namespace in NAMESPACES for slot in Slot
         }
-        self.last = time.monotonic()
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
@@ -69,41 +94,50 @@ class Exporter:
     def slot(self, namespace: str, slot: Slot) -> SlotTraffic:
         return self.slots[(namespace, slot)]
 
-    def update(self, namespace: str, slot: Slot, **changes: float) -> None:
+    def update(self, namespace: str, slot: Slot, **changes: object) -> None:
         with self.lock:
-            self._advance()
             traffic = self.slots[(namespace, slot)]
+            traffic.advance_to(time.monotonic())
             for name, value in changes.items():
                 setattr(traffic, name, value)
 
-    def _advance(self) -> None:
-        now = time.monotonic()
-        for traffic in self.slots.values():
-            traffic.advance(now - self.last)
-        self.last = now
+    def reset(self, namespace: str) -> None:
+        for slot in Slot:
+            self.update(namespace, slot, error_ratio=0.0, latency=0.04, ready=PODS, health_rps=0.0, unlabelled_rps=0.0,
+                        pod_error_ratio={}, down=set())
 
-    def render(self) -> str:
+    def render_pod(self, namespace: str, slot: Slot, index: int) -> str | None:
         with self.lock:
-            self._advance()
+            # Only the scraped slot moves on: a scrape stays cheap however many slots there are.
+            t = self.slots[(namespace, slot)]
+            t.advance_to(time.monotonic())
+            if index in t.down:
+                return None
+            pod = t.pods[index]
+            labels = f'namespace="{namespace}",slot="{slot.value}",pod="{slot.value}-{index}"'
             lines = [
                 "# TYPE http_requests_total counter",
+                f'http_requests_total{{{labels},route="/api",code="200"}} {pod.ok:.6f}',
+                f'http_requests_total{{{labels},route="/api",code="500"}} {pod.errors:.6f}',
+                f'http_requests_total{{{labels},route="/healthz",code="200"}} {pod.health:.6f}',
+                f'http_requests_total{{{labels},route="/api"}} {pod.unlabelled:.6f}',
                 "# TYPE http_request_duration_seconds histogram",
-                "# TYPE kube_deployment_status_replicas_ready gauge",
             ]
+            for bound in BUCKETS:
+                lines.append(f'http_request_duration_seconds_bucket{{{labels},route="/api",le="{bound}"}} '
+                             f"{pod.buckets[bound]:.6f}")
+            total = pod.ok + pod.errors
+            lines.append(f'http_request_duration_seconds_bucket{{{labels},route="/api",le="+Inf"}} {total:.6f}')
+            lines.append(f'http_request_duration_seconds_sum{{{labels},route="/api"}} {pod.latency_sum:.6f}')
+            lines.append(f'http_request_duration_seconds_count{{{labels},route="/api"}} {total:.6f}')
+            return "\n".join(lines) + "\n"
+
+    def render_ksm(self) -> str:
+        with self.lock:
+            lines = ["# TYPE kube_deployment_status_replicas_ready gauge"]
             for (namespace, slot), t in self.slots.items():
-                labels = f'namespace="{namespace}",slot="{slot.value}"'
-                lines.append(f'http_requests_total{{{labels},code="200"}} {t.ok_total:.6f}')
-                lines.append(f'http_requests_total{{{labels},code="500"}} {t.error_total:.6f}')
-                for bound in BUCKETS:
-                    lines.append(f'http_request_duration_seconds_bucket{{{labels},le="{bound}"}} {t.buckets[bound]:.6f}')
-                total = t.ok_total + t.error_total
-                lines.append(f'http_request_duration_seconds_bucket{{{labels},le="+Inf"}} {total:.6f}')
-                lines.append(f"http_request_duration_seconds_sum{{{labels}}} {t.latency_sum:.6f}")
-                lines.append(f"http_request_duration_seconds_count{{{labels}}} {total:.6f}")
-                lines.append(
-                    f'kube_deployment_status_replicas_ready{{namespace="{namespace}",'
-                    f'deployment="orchestrator-{slot.value}"}} {t.ready}'
-                )
+                lines.append(f'kube_deployment_status_replicas_ready{{namespace="{namespace}",'
+                             f'deployment="orchestrator-{slot.value}"}} {t.ready}')
             return "\n".join(lines) + "\n"
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:
@@ -111,17 +145,37 @@ class Exporter:
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
-                body = exporter.render().encode() if self.path == "/metrics" else b"not found\n"
-                self.send_response(200 if self.path == "/metrics" else 404)
+                parts = self.path.strip("/").split("/")
+                body: str | None = None
+                if parts == ["ksm"]:
+                    body = exporter.render_ksm()
+                elif len(parts) == 4 and parts[0] == "metrics":
+                    body = exporter.render_pod(parts[1], Slot(parts[2]), int(parts[3]))
+                data = (body or "unavailable\n").encode()
+                self.send_response(200 if body is not None else 503)
                 self.send_header("Content-Type", "text/plain; version=0.0.4")
-                self.send_header("Content-Length", str(len(body)))
+                self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
-                self.wfile.write(body)
+                with contextlib.suppress(OSError):  # Prometheus stopped mid-scrape at teardown
+                    self.wfile.write(data)
 
             def log_message(self, format: str, *args: object) -> None:
                 return
 
         return Handler
+
+    def scrape_config(self) -> str:
+        """Prometheus scrape jobs: one target per pod, labelled like the app's ServiceMonitor does."""
+        lines = ["scrape_configs:", "  - job_name: ksm", "    honor_labels: true", "    metrics_path: /ksm",
+                 f"    static_configs: [{{targets: ['{self.address}']}}]", "  - job_name: app",
+                 "    honor_labels: true", "    static_configs:"]
+        for namespace, slot in self.slots:
+            for index in range(PODS):
+                lines.append(
+                    f"      - targets: ['{self.address}']\n        labels: {{namespace: {namespace}, slot: {slot.value}, "
+                    f"pod: {slot.value}-{index}, __metrics_path__: /metrics/{namespace}/{slot.value}/{index}}}"
+                )
+        return "\n".join(lines) + "\n"
 
 
 def free_port() -> int:
@@ -153,8 +207,7 @@ def prometheus(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PrometheusH
     config = workdir / "prometheus.yml"
     config.write_text(
         f"global:\n  scrape_interval: {SCRAPE_SECONDS}s\n  evaluation_interval: {SCRAPE_SECONDS}s\n"
-        "scrape_configs:\n  - job_name: app\n    honor_labels: true\n"
-        f"    static_configs:\n      - targets: ['{exporter.address}']\n",
+        + exporter.scrape_config(),
         encoding="utf-8",
     )
     port = free_port()
@@ -170,7 +223,7 @@ def prometheus(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PrometheusH
         # Every test namespace needs a few samples before a rate over them means anything.
         _wait_until(
             lambda: len(query(url, f"count_over_time(http_requests_total[{4 * SCRAPE_SECONDS}s]) >= 3"))
-            == 2 * len(Slot) * len(NAMESPACES),
+            == 4 * PODS * len(Slot) * len(NAMESPACES),
             30, process, workdir,
         )
         yield PrometheusHarness(url=url, exporter=exporter)
@@ -218,6 +271,8 @@ class FakeStackOperations:
                  on_apply: Callable[[StackConfig], None] | None = None,
                  fail: Callable[[Mapping[str, str]], BaseException | None] | None = None) -> None:
         self.config = config
+        self.deployed: dict[str, str] | None = {
+            "app.activeSlot": config.app.active_slot.value, "app.canaryWeight": str(config.app.canary_weight)}
         self._stack = stack
         self.applied: list[dict[str, str]] = []
         self.on_apply = on_apply
@@ -230,12 +285,17 @@ class FakeStackOperations:
     def read_config(self) -> StackConfig:
         return self.config
 
+    def read_deployed(self) -> Mapping[str, str] | None:
+        return self.deployed
+
     def apply(self, settings: Mapping[str, str], *, message: str) -> None:
         self.applied.append(dict(settings))
         error = self.fail(settings) if self.fail else None
         self.config = with_settings(self.config, settings, self._stack)
         if error is not None:
             raise error
+        self.deployed = {"app.activeSlot": self.config.app.active_slot.value,
+                         "app.canaryWeight": str(self.config.app.canary_weight)}
         if self.on_apply:
             self.on_apply(self.config)
 

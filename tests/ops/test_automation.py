@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -12,7 +13,7 @@ from pulumi.automation import CommandError, ConfigValue
 from pulumi.automation._cmd import CommandResult
 
 from components.config import Slot, parse
-from offline.stacks import ROOT, load_stack
+from offline.stacks import ROOT, load_stack, parse_path, set_path
 from ops import OpsError
 from ops.cli import main
 from ops.health import GateReading
@@ -46,6 +47,16 @@ class FakeAutomationStack:
 
     def set_config(self, key: str, value: ConfigValue, *, path: bool = False) -> None:
         self.calls.append(("set_config", key, value.value, path))
+        # Like `pulumi config set --path`: the stack file keeps the new value.
+        namespace, _, dotted = key.partition(":")
+        top, _, rest = dotted.partition(".")
+        stored = f"{namespace}:{top}"
+        if not rest:
+            self.config[stored] = ConfigValue(value=value.value)
+            return
+        tree = json.loads(self.config[stored].value) if stored in self.config else {}
+        set_path(tree, parse_path(rest), int(value.value) if value.value.isdigit() else value.value)
+        self.config[stored] = ConfigValue(value=json.dumps(tree))
 
     def up(self, **kwargs: Any) -> FakeUpResult:
         self.calls.append(("up", kwargs.get("message")))
@@ -162,7 +173,8 @@ def test_cli_with_the_automation_driver_fails_closed_and_rolls_back(capsys: pyte
     def factory(args: Any) -> AutomationStackOperations:
         return AutomationStackOperations(args.stack, ROOT, select=FakeSelect(fake))
 
-    code = main(["rollout", "production", "--to", "green", "--bake", "0", "--prometheus-url", closed], factory=factory)
+    code = main(["rollout", "production", "--to", "green", "--bake", "2", "--window", "1", "--prometheus-url", closed],
+                factory=factory)
     assert code == 1
     sets = [call[1:3] for call in fake.calls if call[0] == "set_config"]
     assert sets == [("orchestrator:app.canaryWeight", "10"), ("orchestrator:app.activeSlot", "blue"),
@@ -170,4 +182,4 @@ def test_cli_with_the_automation_driver_fails_closed_and_rolls_back(capsys: pyte
     assert [call[0] for call in fake.calls].count("up") == 2
     output = capsys.readouterr().out
     assert f"gate FAILED: Prometheus at {closed} is unreachable" in output
-    assert "rolled back: blue active, canary 0 %" in output
+    assert "config of production now (re-read): app.activeSlot=blue, app.canaryWeight=0" in output

@@ -42,7 +42,8 @@ def test_dry_run_of_production_previews_every_step_without_stateful_changes(caps
         assert f"step {number}/5: {weight} % of traffic to green (app.canaryWeight={weight})" in output
     assert "finalize: 100 % of traffic to green (app.activeSlot=green, app.canaryWeight=0)" in output
     assert output.count("stateful resources changed: 0") == 6
-    assert "would check Prometheus http://127.0.0.1:9090, window 120s: error rate <= 0.100 %, p95 <= 200 ms, ready >= 3" in output
+    assert ("would check Prometheus http://127.0.0.1:9090: >= 1000 real requests per bake, error rate <= 0.1 %, "
+            "p95 <= 200 ms, ready >= 3 (3 at 100 %), every target up, samples fresh, canary alerts silent") in output
     assert output.rstrip().endswith("dry run: 6 updates validated and previewed; no step changes a stateful resource")
 
 
@@ -65,7 +66,8 @@ def test_dry_run_refuses_a_step_that_touches_a_stateful_resource(
     (["--steps", "10,30,100"], "--steps: a list of weights from 10, 25, 50, 75, 100"),
     (["--steps", "50,25,100"], "--steps: strictly increasing weights ending at 100"),
     (["--bake", "five"], "'five' is not a duration"),
-    (["--window", "1s"], "--window: Input should be greater than or equal to 5"),
+    (["--window", "0s"], "--window: Input should be greater than or equal to 1"),
+    (["--bake", "0"], "--bake: Input should be greater than or equal to 2"),
     (["--prometheus-url", "prometheus:9090"], "--prometheus-url: an http(s) base URL"),
 ])
 def test_bad_flags_are_one_line_and_exit_2(argv: list[str], message: str, capsys: pytest.CaptureFixture[str]) -> None:
