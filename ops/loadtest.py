@@ -5,8 +5,8 @@ must not leak into this process) with `ops/loadtest_locustfile.py`; its `--json-
 evaluated here: P50/P95/P99 from the merged latency histograms, throughput over the run, error rate.
 The same evaluation reads a recorded run (`--results`), e.g. from a distributed master/worker run.
 
-SLO thresholds: P95 latency and error rate are the stack's `rollout.maxP95Seconds` and
-`rollout.maxErrorRate` (the numbers the rollout's health gate also uses); the throughput floor is
+SLO thresholds: P95 latency and error rate are the stack's `rollout.maxP95Milliseconds` and
+`rollout.maxErrorRatePercent` (the numbers the rollout's health gate also uses); the throughput floor is
 `MIN_THROUGHPUT_RPS` below. Every run is bounded: duration, users and rate have hard caps.
 """
 
@@ -168,8 +168,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--ca-file", help="verify the certificate against this CA bundle (PEM)")
     parser.add_argument("--insecure", action="store_true", help="skip certificate verification")
     parser.add_argument("--max-p95-ms", type=float,
-                        help="override the P95 threshold (default: the stack's rollout.maxP95Seconds)")
-    parser.add_argument("--max-error-rate", type=float, help="override the error-rate threshold (default: rollout.maxErrorRate)")
+                        help="override the P95 threshold (default: the stack's rollout.maxP95Milliseconds)")
+    parser.add_argument("--max-error-rate", type=float, help="override the error-rate threshold (default: rollout.maxErrorRatePercent)")
     parser.add_argument("--min-rps", type=float, help=f"override the throughput floor (default {MIN_THROUGHPUT_RPS:g})")
     parser.add_argument("--yes-this-is-my-endpoint", action="store_true",
                         help="allow a target that is not loopback (only load what you own)")
