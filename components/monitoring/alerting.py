@@ -54,7 +54,7 @@ def receivers(
             f"{name}-receiver-{role}",
             metadata=k8s.meta.v1.ObjectMetaArgs(name=secret_name, namespace=namespace, labels=dict(labels)),
             type="Opaque",
-            string_data={secret_key: pulumi.Output.secret(value)},
+            string_data={secret_key: value},  # get_secret: already a secret Output
             opts=pulumi.ResourceOptions(parent=parent),
         ))
         found.append(Receiver(role=role, kind=kind, secret_name=secret_name, key=secret_key))

@@ -83,7 +83,7 @@ def opensearch_store(
     password = random.RandomPassword(
         f"{name}-opensearch-master-password", length=32, special=True, override_special="!#%^*-_=+",
         min_upper=1, min_lower=1, min_numeric=1, min_special=1, opts=child)
-    secret_value = pulumi.Output.secret(password.result)
+    secret_value: pulumi.Output[str] = pulumi.Output.secret(password.result)
     stored_secret(
         f"{name}-opensearch-master", description="orchestrator OpenSearch master user (fine-grained access control)",
         value=pulumi.Output.json_dumps({"username": MASTER_USER, "password": secret_value}),

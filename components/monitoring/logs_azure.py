@@ -47,11 +47,12 @@ def log_analytics_store(
         tags=foundation.tags,
         opts=child,
     )
+    connection_string: pulumi.Output[str] = pulumi.Output.secret(insights.connection_string)
     connection = k8s.core.v1.Secret(
         f"{name}-azure-monitor-connection",
         metadata=k8s.meta.v1.ObjectMetaArgs(name=CONNECTION_SECRET, namespace=namespace),
         type="Opaque",
-        string_data={"connection-string": pulumi.Output.secret(insights.connection_string)},
+        string_data={"connection-string": connection_string},
         opts=child,
     )
     return LogStore(

@@ -21,7 +21,7 @@ SECRET_NAMED_KEYS = r"(?i)^(.*[._-])?(password|passwd|secret|token|api[._-]?key|
 DB_PARAMETER_KEYS = r"^db\.query\.parameter\..+$"
 """Bound statement parameters (semantic conventions `db.query.parameter.<key>`)."""
 QUERY_SECRET = (
-    r"(?i)([?&](?:access_token|id_token|refresh_token|token|api_key|apikey|key|password|secret|signature|sig|code)=)"
+    r"(?i)((?:^|[?&])(?:access_token|id_token|refresh_token|token|api_key|apikey|key|password|secret|signature|sig|code)=)"
     r"[^&#\s]*"
 )
 """A credential-bearing query parameter in a URL or query string; its value goes."""

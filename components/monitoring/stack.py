@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -218,7 +218,7 @@ class Monitoring(pulumi.ComponentResource):
         spans = trace_store(config, store.opensearch if store is not None else None)
         jaeger_needs: list[pulumi.Resource] = list(store.ready) if spans.kind == "opensearch" and store else []
         if spans.kind == "badger":
-            storage_spec: dict[str, Any] = {"accessModes": ["ReadWriteOnce"],
+            storage_spec: Any = {"accessModes": ["ReadWriteOnce"],
                                             "resources": {"requests": {"storage": f"{tracing.storage_gb}Gi"}}}
             if config.monitoring.storage_class:
                 storage_spec["storageClassName"] = config.monitoring.storage_class
@@ -236,9 +236,9 @@ class Monitoring(pulumi.ComponentResource):
             k8s.core.v1.Service(
                 f"{name}-collector-sampling",
                 metadata=k8s.meta.v1.ObjectMetaArgs(name=COLLECTOR_HEADLESS, namespace=ns, labels=dict(PART_OF)),
-                spec={"clusterIP": "None", "selector": dict(COLLECTOR_POD_LABELS), "publishNotReadyAddresses": False,
+                spec=cast(Any, {"clusterIP": "None", "selector": dict(COLLECTOR_POD_LABELS), "publishNotReadyAddresses": False,
                       "ports": [{"name": "otlp-sampling", "port": SAMPLING_PORT, "targetPort": SAMPLING_PORT,
-                                 "protocol": "TCP"}]},
+                                 "protocol": "TCP"}]}),
                 opts=child,
             )
         _release(self, f"{name}-otel-collector", COLLECTOR_SERVICE, COLLECTOR, ns,

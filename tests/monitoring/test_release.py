@@ -26,8 +26,8 @@ PASSWORD = "random:index/randomPassword:RandomPassword"
 # Keys that would hold a credential if given a literal; `*_file`, `*Key` and `existingSecret`
 # name where the credential lives instead.
 NAMES_A_SECRET = frozenset({"existingSecret"})
-IN_CLUSTER_URL = re.compile(r"^https?://[a-z0-9.-]+\.svc(:[0-9]+)?(/[^@]*)?$")
-"""A datasource address inside the cluster: no user info, so no credential."""
+IN_CLUSTER_URL = re.compile(r"^https?://[a-z0-9.-]+(:[0-9]+)?(/[^@?]*)?$")
+"""A datasource address (in-cluster Service or VPC endpoint): no user info or query, so no credential."""
 ENV_REFERENCE = re.compile(r"^\$\{[A-Z_][A-Z0-9_]*\}$")
 """Grafana expands `${NAME}` from its env (secretKeyRef): a reference, not a value."""
 CREDENTIAL_KEY = re.compile(r"(?i)(password|passwd|secret|token|routing_key|service_key|api_key|url)$")
