@@ -601,7 +601,8 @@ class AlertReceiverConfig(_Model):
         default="none", description="Where Alertmanager sends alerts: nowhere (UI only), a webhook URL or PagerDuty."
     )
     secret_name: K8sName | None = Field(
-        default=None, description="Existing Secret in the monitoring namespace holding the URL or routing key."
+        default=None,
+        description="Secret in the monitoring namespace the program writes the receiver's stack secret into.",
     )
     secret_key: str | None = Field(
         default=None,
@@ -622,6 +623,54 @@ class AlertReceiverConfig(_Model):
         return "routing-key" if self.kind == "pagerduty" else "url"
 
 
+STACK_SECRETS: dict[str, str] = {
+    "alertReceiverSecret": "Routing key (pagerduty) or URL (webhook) of monitoring.alertReceiver, the critical pager.",
+    "warningReceiverSecret": "Routing key or URL of monitoring.warningReceiver (ticket or chat).",
+    "heartbeatUrl": "Dead man's switch URL the always-firing Watchdog alert is sent to every minute.",
+}
+"""`orchestrator:` keys set with `pulumi config set --secret`: never part of the typed model (they would
+travel as plain values); the component that needs one reads it as a secret Output."""
+
+
+class SamplingConfig(_Model):
+    mode: Literal["head", "tail"] = Field(
+        default="head",
+        description="head: the SDK keeps `percentage` of traces; tail: the collector keeps every error and slow "
+        "trace and `percentage` of the rest.",
+    )
+    percentage: float = Field(default=100, gt=0, le=100, description="Share (%) of ordinary traces kept.")
+    latency_threshold_ms: int = Field(
+        default=500, ge=1, le=600_000, description="tail: traces slower than this are always kept."
+    )
+
+
+class TracingConfig(_Model):
+    enabled: bool = Field(default=True, description="OpenTelemetry Collector, Jaeger and the app's OTEL_* env.")
+    sampling: SamplingConfig = Field(default_factory=SamplingConfig)
+    retention_days: int = Field(default=7, ge=1, le=90, description="Days Jaeger keeps spans.")
+    storage: Literal["memory", "badger", "opensearch"] | None = Field(
+        default=None,
+        description="Jaeger span store; unset: opensearch on aws (the log domain), badger on a volume elsewhere, "
+        "memory in development.",
+    )
+    storage_gb: int = Field(default=20, ge=1, le=4096, description="badger: volume size (GiB).")
+    collector_replicas: int = Field(default=2, ge=1, le=20, description="Collector gateway replicas.")
+
+
+class LogsConfig(_Model):
+    enabled: bool = Field(default=True, description="Log store of the platform and the log shipper.")
+    retention_days: int = Field(default=30, ge=1, le=3650, description="Days logs are kept.")
+    opensearch_instance_type: str = Field(
+        default="r7g.large.search", pattern=r"^[a-z0-9]+\.[a-z0-9]+\.search$", description="aws: OpenSearch data nodes."
+    )
+    opensearch_instance_count: int = Field(default=3, ge=1, le=80, description="aws: data nodes (one per zone).")
+    opensearch_volume_gb: int = Field(default=100, ge=10, le=16384, description="aws: gp3 volume per data node (GiB).")
+    daily_quota_gb: float | None = Field(
+        default=None, gt=0, description="azure: Log Analytics daily ingestion cap (GiB); unset = none."
+    )
+    storage_gb: int = Field(default=10, ge=1, le=4096, description="kubernetes: Loki volume size (GiB).")
+
+
 class MonitoringConfig(_Model):
     enabled: bool = Field(default=True, description="Install kube-prometheus-stack, monitors, rules and dashboards.")
     namespace: K8sName = Field(default="monitoring", description="Namespace of Prometheus, Alertmanager and Grafana.")
@@ -637,6 +686,11 @@ class MonitoringConfig(_Model):
         description="Where docs/runbooks.md is browsable; alerts link to `<this>#<anchor>`.",
     )
     alert_receiver: AlertReceiverConfig = Field(default_factory=AlertReceiverConfig)
+    warning_receiver: AlertReceiverConfig = Field(
+        default_factory=AlertReceiverConfig, description="Where warnings go (ticket or chat); critical alerts page."
+    )
+    tracing: TracingConfig = Field(default_factory=TracingConfig)
+    logs: LogsConfig = Field(default_factory=LogsConfig)
 
 
 _GUID = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
@@ -1008,7 +1062,7 @@ def namespace_values(config: dict[str, Any]) -> dict[str, Any]:
     prefix = NAMESPACE + ":"
     values: dict[str, Any] = {}
     for key, value in config.items():
-        if not key.startswith(prefix):
+        if not key.startswith(prefix) or key[len(prefix):] in STACK_SECRETS:
             continue
         values[key[len(prefix):]] = _decode(value)
     return values

@@ -58,7 +58,7 @@ def build(config: StackConfig) -> Stack:
     # Monitoring first: it installs the CRDs the other components' monitors are made of.
     monitoring = Monitoring(
         "monitoring",
-        MonitoringArgs(config=config, app_namespace=namespace.name, edge_namespace=EDGE_NAMESPACE),
+        MonitoringArgs(config=config, app_namespace=namespace.name, edge_namespace=EDGE_NAMESPACE, foundation=foundation),
         opts=on_cluster,
     )
 

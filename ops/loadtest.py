@@ -169,7 +169,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--insecure", action="store_true", help="skip certificate verification")
     parser.add_argument("--max-p95-ms", type=float,
                         help="override the P95 threshold (default: the stack's rollout.maxP95Milliseconds)")
-    parser.add_argument("--max-error-rate", type=float, help="override the error-rate threshold (default: rollout.maxErrorRatePercent)")
+    parser.add_argument("--max-error-rate", type=float,
+                        help="override the error-rate threshold, a fraction (default: rollout.maxErrorRatePercent / 100)")
     parser.add_argument("--min-rps", type=float, help=f"override the throughput floor (default {MIN_THROUGHPUT_RPS:g})")
     parser.add_argument("--yes-this-is-my-endpoint", action="store_true",
                         help="allow a target that is not loopback (only load what you own)")

@@ -31,6 +31,8 @@ from components.cache import contract as cache_contract
 from components.config import AppConfig, Platform, Slot, StackConfig
 from components.database import contract as db_contract
 from components.hardening import container_security, pod_security
+from components.monitoring.contract import COLLECTOR_POD_LABELS, OTLP_GRPC_PORT, OTLP_HTTP_PORT
+from components.monitoring.telemetry import otel_environment
 
 CONTAINER_NAME = "app"
 TMP_VOLUME = "tmp"
@@ -87,9 +89,10 @@ def peer_wire(peer: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def egress_rules(
-    db_peers: Sequence[Mapping[str, Any]], db_port: int, cache_peers: Sequence[Mapping[str, Any]], cache_port: int
+    db_peers: Sequence[Mapping[str, Any]], db_port: int, cache_peers: Sequence[Mapping[str, Any]], cache_port: int,
+    collector_namespace: str | None = None,
 ) -> list[dict[str, Any]]:
-    """DNS, the database and the cache — nothing else.
+    """DNS, the database, the cache and (with tracing) the collector's OTLP ports — nothing else.
 
     A rule without peers would allow every destination, so a data tier that publishes no peers
     (yet) gets no rule at all rather than an open one.
@@ -104,6 +107,12 @@ def egress_rules(
     for peers, port in ((db_peers, db_port), (cache_peers, cache_port)):
         if peers:
             rules.append({"to": [peer_wire(p) for p in peers], "ports": [{"protocol": "TCP", "port": int(port)}]})
+    if collector_namespace:
+        rules.append({
+            "to": [{"namespaceSelector": {"matchLabels": {NAMESPACE_NAME_LABEL: collector_namespace}},
+                    "podSelector": {"matchLabels": dict(COLLECTOR_POD_LABELS)}}],
+            "ports": [{"protocol": "TCP", "port": OTLP_GRPC_PORT}, {"protocol": "TCP", "port": OTLP_HTTP_PORT}],
+        })
     return rules
 
 
@@ -220,6 +229,8 @@ class Application(pulumi.ComponentResource):
             k8s.core.v1.EnvVarArgs(name="APP_SLOT", value=slot.value),
             k8s.core.v1.EnvVarArgs(name="METRICS_PATH", value="/metrics"),
             *(k8s.core.v1.EnvVarArgs(name=key, value=value) for key, value in sorted(app.env.items())),
+            # The SDK's standard variables: the slot and its tag in every span's resource.
+            *(k8s.core.v1.EnvVarArgs(name=key, value=value) for key, value in otel_environment(config, slot).items()),
             *self._credential_env(args),
         ]
         return k8s.core.v1.PodSpecArgs(
@@ -409,9 +420,11 @@ class Application(pulumi.ComponentResource):
             opts=child,
         )
         # Rules in the API's wire form (camelCase dicts), computed from the data tier's outputs.
+        monitoring = args.config.monitoring
+        collector = monitoring.namespace if monitoring.enabled and monitoring.tracing.enabled else None
         egress: Any = pulumi.Output.all(
             args.database.egress_peers, args.database.port, args.cache.egress_peers, args.cache.port
-        ).apply(lambda values: egress_rules(values[0], values[1], values[2], values[3]))
+        ).apply(lambda values: egress_rules(values[0], values[1], values[2], values[3], collector))
         k8s.networking.v1.NetworkPolicy(
             f"{name}-allow-egress",
             metadata=k8s.meta.v1.ObjectMetaArgs(name=f"{APP_NAME}-egress", namespace=args.namespace, labels=common_labels()),

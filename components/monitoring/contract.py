@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 import pulumi
 
+from components.cluster.contract import Foundation
 from components.config import StackConfig
 
 APP_SERVICE_LABELS = {"app.kubernetes.io/name": "orchestrator", "app.kubernetes.io/component": "api"}
@@ -25,6 +26,8 @@ class MonitoringArgs:
     config: StackConfig
     app_namespace: pulumi.Input[str]
     edge_namespace: pulumi.Input[str]
+    foundation: Foundation | None = None
+    """The platform's foundation: the AWS and Azure log stores live in its network / resource group."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -39,6 +42,24 @@ class MonitoringOutputs:
     """Titles of the Grafana dashboards shipped as ConfigMaps."""
     alerts: list[str] = field(default_factory=list)
     """Names of the alerts installed on this platform."""
+    collector_endpoint: str = ""
+    """OTLP/HTTP address of the collector gateway ("" when tracing is off)."""
+    jaeger_url: str = ""
+    """In-cluster Jaeger UI / query API ("" when tracing is off)."""
+    log_store: str = ""
+    """`opensearch`, `log-analytics` or `loki` ("" when logs are off)."""
     crds: list[pulumi.Resource] = field(default_factory=list)
     """What installs the prometheus-operator CRDs: other components' PodMonitors/ServiceMonitors
     depend on these so a first `pulumi up` never creates a monitor before its kind exists."""
+
+
+OTLP_GRPC_PORT = 4317
+OTLP_HTTP_PORT = 4318
+COLLECTOR_SERVICE = "otel-collector"
+"""The collector gateway's Service (chart fullnameOverride): apps send OTLP here."""
+COLLECTOR_POD_LABELS = {"app.kubernetes.io/name": "otel-collector"}
+"""Labels the gateway's pods carry (chart nameOverride); NetworkPolicies select them."""
+JAEGER_SERVICE = "jaeger"
+JAEGER_QUERY_PORT = 16686
+SERVICE_NAME = "orchestrator"
+"""OTEL_SERVICE_NAME of the app: the `service` of its traces and its log stream."""

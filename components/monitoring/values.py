@@ -6,11 +6,13 @@ they never hold a literal credential and never expose a UI outside the cluster.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import pulumi
 
-from components.config import MonitoringConfig, Platform, StackConfig
+from components.config import Platform, StackConfig
 
 CHART = "kube-prometheus-stack"
 CHART_REPOSITORY = "https://prometheus-community.github.io/helm-charts"
@@ -28,6 +30,8 @@ DASHBOARD_LABEL = ("grafana_dashboard", "1")
 ALERTMANAGER_SECRETS_DIR = "/etc/alertmanager/secrets"
 """Where the operator mounts `alertmanagerSpec.secrets` (one directory per Secret)."""
 RECEIVER = "oncall"
+WARNING_RECEIVER = "tickets"
+HEARTBEAT_RECEIVER = "heartbeat"
 NULL_RECEIVER = "null"
 
 # Managed control planes (EKS, AKS) expose no scheduler, controller-manager or etcd endpoints and
@@ -49,45 +53,82 @@ def retention_size(storage_gb: int) -> str:
     return f"{max(1, int(storage_gb * 0.85))}GB"
 
 
-def alertmanager_config(monitoring: MonitoringConfig) -> dict[str, Any]:
-    """Routing and receivers; the key or URL is read from the mounted Secret, never inlined."""
-    receiver = monitoring.alert_receiver
-    receivers: list[dict[str, Any]] = [{"name": NULL_RECEIVER}]
-    default = NULL_RECEIVER
-    if receiver.kind != "none":
-        path = f"{ALERTMANAGER_SECRETS_DIR}/{receiver.secret_name}/{receiver.key}"
-        if receiver.kind == "pagerduty":
-            receivers.append({"name": RECEIVER, "pagerduty_configs": [{"routing_key_file": path, "send_resolved": True}]})
-        else:
-            receivers.append({"name": RECEIVER, "webhook_configs": [{"url_file": path, "send_resolved": True}]})
-        default = RECEIVER
+@dataclass(frozen=True)
+class Receiver:
+    """A receiver whose credential the program wrote into a Secret from a stack secret."""
+
+    role: str
+    """`pager` (critical), `warning` (ticket/chat) or `heartbeat` (the Watchdog's dead man's switch)."""
+    kind: str
+    secret_name: str
+    key: str
+
+    @property
+    def name(self) -> str:
+        return {"pager": RECEIVER, "warning": WARNING_RECEIVER, "heartbeat": HEARTBEAT_RECEIVER}[self.role]
+
+    def config(self) -> dict[str, Any]:
+        path = f"{ALERTMANAGER_SECRETS_DIR}/{self.secret_name}/{self.key}"
+        if self.kind == "pagerduty":
+            return {"name": self.name, "pagerduty_configs": [{"routing_key_file": path, "send_resolved": True}]}
+        # The heartbeat must keep firing to prove the pipeline; resolved notifications mean nothing there.
+        return {"name": self.name, "webhook_configs": [{"url_file": path, "send_resolved": self.role != "heartbeat"}]}
+
+
+def alertmanager_config(receivers: Sequence[Receiver]) -> dict[str, Any]:
+    """Routing by severity: critical pages, warning opens a ticket, the Watchdog beats; a role with no
+    receiver (its stack secret unset) falls back to `null`, so Alertmanager never waits for a Secret."""
+    by_role = {r.role: r for r in receivers}
+
+    def target(role: str) -> str:
+        return by_role[role].name if role in by_role else NULL_RECEIVER
+
     return {
         "global": {"resolve_timeout": "5m"},
         "route": {
-            "receiver": default,
+            # Alerts without a known severity are treated as warnings: seen, never lost, not paged.
+            "receiver": target("warning"),
             "group_by": ["alertname", "namespace", "slot"],
             "group_wait": "30s",
             "group_interval": "5m",
             "repeat_interval": "4h",
             "routes": [
-                # The chart's always-firing heartbeat; it proves the pipeline, it pages nobody.
-                {"receiver": NULL_RECEIVER, "matchers": ['alertname = "Watchdog"']},
+                # Always firing: the heartbeat service pages when it stops arriving.
+                {"receiver": target("heartbeat"), "matchers": ['alertname = "Watchdog"'],
+                 "group_wait": "0s", "group_interval": "1m", "repeat_interval": "1m"},
                 {"receiver": NULL_RECEIVER, "matchers": ['alertname = "InfoInhibitor"']},
+                {"receiver": target("pager"), "matchers": ['severity = "critical"'], "repeat_interval": "1h"},
+                {"receiver": target("warning"), "matchers": ['severity = "warning"']},
+                {"receiver": NULL_RECEIVER, "matchers": ['severity =~ "info|none"']},
             ],
         },
         "inhibit_rules": [
             {
+                # A critical alert mutes the warnings of the same alert in the same place.
                 "source_matchers": ['severity = "critical"'],
                 "target_matchers": ['severity = "warning"'],
                 "equal": ["alertname", "namespace"],
             }
         ],
-        "receivers": receivers,
+        "receivers": [{"name": NULL_RECEIVER}, *(r.config() for r in receivers)],
         "templates": ["/etc/alertmanager/config/*.tmpl"],
     }
 
 
-def chart_values(config: StackConfig, grafana_admin_secret: pulumi.Input[str]) -> dict[str, Any]:
+@dataclass(frozen=True)
+class Observability:
+    """What the trace and log backends add to Grafana: datasources and the env their secrets come from."""
+
+    datasources: list[dict[str, Any]] = field(default_factory=list)
+    grafana_env: dict[str, Any] = field(default_factory=dict)
+    plugins: list[str] = field(default_factory=list)
+    exemplar_datasource: str | None = None
+
+
+def chart_values(
+    config: StackConfig, grafana_admin_secret: pulumi.Input[str], receivers: Sequence[Receiver] = (),
+    observability: Observability | None = None,
+) -> dict[str, Any]:
     monitoring = config.monitoring
     managed_control_plane = config.platform is not Platform.KUBERNETES
     storage_spec: dict[str, Any] = {
@@ -99,8 +140,9 @@ def chart_values(config: StackConfig, grafana_admin_secret: pulumi.Input[str]) -
     alertmanager_spec: dict[str, Any] = {
         "resources": {"requests": {"cpu": "50m", "memory": "64Mi"}, "limits": {"memory": "256Mi"}},
     }
-    if monitoring.alert_receiver.secret_name:
-        alertmanager_spec["secrets"] = [monitoring.alert_receiver.secret_name]
+    if receivers:
+        alertmanager_spec["secrets"] = sorted({r.secret_name for r in receivers})
+    extra = observability or Observability()
 
     values: dict[str, Any] = {
         "fullnameOverride": FULLNAME,
@@ -133,13 +175,15 @@ def chart_values(config: StackConfig, grafana_admin_secret: pulumi.Input[str]) -
                 "ruleNamespaceSelector": {},
                 "storageSpec": {"volumeClaimTemplate": {"spec": storage_spec}},
                 "resources": {"requests": {"cpu": "500m", "memory": "2Gi"}, "limits": {"memory": "4Gi"}},
+                # Exemplars carry the trace id of a sampled request beside a latency bucket.
+                "enableFeatures": ["exemplar-storage"],
             },
         },
         "alertmanager": {
             "service": {"type": "ClusterIP"},
             "ingress": {"enabled": False},
             "alertmanagerSpec": alertmanager_spec,
-            "config": alertmanager_config(monitoring),
+            "config": alertmanager_config(receivers),
         },
         "grafana": {
             "fullnameOverride": GRAFANA_SERVICE,
@@ -158,8 +202,13 @@ def chart_values(config: StackConfig, grafana_admin_secret: pulumi.Input[str]) -
                     "labelValue": DASHBOARD_LABEL[1],
                     "searchNamespace": monitoring.namespace,
                 },
-                "datasources": {"enabled": True},
+                "datasources": {"enabled": True, **(
+                    {"exemplarTraceIdDestinations": {"datasourceUid": extra.exemplar_datasource, "traceIdLabelName": "trace_id"}}
+                    if extra.exemplar_datasource else {})},
             },
+            "additionalDataSources": extra.datasources,
+            "envValueFrom": extra.grafana_env,
+            "plugins": extra.plugins,
             "grafana.ini": {
                 "users": {"allow_sign_up": False},
                 "auth.anonymous": {"enabled": False},

@@ -451,3 +451,20 @@ CALLS.update({
     "aws:iam/getSessionContext:getSessionContext": _session_context,
     "aws:elb/getServiceAccount:getServiceAccount": _elb_service_account,
 })
+
+
+# --- observability: the OpenSearch log domain ----------------------------------------------------
+
+
+def _opensearch_domain(call: ResourceCall) -> Props:
+    name = str(call.inputs.get("domainName") or autoname(call.type, call.name))
+    vpc = "vpc-" if call.inputs.get("vpcOptions") else "search-"
+    host = f"{vpc}{name}-{stable_hex(call.type, call.name, length=26)}.{region()}.es.amazonaws.com"
+    return merge(call.inputs, {
+        "id": arn("es", f"domain/{name}"), "arn": arn("es", f"domain/{name}"), "domainName": name,
+        "domainId": f"{ACCOUNT_ID}/{name}", "endpoint": host, "dashboardEndpoint": f"{host}/_dashboards",
+        "tagsAll": dict(call.inputs.get("tags") or {}),
+    })
+
+
+RESOURCES.update({"aws:opensearch/domain:Domain": _opensearch_domain})

@@ -406,3 +406,34 @@ CALLS: dict[str, CallHandler] = {
     "azure-native:containerservice:listManagedClusterUserCredentials": _user_credentials,
     "azure-native:redisenterprise:listDatabaseKeys": _database_keys,
 }
+
+
+# --- observability: Log Analytics workspace and Application Insights (the log store on Azure) ----
+
+ARM_TYPES.update({
+    "azure-native:operationalinsights:Workspace": ArmType(
+        "Microsoft.OperationalInsights/workspaces/{workspaceName}", "workspaceName"),
+    "azure-native:applicationinsights:Component": ArmType(
+        "Microsoft.Insights/components/{resourceName}", "resourceName"),
+})
+
+
+def _log_analytics_workspace(call: ResourceCall) -> Props:
+    own, _ = _named(call)
+    return _typed(call, {"customerId": guid(own, "workspace-customer")})
+
+
+def _app_insights(call: ResourceCall) -> Props:
+    own, _ = _named(call)
+    key = guid(own, "instrumentation-key")
+    region = str(call.inputs.get("location") or location())
+    return _typed(call, {
+        "instrumentationKey": key, "appId": guid(own, "app"),
+        "connectionString": f"InstrumentationKey={key};IngestionEndpoint=https://{region}-1.in.applicationinsights.azure.com/",
+    })
+
+
+RESOURCES.update({
+    "azure-native:operationalinsights:Workspace": _log_analytics_workspace,
+    "azure-native:applicationinsights:Component": _app_insights,
+})

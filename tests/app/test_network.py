@@ -69,7 +69,10 @@ def test_egress_only_dns_and_data_tier(stack: str) -> None:
     allowed_ports = data_tier_ports(stack)
     assert spec["podSelector"] == APP_PODS
     assert spec["policyTypes"] == ["Egress"]
-    dns, *data = spec["egress"]
+    dns, *data, collector = spec["egress"]
+    # Tracing is on in every shipped stack: OTLP to the collector gateway, its ports only.
+    assert collector == {"to": [ns_peer("monitoring", {"app.kubernetes.io/name": "otel-collector"})],
+                         "ports": [{"protocol": "TCP", "port": 4317}, {"protocol": "TCP", "port": 4318}]}
     assert dns == {
         "to": [ns_peer("kube-system", {"k8s-app": "kube-dns"})],
         "ports": [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}],
@@ -118,4 +121,4 @@ def test_egress_rule_per_published_data_tier_peer_set(stack: str) -> None:
             if outputs.get("egressPeers"):
                 expected.append({"to": [peer_wire(p) for p in outputs["egressPeers"]],
                                  "ports": [{"protocol": "TCP", "port": outputs["port"]}]})
-    assert rules[1:] == expected
+    assert rules[1:-1] == expected

@@ -381,3 +381,27 @@ from tests.policies.cloud import coverage as _coverage  # noqa: E402
 
 CASES += (_coverage(_aws_sg.BAD, _aws_sg.GOOD) + _coverage(_aws_data.BAD, _aws_data.GOOD)
           + _coverage(_azure.BAD, _azure.GOOD))
+
+# Observability (policies/rules/observability.py); fixtures and message assertions in tests/policies/observability.
+from tests.policies.observability.test_observability_rules import (  # noqa: E402
+    COLLECTOR,
+    DOMAIN,
+    OPENSEARCH,
+    WORKSPACE,
+    with_change,
+)
+from tests.policies.observability.test_observability_rules import RELEASE as _RELEASE  # noqa: E402
+
+_WORKSPACE_OK = {"features": {"disableLocalAuth": True}, "retentionInDays": 30, "resourceGroupName": "rg"}
+CASES += [
+    ("aws-log-store-hardened", False, [resource(OPENSEARCH, "logs", DOMAIN)]),
+    ("aws-log-store-hardened", True, [resource(OPENSEARCH, "logs", with_change(DOMAIN, ("vpcOptions",), None))]),
+    ("azure-log-store-hardened", False, [resource(WORKSPACE, "logs", _WORKSPACE_OK)]),
+    ("azure-log-store-hardened", True, [resource(WORKSPACE, "logs", with_change(_WORKSPACE_OK, ("retentionInDays",), 7))]),
+    ("k8s-telemetry-internal", False, [resource(_RELEASE, "collector", COLLECTOR)]),
+    ("k8s-telemetry-internal", True,
+     [resource(_RELEASE, "collector", with_change(COLLECTOR, ("values", "service", "type"), "NodePort"))]),
+    ("k8s-telemetry-redaction", False, [resource(_RELEASE, "collector", COLLECTOR)]),
+    ("k8s-telemetry-redaction", True, [resource(_RELEASE, "collector", with_change(
+        COLLECTOR, ("values", "alternateConfig", "service", "pipelines", "traces", "processors"), ["memory_limiter"]))]),
+]

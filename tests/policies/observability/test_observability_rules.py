@@ -1,0 +1,102 @@
+"""The observability rules: which rule fires on which resource, with the defect named."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import pytest
+
+from offline.analyzer import PolicyPackProcess
+from tests.policies.conftest import ROOT_URN, resource, root
+
+OPENSEARCH = "aws:opensearch/domain:Domain"
+WORKSPACE = "azure-native:operationalinsights:Workspace"
+RELEASE = "kubernetes:helm.sh/v3:Release"
+
+DOMAIN: dict[str, Any] = {
+    "domainName": "orchestrator-production",
+    "vpcOptions": {"subnetIds": ["subnet-a", "subnet-b"], "securityGroupIds": ["sg-1"]},
+    "encryptAtRest": {"enabled": True, "kmsKeyId": "arn:aws:kms:eu-west-3:123456789012:key/abc"},
+    "nodeToNodeEncryption": {"enabled": True},
+    "domainEndpointOptions": {"enforceHttps": True, "tlsSecurityPolicy": "Policy-Min-TLS-1-2-PFS-2023-10"},
+    "advancedSecurityOptions": {"enabled": True, "internalUserDatabaseEnabled": True},
+}
+COLLECTOR: dict[str, Any] = {
+    "chart": "opentelemetry-collector",
+    "values": {
+        "service": {"type": "ClusterIP"}, "ingress": {"enabled": False},
+        "ports": {"otlp": {"enabled": True, "containerPort": 4317}},
+        "alternateConfig": {
+            "processors": {"memory_limiter": {}, "transform/redact": {"trace_statements": [{"statements": [
+                'delete_matching_keys(attributes, "^http\\\\.request\\\\.header\\\\.(authorization|cookie)$")']}]}},
+            "exporters": {"otlp/jaeger": {}},
+            "service": {"pipelines": {"traces": {"receivers": ["otlp"], "processors": ["memory_limiter", "transform/redact"],
+                                                 "exporters": ["otlp/jaeger"]}}},
+        },
+    },
+}
+
+
+def findings(pack: PolicyPackProcess, resources: list[dict[str, Any]]) -> dict[tuple[str, str], str]:
+    results = pack.analyze([root(), *resources])
+    assert not results.crashes, results.crashes
+    return {(d.policy, d.urn.rsplit("::", 1)[-1] if d.urn and d.urn != ROOT_URN else "stack"): d.message
+            for d in results.diagnostics}
+
+
+def with_change(base: dict[str, Any], path: tuple[str, ...], value: Any) -> dict[str, Any]:
+    out = copy.deepcopy(base)
+    target = out
+    for key in path[:-1]:
+        target = target.setdefault(key, {})
+    target[path[-1]] = value
+    return out
+
+
+def test_hardened_domain_passes(pack: PolicyPackProcess) -> None:
+    assert findings(pack, [resource(OPENSEARCH, "logs", DOMAIN)]) == {}
+
+
+@pytest.mark.parametrize(("path", "value", "defect"), [
+    (("vpcOptions",), None, "public endpoint"),
+    (("encryptAtRest", "enabled"), False, "encryptAtRest is not enabled"),
+    (("encryptAtRest", "kmsKeyId"), None, "AWS-owned key"),
+    (("nodeToNodeEncryption", "enabled"), False, "nodeToNodeEncryption is not enabled"),
+    (("domainEndpointOptions", "enforceHttps"), False, "enforceHttps is not true"),
+    (("domainEndpointOptions", "tlsSecurityPolicy"), "Policy-Min-TLS-1-0-2019-07", "tlsSecurityPolicy is Policy-Min-TLS-1-0"),
+    (("advancedSecurityOptions", "enabled"), False, "fine-grained access control"),
+])
+def test_public_or_unencrypted_log_store_is_caught(pack: PolicyPackProcess, path: tuple[str, ...], value: Any,
+                                                    defect: str) -> None:
+    found = findings(pack, [resource(OPENSEARCH, "logs", with_change(DOMAIN, path, value))])
+    assert list(found) == [("aws-log-store-hardened", "logs")]
+    assert defect in found[("aws-log-store-hardened", "logs")]
+
+
+def test_workspace_with_shared_keys_is_caught(pack: PolicyPackProcess) -> None:
+    good = {"features": {"disableLocalAuth": True}, "retentionInDays": 30, "resourceGroupName": "rg"}
+    assert findings(pack, [resource(WORKSPACE, "logs", good)]) == {}
+    found = findings(pack, [resource(WORKSPACE, "logs", with_change(good, ("features", "disableLocalAuth"), False))])
+    assert "shared-key (local) authentication is enabled" in found[("azure-log-store-hardened", "logs")]
+
+
+def test_collector_passes(pack: PolicyPackProcess) -> None:
+    assert findings(pack, [resource(RELEASE, "collector", COLLECTOR)]) == {}
+
+
+@pytest.mark.parametrize(("path", "value", "defect"), [
+    (("values", "service", "type"), "LoadBalancer", "service.type is LoadBalancer"),
+    (("values", "ingress", "enabled"), True, "a chart Ingress is enabled"),
+    (("values", "ports", "otlp", "hostPort"), 4317, "ports.otlp.hostPort is open on every node"),
+])
+def test_exposed_collector_is_caught(pack: PolicyPackProcess, path: tuple[str, ...], value: Any, defect: str) -> None:
+    found = findings(pack, [resource(RELEASE, "collector", with_change(COLLECTOR, path, value))])
+    assert defect in found[("k8s-telemetry-internal", "collector")]
+
+
+def test_pipeline_without_redaction_is_caught(pack: PolicyPackProcess) -> None:
+    broken = with_change(COLLECTOR, ("values", "alternateConfig", "service", "pipelines", "traces", "processors"),
+                         ["memory_limiter"])
+    found = findings(pack, [resource(RELEASE, "collector", broken)])
+    assert "pipeline traces exports without transform/redact" in found[("k8s-telemetry-redaction", "collector")]
