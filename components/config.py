@@ -106,7 +106,9 @@ NOT_SECRET_LAST = frozenset({
 KEY_NAMING_WORDS = frozenset({"password", "passwd", "pwd", "token", "user", "username", "cert", "certificate", "tls",
                               "ca"})
 NOT_SECRET_KEYS = frozenset({"public", "partition", "sort", "primary", "foreign", "cache", "idempotency", "hash", "row",
-                             "lookup", "label", "kms", "cmk", "object", "group", "dedup", "unique", "index"})
+                             "lookup", "label", "kms", "cmk", "object", "group", "dedup", "unique", "index",
+                             "topology", "routing", "match", "field", "tag", "metric",
+                             "sampling", "shard", "sharding", "attribute", "resource", "node", "selector", "map", "dimension"})
 
 
 def secret_like_name(name: str) -> bool:
@@ -115,7 +117,8 @@ def secret_like_name(name: str) -> bool:
     if not words or "existing" in words or words[-1] in NOT_SECRET_LAST:
         return False
     if words[-1] in ("key", "keys"):
-        return len(words) == 1 or (words[-2] not in KEY_NAMING_WORDS and words[-2] not in NOT_SECRET_KEYS)
+        # A lone `key` names something (a label, a Secret's entry, a sort order), it holds no secret.
+        return len(words) > 1 and words[-2] not in KEY_NAMING_WORDS and words[-2] not in NOT_SECRET_KEYS
     if any(w in SECRET_WORDS for w in words) or "".join(words) in SECRET_WORDS:
         return True
     return any(pair in SECRET_PAIRS for pair in pairwise(words))

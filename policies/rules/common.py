@@ -387,7 +387,9 @@ NOT_SECRET_LAST = {"file", "files", "path", "dir", "ttl", "expiry", "expires", "
 KEY_NAMING_WORDS = {"password", "passwd", "pwd", "token", "user", "username", "cert", "certificate", "tls", "ca"}
 # Keys that are not secrets: `publicKey`, `partitionKey`, `kmsKey` (an ARN or id), `cacheKey`.
 NOT_SECRET_KEYS = {"public", "partition", "sort", "primary", "foreign", "cache", "idempotency", "hash", "row",
-                   "lookup", "label", "kms", "cmk", "object", "group", "dedup", "unique", "index"}
+                   "lookup", "label", "kms", "cmk", "object", "group", "dedup", "unique", "index",
+                   "topology", "routing", "match", "field", "tag", "metric",
+                   "sampling", "shard", "sharding", "attribute", "resource", "node", "selector", "map", "dimension"}
 
 
 def name_words(name: str) -> list[str]:
@@ -401,9 +403,8 @@ def secret_like_name(name: str) -> bool:
     if not words or "existing" in words or words[-1] in NOT_SECRET_LAST:
         return False
     if words[-1] in ("key", "keys"):
-        if len(words) == 1:
-            return True
-        return words[-2] not in KEY_NAMING_WORDS and words[-2] not in NOT_SECRET_KEYS
+        # A lone `key` names something (a label, a Secret's entry, a sort order), it holds no secret.
+        return len(words) > 1 and words[-2] not in KEY_NAMING_WORDS and words[-2] not in NOT_SECRET_KEYS
     if any(w in SECRET_WORDS for w in words) or "".join(words) in SECRET_WORDS:
         return True
     return any(pair in SECRET_PAIRS for pair in itertools.pairwise(words))

@@ -270,6 +270,13 @@ helm_values = Meta(
     remediation="Point charts at existing Secrets (e.g. `grafana.admin.existingSecret`), keep chart Services "
                 "ClusterIP, disable chart Ingresses and anonymous access, and leave chart pod security at its "
                 "restricted defaults (no privileged, hostNetwork, hostPID, hostIPC, root UID or added capabilities).",
+    config={"rootNodeAgents": {
+        "type": "array",
+        "items": {"type": "string"},
+        "description": "Releases ('namespace/name') that may run as UID 0: node log agents read the kubelet's "
+                       "container logs under /var/log/pods, which only root can read. Nothing else is relaxed.",
+        "default": ["monitoring/otel-log-agent"],
+    }},
 )
 
 PUBLIC_SERVICE_TYPES = {"LoadBalancer", "NodePort"}
@@ -286,7 +293,7 @@ POD_SECURITY_VALUES: tuple[tuple[str, Any, str], ...] = (
 )
 
 
-def helm_values_problems(values: Mapping[str, Any], generated: bool) -> Iterator[str]:
+def helm_values_problems(values: Mapping[str, Any], generated: bool, root_allowed: bool = False) -> Iterator[str]:
     for path, value in walk(values):
         key = path[-1] if path else ""
         name = leaf_name(path)
@@ -309,6 +316,8 @@ def helm_values_problems(values: Mapping[str, Any], generated: bool) -> Iterator
         if anonymous and truthy(value):
             yield f"values.{dotted} enables anonymous access"
         for field, bad, meaning in POD_SECURITY_VALUES:
+            if root_allowed and field in ROOT_FIELDS:
+                continue
             if key == field and bad(value):
                 yield f"values.{dotted} is {_show(value)}: the chart {meaning}"
         if len(path) >= 2 and path[-2] == "add" and "capabilities" in path and str(value).upper().removeprefix("CAP_") \
@@ -317,15 +326,18 @@ def helm_values_problems(values: Mapping[str, Any], generated: bool) -> Iterator
 
 
 RANDOM_SECRETS = ("random:index/randomPassword:RandomPassword", "random:index/randomString:RandomString")
+ROOT_FIELDS = ("runAsUser", "runAsNonRoot")
 
 
 @stack_rule(helm_values)
 def k8s_helm_release_values(stack: Stack) -> Iterator[tuple[str, str | None]]:
     # A Release's objects are installed by Helm, invisible to CrossGuard: its values are what we can check.
     # The SDK unwraps secrets, so a generated password is recognised by its dependency on pulumi-random.
+    root_agents = {str(a) for a in items(stack.config.get("rootNodeAgents"))}
     for release in stack.of(*HELM_TYPES):
         generated = bool(depends_on(release, "values", RANDOM_SECRETS))
-        for problem in helm_values_problems(mapping(get(release.props, "values")), generated):
+        where = f"{get(release.props, 'namespace', default='')}/{get(release.props, 'name', default='')}"
+        for problem in helm_values_problems(mapping(get(release.props, "values")), generated, where in root_agents):
             yield problem, release.urn
 
 
