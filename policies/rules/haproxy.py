@@ -356,6 +356,7 @@ class Evaluator:
                         inner.append(body[position])
                         position += 1
                     if position >= len(body) and not word.endswith("}"):
+                        position += 1
                         raise UnknownConditionError("unclosed '{' in a condition")
                     if position < len(body) and not (len(word) > 1 and word.endswith("}")):
                         inner.append(body[position][:-1])
@@ -364,11 +365,12 @@ class Evaluator:
                     position += 1
                     value = self.term([w for w in inner if w])
                 else:
-                    value = self.acl(word)
                     position += 1
+                    value = self.acl(word)
             except UnknownConditionError:
                 value = None
-                self.last_unknown = " ".join(body)
+                if not self.last_unknown:  # joined once: a long condition must not make this quadratic
+                    self.last_unknown = " ".join(body[:16]) + (" ..." if len(body) > 16 else "")
             groups[-1].append(None if value is None else value != negate)
         result = _any([_all(group) for group in groups if group])
         if result is None:
