@@ -183,6 +183,7 @@ def resource_rule(meta: Meta,
 
         policy = ResourceValidationPolicy(validate=validate, **meta.policy_kwargs())
         policy.meta = meta  # type: ignore[attr-defined]
+        policy.check = check  # type: ignore[attr-defined]  # for unit tests of one rule without the engine
         return policy
 
     return wrap

@@ -1,159 +1,41 @@
-"""A small reader of haproxy.cfg: sections, directives, ACLs, and a request walk through a frontend.
+"""What HAProxy does with a request: the ordered rules of a listener, evaluated like HAProxy does.
 
-The edge rules check what HAProxy would DO with a request (denied, redirected, forwarded), not
-how the config is spelled: a request from a public address for /admin must end denied, whatever
-the ACL names are. Conditions this reader cannot evaluate count as "not proven".
+The edge rules ask behavioural questions ("does a public client reach /admin?", "is plain HTTP only
+redirected?") and answer them by walking probe requests through the configuration model: the
+`http-request` rules in order (first final action wins, `allow` ends the ruleset), `redirect`
+rules, `use_backend`/`default_backend`, then the backend's own rules. Conditions are three-valued:
+an ACL this evaluator cannot read makes the outcome "unknown", which the rules report as "cannot
+prove" rather than as a pass.
 """
 
 from __future__ import annotations
 
 import functools
 import ipaddress
-import re
-import shlex
+import posixpath
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from urllib.parse import unquote
+
+from .haproxy_config import Bind, Config, Line, OversizeError, Section, binds
+from .haproxy_regex import UnsupportedPatternError, compile_pattern
+
+__all__ = ["Bind", "Config", "Line", "Outcome", "OversizeError", "Request", "Section", "binds", "walk"]
 
 PUBLIC_CLIENT = "198.51.100.23"
-"""A documentation address (TEST-NET-2): never internal."""
+"""A documentation address (TEST-NET-2): outside every range a config calls internal."""
 SPOOFED_INTERNAL = "10.0.0.1"
-PUBLIC_PORTS = {80, 443, 8080, 8443}
-PROXY_KINDS = {"frontend", "listen", "backend", "defaults"}
+FLOOD_RATE = 1000
+WEB_PORTS = frozenset({80, 443, 8080, 8443, 8000, 8888})
+FINAL_DENY = {"deny": 403, "reject": 403, "tarpit": 500, "silent-drop": 403}
+CLIENT_FETCHES = ("hdr", "req.hdr", "req.fhdr", "hdr_ip", "req.hdr_ip", "cook", "req.cook", "url_param",
+                  "urlp", "query", "req.body", "req.body_param", "hdr_val", "req.hdr_val")
+
+Tri = bool | None
 
 
 class UnknownConditionError(Exception):
-    """A condition this reader cannot evaluate."""
-
-
-@dataclass
-class Section:
-    kind: str
-    name: str
-    lines: list[list[str]] = field(default_factory=list)
-
-    def directives(self, *head: str) -> Iterator[list[str]]:
-        for words in self.lines:
-            if words[: len(head)] == list(head):
-                yield words
-
-    def first(self, *head: str) -> list[str] | None:
-        return next(self.directives(*head), None)
-
-
-def _split(line: str) -> list[str]:
-    text = line.strip()
-    if not text or text.startswith("#"):
-        return []
-    lexer = shlex.shlex(text, posix=True)
-    lexer.whitespace_split = True
-    lexer.commenters = "#"
-    lexer.escapedquotes = '"'
-    try:
-        return list(lexer)
-    except ValueError:
-        return text.split("#", 1)[0].split()
-
-
-@functools.lru_cache(maxsize=32)
-def _tokens(text: str) -> tuple[tuple[str, ...], ...]:
-    """The words of every directive line. Cached: several edge rules read the same config and shlex is
-    the slow part; Config.parse builds fresh objects from it, so no rule sees another's."""
-    return tuple(tuple(words) for raw in text.splitlines() if (words := _split(raw)))
-
-
-@dataclass
-class Config:
-    sections: list[Section]
-
-    @classmethod
-    def parse(cls, text: str) -> Config:
-        sections: list[Section] = []
-        current: Section | None = None
-        for words in _tokens(text):
-            if words[0] in {"global", "defaults", "frontend", "backend", "listen", "userlist", "resolvers", "peers",
-                            "http-errors", "cache", "program", "ring", "mailers", "traces", "crt-store"}:
-                current = Section(words[0], words[1] if len(words) > 1 else "")
-                sections.append(current)
-            elif current is not None:
-                current.lines.append(list(words))
-        return cls(sections)
-
-    def of(self, kind: str) -> list[Section]:
-        return [s for s in self.sections if s.kind == kind]
-
-    def named(self, kind: str, name: str) -> Section | None:
-        return next((s for s in self.sections if s.kind == kind and s.name == name), None)
-
-    @property
-    def global_(self) -> Section:
-        return next((s for s in self.sections if s.kind == "global"), Section("global", ""))
-
-    def defaults_for(self, section: Section) -> Section | None:
-        """The last `defaults` before a proxy section (HAProxy's inheritance)."""
-        found: Section | None = None
-        for s in self.sections:
-            if s is section:
-                return found
-            if s.kind == "defaults":
-                found = s
-        return found
-
-    def frontends(self) -> list[Section]:
-        return [s for s in self.sections if s.kind in ("frontend", "listen")]
-
-    def backends_of(self, frontend: Section) -> list[Section]:
-        names = []
-        for words in frontend.lines:
-            if words[0] == "default_backend" and len(words) > 1:
-                names.append(words[1])
-            if words[0] == "use_backend" and len(words) > 1:
-                names.append(words[1])
-        out = [b for n in dict.fromkeys(names) if (b := self.named("backend", n)) is not None]
-        if frontend.kind == "listen":
-            out.append(frontend)
-        return out
-
-
-@dataclass(frozen=True)
-class Bind:
-    address: str
-    port: int | None
-    ssl: bool
-    words: tuple[str, ...]
-
-    @property
-    def loopback(self) -> bool:
-        host = self.address.strip("[]")
-        if host in ("localhost",):
-            return True
-        try:
-            return ipaddress.ip_address(host).is_loopback
-        except ValueError:
-            return False
-
-
-def binds(section: Section) -> list[Bind]:
-    out = []
-    for words in section.directives("bind"):
-        if len(words) < 2:
-            continue
-        for spec in words[1].split(","):
-            target = spec.split("@", 1)[-1]
-            if target.startswith("/"):  # a unix socket
-                out.append(Bind(target, None, "ssl" in words, tuple(words)))
-                continue
-            host, _, port = target.rpartition(":")
-            port_number = int(port.split("-")[0]) if port.split("-")[0].isdigit() else None
-            out.append(Bind(host, port_number, "ssl" in words, tuple(words)))
-    return out
-
-
-def is_public(section: Section) -> bool:
-    """A frontend clients reach: TLS, or a web port, on a non-loopback address."""
-    return any(not b.loopback and b.port is not None and (b.ssl or b.port in PUBLIC_PORTS) for b in binds(section))
-
-
-# --- requests and conditions -------------------------------------------------------------------
+    """A condition this evaluator cannot evaluate."""
 
 
 @dataclass
@@ -163,195 +45,293 @@ class Request:
     tls: bool
     headers: dict[str, list[str]] = field(default_factory=dict)
     method: str = "GET"
+    query: str = ""
+    port: int = 443
+    flood: int = 0
+    """Requests per period this client sends (a rate-limit probe sets it)."""
+    authenticated: bool = False
+    tracked: dict[int, str] = field(default_factory=dict)
+    variables: dict[str, list[str]] = field(default_factory=dict)
+    dynamic_path: str = ""
+    notes: list[str] = field(default_factory=list)
 
     def header(self, name: str) -> list[str]:
         return self.headers.get(name.lower(), [])
+
+    def copy(self) -> Request:
+        return replace(self, headers={k: list(v) for k, v in self.headers.items()}, tracked=dict(self.tracked),
+                       variables=dict(self.variables), notes=list(self.notes))
 
 
 @dataclass
 class Outcome:
     action: str
-    """deny | auth | redirect | return | backend | none"""
+    """deny | auth | redirect | return | service | stats | forward | none | unknown"""
     detail: str = ""
     status: int | None = None
+    line: Line | None = None
     unknown: str = ""
+    notes: tuple[str, ...] = ()
+
+    @property
+    def where(self) -> str:
+        return self.line.where if self.line is not None else ""
+
+    @property
+    def blocked(self) -> bool:
+        return self.action in ("deny", "auth") or (self.action == "return" and (self.status or 200) >= 400)
+
+    @property
+    def forwards(self) -> bool:
+        return self.action in ("forward", "stats", "service")
 
 
-_FETCH = re.compile(r"^([a-z0-9_.]+)(\(([^)]*)\))?((,[a-z_]+(\([^)]*\))?)*)$", re.IGNORECASE)
+# --- fetches and conditions ---------------------------------------------------------------------------
 
 
-def _in_networks(address: str, values: list[str]) -> bool:
+@functools.lru_cache(maxsize=4096)
+def split_expression(expr: str) -> tuple[str, str, list[str]]:
+    """`name(args),conv1,conv2(x)` -> (name, args, converters); commas inside parentheses stay."""
+    parts: list[str] = []
+    depth, start = 0, 0
+    for index, char in enumerate(expr):
+        if char == "(":
+            depth += 1
+        elif char == ")":
+            depth = max(0, depth - 1)
+        elif char == "," and depth == 0:
+            parts.append(expr[start:index])
+            start = index + 1
+    parts.append(expr[start:])
+    head = parts[0]
+    name, _, rest = head.partition("(")
+    args = rest[:-1] if rest.endswith(")") else rest
+    return name.lower(), args, parts[1:]
+
+
+def _ip(value: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
     try:
-        ip = ipaddress.ip_address(address)
+        return ipaddress.ip_address(value.strip().strip("[]"))
     except ValueError:
-        return False
-    for value in values:
-        try:
-            if ip in ipaddress.ip_network(value, strict=False):
-                return True
-        except ValueError:
-            continue
-    return False
+        return None
 
 
-def _header_values(request: Request, args: str) -> list[str]:
-    parts = [a.strip() for a in args.split(",")] if args else []
-    name = parts[0] if parts else ""
-    values: list[str] = []
-    for raw in request.header(name):
-        values.extend(v.strip() for v in raw.split(","))
-    if len(parts) > 1 and parts[1].lstrip("-").isdigit():
-        occurrence = int(parts[1])
-        if not values:
-            return []
-        index = occurrence - 1 if occurrence > 0 else occurrence
-        return [values[index]] if -len(values) <= index < len(values) else []
-    return values
+@functools.lru_cache(maxsize=4096)
+def _network(value: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network | None:
+    try:
+        return ipaddress.ip_network(value.strip(), strict=False)
+    except ValueError:
+        return None
 
 
 class Evaluator:
-    """Evaluates `if`/`unless` conditions of one proxy section for one request."""
+    """Evaluates fetches and `if`/`unless` conditions of one proxy for one request."""
 
     def __init__(self, config: Config, sections: list[Section], request: Request) -> None:
         self.config = config
         self.request = request
-        self.acls: dict[str, list[list[str]]] = {}
+        self.acls: dict[str, list[Line]] = {}
         for section in sections:
-            for words in section.directives("acl"):
-                if len(words) >= 3:
-                    self.acls.setdefault(words[1], []).append(words[2:])
+            for entry in section.matching("acl"):
+                if len(entry.words) >= 3:
+                    self.acls.setdefault(entry.words[1], []).append(entry)
 
-    def fetch(self, expr: str) -> tuple[str, list[str]]:
-        match = _FETCH.match(expr)
-        if match is None:
-            raise UnknownConditionError(expr)
-        name, args, converters = match.group(1).lower(), match.group(3) or "", match.group(4) or ""
+    # sample fetches: (default match method, samples)
+    def fetch(self, expr: str, *, sample: bool = False) -> tuple[str, list[str]]:
+        name, args, converters = split_expression(expr)
+        method, values = self._fetch(name, args, sample)
+        for converter in converters:
+            conv = converter.split("(", 1)[0].strip().lower()
+            if conv == "lower":
+                values = [v.lower() for v in values]
+            elif conv == "upper":
+                values = [v.upper() for v in values]
+            elif conv == "url_dec":
+                values = [unquote(v) for v in values]
+            elif conv in ("ipmask", "table_http_req_rate"):
+                raise UnknownConditionError(f"converter {conv}")
+            else:
+                raise UnknownConditionError(f"converter {conv} in {expr}")
+        return method, values
+
+    def _headers(self, args: str, *, sample: bool, split_commas: bool = True) -> list[str]:
+        parts = [a.strip() for a in args.split(",")] if args else []
+        name = parts[0] if parts else ""
+        values: list[str] = []
+        for raw in (self.request.header(name) if name else [v for vs in self.request.headers.values() for v in vs]):
+            values.extend(v.strip() for v in raw.split(",")) if split_commas else values.append(raw)
+        if len(parts) > 1 and parts[1].lstrip("-").isdigit():
+            occurrence = int(parts[1])
+            index = occurrence - 1 if occurrence > 0 else occurrence
+            return [values[index]] if values and -len(values) <= index < len(values) else []
+        if sample:  # as a sample expression, HAProxy uses the last occurrence
+            return values[-1:]
+        return values
+
+    def _fetch(self, name: str, args: str, sample: bool) -> tuple[str, list[str]]:
         request = self.request
-        if name in ("path", "url", "base"):
-            values = [request.path]
-        elif name in ("path_beg", "path_end", "path_sub", "path_reg", "path_dir", "url_beg", "url_sub", "url_reg"):
-            return name.split("_", 1)[1], [request.path]
-        elif name == "src":
-            values = [request.src]
-        elif name in ("ssl_fc", "ssl_fc_has_sni"):
+        bare = name.removeprefix("req.") if name.startswith("req.hdr") or name.startswith("req.fhdr") else name
+        if name in ("path", "url", "base", "pathq", "path_beg", "path_end", "path_sub", "path_reg", "path_dir",
+                    "path_dom", "path_len", "url_beg", "url_end", "url_sub", "url_reg", "url_dir", "pathq_beg"):
+            if request.dynamic_path:
+                raise UnknownConditionError(f"{name} after {request.dynamic_path}")
+            value = request.path
+            if name.startswith(("url", "pathq")) and request.query:
+                value = f"{request.path}?{request.query}"
+            if name == "base":
+                value = "".join(request.header("host")[:1]) + request.path
+            method = name.split("_", 1)[1] if "_" in name else "str"
+            return method, [value]
+        if name == "query":
+            return "str", [request.query] if request.query else []
+        if name in ("url_param", "urlp"):
+            key = args.split(",", maxsplit=1)[0]
+            found = [p.partition("=")[2] for p in request.query.split("&") if p.partition("=")[0] == key]
+            return "str", found
+        if name == "src":
+            return "ip", [request.src]
+        if name in ("dst_port", "so_name"):
+            return "int", [str(request.port)]
+        if name in ("ssl_fc", "ssl_fc_has_sni"):
             return "bool", ["1" if request.tls else "0"]
-        elif name in ("hdr", "req.hdr", "req.fhdr", "hdr_ip", "req.hdr_ip"):
-            values = _header_values(request, args)
-            if name.endswith("hdr_ip"):
-                return "ip", values
-        elif name in ("hdr_beg", "hdr_end", "hdr_sub", "hdr_reg"):
-            return name.split("_", 1)[1], _header_values(request, args)
-        elif name in ("hdr_cnt", "req.hdr_cnt"):
-            return "int", [str(len(_header_values(request, args)))]
-        elif name in ("method",):
-            values = [request.method]
-        elif re.fullmatch(r"(sc[0-2]_|sc_)(http_req_rate|http_err_rate|conn_rate|conn_cur|gpc0_rate|gpc[01]|http_req_cnt)", name):
-            return "int", ["0"]
-        elif name in ("http_auth", "http_auth_group", "http_auth_bearer"):
-            return "bool", ["0"]
-        elif name in ("always_true",):
-            return "bool", ["1"]
-        elif name in ("always_false",):
-            return "bool", ["0"]
-        else:
-            raise UnknownConditionError(expr)
-        if "lower" in converters:
-            values = [v.lower() for v in values]
-        return "str", values
+        if name == "method":
+            return "str", [request.method]
+        if bare in ("hdr", "fhdr"):
+            return "str", self._headers(args, sample=sample, split_commas=bare == "hdr")
+        if bare in ("hdr_beg", "hdr_end", "hdr_sub", "hdr_reg", "hdr_dom", "hdr_len", "hdr_dir"):
+            return bare.split("_", 1)[1], self._headers(args, sample=sample)
+        if bare in ("hdr_ip", "fhdr_ip"):
+            return "ip", self._headers(args, sample=sample)
+        if bare in ("hdr_val",):
+            return "int", self._headers(args, sample=sample)
+        if bare in ("hdr_cnt", "fhdr_cnt"):
+            return "int", [str(len(self._headers(args, sample=False, split_commas=bare == "hdr_cnt")))]
+        if name in ("cook", "req.cook"):
+            jar = "; ".join(request.header("cookie"))
+            return "str", [c.partition("=")[2] for c in jar.split("; ") if c.partition("=")[0] == args]
+        if name in ("http_auth", "http_auth_group", "http_auth_bearer"):
+            return "bool", ["1" if request.authenticated else "0"]
+        if name in ("always_true", "always_false"):
+            return "bool", ["1" if name == "always_true" else "0"]
+        if name in ("bool", "int", "str"):
+            return name if name != "str" else "str", [args]
+        if name == "var":
+            return "str", list(request.variables.get(args.split(",", maxsplit=1)[0], []))
+        if name in ("req.ver", "req_ver"):
+            return "str", ["1.1"]
+        return self._rate(name, args)
 
-    def term(self, words: list[str]) -> bool:
-        """One ACL body: `<fetch> [flags] [values...]`."""
+    def _rate(self, name: str, args: str) -> tuple[str, list[str]]:
+        """Stick counters: a client over the limit has FLOOD requests in the period when it is tracked into a
+        table that stores the counter read; otherwise the fetch has no sample (HAProxy: no match)."""
+        counter = ""
+        index: int | None = None
+        table = ""
+        parts = [a.strip() for a in args.split(",")] if args else []
+        if name.startswith("sc_"):
+            counter = name[3:]
+            if parts and parts[0].isdigit():
+                index = int(parts[0])
+                table = parts[1] if len(parts) > 1 else ""
+        elif len(name) > 4 and name[:2] == "sc" and name[2].isdigit() and name[3] == "_":
+            counter, index = name[4:], int(name[2])
+            table = parts[0] if parts else ""
+        elif name.startswith("src_"):
+            counter = name[4:]
+            table = parts[0] if parts else ""
+            tables = set(self.request.tracked.values())
+            if not table and tables:
+                table = next(iter(tables))
+            return "int", [str(self._counter(table, counter))] if table in tables else []
+        if not counter or index is None:
+            raise UnknownConditionError(f"fetch {name}")
+        tracked = self.request.tracked.get(index)
+        if tracked is None:
+            return "int", []
+        return "int", [str(self._counter(table or tracked, counter))]
+
+    def _counter(self, table: str, counter: str) -> int:
+        stored = stored_counters(self.config, table)
+        if counter.split("(", maxsplit=1)[0] not in stored:
+            return 0
+        return self.request.flood if counter.endswith("_rate") or counter.endswith("_cnt") else 0
+
+    def term(self, words: list[str]) -> Tri:
+        """One ACL body: `<fetch> [flags] [patterns...]`; None when it cannot be evaluated."""
         if not words:
             raise UnknownConditionError("empty condition")
         default_method, samples = self.fetch(words[0])
         method = default_method
         ignore_case = False
-        values: list[str] = []
+        patterns: list[str] = []
         position = 1
+        flags_done = False
         while position < len(words):
             word = words[position]
-            if word == "-m" and position + 1 < len(words):
+            if not flags_done and word == "-m" and position + 1 < len(words):
                 method = words[position + 1]
                 position += 2
                 continue
-            if word == "-i":
+            if not flags_done and word == "-i":
                 ignore_case = True
-            elif word in ("-f", "-M", "-u"):
-                raise UnknownConditionError(f"{words[0]} {word} (patterns from a file)")
-            elif word == "--" or (word.startswith("-") and word in ("-n",)):
+            elif not flags_done and word in ("-f", "-M", "-u"):
+                raise UnknownConditionError(f"{words[0]} {word} {' '.join(words[position + 1:position + 2])} "
+                                            "(patterns from a file)")
+            elif not flags_done and word in ("-n",):
                 pass
+            elif not flags_done and word == "--":
+                flags_done = True
             else:
-                values.append(word)
+                flags_done = True
+                patterns.append(word)
             position += 1
         if method == "bool":
             return any(s not in ("", "0") for s in samples)
         if method == "found":
             return bool(samples)
         if method == "int":
-            return self._int(samples, values)
-        if default_method == "str" and words[0] == "src" and method == "str":
-            method = "ip"
+            return _int_match(samples, patterns)
+        if method == "ip":
+            return _ip_match(samples, patterns)
+        if method == "len":
+            return any(str(len(s)) in patterns for s in samples)
+        if method == "reg":
+            try:
+                compiled = [compile_pattern(p, ignore_case=ignore_case) for p in patterns]
+            except UnsupportedPatternError as error:
+                raise UnknownConditionError(f"regex: {error}") from error
+            return any(c.search(s) for c in compiled for s in samples)
         if ignore_case:
             samples = [s.lower() for s in samples]
-            values = [v.lower() for v in values]
+            patterns = [p.lower() for p in patterns]
         for sample in samples:
-            for value in values:
-                if self._match(method, sample, value):
+            for pattern in patterns:
+                if _match(method, sample, pattern):
                     return True
-            if method == "ip" and _in_networks(sample, values):
-                return True
         return False
 
-    @staticmethod
-    def _int(samples: list[str], values: list[str]) -> bool:
-        if not values:
-            return any(s not in ("", "0") for s in samples)
-        operator = values[0] if values[0] in ("gt", "ge", "lt", "le", "eq") else "eq"
-        limit = float(values[-1])
-        for sample in samples:
-            number = float(sample)
-            if {"gt": number > limit, "ge": number >= limit, "lt": number < limit,
-                    "le": number <= limit, "eq": number == limit}[operator]:
-                return True
-        return False
-
-    @staticmethod
-    def _match(method: str, sample: str, value: str) -> bool:
-        if method in ("str", "ip"):
-            return sample == value
-        if method == "beg":
-            return sample.startswith(value)
-        if method == "end":
-            return sample.endswith(value)
-        if method == "sub":
-            return value in sample
-        if method == "reg":
-            return re.search(value, sample) is not None
-        if method == "dir":
-            return value.strip("/") in sample.strip("/").split("/")
-        if method == "dom":
-            return value in re.split(r"[./]", sample)
-        if method == "len":
-            return len(sample) == int(value)
-        raise UnknownConditionError(f"-m {method}")
-
-    def acl(self, name: str) -> bool:
-        builtin = {"TRUE": True, "FALSE": False, "HTTP": True, "METH_GET": self.request.method == "GET",
-                   "LOCALHOST": _in_networks(self.request.src, ["127.0.0.0/8", "::1/128"]),
-                   "HTTP_1.1": True, "HTTP_CONTENT": False, "WAIT_END": False}
+    def acl(self, name: str) -> Tri:
+        builtin: dict[str, Tri] = {
+            "TRUE": True, "FALSE": False, "HTTP": True, "HTTP_1.0": False, "HTTP_1.1": True, "HTTP_2.0": False,
+            "HTTP_CONTENT": False, "HTTP_URL_ABS": False, "HTTP_URL_SLASH": self.request.path.startswith("/"),
+            "HTTP_URL_STAR": False, "LOCALHOST": _ip_match([self.request.src], ["127.0.0.0/8", "::1"]),
+            "METH_CONNECT": False, "METH_DELETE": False, "METH_GET": self.request.method in ("GET", "HEAD"),
+            "METH_HEAD": False, "METH_OPTIONS": False, "METH_POST": False, "METH_PUT": False, "METH_TRACE": False,
+            "RDP_COOKIE": False, "REQ_CONTENT": False, "WAIT_END": False}
         if name in self.acls:
-            return any(self.term(body) for body in self.acls[name])
+            results = [self.term(line.words[2:]) for line in self.acls[name]]
+            return _any(results)
         if name in builtin:
             return builtin[name]
-        raise UnknownConditionError(f"acl {name}")
+        raise UnknownConditionError(f"acl {name} is not defined")
 
-    def condition(self, words: list[str]) -> bool:
-        """`if`/`unless` followed by ACL names, `!`, `{ anonymous acl }`, `||`/`or`."""
+    def condition(self, words: list[str]) -> Tri:
+        """`if`/`unless` followed by ACL names, `!`, `{ anonymous acl }`, `||`/`or`; True when none."""
         if not words:
             return True
         negate_all = words[0] == "unless"
         body = words[1:] if words[0] in ("if", "unless") else words
-        groups: list[list[bool]] = [[]]
+        groups: list[list[Tri]] = [[]]
         position = 0
         while position < len(body):
             word = body[position]
@@ -365,115 +345,130 @@ class Evaluator:
                 word = word[1:]
                 if not word:
                     position += 1
+                    if position >= len(body):
+                        raise UnknownConditionError("'!' at the end of a condition")
                     word = body[position]
-            if word == "{":
-                end = body.index("}", position)
-                value = self.term(body[position + 1: end])
-                position = end + 1
-            elif word.startswith("{"):
-                end = next(i for i in range(position, len(body)) if body[i].endswith("}"))
-                inner = [body[position][1:], *body[position + 1: end + 1]]
-                inner[-1] = inner[-1][:-1]
-                value = self.term([w for w in inner if w])
-                position = end + 1
-            else:
-                value = self.acl(word)
-                position += 1
-            groups[-1].append(value != negate)
-        result = any(all(group) for group in groups if group)
+            try:
+                if word.startswith("{"):
+                    inner: list[str] = [word[1:]] if len(word) > 1 else []
+                    position += 1
+                    while position < len(body) and not body[position].endswith("}"):
+                        inner.append(body[position])
+                        position += 1
+                    if position >= len(body) and not word.endswith("}"):
+                        position += 1
+                        raise UnknownConditionError("unclosed '{' in a condition")
+                    if position < len(body) and not (len(word) > 1 and word.endswith("}")):
+                        inner.append(body[position][:-1])
+                    elif word.endswith("}") and len(word) > 1:
+                        inner = [word[1:-1]]
+                    position += 1
+                    value = self.term([w for w in inner if w])
+                else:
+                    position += 1
+                    value = self.acl(word)
+            except UnknownConditionError:
+                value = None
+                if not self.last_unknown:  # joined once: a long condition must not make this quadratic
+                    self.last_unknown = " ".join(body[:16]) + (" ..." if len(body) > 16 else "")
+            groups[-1].append(None if value is None else value != negate)
+        result = _any([_all(group) for group in groups if group])
+        if result is None:
+            return None
         return not result if negate_all else result
 
+    last_unknown = ""
 
-def _split_condition(words: list[str]) -> tuple[list[str], list[str]]:
+
+def _all(values: list[Tri]) -> Tri:
+    if any(v is False for v in values):
+        return False
+    return None if any(v is None for v in values) else True
+
+
+def _any(values: list[Tri]) -> Tri:
+    if any(v is True for v in values):
+        return True
+    return None if any(v is None for v in values) else False
+
+
+def _int_match(samples: list[str], patterns: list[str]) -> bool:
+    numbers = [float(s) for s in samples if _is_number(s)]
+    if not patterns:
+        return any(n != 0 for n in numbers)
+    operator = patterns[0] if patterns[0] in ("gt", "ge", "lt", "le", "eq") else ""
+    values = patterns[1:] if operator else patterns
+    for number in numbers:
+        for value in values:
+            if ":" in value and not operator:
+                low, _, high = value.partition(":")
+                if (not low or number >= float(low)) and (not high or number <= float(high)):
+                    return True
+                continue
+            if not _is_number(value):
+                continue
+            limit = float(value)
+            if {"gt": number > limit, "ge": number >= limit, "lt": number < limit, "le": number <= limit,
+                    "eq": number == limit, "": number == limit}[operator]:
+                return True
+    return False
+
+
+def _is_number(text: str) -> bool:
+    return text.strip().lstrip("-").replace(".", "", 1).isdigit() and len(text) < 40
+
+
+def _ip_match(samples: list[str], patterns: list[str]) -> bool:
+    networks = [n for p in patterns if (n := _network(p)) is not None]
+    for sample in samples:
+        address = _ip(sample)
+        if address is not None and any(address.version == n.version and address in n for n in networks):
+            return True
+    return False
+
+
+def _match(method: str, sample: str, value: str) -> bool:
+    if method in ("str", "ip"):
+        return sample == value
+    if method == "beg":
+        return sample.startswith(value)
+    if method == "end":
+        return sample.endswith(value)
+    if method == "sub":
+        return value in sample
+    if method == "dir":
+        return value.strip("/") in sample.split("?", maxsplit=1)[0].strip("/").split("/")
+    if method == "dom":
+        return value in sample.replace("/", ".").split(".")
+    raise UnknownConditionError(f"-m {method}")
+
+
+def stored_counters(config: Config, table: str) -> set[str]:
+    """The data types a stick table stores (`store http_req_rate(10s),conn_cur`)."""
+    section = config.named("backend", table) or config.named("frontend", table) or config.named("listen", table) \
+        or config.named("peers", table)
+    lines = list(section.directives("stick-table")) if section is not None else []
+    if section is None:
+        lines = [e.words[1:] for s in config.of("peers") for e in s.matching("table") if e.words[1:2] == [table]]
+    stored: set[str] = set()
+    for words in lines:
+        if "store" in words:
+            index = words.index("store")
+            for item in " ".join(words[index + 1:]).replace(" ", ",").split(","):
+                if item:
+                    stored.add(item.split("(")[0])
+    return stored
+
+
+def split_condition(words: list[str]) -> tuple[list[str], list[str]]:
     for index, word in enumerate(words):
         if word in ("if", "unless"):
             return words[:index], words[index:]
     return words, []
 
 
-_STOP = {"deny", "reject", "tarpit", "silent-drop"}
-
-
-def walk(config: Config, frontend: Section, request: Request) -> Outcome:
-    """What the frontend does with the request: the first final `http-request` action, else routing."""
-    defaults = config.defaults_for(frontend)
-    sections = [s for s in (defaults, frontend) if s is not None]
-    request = Request(request.path, request.src, tls=any(b.ssl for b in binds(frontend)),
-                      headers=dict(request.headers), method=request.method)
-    evaluator = Evaluator(config, sections, request)
-    monitor = frontend.first("monitor-uri")
-    if monitor and len(monitor) > 1 and request.path == monitor[1]:
-        return Outcome("return", "monitor-uri", 200)
-    for words in (w for s in sections for w in s.lines):
-        if words[0] not in ("http-request", "redirect", "use_backend", "default_backend", "block"):
-            continue
-        action, condition = _split_condition(words)
-        if words[0] in ("use_backend", "default_backend"):
-            continue
-        try:
-            matched = evaluator.condition(condition)
-        except UnknownConditionError as error:
-            return Outcome("none", unknown=str(error))
-        if not matched:
-            continue
-        verb = action[1] if words[0] == "http-request" and len(action) > 1 else action[0]
-        if words[0] == "block" or verb in _STOP:
-            status = _status(action) or 403
-            return Outcome("deny", " ".join(action), status)
-        if verb == "auth":
-            return Outcome("auth", " ".join(action), 401)
-        if verb == "redirect" or words[0] == "redirect":
-            return Outcome("redirect", " ".join(action), 302)
-        if verb == "return":
-            return Outcome("return", " ".join(action), _status(action) or 200)
-        if verb == "set-src" and len(action) > 2:
-            _, values = evaluator.fetch(action[2])
-            if values:
-                request.src = values[0]
-                evaluator.request = request
-    for words in frontend.directives("use_backend"):
-        action, condition = _split_condition(words)
-        try:
-            if evaluator.condition(condition):
-                return _through_backend(config, action[1], request)
-        except UnknownConditionError as error:
-            return Outcome("none", unknown=str(error))
-    chosen = frontend.first("default_backend")
-    if chosen and len(chosen) > 1:
-        return _through_backend(config, chosen[1], request)
-    if frontend.kind == "listen" and frontend.first("server"):
-        return Outcome("backend", frontend.name)
-    return Outcome("none", "no backend")
-
-
-def _through_backend(config: Config, name: str, request: Request) -> Outcome:
-    backend = config.named("backend", name)
-    if backend is None:
-        return Outcome("backend", name)
-    evaluator = Evaluator(config, [s for s in (config.defaults_for(backend), backend) if s is not None], request)
-    for words in backend.directives("http-request"):
-        action, condition = _split_condition(words)
-        try:
-            matched = evaluator.condition(condition)
-        except UnknownConditionError as error:
-            return Outcome("none", unknown=str(error))
-        if not matched or len(action) < 2:
-            continue
-        if action[1] in _STOP:
-            return Outcome("deny", " ".join(action), _status(action) or 403)
-        if action[1] == "auth":
-            return Outcome("auth", " ".join(action), 401)
-        if action[1] == "return":
-            return Outcome("return", " ".join(action), _status(action) or 200)
-        if action[1] == "redirect":
-            return Outcome("redirect", " ".join(action), 302)
-    if backend.first("stats", "enable") or backend.first("stats", "uri"):
-        return Outcome("backend", f"{name} (HAProxy stats page)")
-    return Outcome("backend", name)
-
-
-def _status(action: list[str]) -> int | None:
-    for key in ("deny_status", "status"):
+def status_of(action: list[str]) -> int | None:
+    for key in ("deny_status", "status", "code"):
         if key in action:
             index = action.index(key)
             if index + 1 < len(action) and action[index + 1].isdigit():
@@ -481,26 +476,284 @@ def _status(action: list[str]) -> int | None:
     return None
 
 
-def public_requests(config: Config, path: str) -> list[Request]:
-    """How an outside client can present a request: directly with spoofed forwarding headers, and,
-    when HAProxy trusts a proxy (`set-src ... if { src <cidrs> }`), through that proxy."""
-    spoof = {"x-forwarded-for": [SPOOFED_INTERNAL], "x-real-ip": [SPOOFED_INTERNAL], "x-forwarded-proto": ["https"]}
-    requests = [Request(path, PUBLIC_CLIENT, tls=True, headers=dict(spoof))]
+def _normalize(request: Request, how: str) -> None:
+    path = request.path
+    if how == "path-merge-slashes":
+        while "//" in path:
+            path = path.replace("//", "/")
+    elif how in ("path-strip-dotdot", "path-strip-dot"):
+        trailing = path.endswith("/")
+        path = posixpath.normpath(path) if how == "path-strip-dotdot" else "/".join(
+            p for p in path.split("/") if p != ".") or "/"
+        path = path.replace("//", "/") if path.startswith("//") else path
+        if trailing and not path.endswith("/"):
+            path += "/"
+    elif how == "percent-decode-unreserved":
+        out, index = [], 0
+        while index < len(path):
+            chunk = path[index:index + 3]
+            if len(chunk) == 3 and chunk[0] == "%":
+                decoded = unquote(chunk)
+                if decoded.isalnum() or decoded in "-._~":
+                    out.append(decoded)
+                    index += 3
+                    continue
+            out.append(path[index])
+            index += 1
+        path = "".join(out)
+    request.path = path
+
+
+# --- the walk -----------------------------------------------------------------------------------------
+
+
+def _proxy_sections(config: Config, proxy: Section) -> list[Section]:
+    return [s for s in (config.defaults_for(proxy), proxy) if s is not None]
+
+
+def _run_rules(config: Config, proxy: Section, request: Request, keyword: str) -> Outcome | None:
+    """One proxy's `http-request` (or `tcp-request content`) ruleset; a final Outcome, or None to go on."""
+    sections = _proxy_sections(config, proxy)
+    evaluator = Evaluator(config, sections, request)
+    for section in sections:
+        for entry in section.entries:
+            words = entry.words
+            if keyword == "tcp-request":
+                if words[:2] not in (["tcp-request", "content"], ["tcp-request", "connection"]) or len(words) < 3:
+                    continue
+                action, condition = split_condition(words[2:])
+            elif words[0] == "block":
+                action, condition = split_condition(["deny", *words[1:]])
+            elif words[0] != "http-request" or len(words) < 2:
+                continue
+            else:
+                action, condition = split_condition(words[1:])
+            verb = action[0] if action else ""
+            matched = evaluator.condition(condition)
+            if matched is False:
+                continue
+            if matched is None:
+                if verb in ("set-header", "add-header", "set-log-level", "capture", "set-var", "del-header"):
+                    continue  # an uncertain cosmetic action does not decide the outcome
+                return Outcome("unknown", " ".join(words), line=entry,
+                               unknown=f"cannot evaluate '{evaluator.last_unknown}'", notes=tuple(request.notes))
+            outcome = _apply(proxy, request, evaluator, entry, action)
+            if outcome is not None:
+                return outcome
+    return None
+
+
+def _apply(proxy: Section, request: Request, evaluator: Evaluator, entry: Line,
+           action: list[str]) -> Outcome | None:
+    verb = action[0]
+    notes = tuple(request.notes)
+    if verb in FINAL_DENY or verb == "reject":
+        return Outcome("deny", " ".join(action), status_of(action) or FINAL_DENY.get(verb, 403), entry, notes=notes)
+    if verb == "auth":
+        return Outcome("auth", " ".join(action), 401, entry, notes=notes)
+    if verb == "redirect":
+        return Outcome("redirect", " ".join(action[1:]), status_of(action) or 302, entry, notes=notes)
+    if verb == "return":
+        return Outcome("return", " ".join(action), status_of(action) or 200, entry, notes=notes)
+    if verb == "use-service":
+        return Outcome("service", " ".join(action[1:]), 200, entry, notes=notes)
+    if verb in {"allow", "accept"}:
+        return Outcome("allow", "", None, entry, notes=notes)
+    if verb == "set-src" and len(action) > 1:
+        name = split_expression(action[1])[0]
+        try:
+            _, values = evaluator.fetch(action[1], sample=True)
+        except UnknownConditionError as error:
+            return Outcome("unknown", " ".join(action), line=entry, unknown=str(error), notes=notes)
+        if values and _ip(values[0]) is not None:
+            request.src = values[0]
+            if name.removeprefix("req.").startswith(("hdr", "fhdr")):
+                request.notes.append(f"{entry.where} sets the source address from the client header "
+                                     f"{action[1]}")
+    elif verb in ("set-header", "add-header") and len(action) > 2:
+        name = action[1].lower()
+        value = action[2] if "%[" not in action[2] else "<dynamic>"
+        request.headers[name] = [value] if verb == "set-header" else [*request.header(name), value]
+    elif verb == "del-header" and len(action) > 1:
+        request.headers.pop(action[1].lower(), None)
+    elif verb in ("set-path", "set-uri", "set-pathq", "replace-path", "replace-uri", "replace-pathq"):
+        target = action[1] if len(action) > 1 else ""
+        if verb.startswith("set-") and "%" not in target and target.startswith("/"):
+            request.path = target.split("?")[0]
+        else:
+            request.dynamic_path = f"{entry.where} ({verb})"
+    elif verb == "normalize-uri" and len(action) > 1:
+        _normalize(request, action[1])
+    elif verb.startswith("track-sc") and len(action) > 1:
+        index = verb.removeprefix("track-sc")
+        if index.isdigit():
+            try:
+                _, key = evaluator.fetch(action[1], sample=True)
+            except UnknownConditionError as error:
+                return Outcome("unknown", " ".join(action), line=entry, unknown=str(error), notes=notes)
+            table = action[action.index("table") + 1] if "table" in action[:-1] else proxy.name
+            if key:
+                request.tracked.setdefault(int(index), table)
+    elif verb.startswith("set-var") and len(action) > 1:
+        target = action[0].partition("(")[2].rstrip(")")
+        try:
+            _, values = evaluator.fetch(action[1], sample=True)
+        except UnknownConditionError:
+            values = ["<dynamic>"]
+        request.variables[target] = values
+    return None
+
+
+def _route(config: Config, frontend: Section, request: Request) -> Section | str | None:
+    evaluator = Evaluator(config, _proxy_sections(config, frontend), request)
+    for entry in frontend.matching("use_backend"):
+        action, condition = split_condition(entry.words)
+        matched = evaluator.condition(condition)
+        if matched is None:
+            return f"cannot evaluate '{evaluator.last_unknown}' ({entry.where})"
+        if matched and len(action) > 1:
+            return config.named("backend", action[1]) or Section("backend", action[1])
+    names = [w for w in frontend.directives("default_backend")]
+    defaults = config.defaults_for(frontend)
+    if not names and defaults is not None:
+        names = list(defaults.directives("default_backend"))
+    if names and len(names[-1]) > 1:
+        return config.named("backend", names[-1][1]) or Section("backend", names[-1][1])
+    if frontend.kind == "listen":
+        return frontend
+    return None
+
+
+def _serves_stats(config: Config, proxy: Section) -> bool:
+    return any(section.first("stats", "enable") or section.first("stats", "uri") for section in _proxy_sections(config, proxy))
+
+
+def walk(config: Config, listener: Section, request: Request) -> Outcome:
+    """What the listener does with the request (memoised per configuration: several rules ask the same)."""
+    memo = config.memo.setdefault("walk", {})
+    assert isinstance(memo, dict)
+    key = (id(listener), request.path, request.query, request.src, request.tls, request.port, request.flood,
+           request.method, request.authenticated, tuple(sorted((k, tuple(v)) for k, v in request.headers.items())))
+    if key not in memo:
+        memo[key] = _walk(config, listener, request.copy())
+    return memo[key]
+
+
+def _walk(config: Config, listener: Section, request: Request) -> Outcome:
+    if config.mode(listener) != "http":
+        target = _route(config, listener, request)
+        name = target.name if isinstance(target, Section) else target
+        if target is None:
+            return Outcome("none", "no backend")
+        return Outcome("forward", f"mode tcp: the HTTP rules do not apply; to {name}")
+    monitor = listener.first("monitor-uri")
+    if monitor and len(monitor) > 1 and request.path == monitor[1]:
+        return Outcome("return", "monitor-uri", 200)
+    for keyword in ("tcp-request", "http-request"):
+        outcome = _run_rules(config, listener, request, keyword)
+        if outcome is not None and outcome.action == "allow":
+            request.notes.append(f"'http-request allow' on {outcome.where} skips the rules after it")
+        elif outcome is not None:
+            return outcome
+    evaluator = Evaluator(config, _proxy_sections(config, listener), request)
+    for entry in listener.matching("redirect"):
+        action, condition = split_condition(entry.words)
+        matched = evaluator.condition(condition)
+        if matched is None:
+            return Outcome("unknown", entry.text, line=entry, unknown=f"cannot evaluate '{evaluator.last_unknown}'")
+        if matched:
+            return Outcome("redirect", " ".join(action[1:]), status_of(action) or 302, entry)
+    if _serves_stats(config, listener):
+        return Outcome("stats", f"the HAProxy stats page of {listener.label}", 200, listener.line)
+    target = _route(config, listener, request)
+    if isinstance(target, str):
+        return Outcome("unknown", "use_backend", unknown=target)
+    if target is None:
+        return Outcome("none", "no backend", notes=tuple(request.notes))
+    if target is not listener:
+        outcome = _run_rules(config, target, request, "http-request")
+        if outcome is not None and outcome.action != "allow":
+            return outcome
+        if _serves_stats(config, target):
+            return Outcome("stats", f"the HAProxy stats page of {target.label}", 200, target.line)
+    return Outcome("forward", f"backend '{target.name}'", notes=tuple(request.notes))
+
+
+# --- who reaches a listener, and how ------------------------------------------------------------------
+
+
+def is_public(config: Config, listener: Section) -> bool:
+    """A listener clients can reach: a network bind (not loopback, not a socket) that terminates TLS, uses a
+    web port, or forwards to a backend."""
+    network = [b for b in binds(listener) if b.network]
+    if not network:
+        return False
+    if any(b.ssl or b.port in WEB_PORTS for b in network):
+        return True
+    return walk(config, listener, Request("/", PUBLIC_CLIENT, tls=False, port=network[0].port or 0)).forwards
+
+
+def header_names(config: Config) -> dict[str, list[str]]:
+    """Client-controlled headers the conditions read, with the patterns they are compared to."""
+    cached = config.memo.get("header_names")
+    if isinstance(cached, dict):
+        return cached
+    found: dict[str, list[str]] = {}
+    config.memo["header_names"] = found
     for section in config.sections:
-        for words in section.directives("http-request", "set-src"):
-            _, condition = _split_condition(words)
-            networks = [w for w in condition if _looks_like_network(w)]
-            if networks:
-                proxy = str(next(iter(ipaddress.ip_network(networks[0], strict=False).hosts()), networks[0].split("/")[0]))
-                requests.append(Request(path, proxy, tls=True, headers={
-                    "x-forwarded-for": [f"{SPOOFED_INTERNAL}, {PUBLIC_CLIENT}"],
-                    "x-real-ip": [SPOOFED_INTERNAL], "x-forwarded-proto": ["https"]}))
+        for entry in section.entries:
+            words = entry.words
+            for index, word in enumerate(words):
+                name, args, _ = split_expression(word.lstrip("{!"))
+                if name.removeprefix("req.").startswith(("hdr", "fhdr")) and args:
+                    header = args.split(",")[0].strip().lower()
+                    patterns = [w for w in words[index + 1:] if not w.startswith("-") and w not in ("}", "if",
+                                                                                                    "unless")][:3]
+                    found.setdefault(header, [])
+                    found[header].extend(p.rstrip("}") for p in patterns if p.rstrip("}"))
+    return found
+
+
+SPOOFED_HEADERS = {
+    "x-forwarded-for": [SPOOFED_INTERNAL], "x-real-ip": [SPOOFED_INTERNAL], "forwarded": [f"for={SPOOFED_INTERNAL}"],
+    "x-client-ip": [SPOOFED_INTERNAL], "true-client-ip": [SPOOFED_INTERNAL], "x-forwarded-proto": ["https"],
+    "x-forwarded-ssl": ["on"], "x-forwarded-port": ["443"], "host": ["localhost"]}
+
+
+def client_requests(config: Config, path: str, *, tls: bool, port: int, query: str = "") -> list[Request]:
+    """How an outside client can present a request: plain, with forged forwarding headers, with each header
+    the config's conditions read set to the values they compare against, and, where HAProxy trusts a
+    proxy (`set-src ... if { src <cidrs> }`), through that proxy with a forged header prefix."""
+    plain = Request(path, PUBLIC_CLIENT, tls=tls, headers={"host": ["www.example.com"]}, port=port, query=query)
+    requests = [plain, replace(plain, headers={k: list(v) for k, v in SPOOFED_HEADERS.items()})]
+    for header, patterns in list(header_names(config).items())[:8]:
+        for pattern in dict.fromkeys(patterns[:3] or ["1"]):
+            requests.append(replace(plain, headers={"host": ["www.example.com"], header: [pattern]}))
+    for section in config.sections:
+        for entry in section.matching("http-request", "set-src"):
+            _, condition = split_condition(entry.words)
+            for word in condition:
+                network = _network(word.strip("{}")) if "/" in word else None
+                if network is not None and network.version == 4 and network.num_addresses > 1:
+                    proxy = str(next(network.hosts()))
+                    requests.append(replace(plain, src=proxy, headers={
+                        "host": ["www.example.com"], "x-forwarded-for": [f"{SPOOFED_INTERNAL}, {PUBLIC_CLIENT}"],
+                        "x-real-ip": [SPOOFED_INTERNAL], "x-forwarded-proto": ["https"]}))
+                    break
     return requests
 
 
-def _looks_like_network(word: str) -> bool:
-    try:
-        ipaddress.ip_network(word.strip("{}"), strict=False)
-        return "/" in word or word.count(".") == 3
-    except ValueError:
-        return False
+def path_spellings(path: str) -> list[str]:
+    """The ways a client can spell `path` that a backend may still route to it."""
+    inner = path.lstrip("/")
+    first = inner[:1]
+    spellings = [path, path.upper(), "//" + inner, "/./" + inner, "/x/../" + inner]
+    if first:
+        spellings.append("/%" + format(ord(first), "02x") + inner[1:])
+    return list(dict.fromkeys(spellings))
+
+
+def network_binds(listener: Section) -> Iterator[Bind]:
+    for bind in binds(listener):
+        if bind.network:
+            yield bind

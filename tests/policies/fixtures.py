@@ -110,11 +110,17 @@ frontend public_http
 frontend public_https
     bind :8443 ssl crt /etc/haproxy/certs/tls.pem alpn h2,http/1.1
     acl internal src 10.0.0.0/8
+    acl dot_segment path,url_dec -m reg (^|/)\\.\\.?(/|$)
+    acl admin_path path,url_dec -m reg -i ^/+(admin)
+    acl protected_path path,url_dec -m reg -i ^/+(health|ready|metrics)
     stick-table type ip size 1m expire 10s store http_req_rate(10s)
     http-request track-sc0 src
     http-request deny deny_status 429 if { sc_http_req_rate(0) gt 100 }
+    http-request deny deny_status 400 if dot_segment
     http-request deny deny_status 403 if { path_beg /admin } !internal
+    http-request deny deny_status 403 if admin_path !internal
     http-request deny deny_status 404 if { path_beg /health /ready /metrics } !internal
+    http-request deny deny_status 404 if protected_path !internal
     http-response set-header Strict-Transport-Security "max-age=63072000; includeSubDomains"
     http-response set-header X-Content-Type-Options nosniff
     http-response set-header X-Frame-Options DENY

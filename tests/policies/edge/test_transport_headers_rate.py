@@ -1,0 +1,118 @@
+"""edge-https-only, edge-tls-min-version, edge-security-headers, edge-rate-limit, edge-error-pages."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.policies.edge.support import findings, one, swap
+
+REDIRECT = "    http-request redirect scheme https code 301 unless { ssl_fc }\n"
+RATE_DENY = "    http-request deny deny_status 429 if { sc_http_req_rate(0) gt 100 }\n"
+
+
+def test_plaintext_forwarding() -> None:
+    one("edge-https-only", swap(REDIRECT, "    default_backend app\n"), "plaintext listener 'public_http'",
+        "forwarded to backend 'app'")
+
+
+@pytest.mark.parametrize("condition", ["if FALSE", "unless { req.hdr(x-forwarded-proto) -m str https }",
+                                       "if { path_beg /app }"])
+def test_redirect_switched_off(condition: str) -> None:
+    cfg = swap(REDIRECT, f"    http-request redirect scheme https code 301 {condition}\n    default_backend app\n")
+    one("edge-https-only", cfg, "public_http", "does not only redirect")
+
+
+def test_plaintext_on_any_port() -> None:
+    cfg = swap("frontend stats\n    bind :8405\n", "frontend side\n    bind :9000\n    default_backend app\n"
+                                                  "frontend stats\n    bind :8405\n")
+    one("edge-https-only", cfg, "listener 'side'", ":9000")
+
+
+def test_mode_tcp_plaintext() -> None:
+    cfg = swap("frontend stats\n", "listen raw\n    mode tcp\n    bind :7000\n    server s app:8080\nfrontend stats\n")
+    one("edge-https-only", cfg, "listener 'raw'", "mode tcp")
+
+
+def test_redirect_to_http() -> None:
+    cfg = swap(REDIRECT, "    http-request redirect location http://www.example.com/\n")
+    one("edge-https-only", cfg, "non-HTTPS target")
+
+
+def test_tls_bind_override() -> None:
+    cfg = swap("alpn h2,http/1.1", "alpn h2,http/1.1 ssl-min-ver TLSv1.0")
+    one("edge-tls-min-version", cfg, "listener 'public_https'", "below TLSv1.2", "haproxy.cfg:")
+
+
+@pytest.mark.parametrize(("old", "new", "needle"), [
+    ("ssl-min-ver TLSv1.2 no-tls-tickets", "no-tls-tickets", "below"),
+    ("ssl-min-ver TLSv1.2", "ssl-min-ver TLSv1.1", "below"),
+    ("alpn h2,http/1.1", "alpn h2,http/1.1 force-tlsv10", "below"),
+    ("alpn h2,http/1.1", "alpn h2,http/1.1 ciphers AES128-SHA:RC4-MD5", "weak ciphers"),
+    ("ECDHE-RSA-AES128-GCM-SHA256:!aNULL", "ECDHE-RSA-AES128-GCM-SHA256:DES-CBC3-SHA", "weak ciphers"),
+    ("alpn h2,http/1.1", "alpn h2,http/1.1 ssl-max-ver TLSv1.1", "caps TLS"),
+])
+def test_tls_spellings(old: str, new: str, needle: str) -> None:
+    one("edge-tls-min-version", swap(old, new), needle)
+
+
+def test_hsts_set_then_deleted() -> None:
+    cfg = swap("    http-response del-header Server\n",
+               "    http-response del-header Server\n    http-response del-header Strict-Transport-Security\n")
+    one("edge-security-headers", cfg, "Strict-Transport-Security", "deleted on haproxy.cfg:", "after being set")
+
+
+@pytest.mark.parametrize("condition", ["if FALSE", "unless TRUE", "if !TRUE"])
+def test_header_never_set(condition: str) -> None:
+    cfg = swap("X-Content-Type-Options nosniff", f"X-Content-Type-Options nosniff {condition}")
+    one("edge-security-headers", cfg, "X-Content-Type-Options", "never holds")
+
+
+def test_header_under_client_condition() -> None:
+    cfg = swap("X-Content-Type-Options nosniff", "X-Content-Type-Options nosniff if { res.hdr(x-a) -m found }")
+    one("edge-security-headers", cfg, "X-Content-Type-Options", "cannot prove")
+
+
+def test_server_header_kept() -> None:
+    one("edge-security-headers", swap("    http-response del-header Server\n", ""), "Server header")
+
+
+def test_server_header_removed_never() -> None:
+    cfg = swap("    http-response del-header Server\n", "    http-response del-header Server if FALSE\n")
+    one("edge-security-headers", cfg, "Server header", "never holds")
+
+
+def test_short_hsts() -> None:
+    one("edge-security-headers", swap("max-age=63072000", "max-age=300"), "max-age is below")
+
+
+def test_rate_limit_removed() -> None:
+    one("edge-rate-limit", swap(RATE_DENY, ""), "listener 'public_https'", "not answered 429")
+
+
+@pytest.mark.parametrize(("old", "new", "needle"), [
+    (RATE_DENY, "    http-request deny deny_status 429 if { sc_http_req_rate(0) gt 1000000 }\n", "compares the rate"),
+    ("    http-request track-sc0 src\n", "", "no track-sc"),
+    ("    http-request track-sc0 src\n", "    http-request track-sc0 src if FALSE\n", "not answered 429"),
+    ("store http_req_rate(10s)", "store conn_cur", "no stick-table stores http_req_rate"),
+    ("    http-request track-sc0 src\n", "    http-request track-sc0 hdr(x-client-id)\n", "each client chooses"),
+    ("    http-request track-sc0 src\n", "    http-request track-sc0 src\n    http-request allow\n", "allow"),
+    (RATE_DENY, "    http-request deny deny_status 429 if { sc_http_req_rate(0) gt 100 } FALSE\n", "not answered 429"),
+])
+def test_rate_limit_that_never_triggers(old: str, new: str, needle: str) -> None:
+    one("edge-rate-limit", swap(old, new), needle)
+
+
+def test_rate_limit_tracking_after_deny() -> None:
+    cfg = swap("    http-request track-sc0 src\n", "")
+    cfg = swap(RATE_DENY, RATE_DENY + "    http-request track-sc0 src\n", cfg)
+    one("edge-rate-limit", cfg, "not answered 429")
+
+
+def test_error_pages_missing() -> None:
+    one("edge-error-pages", swap("    errorfiles site-errors\n", ""), "no custom page for 400")
+
+
+def test_error_page_leaks() -> None:
+    assert findings("edge-error-pages", swap("    errorfiles site-errors\n", "    errorfiles site-errors\n"),
+                    {"503.http": "HTTP/1.1 503\r\n\r\nHAProxy 3.2 backend down"}) == [
+        "the 503 page (/etc/haproxy/errors/503.http) reveals software details"]
