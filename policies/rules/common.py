@@ -440,10 +440,10 @@ def url_passwords(text: str) -> Iterator[str]:
         match = _USERINFO.match(text, at + 3, at + 3 + 520)
         if match is not None:
             yield match.group(1)
-ASSIGNED_SECRET = re.compile(
-    r"(?im)^\s*[\"']?([A-Za-z0-9_.-]*(password|passwd|secret|token|api[_-]?key|access[_-]?key)[A-Za-z0-9_.-]*)[\"']?"
-    r"\s*[:=]\s*(\S.*)$"
-)
+# `key: value` / `key=value` at a line start. Every run is bounded by its line and the key is one possessive
+# token, so the scan is linear (`\s*` spanning newlines made a megabyte of blank lines quadratic);
+# `secret_like_name` decides whether the key names a secret.
+ASSIGNED_SECRET = re.compile(r"(?m)^[ \t]*[\"']?([A-Za-z0-9_.-]{1,128}+)[\"']?[ \t]*+[:=][ \t]*+(\S.*)$")
 
 
 def credentials_in_text(text: str) -> Iterator[str]:
@@ -458,7 +458,7 @@ def credentials_in_text(text: str) -> Iterator[str]:
             yield "a password inside a URL"
             break
     for match in ASSIGNED_SECRET.finditer(text):
-        key, value = match.group(1), match.group(3).strip().strip("\"',;")
+        key, value = match.group(1), match.group(2).strip().strip("\"',;")
         if secret_like_name(key) and literal_secret(value) and value.lower() not in {"null", "none", "~", "''", '""'}:
             yield f"a literal value for '{key}'"
             break
