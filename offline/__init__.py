@@ -14,6 +14,22 @@ class OfflineError(Exception):
 PROJECT_PACKAGES = frozenset({"components", "offline", "ops", "policies", "tests", "benchmarks"})
 
 
+def run_guarded(command: str) -> int:
+    """Runs `<command>.cli.main()`; a Python without the dependencies gets one line and exit 2."""
+    import importlib
+    import sys
+
+    try:
+        main = importlib.import_module(f"{command}.cli").main
+        return int(main())
+    except ModuleNotFoundError as error:
+        hint = missing_dependency(error, command)
+        if hint is None:
+            raise
+        print(hint, file=sys.stderr)
+        return 2
+
+
 def missing_dependency(error: ModuleNotFoundError, command: str) -> str | None:
     """The one line for a Python that lacks the project's dependencies, or None when it is a bug."""
     top = (error.name or "").split(".", 1)[0]

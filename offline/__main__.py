@@ -6,18 +6,9 @@ import sys
 # 3 s preview. Collect less often (cycles are still collected).
 gc.set_threshold(50_000, 20, 10)
 
-from offline import missing_dependency  # noqa: E402 - after the collector setting, so the imports benefit
+from offline import run_guarded  # noqa: E402 - after the collector setting, so the imports benefit
 
-try:
-    from offline.cli import main
-
-    code = main()
-except ModuleNotFoundError as error:
-    hint = missing_dependency(error, "offline")
-    if hint is None:
-        raise
-    print(hint, file=sys.stderr)
-    code = 2
+code = run_guarded("offline")
 # At exit the interpreter's collector passes over those ~400,000 objects while it tears the modules
 # down (~1 s); nothing is left to collect that matters, so leave them to the process's end.
 gc.freeze()
