@@ -30,7 +30,7 @@ from .netaddr import covers_internet, public_ranges
 NAMESPACE = "orchestrator"
 CANARY_WEIGHTS: tuple[int, ...] = (0, 10, 25, 50, 75, 100)
 MEMORY_LIMIT_CEILING_MI = 512
-"""REQUIREMENTS.md: < 512 MB memory per instance."""
+"""docs/requirements.md: < 512 MB memory per instance."""
 
 
 class ConfigError(pulumi.RunError):
@@ -250,7 +250,7 @@ class ResourcesConfig(_Model):
     )
     limits: ResourceQuantities = Field(
         default_factory=lambda: ResourceQuantities(cpu="1", memory="512Mi"),
-        description="Limits; memory at most 512Mi (REQUIREMENTS.md).",
+        description="Limits; memory at most 512Mi (docs/requirements.md).",
     )
 
     @model_validator(mode="after")
@@ -803,9 +803,9 @@ _PROMETHEUS_URL = re.compile(r"^https?://[A-Za-z0-9.\-\[\]:]+(/[A-Za-z0-9._~/-]*
 
 
 SLO_ERROR_RATE_PERCENT = 0.1
-"""REQUIREMENTS.md: error rate < 0.1 %. A rollout gate may be stricter, never looser."""
+"""docs/requirements.md: error rate < 0.1 %. A rollout gate may be stricter, never looser."""
 SLO_P95_MILLISECONDS = 200
-"""REQUIREMENTS.md: P95 latency < 200 ms."""
+"""docs/requirements.md: P95 latency < 200 ms."""
 _RENAMED_ROLLOUT_KEYS = {
     "maxErrorRate": "maxErrorRatePercent (a percentage: 0.1 means 0.1 %)",
     "maxP95Seconds": "maxP95Milliseconds (an integer number of milliseconds)",
@@ -813,7 +813,7 @@ _RENAMED_ROLLOUT_KEYS = {
 
 
 class RolloutConfig(_Model):
-    """The canary steps of `python -m ops rollout` and the health gate between them (REQUIREMENTS.md SLOs)."""
+    """The canary steps of `python -m ops rollout` and the health gate between them (docs/requirements.md SLOs)."""
 
     steps: list[int] = Field(
         default_factory=lambda: [10, 25, 50, 75, 100],

@@ -258,7 +258,7 @@ rds_replicas = Meta(
     description="PostgreSQL on RDS is one primary with at least two read replicas pointing at it.",
     severity=Severity.HIGH,
     categories=("REL",),
-    references=("REQUIREMENTS: one primary plus two replicas",),
+    references=("docs/requirements.md: one primary plus two replicas",),
     remediation="Declare the replicas with `replicateSourceDb` set to the primary's identifier (or ARN).",
     config={"minReplicas": {"type": "number", "default": 2}},
 )
@@ -355,7 +355,7 @@ redis_ha = Meta(
                 "and snapshots.",
     severity=Severity.MEDIUM,
     categories=("REL",),
-    references=("CKV2_AWS_50", "CKV_AWS_134", "REQUIREMENTS: 3-node Redis cluster"),
+    references=("CKV2_AWS_50", "CKV_AWS_134", "docs/requirements.md: 3-node Redis cluster"),
     remediation="Set `clusterMode: enabled`, `numNodeGroups: 3`, `replicasPerNodeGroup` >= 1, "
                 "`automaticFailoverEnabled`, `multiAzEnabled` and `snapshotRetentionLimit` >= 1.",
     config={"shards": {"type": "number", "default": 3}},

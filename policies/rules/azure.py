@@ -135,7 +135,7 @@ pg_resilience = Meta(
                 "least two read replicas of the primary.",
     severity=Severity.MEDIUM,
     categories=("REL",),
-    references=("CKV_AZURE_136", "REQUIREMENTS: one primary plus two replicas"),
+    references=("CKV_AZURE_136", "docs/requirements.md: one primary plus two replicas"),
     remediation="Set `highAvailability.mode: ZoneRedundant`, `backup.geoRedundantBackup: Enabled`, and declare "
                 "replicas with `createMode: Replica` and `sourceServerResourceId` of the primary.",
     config={"environment": {"type": "string", "default": "production"},

@@ -19,7 +19,7 @@ blue_green = Meta(
                 "100 - canaryWeight for the active slot and canaryWeight for the other.",
     severity=Severity.HIGH,
     categories=("REL",),
-    references=("REQUIREMENTS: blue/green and canary releases",),
+    references=("docs/requirements.md: blue/green and canary releases",),
     remediation="Declare a Deployment per slot (label `slot: blue|green`), and render HAProxy `server` lines whose "
                 "weights follow `app.activeSlot` and `app.canaryWeight`.",
 )

@@ -88,7 +88,7 @@ def test_cache_contract(stack: str) -> None:
     out = tier.cache
     assert_outputs_set(out)
     assert isinstance(out["port"].value, int) and 0 < out["port"].value < 65536
-    assert out["tls"].value is True, "REQUIREMENTS.md: Redis with TLS"
+    assert out["tls"].value is True, "docs/requirements.md: Redis with TLS"
     assert_peers(out["egress_peers"].value)
     secret = credentials(tier, out["credentials_secret"].value)
     entries = secret_entries(secret)
