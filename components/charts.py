@@ -91,6 +91,22 @@ KUBE_PROMETHEUS_STACK = ChartPin(
     workloads=None,
 )
 
+OPENTELEMETRY_COLLECTOR = ChartPin(
+    chart="opentelemetry-collector", version="0.170.0",
+    repository="https://open-telemetry.github.io/opentelemetry-helm-charts", app_version="0.158.0", checked="2026-12-01",
+    # The gateway (restricted values) and the node log agent (hostPath, root): not modelled one by one.
+    workloads=None,
+)
+JAEGER = ChartPin(
+    chart="jaeger", version="4.11.1", repository="https://jaegertracing.github.io/helm-charts", app_version="2.19.0",
+    checked="2026-12-01", workloads=None,
+)
+LOKI = ChartPin(
+    chart="loki", version="6.29.0", repository="https://grafana.github.io/helm-charts", app_version="3.4.2",
+    checked="2026-12-01", workloads=None,
+)
+
 CHARTS: dict[str, ChartPin] = {pin.chart: pin for pin in (
-    CLOUDNATIVE_PG, BARMAN_CLOUD_PLUGIN, REDIS_OPERATOR, AWS_LOAD_BALANCER_CONTROLLER, KUBE_PROMETHEUS_STACK)}
+    CLOUDNATIVE_PG, BARMAN_CLOUD_PLUGIN, REDIS_OPERATOR, AWS_LOAD_BALANCER_CONTROLLER, KUBE_PROMETHEUS_STACK,
+    OPENTELEMETRY_COLLECTOR, JAEGER, LOKI)}
 """By chart name, the key the fresh-cluster check looks a Chart or Release up by."""

@@ -12,14 +12,15 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
+from components.charts import LOKI
 from components.config import StackConfig
 from components.monitoring.logs import LOGS_DATASOURCE_UID, LogStore
 from components.monitoring.tracing import hardened_container, hardened_pod
 
-CHART = "loki"
-CHART_REPOSITORY = "https://grafana.github.io/helm-charts"
-CHART_VERSION = "6.29.0"
-LOKI_VERSION = "3.4.2"
+CHART = LOKI.chart
+CHART_REPOSITORY = LOKI.repository
+CHART_VERSION = LOKI.version
+LOKI_VERSION = LOKI.app_version
 SERVICE = "loki"
 PORT = 3100
 

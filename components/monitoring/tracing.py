@@ -15,6 +15,7 @@ from typing import Any
 
 import pulumi
 
+from components.charts import JAEGER, OPENTELEMETRY_COLLECTOR
 from components.config import Environment, Platform, StackConfig
 from components.monitoring import redaction
 from components.monitoring.contract import (
@@ -26,16 +27,16 @@ from components.monitoring.contract import (
     OTLP_HTTP_PORT,
 )
 
-COLLECTOR_CHART = "opentelemetry-collector"
-COLLECTOR_CHART_REPOSITORY = "https://open-telemetry.github.io/opentelemetry-helm-charts"
-COLLECTOR_CHART_VERSION = "0.170.0"
+COLLECTOR_CHART = OPENTELEMETRY_COLLECTOR.chart
+COLLECTOR_CHART_REPOSITORY = OPENTELEMETRY_COLLECTOR.repository
+COLLECTOR_CHART_VERSION = OPENTELEMETRY_COLLECTOR.version
 COLLECTOR_IMAGE = "otel/opentelemetry-collector-contrib"
-COLLECTOR_VERSION = "0.158.0"
+COLLECTOR_VERSION = OPENTELEMETRY_COLLECTOR.app_version
 """The chart's appVersion; contrib carries transform, tail_sampling, loadbalancing, k8sattributes, filelog."""
-JAEGER_CHART = "jaeger"
-JAEGER_CHART_REPOSITORY = "https://jaegertracing.github.io/helm-charts"
-JAEGER_CHART_VERSION = "4.11.1"
-JAEGER_VERSION = "2.19.0"
+JAEGER_CHART = JAEGER.chart
+JAEGER_CHART_REPOSITORY = JAEGER.repository
+JAEGER_CHART_VERSION = JAEGER.version
+JAEGER_VERSION = JAEGER.app_version
 SAMPLING_PORT = 4319
 """Second OTLP receiver of the gateway: spans already routed by trace id, for tail sampling."""
 HEALTH_PORT = 13133
