@@ -95,7 +95,8 @@ def test_check_state_json_report(violating_state: Path, tmp_path: Path, capsys: 
     privileged = next(v for v in report["violations"] if v["policy"] == "k8s-no-privileged")
     assert privileged == {"policy": "k8s-no-privileged", "severity": "critical", "enforcement": "mandatory",
                           "urn": privileged["urn"], "type": "kubernetes:apps/v1:Deployment",
-                          "message": "init container 'migrate' is privileged; set securityContext.privileged to false"}
+                          "message": "init container 'migrate' (spec.template.spec.initContainers[0]) sets "
+                                     "securityContext.privileged: true"}
     assert report["counts"]["critical"] == sum(v["severity"] == "critical" for v in report["violations"])
     assert report["score"] == score(report["counts"])
     assert "v1:abc" not in out.read_text()

@@ -78,7 +78,7 @@ OPERATORS: list[Mutation] = [
              apply=unknown_elsewhere_does_not_silence, stacks=("production",),
              message="is neither protected nor deletion-protected"),
     Mutation(name="k8s-no-literal-secret-env-plaintext-envelope", rule="k8s-no-literal-secret-env",
-             apply=plaintext_secret_env, message="sets API_TOKEN to a literal value"),
+             apply=plaintext_secret_env, message="API_TOKEN is a literal value"),
     refused("misspelt-type-key", _misspelt_type, 'missing "type" (it has "tpye"'),
     refused("second-stack-name", _second_stack, "belongs to stack"),
     refused("pending-delete", _delete_flag, "pending deletion"),

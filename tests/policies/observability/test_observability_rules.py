@@ -23,7 +23,7 @@ DOMAIN: dict[str, Any] = {
     "advancedSecurityOptions": {"enabled": True, "internalUserDatabaseEnabled": True},
 }
 COLLECTOR: dict[str, Any] = {
-    "chart": "opentelemetry-collector",
+    "chart": "opentelemetry-collector", "version": "0.170.0",
     "values": {
         "service": {"type": "ClusterIP"}, "ingress": {"enabled": False},
         "ports": {"otlp": {"enabled": True, "containerPort": 4317}},
