@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from offline.gate import SEVERITY_ORDER, score
+from offline.report import md, plain
 from ops.audit.catalog import CATEGORIES, Category, Check
 
 
@@ -84,19 +85,15 @@ def render_text(report: AuditReport) -> str:
     for finding in report.ordered():
         check = finding.check
         lines.append(f"  {check.severity.upper():<8} {check.category.value:<17} {check.title} [{check.id}]")
-        lines.append(f"           evidence: {finding.evidence}")
+        lines.append(f"           evidence: {plain(finding.evidence)}")
         lines.append(f"           fix: {check.remediation}")
-    lines.extend(f"  note: {note}" for note in report.notes)
+    lines.extend(f"  note: {plain(note)}" for note in report.notes)
     lines.append(f"{_verdict(report)}; {report.requests} requests sent")
     return "\n".join(lines) + "\n"
 
 
 def render_json(report: AuditReport) -> str:
     return json.dumps(report.as_dict(), indent=2) + "\n"
-
-
-def _cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
 
 
 def render_markdown(report: AuditReport) -> str:
@@ -115,10 +112,10 @@ def render_markdown(report: AuditReport) -> str:
     if report.findings:
         lines += ["", "| severity | category | finding | evidence | remediation |", "| --- | --- | --- | --- | --- |"]
         for f in report.ordered():
-            lines.append(f"| {f.severity} | {f.check.category.value} | {_cell(f.check.title)} (`{f.check.id}`) "
-                         f"| {_cell(f.evidence)} | {_cell(f.check.remediation)} |")
+            lines.append(f"| {f.severity} | {f.check.category.value} | {md(f.check.title)} (`{f.check.id}`) "
+                         f"| {md(f.evidence)} | {md(f.check.remediation)} |")
     if report.notes:
-        lines += ["", "Notes:", *(f"- {_cell(n)}" for n in report.notes)]
+        lines += ["", "Notes:", *(f"- {md(n)}" for n in report.notes)]
     return "\n".join(lines) + "\n"
 
 

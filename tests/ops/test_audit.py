@@ -37,6 +37,16 @@ def test_the_specification_example_scores_85_with_the_gate_weights() -> None:
     assert "| 0 | 0 | 2 | 1 |" in render_markdown(report)
 
 
+def test_evidence_from_the_endpoint_cannot_inject_into_reports() -> None:
+    hostile = "Server: x\x1b[2J\n| [click](https://evil.example) <img src=x>"
+    report = AuditReport(target="https://example.test", min_score=90,
+                         findings=[Finding(CHECKS["security-headers-missing"], hostile)], notes=[hostile])
+    text, markdown = render_text(report), render_markdown(report)
+    assert "\x1b" not in text and "\\x1b" in text
+    assert "](" not in markdown and "<img" not in markdown and "| [click]" not in markdown
+    assert "\x1b" not in markdown
+
+
 def response(headers: dict[str, str], body: bytes = b"", status: int = 200, path: str = "/") -> Response:
     return Response(status, {k.lower(): v for k, v in headers.items()}, body, path)
 
