@@ -27,11 +27,11 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.common import ROOT, load_average, median, run_measured, write_summary
-from offline.export import to_deployment
-from offline.mocks import Registration
-from offline.program import ProgramResult, run_program
-from offline.render import render_manifests, write_rendered
-from offline.stacks import load_stack
+from offline.render.manifests import render_manifests, write_rendered
+from offline.runner.export import to_deployment
+from offline.runner.mocks import Registration
+from offline.runner.program import ProgramResult, run_program
+from offline.runner.stacks import load_stack
 
 CHECKOV = ROOT / ".venv-checkov" / "bin" / "checkov"
 Props = dict[str, Any]

@@ -16,7 +16,7 @@ import subprocess
 import sys
 
 from benchmarks.common import ROOT, load_average, median, run_measured, write_summary
-from offline.stacks import available_stacks
+from offline.runner.stacks import available_stacks
 
 # Runs the real entry point (offline/__main__.py) and reports how long it took from the driver's start.
 DRIVER = """

@@ -16,9 +16,9 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from offline.export import to_deployment
-from offline.program import run_program
-from offline.stacks import load_stack
+from offline.runner.export import to_deployment
+from offline.runner.program import run_program
+from offline.runner.stacks import load_stack
 
 SINGLETON_ROOTS = ("orchestrator:database:",)
 """Component types kept once, with their descendants."""

@@ -1,9 +1,14 @@
 """Run the real Pulumi program without the Pulumi CLI or cloud credentials.
 
 The program runs under the SDK's public mock runtime (`pulumi.runtime.set_mocks`) with the mocks in
-`offline.mocks`; the result is printed as `pulumi preview` would, exported in Pulumi's deployment
+`offline.runner.mocks`; the result is printed as `pulumi preview` would, exported in Pulumi's deployment
 format, and checked by the policy pack over the analyzer protocol.
 """
+
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+"""The project directory: Pulumi.yaml, the stack files, policies/ and docs/."""
 
 
 class OfflineError(Exception):

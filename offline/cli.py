@@ -18,9 +18,9 @@ from typing import TYPE_CHECKING, Any, NoReturn
 from offline import OfflineError, missing_dependency
 
 if TYPE_CHECKING:
-    from offline.analyzer import PolicyPackProcess
-    from offline.packstart import StartedPack
-    from offline.program import ProgramResult
+    from offline.gate.analyzer import PolicyPackProcess
+    from offline.gate.packstart import StartedPack
+    from offline.runner.program import ProgramResult
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -75,10 +75,10 @@ def _add_preview(commands: argparse._SubParsersAction[_Parser]) -> None:
 
 
 def _preview(args: argparse.Namespace) -> int:
-    from offline.export import to_deployment
-    from offline.program import run_program
-    from offline.stacks import load_stack
-    from offline.tree import print_preview
+    from offline.runner.export import to_deployment
+    from offline.runner.program import run_program
+    from offline.runner.stacks import load_stack
+    from offline.runner.tree import print_preview
 
     spec = load_stack(args.stack).with_overrides(args.overrides)
     result = run_program(spec, preview=args.unknowns)
@@ -92,10 +92,9 @@ def _preview(args: argparse.Namespace) -> int:
         return EXIT_FAILED
     if args.no_policy:
         return EXIT_OK
-    policy_summary = _policy_hook()
-    if policy_summary is None:
-        return EXIT_OK
-    return policy_summary(deployment, spec.name, sys.stdout, preview=args.unknowns)
+    from offline.gate.report import preview_summary
+
+    return preview_summary(deployment, spec.name, sys.stdout, preview=args.unknowns)
 
 
 def _fresh_cluster(result: ProgramResult, namespace_config: dict[str, Any]) -> int:
@@ -111,16 +110,6 @@ def _fresh_cluster(result: ProgramResult, namespace_config: dict[str, Any]) -> i
     return EXIT_FAILED if findings else EXIT_OK
 
 
-def _policy_hook() -> Callable[..., int] | None:
-    """The policy gate, once it exists (offline.gate.preview_summary)."""
-    try:
-        from offline import gate
-    except ImportError:
-        return None
-    summary: Callable[..., int] | None = getattr(gate, "preview_summary", None)
-    return summary
-
-
 def _add_config_docs(commands: argparse._SubParsersAction[_Parser]) -> None:
     parser = commands.add_parser("config-docs", help="regenerate docs/config.md from the config model")
     parser.add_argument("--check", action="store_true", help="exit 1 if docs/config.md is stale, write nothing")
@@ -128,7 +117,7 @@ def _add_config_docs(commands: argparse._SubParsersAction[_Parser]) -> None:
 
 
 def _config_docs(args: argparse.Namespace) -> int:
-    from offline import configdocs
+    from offline.docs import config as configdocs
 
     if args.check:
         current = configdocs.DOCS_PATH.read_text(encoding="utf-8") if configdocs.DOCS_PATH.exists() else ""
@@ -154,9 +143,9 @@ def _add_diff(commands: argparse._SubParsersAction[_Parser]) -> None:
 def _diff(args: argparse.Namespace) -> int:
     from dataclasses import asdict
 
-    from offline.diff import diff_programs, print_diff
-    from offline.program import run_program
-    from offline.stacks import load_stack
+    from offline.diff.compare import diff_programs, print_diff
+    from offline.runner.program import run_program
+    from offline.runner.stacks import load_stack
 
     spec = load_stack(args.stack)
     changed = spec.with_overrides(args.overrides)
@@ -179,9 +168,9 @@ def _add_render(commands: argparse._SubParsersAction[_Parser]) -> None:
 
 
 def _render(args: argparse.Namespace) -> int:
-    from offline.program import run_program
-    from offline.render import clear_rendered, render_manifests, write_rendered
-    from offline.stacks import load_stack
+    from offline.render.manifests import clear_rendered, render_manifests, write_rendered
+    from offline.runner.program import run_program
+    from offline.runner.stacks import load_stack
 
     result = run_program(load_stack(args.stack).with_overrides(args.overrides))
     files = render_manifests(result)
@@ -216,7 +205,7 @@ def _add_check(commands: argparse._SubParsersAction[_Parser]) -> None:
 def _adopt(started: StartedPack, stack: str, project: str, pack_dir: Path) -> PolicyPackProcess:
     """Hand the early-started pack to the gRPC client (imported now, while the pack boots)."""
     try:
-        from offline import gate
+        from offline.gate import engine as gate
 
         return gate.spawn_pack(stack, project, pack_dir, started)
     except BaseException:
@@ -225,8 +214,9 @@ def _adopt(started: StartedPack, stack: str, project: str, pack_dir: Path) -> Po
 
 
 def _check(args: argparse.Namespace) -> int:
-    from offline import packstart, statefile
-    from offline.stacks import available_stacks, load_stack
+    from offline.gate import exportfile as statefile
+    from offline.gate import packstart
+    from offline.runner.stacks import available_stacks, load_stack
 
     if (args.stack is None) == (args.state is None):
         raise OfflineError("check needs exactly one of STACK or --state FILE")
@@ -242,7 +232,7 @@ def _check(args: argparse.Namespace) -> int:
         stack, project = statefile.stack_from_deployment(deployment)
         config_stack = args.config_stack
         if config_stack is not None:
-            from offline.gate import shipped_stack
+            from offline.gate.engine import shipped_stack
 
             shipped_stack(config_stack)
         started = packstart.start_pack(pack_dir, project=project, stack=config_stack or "production")
@@ -252,20 +242,20 @@ def _check(args: argparse.Namespace) -> int:
         stack = config_stack = spec.name
         started = packstart.start_pack(pack_dir, project=spec.project, stack=stack)
         pack = _adopt(started, stack, spec.project, pack_dir)
-        from offline.export import to_deployment
-        from offline.program import run_program
+        from offline.runner.export import to_deployment
+        from offline.runner.program import run_program
 
         try:
             deployment = to_deployment(run_program(spec, preview=args.unknowns))
         except BaseException:
             pack.stop()
             raise
-    from offline import gate
+    from offline.gate import engine as gate
 
     report = gate.run_gate(deployment, stack=config_stack, policy_config=args.policy_config, pack_dir=pack_dir,
                            pack=pack, preview=args.unknowns)
     artifact = f"Pulumi.{stack}.yaml" if stack in available_stacks() else "__main__.py"
-    from offline.report import render
+    from offline.gate.report import render
 
     text = render(report, args.format, artifact)
     if args.output:
@@ -285,7 +275,8 @@ def _add_generate(commands: argparse._SubParsersAction[_Parser]) -> None:
 
 def _generate(args: argparse.Namespace) -> int:
     """The one command behind every generated file: docs/config.md, docs/policies.md, golden reports."""
-    from offline import report_docs, report_golden
+    from offline.docs import golden as report_golden
+    from offline.docs import policies as report_docs
 
     flags = ["--check"] if args.check else []
     codes = [_config_docs(args), report_docs.main(flags), report_golden.main(flags)]

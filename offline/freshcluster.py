@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from components.charts import CHARTS
-from offline.export import unwrap
-from offline.mocks import Registration
+from offline.runner.export import unwrap
+from offline.runner.mocks import Registration
 
 CRD_TYPE = "kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition"
 CHART_TYPES = frozenset({"kubernetes:helm.sh/v4:Chart", "kubernetes:helm.sh/v3:Chart", "kubernetes:helm.sh/v3:Release"})

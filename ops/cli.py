@@ -19,8 +19,8 @@ from pydantic import ValidationError
 
 from components.config import ConfigError, RolloutConfig, Slot
 from offline import OfflineError
-from offline.gate import PRODUCTION_SCORE as PRODUCTION_MIN_SCORE
-from offline.stacks import ROOT
+from offline.gate.engine import PRODUCTION_SCORE as PRODUCTION_MIN_SCORE
+from offline.runner.stacks import ROOT
 from ops import OpsError, UsageError
 from ops.dryrun import StatefulChangeError
 from ops.stackops import StackOperations
@@ -220,7 +220,7 @@ def _rollout(args: argparse.Namespace, factory: StackOperationsFactory | None = 
 
 
 def _aws_stacks() -> list[str]:
-    from offline.stacks import available_stacks, load_stack
+    from offline.runner.stacks import available_stacks, load_stack
 
     return [name for name in available_stacks() if load_stack(name).namespace().get("platform") == "aws"]
 

@@ -13,9 +13,9 @@ from pathlib import Path
 from typing import TextIO
 
 from components.config import StackConfig, parse
-from offline.diff import StackDiff, diff_programs
-from offline.program import ProgramResult, run_program
-from offline.stacks import StackSpec, load_stack
+from offline.diff.compare import StackDiff, diff_programs
+from offline.runner.program import ProgramResult, run_program
+from offline.runner.stacks import StackSpec, load_stack
 from ops.stackops import PreviewRefusedError, Settings
 
 

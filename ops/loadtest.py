@@ -181,7 +181,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def slo_for(args: argparse.Namespace) -> Slo:
     from components.config import parse
-    from offline.stacks import load_stack
+    from offline.runner.stacks import load_stack
 
     spec = load_stack(args.stack)
     rollout = parse(spec.namespace(), spec.name).rollout

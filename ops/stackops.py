@@ -15,7 +15,7 @@ from typing import Any, Protocol
 
 from components.config import NAMESPACE, StackConfig, namespace_values, parse
 from offline import OfflineError
-from offline.stacks import parse_path, set_path
+from offline.runner.stacks import parse_path, set_path
 from ops import OpsError
 
 Settings = Mapping[str, str]

@@ -14,10 +14,10 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from offline.export import to_deployment  # noqa: E402
-from offline.mocks import Registration  # noqa: E402
-from offline.program import ProgramResult, run_program  # noqa: E402
-from offline.stacks import available_stacks, load_stack  # noqa: E402
+from offline.runner.export import to_deployment  # noqa: E402
+from offline.runner.mocks import Registration  # noqa: E402
+from offline.runner.program import ProgramResult, run_program  # noqa: E402
+from offline.runner.stacks import available_stacks, load_stack  # noqa: E402
 
 SHIPPED_STACKS = available_stacks(ROOT)
 
@@ -58,6 +58,6 @@ def one(result: ProgramResult, type_: str, name: str | None = None) -> Registrat
 
 def plain(value: Any) -> Any:
     """Wire-form value with secret envelopes unwrapped and whole floats as ints (for assertions)."""
-    from offline.export import unwrap
+    from offline.runner.export import unwrap
 
     return unwrap(value)

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from offline.gate import SEVERITY_ORDER
+from offline.gate.engine import SEVERITY_ORDER
 
 
 class Category(StrEnum):

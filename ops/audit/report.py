@@ -6,8 +6,8 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from offline.gate import SEVERITY_ORDER, score
-from offline.report import md, plain
+from offline.gate.engine import SEVERITY_ORDER, score
+from offline.gate.report import md, plain
 from ops.audit.catalog import CATEGORIES, Category, Check
 
 

@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from components.config import ConfigError, namespace_values, parse
-from offline.stacks import ROOT
+from offline.runner.stacks import ROOT
 
 
 def production(**app: Any) -> dict[str, Any]:

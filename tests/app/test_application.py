@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 
 from components.config import Slot, memory_mebibytes
-from offline.mocks import Registration
-from offline.program import ProgramResult
+from offline.runner.mocks import Registration
+from offline.runner.program import ProgramResult
 from tests.conftest import find, one, plain, run_stack
 
 DEPLOYMENT = "kubernetes:apps/v1:Deployment"

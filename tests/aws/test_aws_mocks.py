@@ -10,9 +10,9 @@ import pulumi
 import pulumi_aws as aws
 import pytest
 
-from offline.mocks.core import ProviderMocks
-from offline.program import ProgramResult, run_program
-from offline.stacks import StackSpec
+from offline.runner.mocks.core import ProviderMocks
+from offline.runner.program import ProgramResult, run_program
+from offline.runner.stacks import StackSpec
 from tests.conftest import one, plain
 
 SPEC = StackSpec(name="unit", project="orchestrator", config={"aws:region": "eu-west-3"})

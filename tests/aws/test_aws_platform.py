@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from offline.export import is_secret, to_deployment
-from offline.mocks import Registration
-from offline.program import ProgramResult
+from offline.runner.export import is_secret, to_deployment
+from offline.runner.mocks import Registration
+from offline.runner.program import ProgramResult
 from tests.conftest import ROOT, find, one, plain, run_stack
 
 STACKS = ["staging", "production"]

@@ -12,8 +12,8 @@ import pytest
 from components.config import ConfigError, TlsVersion, namespace_values, parse
 from components.edge.aws import TLS13_AND_12, TLS13_ONLY, alb_ssl_policy, exposure, waf_rate_limit
 from components.network.aws import plan_subnets
-from offline.program import run_program
-from offline.stacks import StackSpec, load_stack
+from offline.runner.program import run_program
+from offline.runner.stacks import StackSpec, load_stack
 from tests.conftest import find, one, plain, run_stack
 
 

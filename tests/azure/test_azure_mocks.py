@@ -12,9 +12,9 @@ import pytest
 from pulumi_azure_native import authorization, containerservice, dbforpostgresql, keyvault, network, redisenterprise, resources
 
 from components.network.azure import plan_subnets
-from offline.mocks.azure import SUBSCRIPTION_ID, TENANT_ID
-from offline.program import ProgramResult, run_program
-from offline.stacks import StackSpec
+from offline.runner.mocks.azure import SUBSCRIPTION_ID, TENANT_ID
+from offline.runner.program import ProgramResult, run_program
+from offline.runner.stacks import StackSpec
 from tests.conftest import one, plain
 
 SPEC = StackSpec(name="unit", project="orchestrator", config={"azure-native:location": "westeurope"})

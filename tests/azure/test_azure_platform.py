@@ -16,10 +16,10 @@ from components.cache.azure import PRIMARY_SHARDS
 from components.config import ConfigError, parse
 from components.edge.azure import exposure
 from components.network.azure import ADMIN_AND_DATA_PORTS, plan_subnets
-from offline.export import is_secret, to_deployment
-from offline.mocks.azure import MOCK_NOW
-from offline.program import ProgramResult
-from offline.stacks import load_stack
+from offline.runner.export import is_secret, to_deployment
+from offline.runner.mocks.azure import MOCK_NOW
+from offline.runner.program import ProgramResult
+from offline.runner.stacks import load_stack
 from tests.conftest import ROOT, find, one, plain, run_stack
 
 STACK = "production-azure"
@@ -397,7 +397,7 @@ def test_protections_and_ha_are_production_only() -> None:
 
 
 def test_policy_pack_passes_production_azure_with_no_finding(stack: ProgramResult) -> None:
-    from offline.gate import run_gate
+    from offline.gate.engine import run_gate
 
     report = run_gate(to_deployment(stack))
     azure_rules = {name for name in report.pack.policies if name.startswith("azure-")}

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from offline.mocks import Registration
-from offline.program import ProgramResult
+from offline.runner.mocks import Registration
+from offline.runner.program import ProgramResult
 from tests.conftest import one, plain
 
 PRODUCTION = (

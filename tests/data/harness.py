@@ -18,8 +18,8 @@ from pulumi.runtime import config as runtime_config
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
-from offline.mocks import ProviderMocks, RecordingMonitor, Registration
-from offline.stacks import load_stack
+from offline.runner.mocks import ProviderMocks, RecordingMonitor, Registration
+from offline.runner.stacks import load_stack
 
 
 @dataclass(frozen=True)

@@ -13,8 +13,8 @@ from components.database.kubernetes import (
     CLUSTER_NAME,
     OPERATOR_NAMESPACE,
 )
-from offline.export import is_secret
-from offline.stacks import load_stack
+from offline.runner.export import is_secret
+from offline.runner.stacks import load_stack
 from tests.conftest import find, one, plain, run_stack
 from tests.data.common import CHART, CNPG_CLUSTER, POD_MONITOR, PRODUCTION, children, manifest, secret_named, spec
 

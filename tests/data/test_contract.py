@@ -14,7 +14,7 @@ import pytest
 from components.cache import contract as cache_contract
 from components.config import Platform
 from components.database import contract as db_contract
-from offline.export import is_secret
+from offline.runner.export import is_secret
 from tests.conftest import SHIPPED_STACKS, plain
 from tests.data.harness import DataTier, Resolved, build_data_tier
 

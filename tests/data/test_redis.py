@@ -11,7 +11,7 @@ from components.cache.kubernetes import (
     PASSWORD_SECRET_KEY,
 )
 from components.charts import REDIS_OPERATOR
-from offline.export import is_secret
+from offline.runner.export import is_secret
 from tests.conftest import find, one, plain, run_stack
 from tests.data.common import CHART, POD_MONITOR, PRODUCTION, REDIS_CLUSTER, children, manifest, secret_named, spec
 

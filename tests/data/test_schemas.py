@@ -17,7 +17,7 @@ from cloudcoil.models.prometheus_operator import v1 as prometheus
 from referencing import Registry, Resource
 
 from components.config import parse
-from offline.stacks import ROOT, load_stack
+from offline.runner.stacks import ROOT, load_stack
 from tests.conftest import find, run_stack
 from tests.data.common import CNPG_CLUSTER, POD_MONITOR, PRODUCTION, REDIS_CLUSTER, children, manifest
 

@@ -15,8 +15,8 @@ from typing import Any
 
 import pytest
 
-from offline.export import is_secret, to_deployment
-from offline.program import ProgramResult
+from offline.runner.export import is_secret, to_deployment
+from offline.runner.program import ProgramResult
 from tests.conftest import SHIPPED_STACKS, plain, run_stack
 from tests.data.common import PRODUCTION
 

@@ -31,7 +31,7 @@ import yaml
 from components.config import Slot, StackConfig, namespace_values, parse
 from components.edge import haproxy
 from components.edge.contract import EdgeExposure
-from offline.stacks import ROOT
+from offline.runner.stacks import ROOT
 
 LOCALHOST = "127.0.0.1"
 INTERNAL_SOURCE = "127.0.0.2"

@@ -13,10 +13,10 @@ import pytest
 from components.config import CANARY_WEIGHTS
 from components.edge import haproxy
 from components.edge.contract import EDGE_NAMESPACE, EDGE_POD_LABELS
-from offline.export import is_secret
-from offline.mocks import Registration
-from offline.program import ProgramResult, run_program
-from offline.stacks import StackSpec
+from offline.runner.export import is_secret
+from offline.runner.mocks import Registration
+from offline.runner.program import ProgramResult, run_program
+from offline.runner.stacks import StackSpec
 from tests.conftest import find, one, plain, run_stack
 
 CONFIG_MAP = "kubernetes:core/v1:ConfigMap"

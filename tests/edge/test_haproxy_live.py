@@ -24,7 +24,7 @@ import pytest
 from components.config import Slot, TlsVersion
 from components.edge import front_door, haproxy
 from components.edge.contract import EdgeExposure
-from offline.stacks import ROOT, available_stacks
+from offline.runner.stacks import ROOT, available_stacks
 from tests.edge.live import (
     ADMIN_PASSWORD,
     FRONT_DOOR_SOURCE,

@@ -8,9 +8,9 @@ import datetime as dt
 import pytest
 
 from components.charts import CHARTS
-from offline.export import unwrap
 from offline.freshcluster import CHART_TYPES
-from offline.stacks import available_stacks
+from offline.runner.export import unwrap
+from offline.runner.stacks import available_stacks
 from tests.conftest import run_stack
 
 

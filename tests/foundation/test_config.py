@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from components.config import CANARY_WEIGHTS, ConfigError, Environment, Platform, Slot, StackConfig, namespace_values, parse
-from offline.stacks import ROOT, available_stacks
+from offline.runner.stacks import ROOT, available_stacks
 
 SHIPPED = available_stacks(ROOT)
 

@@ -7,7 +7,7 @@ import subprocess
 
 import yaml
 
-from offline.stacks import ROOT
+from offline.runner.stacks import ROOT
 
 
 def test_make_pack_venv_creates_the_virtualenv_the_pack_names() -> None:

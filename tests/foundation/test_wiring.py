@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from offline.stacks import ROOT, available_stacks
+from offline.runner.stacks import ROOT, available_stacks
 from tests.conftest import find, plain, run_stack
 
 MONITOR_TYPES = (

@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from components.monitoring.values import ALERTMANAGER_SECRETS_DIR
-from offline.export import is_secret
+from offline.runner.export import is_secret
 from tests.conftest import SHIPPED_STACKS, find, one, plain, run_stack
 
 RELEASE = "kubernetes:helm.sh/v3:Release"

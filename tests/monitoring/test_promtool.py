@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from components.monitoring import assets
-from offline.render import render_manifests, write_rendered
+from offline.render.manifests import render_manifests, write_rendered
 from tests.conftest import ROOT, SHIPPED_STACKS, run_stack
 
 UNIT_TESTS = ROOT / "monitoring" / "tests"

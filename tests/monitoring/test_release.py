@@ -14,9 +14,9 @@ from components.monitoring.values import (
     CHART_VERSION,
     GRAFANA_ADMIN_PASSWORD_KEY,
 )
-from offline.export import is_secret
-from offline.mocks.core import ResourceCall
-from offline.mocks.kubernetes import RESOURCES
+from offline.runner.export import is_secret
+from offline.runner.mocks.core import ResourceCall
+from offline.runner.mocks.kubernetes import RESOURCES
 from tests.conftest import SHIPPED_STACKS, find, one, plain, run_stack
 
 RELEASE = "kubernetes:helm.sh/v3:Release"

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from offline.cli import blame_overrides, main
-from offline.stacks import load_stack
+from offline.runner.stacks import load_stack
 
 ROOT = Path(__file__).resolve().parents[2]
 EXCEPTION_NAME = re.compile(r"\b[A-Z][A-Za-z]+(Error|Exception)\b|Traceback")
@@ -128,7 +128,9 @@ def test_ops_without_dependencies_points_at_the_venv() -> None:
 @pytest.mark.parametrize(("codes", "expected"), [((0, 0, 0), 0), ((0, 1, 0), 1), ((1, 0, 0), 1), ((0, 0, 1), 1)])
 def test_generate_check_fails_when_any_generator_is_stale(monkeypatch: pytest.MonkeyPatch,
                                                          codes: tuple[int, int, int], expected: int) -> None:
-    from offline import cli, report_docs, report_golden
+    from offline import cli
+    from offline.docs import golden as report_golden
+    from offline.docs import policies as report_docs
 
     seen: list[list[str]] = []
     monkeypatch.setattr(cli, "_config_docs", lambda args: codes[0])

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from components.config import Slot, StackConfig, parse
-from offline.stacks import load_stack
+from offline.runner.stacks import load_stack
 from ops.stackops import with_settings
 
 BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.25, 0.5, 1.0, 2.5)

@@ -18,7 +18,7 @@ from typing import Any
 
 from pulumi.automation import ConfigValue
 
-from offline.stacks import ROOT, load_stack, parse_path, set_path
+from offline.runner.stacks import ROOT, load_stack, parse_path, set_path
 from ops.cli import main
 from ops.stackops import AutomationStackOperations
 

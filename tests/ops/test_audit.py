@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from offline.gate import WEIGHTS, score
+from offline.gate.engine import WEIGHTS, score
 from ops.audit.catalog import CATEGORIES, CHECKS
 from ops.audit.checks import _internal_addresses, _missing_headers, _similar
 from ops.audit.probe import Response

@@ -22,7 +22,7 @@ import pytest
 
 from components.config import Slot
 from components.edge import haproxy
-from offline.stacks import ROOT
+from offline.runner.stacks import ROOT
 from ops.audit.checks import Options, run_audit
 from ops.audit.report import AuditReport
 from tests.edge.live import (

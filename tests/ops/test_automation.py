@@ -13,7 +13,7 @@ from pulumi.automation import CommandError, ConfigValue
 from pulumi.automation._cmd import CommandResult
 
 from components.config import Slot, parse
-from offline.stacks import ROOT, load_stack, parse_path, set_path
+from offline.runner.stacks import ROOT, load_stack, parse_path, set_path
 from ops import OpsError
 from ops.cli import main
 from ops.health import GateReading

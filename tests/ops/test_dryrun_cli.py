@@ -9,8 +9,8 @@ import sys
 import pytest
 
 from components.config import Slot
-from offline.diff import Change, StackDiff
-from offline.stacks import ROOT
+from offline.diff.compare import Change, StackDiff
+from offline.runner.stacks import ROOT
 from ops.cli import main
 from ops.dryrun import OfflineStackOperations, StatefulChangeError
 

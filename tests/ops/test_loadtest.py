@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from components.config import parse
-from offline.stacks import ROOT, load_stack
+from offline.runner.stacks import ROOT, load_stack
 from ops.cli import main
 from ops.loadtest import MIN_THROUGHPUT_RPS, Slo, evaluate
 from tests.ops.test_audit_live import Edge, certificate, start_edge  # noqa: F401 - fixtures

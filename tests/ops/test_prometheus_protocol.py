@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 import pytest
 
 from components.config import Slot
-from offline.stacks import ROOT
+from offline.runner.stacks import ROOT
 from ops.health import PrometheusClient, PrometheusUnavailableError
 from ops.rollout import EXIT_ROLLED_BACK, Rollout, plan_rollout, prometheus_gate
 from tests.ops.conftest import FakeStackOperations, stack_config

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from offline.stacks import ROOT
+from offline.runner.stacks import ROOT
 from tests.ops.conftest import PrometheusHarness, free_port, route_traffic, stack_config
 from tests.ops.fakestack import initial_state
 

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from offline.analyzer import PolicyPackProcess
+from offline.gate.analyzer import PolicyPackProcess
 from tests.policies.conftest import ROOT_URN, root
 
 Resources = list[dict[str, Any]]

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from offline.analyzer import PolicyPackProcess
-from offline.gate import PACK_DIR, resolve_config
+from offline.gate.analyzer import PolicyPackProcess
+from offline.gate.engine import PACK_DIR, resolve_config
 
 PROJECT, STACK = "orchestrator", "test"
 ROOT_URN = f"urn:pulumi:{STACK}::{PROJECT}::pulumi:pulumi:Stack::{PROJECT}-{STACK}"

@@ -1,7 +1,7 @@
 """The pack's decode-once cache answers every request exactly like the SDK's own servicer.
 
 Both servicers run in this process on the same protobuf requests the gate sends (built by
-offline.analyzer): every rule case, a stack with values unknown during preview, and a pack
+offline.gate.analyzer): every rule case, a stack with values unknown during preview, and a pack
 configuration with disabled and remediate levels.
 """
 
@@ -15,7 +15,7 @@ from pulumi.runtime.proto import analyzer_pb2
 from pulumi_policy import EnforcementLevel
 from pulumi_policy.version import VERSION
 
-from offline.analyzer import analyze_request, analyze_stack_request, providers_of
+from offline.gate.analyzer import analyze_request, analyze_stack_request, providers_of
 from policies.rules import PACK_NAME, all_policies, decode_once
 from tests.policies.cases import CASES
 from tests.policies.conftest import resource, root

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from offline.analyzer import PolicyPackProcess
+from offline.gate.analyzer import PolicyPackProcess
 from tests.policies.cases import CASES
 from tests.policies.conftest import Findings
 from tests.policies.fixtures import app_stack

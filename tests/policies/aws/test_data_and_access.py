@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from offline.analyzer import PolicyPackProcess
+from offline.gate.analyzer import PolicyPackProcess
 from tests.policies.aws.base import EKS, KEY, RANDOM, changed, dep, policy
 from tests.policies.cloud import Bad, Good, assert_bad, assert_good
 from tests.policies.conftest import resource

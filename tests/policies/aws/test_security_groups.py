@@ -8,7 +8,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from offline.analyzer import PolicyPackProcess
+from offline.gate.analyzer import PolicyPackProcess
 from tests.policies.aws.base import DB_RULE, DEFAULT_SG, PREFIX_LIST, SG, SG_RULE, WEB_RULE, changed, network
 from tests.policies.cloud import Bad, Good, assert_bad, assert_good, findings
 

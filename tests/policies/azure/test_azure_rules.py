@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from offline.analyzer import PolicyPackProcess
+from offline.gate.analyzer import PolicyPackProcess
 from tests.policies.cloud import Bad, Good, assert_bad, assert_good
 from tests.policies.conftest import resource
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from offline.analyzer import PolicyPackProcess
+from offline.gate.analyzer import PolicyPackProcess
 from tests.policies.conftest import ROOT_URN, root
 
 Messages = dict[str, dict[str, str]]

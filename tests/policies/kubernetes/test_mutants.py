@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from offline.analyzer import PolicyPackProcess
+from offline.gate.analyzer import PolicyPackProcess
 from tests.policies.mutants.model import Mutation
 from tests.policies.mutants.ops_kubernetes import OPERATORS
 

@@ -2,7 +2,7 @@
 shipped stacks' exports, judged by ONE policy-pack process over the analyzer protocol.
 
 A mutant changes a few resources of a ~170-resource export; the pack answers each Analyze request
-it has already answered from its memo (offline.analyzer), so a mutant costs its changed resources
+it has already answered from its memo (offline.gate.analyzer), so a mutant costs its changed resources
 plus the two AnalyzeStack calls (inputs and outputs), not a whole gate run.
 
     .venv/bin/python -m tests.policies.mutants.harness --count    # operators and mutants
@@ -19,9 +19,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from offline.analyzer import PolicyPackProcess
-from offline.gate import PACK_DIR, PolicyConfig, Report, choose_config, judge, resolve_config
-from offline.statefile import resources_of, stack_from_deployment, validate
+from offline.gate.analyzer import PolicyPackProcess
+from offline.gate.engine import PACK_DIR, PolicyConfig, Report, choose_config, judge, resolve_config
+from offline.gate.exportfile import resources_of, stack_from_deployment, validate
 from tests.policies.mutants.model import SHIPPED_STACKS, Export, Mutation
 
 HERE = Path(__file__).resolve().parent
@@ -63,9 +63,9 @@ def mutants(operators: list[Mutation] | None = None) -> list[Mutant]:
 
 
 def build_export(stack: str) -> Export:
-    from offline.export import to_deployment
-    from offline.program import run_program
-    from offline.stacks import load_stack
+    from offline.runner.export import to_deployment
+    from offline.runner.program import run_program
+    from offline.runner.stacks import load_stack
 
     return to_deployment(run_program(load_stack(stack)))
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from offline.analyzer import PolicyPackProcess
+from offline.gate.analyzer import PolicyPackProcess
 from tests.policies.mutants import ops_aws, ops_azure
 from tests.policies.mutants.model import Mutation, resources
 

@@ -1,0 +1,1 @@
+"""Compares two runs of the program: what a change would replace or delete."""

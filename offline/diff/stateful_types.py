@@ -1,0 +1,73 @@
+"""Which resources hold state: data, keys, secrets, volumes, namespaces.
+
+A release (slot switch, canary step, new tag) must never touch one of these. Classification is by
+type (a table of the types this project and its providers use), plus any resource the program
+itself protects (`protect` / `retain_on_delete` mark what it would hate to lose).
+"""
+
+from __future__ import annotations
+
+from offline.runner.mocks import Registration
+
+STATEFUL_TYPES: frozenset[str] = frozenset({
+    # AWS: databases, caches, keys, secrets, storage.
+    "aws:rds/instance:Instance",
+    "aws:rds/cluster:Cluster",
+    "aws:rds/clusterInstance:ClusterInstance",
+    "aws:elasticache/replicationGroup:ReplicationGroup",
+    "aws:elasticache/cluster:Cluster",
+    "aws:elasticache/serverlessCache:ServerlessCache",
+    "aws:elasticache/user:User",
+    "aws:memorydb/cluster:Cluster",
+    "aws:kms/key:Key",
+    "aws:secretsmanager/secret:Secret",
+    "aws:secretsmanager/secretVersion:SecretVersion",
+    "aws:s3/bucket:Bucket",
+    "aws:s3/bucketV2:BucketV2",
+    "aws:ebs/volume:Volume",
+    "aws:efs/fileSystem:FileSystem",
+    "aws:dynamodb/table:Table",
+    "aws:ecr/repository:Repository",
+    # Azure.
+    "azure-native:dbforpostgresql:Server",
+    "azure-native:dbforpostgresql:FlexibleServer",
+    "azure-native:dbforpostgresql:Database",
+    "azure-native:cache:Redis",
+    "azure-native:redis:Redis",
+    "azure-native:redisenterprise:RedisEnterprise",
+    "azure-native:redisenterprise:Database",
+    "azure-native:keyvault:Vault",
+    "azure-native:keyvault:Secret",
+    "azure-native:keyvault:Key",
+    "azure-native:storage:StorageAccount",
+    "azure-native:storage:BlobContainer",
+    "azure-native:compute:Disk",
+    # Kubernetes: what a delete or replace would lose.
+    "kubernetes:core/v1:Namespace",
+    "kubernetes:core/v1:Secret",
+    "kubernetes:core/v1:PersistentVolumeClaim",
+    "kubernetes:core/v1:PersistentVolume",
+    "kubernetes:apps/v1:StatefulSet",
+    # Generated secret material: a change regenerates it.
+    "random:index/randomPassword:RandomPassword",
+    "random:index/randomString:RandomString",
+    "random:index/randomBytes:RandomBytes",
+    "tls:index/privateKey:PrivateKey",
+    "tls:index/selfSignedCert:SelfSignedCert",
+})
+
+STATEFUL_PREFIXES: tuple[str, ...] = (
+    # Operator custom resources that own data: every kind of these API groups.
+    "kubernetes:postgresql.cnpg.io/",
+    "kubernetes:redis.redis.opstreelabs.in/",
+    "kubernetes:databases.spotahome.com/",
+    "kubernetes:cert-manager.io/v1:Certificate",
+)
+
+
+def is_stateful_type(type_: str) -> bool:
+    return type_ in STATEFUL_TYPES or type_.startswith(STATEFUL_PREFIXES)
+
+
+def is_stateful(resource: Registration) -> bool:
+    return is_stateful_type(resource.type) or resource.protect or resource.retain_on_delete

@@ -1,0 +1,1 @@
+"""Generated files: the config reference, the policy catalogue and the golden reports."""

@@ -1,0 +1,1 @@
+"""The policy gate: starts the pack, speaks the analyzer protocol, scores and reports."""

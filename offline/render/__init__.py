@@ -1,0 +1,1 @@
+"""Writes the Kubernetes objects of a run as manifests for offline validators."""

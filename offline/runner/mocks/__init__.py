@@ -1,0 +1,25 @@
+"""Provider-faithful mocks shared by the tests and the offline runner.
+
+`ProviderMocks` answers the SDK's mock runtime the way the providers would: auto-names, ids and
+the computed outputs consumers read. Each provider package has its own module with a registry of
+per-type handlers; `RecordingMonitor` keeps every registration with its options so the runner can
+export the deployment and the policy gate can analyze it.
+"""
+
+from offline.runner.mocks.core import (
+    MissingMockError,
+    ProviderMocks,
+    RecordingMonitor,
+    Registration,
+    autoname,
+    stable_hex,
+)
+
+__all__ = [
+    "MissingMockError",
+    "ProviderMocks",
+    "RecordingMonitor",
+    "Registration",
+    "autoname",
+    "stable_hex",
+]
