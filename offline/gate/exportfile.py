@@ -10,7 +10,6 @@ silently left out. Reading is linear in the size of the file and bounded in dept
 
 from __future__ import annotations
 
-import codecs
 import difflib
 import json
 import re
@@ -19,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from offline import OfflineError
+from offline.files import decode_text, read_user_file
 
 STACK_TYPE = "pulumi:pulumi:Stack"
 VERSIONS = (3, 4)
@@ -68,16 +68,6 @@ def resources_of(deployment: Mapping[str, Any]) -> list[dict[str, Any]]:
 # --- reading a file the user named ------------------------------------------------------------------
 
 
-def _decode(raw: bytes, name: str) -> str:
-    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or (len(raw) >= 2 and b"\x00" in raw[:2]):
-        raise OfflineError(f"{name} is UTF-16; save it as UTF-8 (e.g. `pulumi stack export --file {name}`)")
-    try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        raise OfflineError(f"{name} is not UTF-8 (byte 0x{raw[error.start]:02x} at offset {error.start}); "
-                           "save it as UTF-8") from None
-
-
 def _no_constants(token: str) -> Any:
     raise ValueError(f"{token} is not a JSON number")
 
@@ -85,7 +75,7 @@ def _no_constants(token: str) -> Any:
 def parse_json(raw: bytes, name: str) -> Any:
     """Strict JSON: UTF-8, no NaN/Infinity (Python's reader accepts them, JSON and Pulumi do not),
     bounded nesting. One OfflineError line for anything else."""
-    text = _decode(raw, name)
+    text = decode_text(raw, name, f" (e.g. `pulumi stack export --file {name}`)")
     try:
         data = json.loads(text, parse_constant=_no_constants)
     except json.JSONDecodeError as error:
@@ -126,31 +116,16 @@ def _spell(trail: Any) -> str:
     return out or "(top)"
 
 
-def read_bytes(path: Path, what: str) -> bytes:
-    try:
-        return path.read_bytes()
-    except FileNotFoundError:
-        raise OfflineError(f"{what} {path} does not exist") from None
-    except IsADirectoryError:
-        raise OfflineError(f"{what} {path} is a directory, not a file") from None
-    except OSError as error:
-        raise OfflineError(f"{what} {path} cannot be read: {error.strerror}") from None
-
-
 def read_json_object(path: Path, what: str, shape: str) -> dict[str, Any]:
     """A JSON object from a file the user named, or one OfflineError line saying what is wrong."""
-    if path.is_dir():
-        raise OfflineError(f"{what} {path} is a directory, not a file")
-    data = parse_json(read_bytes(path, what), f"{what} {path.name}")
+    data = parse_json(read_user_file(path, f"{what} {path.name}"), f"{what} {path.name}")
     if not isinstance(data, dict):
         raise OfflineError(f"{what} {path.name} must be {shape}")
     return data
 
 
 def read_state(path: Path) -> dict[str, Any]:
-    if path.is_dir():
-        raise OfflineError(f"state file {path} is a directory, not a file")
-    data = parse_json(read_bytes(path, "state file"), path.name)
+    data = parse_json(read_user_file(path, f"state file {path.name}"), path.name)
     validate(data, path.name)
     return data
 

@@ -12,6 +12,7 @@ from typing import Any
 import yaml
 
 from offline import ROOT, OfflineError
+from offline.files import read_text_file
 
 PROJECT_FILE = "Pulumi.yaml"
 NAMESPACE = "orchestrator"
@@ -46,27 +47,8 @@ def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode, deep: bool
 _StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 
 
-def read_text_file(path: Path, what: str) -> str:
-    """A text file the user's command depends on, or one OfflineError line naming it."""
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise OfflineError(f"{path.name}: {what} does not exist in {path.parent}") from None
-    except IsADirectoryError:
-        raise OfflineError(f"{path.name}: {what} is a directory, not a file") from None
-    except OSError as error:
-        raise OfflineError(f"{path.name}: cannot read {what}: {error.strerror}") from None
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise OfflineError(f"{path.name}: {what} is UTF-16 text; save it as UTF-8")
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        raise OfflineError(f"{path.name}: {what} is not UTF-8 (byte 0x{data[error.start]:02x} at offset "
-                           f"{error.start}); save it as UTF-8") from None
-
-
 def _read_yaml(path: Path, what: str) -> dict[str, Any]:
-    text = read_text_file(path, what)
+    text = read_text_file(path, f"{path.name}: {what}")
     try:
         data = yaml.load(text, Loader=_StrictLoader) or {}
     except yaml.MarkedYAMLError as error:
