@@ -9,45 +9,53 @@ from __future__ import annotations
 
 from offline.runner.mocks import Registration
 
-STATEFUL_TYPES: frozenset[str] = frozenset({
-    # AWS: databases, caches, keys, secrets, storage.
+DATA_STORE_TYPES: frozenset[str] = frozenset({
+    # What holds the service's data or the keys to it: production must protect every one of these.
+    # The pack's "stateful resources are protected" rule keeps its own copy (tested equal).
     "aws:rds/instance:Instance",
     "aws:rds/cluster:Cluster",
-    "aws:rds/clusterInstance:ClusterInstance",
     "aws:elasticache/replicationGroup:ReplicationGroup",
-    "aws:elasticache/cluster:Cluster",
     "aws:elasticache/serverlessCache:ServerlessCache",
-    "aws:elasticache/user:User",
     "aws:memorydb/cluster:Cluster",
+    "aws:opensearch/domain:Domain",
     "aws:kms/key:Key",
+    "aws:ebs/volume:Volume",
+    "azure-native:dbforpostgresql:Server",
+    "azure-native:cache:Redis",
+    "azure-native:cache:RedisEnterprise",
+    "azure-native:redisenterprise:RedisEnterprise",
+    "azure-native:redisenterprise:Database",
+    "azure-native:keyvault:Vault",
+    "azure-native:keyvault:Key",
+    "azure-native:operationalinsights:Workspace",
+    "kubernetes:core/v1:PersistentVolumeClaim",
+    "kubernetes:core/v1:PersistentVolume",
+    "kubernetes:apps/v1:StatefulSet",
+    "kubernetes:postgresql.cnpg.io/v1:Cluster",
+    "kubernetes:redis.redis.opstreelabs.in/v1beta2:RedisCluster",
+})
+
+STATEFUL_TYPES: frozenset[str] = DATA_STORE_TYPES | frozenset({
+    # Beside the data stores, what a release must not touch either: credentials, storage, namespaces.
+    "aws:rds/clusterInstance:ClusterInstance",
+    "aws:elasticache/cluster:Cluster",
+    "aws:elasticache/user:User",
     "aws:secretsmanager/secret:Secret",
     "aws:secretsmanager/secretVersion:SecretVersion",
     "aws:s3/bucket:Bucket",
     "aws:s3/bucketV2:BucketV2",
-    "aws:ebs/volume:Volume",
     "aws:efs/fileSystem:FileSystem",
     "aws:dynamodb/table:Table",
     "aws:ecr/repository:Repository",
-    # Azure.
-    "azure-native:dbforpostgresql:Server",
     "azure-native:dbforpostgresql:FlexibleServer",
     "azure-native:dbforpostgresql:Database",
-    "azure-native:cache:Redis",
     "azure-native:redis:Redis",
-    "azure-native:redisenterprise:RedisEnterprise",
-    "azure-native:redisenterprise:Database",
-    "azure-native:keyvault:Vault",
     "azure-native:keyvault:Secret",
-    "azure-native:keyvault:Key",
     "azure-native:storage:StorageAccount",
     "azure-native:storage:BlobContainer",
     "azure-native:compute:Disk",
-    # Kubernetes: what a delete or replace would lose.
     "kubernetes:core/v1:Namespace",
     "kubernetes:core/v1:Secret",
-    "kubernetes:core/v1:PersistentVolumeClaim",
-    "kubernetes:core/v1:PersistentVolume",
-    "kubernetes:apps/v1:StatefulSet",
     # Generated secret material: a change regenerates it.
     "random:index/randomPassword:RandomPassword",
     "random:index/randomString:RandomString",

@@ -88,9 +88,16 @@ def stack_blue_green_consistent(stack: Stack) -> Iterator[tuple[str, str | None]
             yield f"HAProxy weights {shares} are not a canary step", config.urn
 
 
+# The data stores production must protect; the program's copy is offline.diff.stateful_types.DATA_STORE_TYPES
+# (a test asserts the two sets are equal). The value names the provider's own deletion protection, if any.
 STATEFUL = {
     "aws:rds/instance:Instance": "deletionProtection",
     "aws:rds/cluster:Cluster": "deletionProtection",
+    "aws:elasticache/serverlessCache:ServerlessCache": None,
+    "aws:memorydb/cluster:Cluster": None,
+    "aws:opensearch/domain:Domain": None,
+    "azure-native:operationalinsights:Workspace": None,
+    "kubernetes:redis.redis.opstreelabs.in/v1beta2:RedisCluster": None,
     "aws:elasticache/replicationGroup:ReplicationGroup": None,
     "aws:kms/key:Key": None,
     "aws:ebs/volume:Volume": None,
