@@ -27,7 +27,8 @@ from pathlib import Path
 import yaml
 
 from components.config import Slot, StackConfig, namespace_values, parse
-from components.edge import front_door, haproxy
+from components.edge import FrontDoor, haproxy
+from components.platforms import implementation
 
 ROOT = Path(__file__).resolve().parent.parent
 LOCALHOST = "127.0.0.1"
@@ -167,7 +168,7 @@ def main(argv: list[str] | None = None) -> int:
             for port in slot_ports.values():
                 _wait_listening(port, processes[-1], slots_log)
 
-            exposure_of, _ = front_door(config.platform)
+            exposure_of = implementation(FrontDoor, config.platform).exposure
             settings = haproxy.settings_from_config(
                 config, exposure_of(config), namespace=config.app.namespace,
                 services={slot: f"orchestrator-{slot.value}" for slot in Slot}, port=80,

@@ -12,6 +12,7 @@ from components.app import Application, ApplicationArgs, AppNamespace, Namespace
 from components.config import StackConfig
 from components.edge.contract import EDGE_NAMESPACE, EDGE_POD_LABELS
 from components.monitoring import Monitoring, MonitoringArgs
+from components.platforms import implementation
 
 
 @dataclass(frozen=True)
@@ -49,9 +50,7 @@ class Stack:
 
 def build(config: StackConfig) -> Stack:
     """Declare every component of the stack in dependency order."""
-    # The registries return the contract base types, whose constructors mypy sees as ComponentResource's.
-    foundation_class: Any = cluster.foundation_class(config.platform)
-    foundation: cluster.Foundation = foundation_class("cluster", cluster.FoundationArgs(config=config))
+    foundation = implementation(cluster.Foundation, config.platform)("cluster", cluster.FoundationArgs(config=config))
     on_cluster = pulumi.ResourceOptions(providers=[foundation.k8s_provider])
 
     namespace = AppNamespace("app-namespace", NamespaceArgs(config=config), opts=on_cluster)
@@ -68,10 +67,9 @@ def build(config: StackConfig) -> Stack:
         "app_namespace": namespace.name,
         "monitoring_crds": monitoring.outputs.crds,
     }
-    database_class: Any = database.implementation(config.platform)
-    cache_class: Any = cache.implementation(config.platform)
-    db: database.PostgresCluster = database_class("database", database.DatabaseArgs(**data_args), opts=on_cluster)
-    redis: cache.RedisCluster = cache_class("cache", cache.CacheArgs(**data_args), opts=on_cluster)
+    db = implementation(database.PostgresCluster, config.platform)(
+        "database", database.DatabaseArgs(**data_args), opts=on_cluster)
+    redis = implementation(cache.RedisCluster, config.platform)("cache", cache.CacheArgs(**data_args), opts=on_cluster)
 
     app = Application(
         "app",
@@ -87,10 +85,10 @@ def build(config: StackConfig) -> Stack:
         opts=on_cluster,
     )
 
-    exposure, front_door_type = edge.front_door(config.platform)
-    front_door_class: Any = front_door_type
-    proxy = edge.EdgeProxy("edge", edge.EdgeArgs(config=config, app=app.outputs, exposure=exposure(config)), opts=on_cluster)
-    front_door: edge.FrontDoor = front_door_class(
+    front_door_class = implementation(edge.FrontDoor, config.platform)
+    proxy = edge.EdgeProxy(
+        "edge", edge.EdgeArgs(config=config, app=app.outputs, exposure=front_door_class.exposure(config)), opts=on_cluster)
+    front_door = front_door_class(
         "front-door", edge.FrontDoorArgs(config=config, foundation=foundation, edge=proxy.outputs), opts=on_cluster
     )
     return Stack(config=config, foundation=foundation, namespace=namespace, monitoring=monitoring, database=db,

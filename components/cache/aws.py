@@ -27,7 +27,7 @@ class ElastiCacheRedis(RedisCluster):
     secret_arn: pulumi.Output[str]
 
     def __init__(self, name: str, args: CacheArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        super().__init__("orchestrator:cache:ElastiCacheRedis", name, None, opts)
+        super().__init__(name, args, opts)
         foundation = require_aws_foundation(args.foundation)
         cache = args.config.cache
         production = args.config.is_production

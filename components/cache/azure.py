@@ -55,7 +55,7 @@ class ManagedRedis(RedisCluster):
     shards: int
 
     def __init__(self, name: str, args: CacheArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        super().__init__("orchestrator:cache:ManagedRedis", name, None, opts)
+        super().__init__(name, args, opts)
         config = args.config
         cache = config.cache
         self.shards = primary_shards(cache.sku_name, cache.shards)

@@ -57,6 +57,10 @@ class RedisOutputs:
 class RedisCluster(pulumi.ComponentResource):
     """Three primaries (shards) with replicas, TLS, auth, encrypted."""
 
+    def __init__(self, name: str, args: CacheArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        # The type token names the platform's class, e.g. `orchestrator:cache:<Class>`.
+        super().__init__(f"orchestrator:cache:{type(self).__name__}", name, None, opts)
+
     outputs: RedisOutputs
 
 

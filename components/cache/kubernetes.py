@@ -59,7 +59,7 @@ class OperatorRedis(RedisCluster):
     """redis-operator + a `RedisCluster` with `cache.shards` masters."""
 
     def __init__(self, name: str, args: CacheArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        super().__init__("orchestrator:cache:OperatorRedis", name, None, opts)
+        super().__init__(name, args, opts)
         config = args.config
         cache = config.cache
         namespace = cache.namespace

@@ -82,7 +82,7 @@ class EksFoundation(Foundation):
         return self.zone_names.apply(lambda names: names[index % len(names)])
 
     def __init__(self, name: str, args: FoundationArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        super().__init__("orchestrator:cluster:EksFoundation", name, None, opts)
+        super().__init__(name, args, opts)
         config = args.config
         production = config.is_production
         cluster_cfg = config.cluster

@@ -58,7 +58,7 @@ class AksFoundation(Foundation):
     oidc_issuer_url: pulumi.Output[str]
 
     def __init__(self, name: str, args: FoundationArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        super().__init__("orchestrator:cluster:AksFoundation", name, None, opts)
+        super().__init__(name, args, opts)
         config = args.config
         _check(config)
         child = pulumi.ResourceOptions(parent=self)

@@ -45,7 +45,7 @@ class RdsPostgres(PostgresCluster):
     secret_arn: pulumi.Output[str]
 
     def __init__(self, name: str, args: DatabaseArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        super().__init__("orchestrator:database:RdsPostgres", name, None, opts)
+        super().__init__(name, args, opts)
         foundation = require_aws_foundation(args.foundation)
         db = args.config.database
         production = args.config.is_production

@@ -35,7 +35,7 @@ class FlexiblePostgres(PostgresCluster):
     replicas: list[dbforpostgresql.Server]
 
     def __init__(self, name: str, args: DatabaseArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        super().__init__("orchestrator:database:FlexiblePostgres", name, None, opts)
+        super().__init__(name, args, opts)
         config = args.config
         db = config.database
         foundation = aks_foundation(args.foundation)

@@ -66,6 +66,10 @@ class PostgresOutputs:
 class PostgresCluster(pulumi.ComponentResource):
     """A primary plus replicas, encrypted, private, TLS-only, backed up."""
 
+    def __init__(self, name: str, args: DatabaseArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        # The type token names the platform's class, e.g. `orchestrator:database:<Class>`.
+        super().__init__(f"orchestrator:database:{type(self).__name__}", name, None, opts)
+
     outputs: PostgresOutputs
 
 

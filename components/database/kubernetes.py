@@ -59,7 +59,7 @@ class CnpgPostgres(PostgresCluster):
     """CloudNativePG operator + `Cluster` with 1 + `database.replicas` instances."""
 
     def __init__(self, name: str, args: DatabaseArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        super().__init__("orchestrator:database:CnpgPostgres", name, None, opts)
+        super().__init__(name, args, opts)
         config = args.config
         db = config.database
         namespace = db.namespace

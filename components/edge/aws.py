@@ -102,12 +102,14 @@ class AlbWafEntry(FrontDoor):
     """ALB (public subnets, HTTPS with a TLS 1.3 policy, HTTP redirected, access logs, invalid headers
     dropped) + WAFv2 WebACL (managed Common/SQLi/KnownBadInputs + rate rule, logged) -> HAProxy pods."""
 
+    exposure = staticmethod(exposure)
+
     load_balancer_arn: pulumi.Output[str]
     web_acl_arn: pulumi.Output[str]
     target_group_arn: pulumi.Output[str]
 
     def __init__(self, name: str, args: FrontDoorArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        super().__init__("orchestrator:edge:AlbWafEntry", name, None, opts)
+        super().__init__(name, args, opts)
         foundation = args.foundation
         if not isinstance(foundation, EksFoundation):
             raise TypeError(f"the AWS front door needs the EksFoundation, got {type(foundation).__name__}")

@@ -71,12 +71,14 @@ def waf_custom_rules(config: StackConfig) -> list[network.WebApplicationFirewall
 class AppGatewayEntry(FrontDoor):
     """Public IP + WAF policy + Application Gateway WAF_v2, zone-redundant and autoscaled."""
 
+    exposure = staticmethod(exposure)
+
     gateway_id: pulumi.Output[str]
     public_ip: pulumi.Output[str]
     waf_policy_id: pulumi.Output[str]
 
     def __init__(self, name: str, args: FrontDoorArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        super().__init__("orchestrator:edge:AppGatewayEntry", name, None, opts)
+        super().__init__(name, args, opts)
         config = args.config
         foundation = aks_foundation(args.foundation)
         rg = foundation.resource_group_name

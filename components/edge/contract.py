@@ -75,4 +75,13 @@ class FrontDoor(pulumi.ComponentResource):
     """What the Internet reaches: ALB + WAF on AWS, Application Gateway WAF on Azure, the
     HAProxy load balancer itself on plain Kubernetes."""
 
+    def __init__(self, name: str, args: FrontDoorArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        # The type token names the platform's class, e.g. `orchestrator:edge:<Class>`.
+        super().__init__(f"orchestrator:edge:{type(self).__name__}", name, None, opts)
+
     public_hostname: pulumi.Output[str]
+
+    @staticmethod
+    def exposure(config: StackConfig) -> EdgeExposure:
+        """How this front door wants the HAProxy Service exposed (decided before HAProxy exists)."""
+        raise NotImplementedError

@@ -18,10 +18,12 @@ def exposure(config: StackConfig) -> EdgeExposure:
 
 
 class LoadBalancerEntry(FrontDoor):
+
+    exposure = staticmethod(exposure)
     address: pulumi.Output[str]
 
     def __init__(self, name: str, args: FrontDoorArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        super().__init__("orchestrator:edge:LoadBalancerEntry", name, None, opts)
+        super().__init__(name, args, opts)
         self.public_hostname = pulumi.Output.from_input(args.config.edge.hostname)
         self.address = args.edge.address
         self.register_outputs({"publicHostname": self.public_hostname, "address": self.address})

@@ -1,7 +1,7 @@
 """Every platform honours the data-tier contract: outputs set, credentials Secret in the app namespace.
 
 Runs over every shipped stack (local = kubernetes, staging/production = aws, production-azure =
-azure), building the real implementation that `database.implementation(platform)` picks.
+azure), building the real implementation that `components.platforms.implementation` picks.
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from components.cache import contract as cache_contract
 from components.config import Platform
 from components.database import contract as db_contract
 from offline.runner.export import is_secret
-from tests.conftest import SHIPPED_STACKS, plain
 from tests.data.harness import DataTier, Resolved, build_data_tier
+from tests.helpers import SHIPPED_STACKS, plain
 
 PEER_KEYS = {"namespaceSelector", "podSelector", "ipBlock"}
 

@@ -22,8 +22,9 @@ from typing import Any
 import pytest
 
 from components.config import Slot, TlsVersion
-from components.edge import front_door, haproxy
+from components.edge import FrontDoor, haproxy
 from components.edge.contract import EdgeExposure
+from components.platforms import implementation
 from offline.runner.stacks import ROOT, available_stacks
 from tests.edge.live import (
     ADMIN_PASSWORD,
@@ -95,7 +96,7 @@ def start_edge(tmp_path: Path, certificate: LocalCertificate) -> Iterator[Callab
 def test_haproxy_accepts_the_config_rendered_for_each_stack(stack: str, tmp_path: Path, certificate: LocalCertificate) -> None:
     """The cluster config as rendered (Service DNS names, kube-dns resolvers), only file paths local."""
     config = stack_config(stack, {})
-    exposure_of, _ = front_door(config.platform)
+    exposure_of = implementation(FrontDoor, config.platform).exposure
     settings = haproxy.settings_from_config(
         config, exposure_of(config), namespace=config.app.namespace,
         services={slot: f"orchestrator-{slot.value}" for slot in Slot}, port=80,
