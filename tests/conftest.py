@@ -1,8 +1,7 @@
-"""Fixtures shared by every test: run a shipped stack under the mocks, once per session."""
+"""Fixtures shared by every test; the helpers behind them live in tests/helpers.py."""
 
 from __future__ import annotations
 
-import functools
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -15,21 +14,8 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from offline.runner.export import to_deployment  # noqa: E402
-from offline.runner.mocks import Registration  # noqa: E402
-from offline.runner.program import ProgramResult, run_program  # noqa: E402
-from offline.runner.stacks import available_stacks, load_stack  # noqa: E402
-
-SHIPPED_STACKS = available_stacks(ROOT)
-
-
-@functools.cache
-def _cached_run(stack: str, overrides: tuple[str, ...], preview: bool) -> ProgramResult:
-    return run_program(load_stack(stack).with_overrides(list(overrides)), preview=preview)
-
-
-def run_stack(stack: str, *overrides: str, preview: bool = False) -> ProgramResult:
-    """The program's registrations for a shipped stack (cached: treat the result as read-only)."""
-    return _cached_run(stack, tuple(overrides), preview)
+from offline.runner.program import ProgramResult  # noqa: E402
+from tests.helpers import run_stack  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -43,21 +29,3 @@ def stack_export() -> Callable[..., dict[str, Any]]:
         return to_deployment(run_stack(stack, *overrides))
 
     return export
-
-
-def find(result: ProgramResult, type_: str, name: str | None = None) -> list[Registration]:
-    """Registrations of one type (and logical name)."""
-    return [r for r in result.resources if r.type == type_ and (name is None or r.name == name)]
-
-
-def one(result: ProgramResult, type_: str, name: str | None = None) -> Registration:
-    matches = find(result, type_, name)
-    assert len(matches) == 1, f"expected one {type_} {name or ''}, found {[m.name for m in matches]}"
-    return matches[0]
-
-
-def plain(value: Any) -> Any:
-    """Wire-form value with secret envelopes unwrapped and whole floats as ints (for assertions)."""
-    from offline.runner.export import unwrap
-
-    return unwrap(value)

@@ -9,7 +9,7 @@ import pytest
 from components.config import Slot, memory_mebibytes
 from offline.runner.mocks import Registration
 from offline.runner.program import ProgramResult
-from tests.conftest import find, one, plain, run_stack
+from tests.helpers import find, one, plain, run_stack
 
 DEPLOYMENT = "kubernetes:apps/v1:Deployment"
 SERVICE = "kubernetes:core/v1:Service"

@@ -9,7 +9,7 @@ import pytest
 
 from components.app.application import egress_rules, peer_wire
 from components.edge.contract import EDGE_NAMESPACE, EDGE_POD_LABELS
-from tests.conftest import one, plain, run_stack
+from tests.helpers import one, plain, run_stack
 
 POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
 NAMESPACE = "kubernetes:core/v1:Namespace"

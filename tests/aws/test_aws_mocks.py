@@ -13,7 +13,7 @@ import pytest
 from offline.runner.mocks.core import ProviderMocks
 from offline.runner.program import ProgramResult, run_program
 from offline.runner.stacks import StackSpec
-from tests.conftest import one, plain
+from tests.helpers import one, plain
 
 SPEC = StackSpec(name="unit", project="orchestrator", config={"aws:region": "eu-west-3"})
 UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-8[0-9a-f]{3}-[0-9a-f]{12}"
@@ -133,7 +133,7 @@ def test_invokes_answer_like_the_provider(result: ProgramResult) -> None:
 
 
 def test_every_aws_type_the_platform_declares_has_a_dedicated_emulation() -> None:
-    from tests.conftest import run_stack
+    from tests.helpers import run_stack
 
     handlers = ProviderMocks()._resources
     declared = {r.type for r in run_stack("production").resources if r.type.startswith("aws:")}

@@ -12,7 +12,7 @@ import pytest
 from offline.runner.export import is_secret, to_deployment
 from offline.runner.mocks import Registration
 from offline.runner.program import ProgramResult
-from tests.conftest import ROOT, find, one, plain, run_stack
+from tests.helpers import ROOT, find, one, plain, run_stack
 
 STACKS = ["staging", "production"]
 RDS = "aws:rds/instance:Instance"

@@ -14,7 +14,7 @@ from components.edge.aws import TLS13_AND_12, TLS13_ONLY, alb_ssl_policy, exposu
 from components.network.aws import plan_subnets
 from offline.runner.program import run_program
 from offline.runner.stacks import StackSpec, load_stack
-from tests.conftest import find, one, plain, run_stack
+from tests.helpers import find, one, plain, run_stack
 
 
 @pytest.mark.parametrize(("cidr", "zones"), [("10.40.0.0/16", 3), ("10.50.0.0/16", 2), ("10.0.0.0/8", 6),

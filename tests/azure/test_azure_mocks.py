@@ -15,7 +15,7 @@ from components.network.azure import plan_subnets
 from offline.runner.mocks.azure import SUBSCRIPTION_ID, TENANT_ID
 from offline.runner.program import ProgramResult, run_program
 from offline.runner.stacks import StackSpec
-from tests.conftest import one, plain
+from tests.helpers import one, plain
 
 SPEC = StackSpec(name="unit", project="orchestrator", config={"azure-native:location": "westeurope"})
 ARM_ID = re.compile(

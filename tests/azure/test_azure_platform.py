@@ -20,7 +20,7 @@ from offline.runner.export import is_secret, to_deployment
 from offline.runner.mocks.azure import MOCK_NOW
 from offline.runner.program import ProgramResult
 from offline.runner.stacks import load_stack
-from tests.conftest import ROOT, find, one, plain, run_stack
+from tests.helpers import ROOT, find, one, plain, run_stack
 
 STACK = "production-azure"
 SERVER = "azure-native:dbforpostgresql:Server"

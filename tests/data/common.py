@@ -6,7 +6,7 @@ from typing import Any
 
 from offline.runner.mocks import Registration
 from offline.runner.program import ProgramResult
-from tests.conftest import one, plain
+from tests.helpers import one, plain
 
 PRODUCTION = (
     "environment=production", "edge.tls.certificate=secret", "edge.tls.secretName=edge-tls", "app.standbyMinReplicas=3",

@@ -15,8 +15,8 @@ from components.database.kubernetes import (
 )
 from offline.runner.export import is_secret
 from offline.runner.stacks import load_stack
-from tests.conftest import find, one, plain, run_stack
 from tests.data.common import CHART, CNPG_CLUSTER, POD_MONITOR, PRODUCTION, children, manifest, secret_named, spec
+from tests.helpers import find, one, plain, run_stack
 
 DB_COMPONENT = "orchestrator:database:CnpgPostgres"
 BACKUP = ("database.backupBucket=s3://orchestrator-backups/pg",)

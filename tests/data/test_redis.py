@@ -12,8 +12,8 @@ from components.cache.kubernetes import (
 )
 from components.charts import REDIS_OPERATOR
 from offline.runner.export import is_secret
-from tests.conftest import find, one, plain, run_stack
 from tests.data.common import CHART, POD_MONITOR, PRODUCTION, REDIS_CLUSTER, children, manifest, secret_named, spec
+from tests.helpers import find, one, plain, run_stack
 
 CACHE_COMPONENT = "orchestrator:cache:OperatorRedis"
 NAMESPACE = "orchestrator-cache"

@@ -18,8 +18,8 @@ from referencing import Registry, Resource
 
 from components.config import parse
 from offline.runner.stacks import ROOT, load_stack
-from tests.conftest import find, run_stack
 from tests.data.common import CNPG_CLUSTER, POD_MONITOR, PRODUCTION, REDIS_CLUSTER, children, manifest
+from tests.helpers import find, run_stack
 
 SCHEMAS = ROOT / "schemas"
 BACKUP = "database.backupBucket=s3://orchestrator-backups/pg"

@@ -17,8 +17,8 @@ import pytest
 
 from offline.runner.export import is_secret, to_deployment
 from offline.runner.program import ProgramResult
-from tests.conftest import SHIPPED_STACKS, plain, run_stack
 from tests.data.common import PRODUCTION
+from tests.helpers import SHIPPED_STACKS, plain, run_stack
 
 GENERATORS: dict[str, tuple[str, ...]] = {
     "random:index/randomPassword:RandomPassword": ("result", "bcryptHash"),

@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from tests.conftest import find, plain, run_stack
 from tests.data.common import children
 from tests.data.harness import build_data_tier
+from tests.helpers import find, plain, run_stack
 
 DEPLOYMENT = "kubernetes:apps/v1:Deployment"
 POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy"

@@ -17,7 +17,7 @@ from offline.runner.export import is_secret
 from offline.runner.mocks import Registration
 from offline.runner.program import ProgramResult, run_program
 from offline.runner.stacks import StackSpec
-from tests.conftest import find, one, plain, run_stack
+from tests.helpers import find, one, plain, run_stack
 
 CONFIG_MAP = "kubernetes:core/v1:ConfigMap"
 DEPLOYMENT = "kubernetes:apps/v1:Deployment"

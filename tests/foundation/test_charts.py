@@ -11,7 +11,7 @@ from components.charts import CHARTS
 from offline.freshcluster import CHART_TYPES
 from offline.runner.export import unwrap
 from offline.runner.stacks import available_stacks
-from tests.conftest import run_stack
+from tests.helpers import run_stack
 
 
 @pytest.mark.parametrize("stack", available_stacks())

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from offline.runner.stacks import ROOT, available_stacks
-from tests.conftest import find, plain, run_stack
+from tests.helpers import find, plain, run_stack
 
 MONITOR_TYPES = (
     "kubernetes:monitoring.coreos.com/v1:PodMonitor",

@@ -13,7 +13,7 @@ import yaml
 
 from components.monitoring.values import ALERTMANAGER_SECRETS_DIR
 from offline.runner.export import is_secret
-from tests.conftest import SHIPPED_STACKS, find, one, plain, run_stack
+from tests.helpers import SHIPPED_STACKS, find, one, plain, run_stack
 
 RELEASE = "kubernetes:helm.sh/v3:Release"
 NAME = "monitoring-kube-prometheus-stack"

@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from components.monitoring import assets
-from tests.conftest import ROOT
+from tests.helpers import ROOT
 from tests.monitoring.promql import metric_names, variable_metric_names
 
 CATALOG = ROOT / "monitoring" / "catalog"

@@ -12,7 +12,7 @@ import pytest
 from components.config import Platform
 from components.monitoring import assets
 from components.monitoring.values import OPERATOR_VERSION
-from tests.conftest import ROOT, SHIPPED_STACKS, find, one, plain, run_stack
+from tests.helpers import ROOT, SHIPPED_STACKS, find, one, plain, run_stack
 from tests.monitoring import crd
 
 SERVICE_MONITOR = "kubernetes:monitoring.coreos.com/v1:ServiceMonitor"

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import SHIPPED_STACKS, find, one, plain, run_stack
+from tests.helpers import SHIPPED_STACKS, find, one, plain, run_stack
 
 RELEASE = "kubernetes:helm.sh/v3:Release"
 DEPLOYMENT = "kubernetes:apps/v1:Deployment"

@@ -12,7 +12,7 @@ import yaml
 
 from components.monitoring import assets
 from offline.render.manifests import render_manifests, write_rendered
-from tests.conftest import ROOT, SHIPPED_STACKS, run_stack
+from tests.helpers import ROOT, SHIPPED_STACKS, run_stack
 
 UNIT_TESTS = ROOT / "monitoring" / "tests"
 TEST_RUNBOOKS = "https://runbooks.test/docs/runbooks.md"

@@ -17,7 +17,7 @@ from components.monitoring.values import (
 from offline.runner.export import is_secret
 from offline.runner.mocks.core import ResourceCall
 from offline.runner.mocks.kubernetes import RESOURCES
-from tests.conftest import SHIPPED_STACKS, find, one, plain, run_stack
+from tests.helpers import SHIPPED_STACKS, find, one, plain, run_stack
 
 RELEASE = "kubernetes:helm.sh/v3:Release"
 NAME = "monitoring-kube-prometheus-stack"

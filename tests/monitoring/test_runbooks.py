@@ -7,7 +7,7 @@ import re
 import pytest
 
 from components.monitoring import assets
-from tests.conftest import ROOT
+from tests.helpers import ROOT
 
 RUNBOOKS = ROOT / "docs" / "runbooks.md"
 

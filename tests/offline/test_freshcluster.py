@@ -7,7 +7,7 @@ import pytest
 from offline.freshcluster import check, crd_provenance
 from offline.runner.mocks import Registration
 from offline.runner.stacks import available_stacks, load_stack
-from tests.conftest import run_stack
+from tests.helpers import run_stack
 
 CERTIFICATE = "kubernetes:cert-manager.io/v1:Certificate"
 

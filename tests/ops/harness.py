@@ -1,4 +1,5 @@
-"""A real Prometheus on loopback scraping a local exporter whose per-slot traffic the tests control."""
+"""A real Prometheus on loopback scraping a local exporter whose per-slot traffic the tests control,
+and the fake stack operations the rollout tests drive."""
 
 from __future__ import annotations
 
@@ -18,8 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from components.config import Slot, StackConfig, parse
-from offline.runner.stacks import load_stack
+from components.config import Slot, StackConfig
 from ops.stackops import with_settings
 
 BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.25, 0.5, 1.0, 2.5)
@@ -196,14 +196,14 @@ class PrometheusHarness:
     exporter: Exporter
 
 
-@pytest.fixture(scope="session")
-def prometheus(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PrometheusHarness]:
+@contextlib.contextmanager
+def running_prometheus(workdir: Path) -> Iterator[PrometheusHarness]:
+    """A Prometheus on a free loopback port scraping a fresh exporter, stopped on exit."""
     binary = shutil.which("prometheus")
     if binary is None:
         pytest.fail("the `prometheus` binary is missing: install the Debian package (apt-get install prometheus)")
     exporter = Exporter()
     exporter.thread.start()
-    workdir: Path = tmp_path_factory.mktemp("prometheus")
     config = workdir / "prometheus.yml"
     config.write_text(
         f"global:\n  scrape_interval: {SCRAPE_SECONDS}s\n  evaluation_interval: {SCRAPE_SECONDS}s\n"
@@ -298,12 +298,6 @@ class FakeStackOperations:
                          "app.canaryWeight": str(self.config.app.canary_weight)}
         if self.on_apply:
             self.on_apply(self.config)
-
-
-def stack_config(*overrides: str, stack: str = "production") -> StackConfig:
-    """A shipped stack's config with --path overrides, validated by the real model."""
-    spec = load_stack(stack).with_overrides(list(overrides))
-    return parse(spec.namespace(), stack)
 
 
 TOTAL_RPS = 200.0

@@ -19,7 +19,7 @@ from ops.cli import main
 from ops.health import GateReading
 from ops.rollout import EXIT_OK, Rollout, plan_rollout
 from ops.stackops import AutomationStackOperations, UpFailedError
-from tests.ops.conftest import free_port
+from tests.ops.harness import free_port
 
 
 @dataclass

@@ -15,7 +15,8 @@ from components.config import Slot
 from offline.runner.stacks import ROOT
 from ops.health import PrometheusClient, PrometheusUnavailableError
 from ops.rollout import EXIT_ROLLED_BACK, Rollout, plan_rollout, prometheus_gate
-from tests.ops.conftest import FakeStackOperations, stack_config
+from tests.helpers import stack_config
+from tests.ops.harness import FakeStackOperations
 
 ROLLBACK = {"app.activeSlot": "blue", "app.canaryWeight": "0"}
 

@@ -24,7 +24,8 @@ from ops.rollout import (
     post_finalize_checks,
 )
 from ops.stackops import UpFailedError
-from tests.ops.conftest import FakeStackOperations, stack_config
+from tests.helpers import stack_config
+from tests.ops.harness import FakeStackOperations
 
 ROLLBACK = {"app.activeSlot": "blue", "app.canaryWeight": "0"}
 FINALIZE = {"app.activeSlot": "green", "app.canaryWeight": "0"}

@@ -11,7 +11,8 @@ import pytest
 from components.config import Slot, StackConfig
 from ops.health import GateReading
 from ops.rollout import EXIT_OK, EXIT_ROLLED_BACK, Result, Rollout, plan_rollout, prometheus_gate
-from tests.ops.conftest import FakeStackOperations, PrometheusHarness, free_port, route_traffic, stack_config
+from tests.helpers import stack_config
+from tests.ops.harness import FakeStackOperations, PrometheusHarness, free_port, route_traffic
 
 pytestmark = pytest.mark.slow
 

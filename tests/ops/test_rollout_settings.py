@@ -6,7 +6,7 @@ import pytest
 
 from components.config import ConfigError, Slot
 from ops.rollout import thresholds
-from tests.ops.conftest import stack_config
+from tests.helpers import stack_config
 
 
 @pytest.mark.parametrize(("override", "message"), [

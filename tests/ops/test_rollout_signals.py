@@ -12,8 +12,9 @@ from pathlib import Path
 import pytest
 
 from offline.runner.stacks import ROOT
-from tests.ops.conftest import PrometheusHarness, free_port, route_traffic, stack_config
+from tests.helpers import stack_config
 from tests.ops.fakestack import initial_state
+from tests.ops.harness import PrometheusHarness, free_port, route_traffic
 
 pytestmark = pytest.mark.slow
 NAMESPACE = "ops-signals"

@@ -13,7 +13,7 @@ from offline.diff.compare import Change, StackDiff, changed_paths, diff_programs
 from offline.diff.stateful_types import is_stateful, is_stateful_type
 from offline.runner.mocks import Registration
 from offline.runner.program import ProgramResult
-from tests.conftest import run_stack
+from tests.helpers import run_stack
 
 APP = "orchestrator:app:Application"
 EDGE = "orchestrator:edge:EdgeProxy"

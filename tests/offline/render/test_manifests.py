@@ -13,7 +13,7 @@ from offline.cli import main
 from offline.render.manifests import REDACTED, manifest, render_manifests, write_rendered
 from offline.runner.mocks import Registration
 from offline.runner.program import ProgramResult
-from tests.conftest import run_stack
+from tests.helpers import run_stack
 
 STACKS = ["production", "staging", "local", "production-azure"]
 ENVELOPE = {"4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270"}

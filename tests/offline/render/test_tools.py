@@ -15,7 +15,7 @@ import yaml
 
 from offline.render.manifests import render_manifests, write_rendered
 from offline.runner.stacks import ROOT, available_stacks
-from tests.conftest import run_stack
+from tests.helpers import run_stack
 
 STACKS = available_stacks(ROOT)
 CHECKOV = ROOT / ".venv-checkov" / "bin" / "checkov"

@@ -15,7 +15,7 @@ from offline.runner.export import REDACTED, SECRET_SIG, SECRET_SIG_KEY, to_deplo
 from offline.runner.mocks import MissingMockError
 from offline.runner.program import ProgramResult, run_program
 from offline.runner.stacks import StackSpec
-from tests.conftest import one, plain
+from tests.helpers import one, plain
 
 SPEC = StackSpec(name="unit", project="orchestrator", config={"aws:region": "eu-west-3"})
 
