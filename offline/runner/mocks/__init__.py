@@ -6,14 +6,19 @@ per-type handlers; `RecordingMonitor` keeps every registration with its options 
 export the deployment and the policy gate can analyze it.
 """
 
+from offline.runner.mocks import aws, azure, kubernetes, misc
 from offline.runner.mocks.core import (
+    REGISTRIES,
     MissingMockError,
     ProviderMocks,
     RecordingMonitor,
     Registration,
+    Registry,
     autoname,
     stable_hex,
 )
+
+REGISTRIES.extend(Registry(module.RESOURCES, module.PACKAGE_DEFAULTS, module.CALLS) for module in (aws, azure, kubernetes, misc))
 
 __all__ = [
     "MissingMockError",

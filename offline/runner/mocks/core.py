@@ -11,6 +11,8 @@ import pulumi
 from google.protobuf import json_format, struct_pb2
 from pulumi.runtime.mocks import MockCallArgs, MockMonitor, MockResourceArgs
 
+from offline.wire import SECRET_SIG, SECRET_SIG_KEY
+
 Props = dict[str, Any]
 
 
@@ -50,19 +52,30 @@ def _package(type_: str) -> str:
     return type_.split(":", 1)[0]
 
 
+@dataclass(frozen=True)
+class Registry:
+    """One provider package's emulation: handlers per resource type, per package, per invoke."""
+
+    resources: Mapping[str, ResourceHandler]
+    package_defaults: Mapping[str, ResourceHandler]
+    calls: Mapping[str, CallHandler]
+
+
+REGISTRIES: list[Registry] = []
+"""Filled by `offline.runner.mocks` from its per-package modules (which import this one, not the reverse)."""
+
+
 class ProviderMocks(pulumi.runtime.Mocks):
     """Dispatches to the per-package emulations in offline.runner.mocks.<package>."""
 
     def __init__(self) -> None:
-        from offline.runner.mocks import aws, azure, kubernetes, misc
-
         self._resources: dict[str, ResourceHandler] = {}
         self._packages: dict[str, ResourceHandler] = {}
         self._calls: dict[str, CallHandler] = {}
-        for module in (aws, azure, kubernetes, misc):
-            self._resources.update(module.RESOURCES)
-            self._packages.update(module.PACKAGE_DEFAULTS)
-            self._calls.update(module.CALLS)
+        for registry in REGISTRIES:
+            self._resources.update(registry.resources)
+            self._packages.update(registry.package_defaults)
+            self._calls.update(registry.calls)
 
     def new_resource(self, args: MockResourceArgs) -> tuple[str | None, dict[Any, Any]]:
         if not args.custom:
@@ -123,7 +136,6 @@ def normalize_urn(urn: str) -> str:
     return urn.replace(f"::{STACK_TYPE}$", "::")
 
 
-from offline.wire import SECRET_SIG, SECRET_SIG_KEY  # noqa: E402 - beside the code that uses them
 
 
 def _is_secret_value(value: struct_pb2.Value) -> bool:
