@@ -45,3 +45,22 @@ def stack_config(*overrides: str, stack: str = "production") -> StackConfig:
     """A shipped stack's config with --path overrides, validated by the real model."""
     spec = load_stack(stack).with_overrides(list(overrides))
     return parse(spec.namespace(), stack)
+
+
+def tree_rows(preview: str) -> list[tuple[str, str]]:
+    """(type, name) of each row of a printed preview tree, wrapped cells joined back, tree lines removed."""
+    lines = preview.splitlines()
+    header = next(line for line in lines if line.strip().startswith("Type"))
+    type_start, name_start, plan_start = header.index("Type"), header.index("Name"), header.index("Plan")
+    rows: list[tuple[str, str]] = []
+    for line in lines[lines.index(header) + 1:]:
+        if not line.startswith((" +   ", "     ")) or not line.strip():
+            break
+        padded = line.ljust(plan_start)
+        type_cell = padded[type_start:name_start].strip().lstrip("│├└─ ")
+        name_cell = padded[name_start:plan_start].strip()
+        if line.startswith(" +   "):
+            rows.append((type_cell, name_cell))
+        else:
+            rows[-1] = (rows[-1][0] + type_cell, rows[-1][1] + name_cell)
+    return rows

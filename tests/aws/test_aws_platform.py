@@ -5,14 +5,14 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from typing import Any
 
 import pytest
 
 from offline.runner.export import is_secret, to_deployment
 from offline.runner.mocks import Registration
 from offline.runner.program import ProgramResult
-from tests.helpers import ROOT, find, one, plain, run_stack
+from offline.runner.tree import display_type
+from tests.helpers import ROOT, find, one, plain, run_stack, tree_rows
 
 STACKS = ["staging", "production"]
 RDS = "aws:rds/instance:Instance"
@@ -291,12 +291,8 @@ def test_offline_preview_of_production_prints_the_whole_tree() -> None:
     completed = subprocess.run([sys.executable, "-m", "offline", "preview", "production"], cwd=ROOT,
                                capture_output=True, text=True, check=False, timeout=300)
     assert completed.returncode == 0, completed.stdout[-2000:] + completed.stderr[-2000:]
-    lines = completed.stdout.splitlines()
     result = run_stack("production", preview=True)
-    missing: list[Any] = []
-    for record in result.resources:
-        if not any(record.type in line and line.rstrip().split()[-2] == record.name for line in lines):
-            missing.append((record.type, record.name))
-    assert not missing
+    shown = tree_rows(completed.stdout)
+    assert sorted(shown[1:]) == sorted((display_type(r.type), r.name) for r in result.resources)
     assert len(result.resources) > 120
     assert sum(1 for r in result.resources if r.type == RDS) == 3

@@ -20,7 +20,8 @@ from offline.runner.export import is_secret, to_deployment
 from offline.runner.mocks.azure import MOCK_NOW
 from offline.runner.program import ProgramResult
 from offline.runner.stacks import load_stack
-from tests.helpers import ROOT, find, one, plain, run_stack
+from offline.runner.tree import display_type
+from tests.helpers import ROOT, find, one, plain, run_stack, tree_rows
 
 STACK = "production-azure"
 SERVER = "azure-native:dbforpostgresql:Server"
@@ -377,9 +378,8 @@ def test_offline_preview_prints_the_whole_tree(stack: ProgramResult) -> None:
         timeout=120, check=False,
     )
     assert done.returncode == 0, done.stderr
-    lines = done.stdout.splitlines()
-    for record in stack.resources:
-        assert any(line.rstrip().split()[-2:-1] == [record.name] and record.type in line for line in lines), record.name
+    shown = tree_rows(done.stdout)
+    assert sorted(shown[1:]) == sorted((display_type(r.type), r.name) for r in stack.resources)
     assert f"+ {len(stack.resources) + 1} to create" in done.stdout
 
 

@@ -16,8 +16,7 @@ from hypothesis import strategies as st
 from offline import OfflineError
 from offline.cli import main
 from offline.runner.stacks import ROOT, available_stacks, load_stack, parse_path
-from tests.helpers import run_stack
-from tests.offline.runner.test_tree import names_shown
+from tests.helpers import run_stack, tree_rows
 
 SHIPPED = available_stacks(ROOT)
 URN = re.compile(r"^urn:pulumi:(?P<stack>[^:]+)::orchestrator::(?P<type>[^:]+(:[^:]+)*?)::(?P<name>.+)$")
@@ -54,7 +53,8 @@ def test_every_stack_previews_and_exports(stack: str, tmp_path: Path, capsys: py
     summary = re.search(r"\+ (\d+) to create", out)
     assert summary and int(summary.group(1)) == len(result.resources) + 1
     # Every component appears in the tree under its parent.
-    assert sorted(names_shown(out)) == sorted([f"orchestrator-{stack}", *(record.name for record in result.resources)])
+    expected = sorted([f"orchestrator-{stack}", *(record.name for record in result.resources)])
+    assert sorted(name for _, name in tree_rows(out)) == expected
     deployment = json.loads(target.read_text())
     check_deployment_shape(deployment, stack)
 

@@ -17,24 +17,7 @@ from offline.runner.tree import (
     print_preview,
     use_colour,
 )
-from tests.helpers import run_stack
-
-
-def names_shown(preview: str) -> list[str]:
-    """The Name column of a printed preview, each wrapped name joined back."""
-    lines = preview.splitlines()
-    header = next(line for line in lines if line.strip().startswith("Type"))
-    start, stop = header.index("Name"), header.index("Plan")
-    names: list[str] = []
-    for line in lines[lines.index(header) + 1:]:
-        if not line.startswith((" +   ", "     ")) or not line.strip():
-            break
-        cell = line.ljust(stop)[start:stop].strip()
-        if line.startswith(" +   "):
-            names.append(cell)
-        else:
-            names[-1] += cell
-    return names
+from tests.helpers import run_stack, tree_rows
 
 
 class Terminal(io.StringIO):
@@ -65,7 +48,7 @@ def test_a_shipped_stack_fits_the_default_width_and_keeps_every_name() -> None:
     # One row per resource and the stack; a wrapped name is continued, never cut.
     rows = [line for line in lines if line.startswith(" +   ")]
     assert len(rows) == len(result.resources) + 1
-    assert sorted(names_shown(out.getvalue())[1:]) == sorted(record.name for record in result.resources)
+    assert sorted([name for _, name in tree_rows(out.getvalue())[1:]]) == sorted(record.name for record in result.resources)
     assert any(line.startswith("     ") and not line.strip().startswith("Type") for line in lines), "nothing wrapped"
 
 

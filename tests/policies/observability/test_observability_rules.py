@@ -55,7 +55,7 @@ def with_change(base: dict[str, Any], path: tuple[str, ...], value: Any) -> dict
 
 
 def test_hardened_domain_passes(pack: PolicyPackProcess) -> None:
-    assert findings(pack, [resource(OPENSEARCH, "logs", DOMAIN)]) == {}
+    assert findings(pack, [resource(OPENSEARCH, "logs", DOMAIN, protect=True)]) == {}
 
 
 @pytest.mark.parametrize(("path", "value", "defect"), [
@@ -69,15 +69,16 @@ def test_hardened_domain_passes(pack: PolicyPackProcess) -> None:
 ])
 def test_public_or_unencrypted_log_store_is_caught(pack: PolicyPackProcess, path: tuple[str, ...], value: Any,
                                                     defect: str) -> None:
-    found = findings(pack, [resource(OPENSEARCH, "logs", with_change(DOMAIN, path, value))])
+    found = findings(pack, [resource(OPENSEARCH, "logs", with_change(DOMAIN, path, value), protect=True)])
     assert list(found) == [("aws-log-store-hardened", "logs")]
     assert defect in found[("aws-log-store-hardened", "logs")]
 
 
 def test_workspace_with_shared_keys_is_caught(pack: PolicyPackProcess) -> None:
     good = {"features": {"disableLocalAuth": True}, "retentionInDays": 30, "resourceGroupName": "rg"}
-    assert findings(pack, [resource(WORKSPACE, "logs", good)]) == {}
-    found = findings(pack, [resource(WORKSPACE, "logs", with_change(good, ("features", "disableLocalAuth"), False))])
+    assert findings(pack, [resource(WORKSPACE, "logs", good, protect=True)]) == {}
+    shared_keys = with_change(good, ("features", "disableLocalAuth"), False)
+    found = findings(pack, [resource(WORKSPACE, "logs", shared_keys, protect=True)])
     assert "shared-key (local) authentication is enabled" in found[("azure-log-store-hardened", "logs")]
 
 
@@ -100,3 +101,8 @@ def test_pipeline_without_redaction_is_caught(pack: PolicyPackProcess) -> None:
                          ["memory_limiter"])
     found = findings(pack, [resource(RELEASE, "collector", broken)])
     assert "pipeline traces exports without transform/redact" in found[("k8s-telemetry-redaction", "collector")]
+
+
+def test_an_unprotected_log_store_is_a_data_store_left_unprotected(pack: PolicyPackProcess) -> None:
+    found = findings(pack, [resource(OPENSEARCH, "logs", DOMAIN)])
+    assert found == {("stack-stateful-protected", "logs"): "Domain logs is neither protected nor deletion-protected"}
