@@ -86,10 +86,11 @@ FIXTURES: list[Fixture] = [
     good("k8s-no-public-service", azure_edge(), "internal-front-door"),
     bad("k8s-no-public-service", [*azure_edge(), service("stats", EDGE_NS, EDGE_LABELS, kind="LoadBalancer", target=8443,
                                                           externalTrafficPolicy="Local")], "stats",
-        "a second LoadBalancer Service exposes the edge pods (a public one beside an internal front door bypasses"),
+        "a second LoadBalancer Service exposes the edge pods (a public one beside an internal front door bypasses",
+        "public-beside-internal-door"),
     bad("k8s-no-public-service", [*azure_edge(), internal_edge("stats", "10.60.63.200")], "stats",
         "a second LoadBalancer Service exposes the edge pods; the front door is the one the front door targets at "
-        "10.60.63.245"),
+        "10.60.63.245", "second-internal-load-balancer"),
     bad("k8s-no-public-service", [*azure_edge(gateway=False), internal_edge("stats", "10.60.63.200")], "stats",
         "the front door is the one the front door targets", "exported-address-decides"),
     bad("k8s-no-public-service", [*azure_edge(exported=False, gateway=False), internal_edge("stats", "10.60.63.200")],
