@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import http.client
+import os
 import re
 import shutil
 import socket
@@ -80,9 +81,9 @@ def _config(stack: str, canary: int, max_connections: int) -> StackConfig:
     return parse(values, stack)
 
 
-def _start(args: list[str], log: Path) -> subprocess.Popen[bytes]:
+def _start(args: list[str], log: Path, environment: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
     with log.open("wb") as out:
-        return subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT)
+        return subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT, env=environment)
 
 
 def _wait_listening(port: int, process: subprocess.Popen[bytes], log: Path) -> None:
@@ -187,14 +188,13 @@ def main(argv: list[str] | None = None) -> int:
             edge_cfg = work / "haproxy.cfg"
             # Access logs stay on (to a file here, to stdout in the pods): they are part of the cost.
             edge_cfg.write_text(haproxy.render(settings))
-            files = ["-f", str(edge_cfg)]
+            environment = dict(os.environ)
             if settings.admin_auth:
+                # As in the pod: the userlist is in haproxy.cfg, only the hash comes from the environment.
                 hashed = subprocess.run([openssl, "passwd", "-6", "bench-only"], check=True, capture_output=True, text=True)
-                userlist = work / "userlist.cfg"
-                userlist.write_text(haproxy.userlist(hashed.stdout.strip()))
-                files += ["-f", str(userlist)]
+                environment[haproxy.ADMIN_HASH_ENV] = hashed.stdout.strip()
             edge_log = work / "edge.log"
-            processes.append(_start([haproxy_bin, "-db", *files], edge_log))
+            processes.append(_start([haproxy_bin, "-db", "-f", str(edge_cfg)], edge_log, environment))
             _wait_listening(https_port, processes[-1], edge_log)
             _wait_servers_up(metrics_port)
 

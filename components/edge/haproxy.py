@@ -1,4 +1,4 @@
-"""The one place `haproxy.cfg`, its errorfiles and the admin userlist are rendered from typed settings.
+"""The one place `haproxy.cfg` (admin userlist included) and its errorfiles are rendered from typed settings.
 
 `settings_from_config` turns the stack config into `HaproxySettings`; `render` writes the config.
 What must differ on a developer machine (listen addresses, server addresses, file paths, DNS) is a
@@ -27,9 +27,10 @@ CERT_FILE = f"{TLS_DIR}/site.pem"
 """The certificate chain. HAProxy loads the key from `site.pem.key` when the PEM holds none
 (`ssl-load-extra-files` default), so a kubernetes.io/tls Secret mounts as is: no init step."""
 KEY_FILE = f"{CERT_FILE}.key"
-AUTH_DIR = "/etc/haproxy/auth"
-USERLIST_FILE = f"{AUTH_DIR}/userlist.cfg"
-"""Second `-f` file, mounted from a Secret: the hashed admin credential never enters the ConfigMap."""
+ADMIN_HASH_ENV = "HAPROXY_ADMIN_PASSWORD_HASH"
+"""The admin password's crypt(3) hash reaches HAProxy only through this variable (from a Secret): the
+userlist itself is part of haproxy.cfg, so the ConfigMap is the whole configuration the pack evaluates
+and the container loads no second file. HAProxy expands `"${VAR}"` inside double quotes (2.6 and 3.2)."""
 ADMIN_USERLIST = "edge_admins"
 ADMIN_USER = "admin"
 
@@ -326,6 +327,8 @@ def render(settings: HaproxySettings) -> str:
         # Weight 0 keeps a slot health-checked but idle (no canary traffic).
         *(f"server {s.slot.value} {s.address} weight {s.weight}" for s in settings.servers),
     ]))
+    if settings.admin_auth:
+        sections.append(admin_userlist())
     return "\n".join(sections)
 
 
@@ -350,9 +353,10 @@ def errorfiles(settings: HaproxySettings) -> dict[str, str]:
     return files
 
 
-def userlist(password_hash: str) -> str:
-    """The admin userlist file (crypt(3) hash, e.g. pulumi-random's bcrypt_hash); lives in a Secret."""
-    return f"userlist {ADMIN_USERLIST}\n    user {ADMIN_USER} password {password_hash}\n"
+def admin_userlist() -> str:
+    """The admin userlist: the hash (crypt(3), e.g. pulumi-random's bcrypt_hash) is read from ADMIN_HASH_ENV
+    when HAProxy parses the configuration; the text holds no credential."""
+    return _section(f"userlist {ADMIN_USERLIST}", [f'user {ADMIN_USER} password "${{{ADMIN_HASH_ENV}}}"'])
 
 
 def checksum(*texts: str) -> str:

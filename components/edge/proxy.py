@@ -22,6 +22,7 @@ METRICS_SERVICE_NAME = "haproxy-metrics"
 DEPLOYMENT_NAME = "haproxy"
 TLS_SECRET_NAME = "haproxy-tls"
 ADMIN_SECRET_NAME = "haproxy-admin"
+ADMIN_HASH_KEY = "password-hash"
 CONFIG_LABELS = {"app.kubernetes.io/name": "haproxy", "app.kubernetes.io/component": "edge-config"}
 """The policy pack finds the HAProxy config by `app.kubernetes.io/name: haproxy` (data key haproxy.cfg)."""
 METRICS_SERVICE_LABELS = {"app.kubernetes.io/name": "haproxy", "app.kubernetes.io/component": "edge-metrics"}
@@ -221,7 +222,7 @@ class EdgeProxy(pulumi.ComponentResource):
                 "username": haproxy.ADMIN_USER,
                 "password": _secret(password.result),
                 # HAProxy checks the bcrypt hash with crypt(3); the plain password never reaches the pod.
-                "userlist.cfg": _secret(password.bcrypt_hash.apply(haproxy.userlist)),
+                ADMIN_HASH_KEY: _secret(password.bcrypt_hash),
             },
             opts=pulumi.ResourceOptions(parent=self),
         )
@@ -273,17 +274,15 @@ class EdgeProxy(pulumi.ComponentResource):
             k8s.core.v1.VolumeMountArgs(name="tls", mount_path=haproxy.TLS_DIR, read_only=True),
             k8s.core.v1.VolumeMountArgs(name="tmp", mount_path="/tmp"),
         ]
+        env: list[k8s.core.v1.EnvVarArgs] = []
         if admin_secret is not None:
-            command += ["-f", haproxy.USERLIST_FILE]
-            volumes.append(k8s.core.v1.VolumeArgs(
-                name="admin-auth",
-                secret=k8s.core.v1.SecretVolumeSourceArgs(
-                    secret_name=admin_secret.metadata.name,
-                    default_mode=0o440,
-                    items=[k8s.core.v1.KeyToPathArgs(key="userlist.cfg", path="userlist.cfg")],
-                ),
+            # Only the hash comes from the Secret; the userlist is in haproxy.cfg, so HAProxy loads one file,
+            # all of it visible to the policy pack.
+            env.append(k8s.core.v1.EnvVarArgs(
+                name=haproxy.ADMIN_HASH_ENV,
+                value_from=k8s.core.v1.EnvVarSourceArgs(secret_key_ref=k8s.core.v1.SecretKeySelectorArgs(
+                    name=admin_secret.metadata.name, key=ADMIN_HASH_KEY)),
             ))
-            mounts.append(k8s.core.v1.VolumeMountArgs(name="admin-auth", mount_path=haproxy.AUTH_DIR, read_only=True))
             dependencies = [*dependencies, admin_secret]
 
         probe_port = "health"
@@ -292,6 +291,7 @@ class EdgeProxy(pulumi.ComponentResource):
             image=edge.image,
             image_pull_policy="IfNotPresent",
             command=command,
+            env=env or None,
             ports=[
                 k8s.core.v1.ContainerPortArgs(name="http", container_port=haproxy.HTTP_PORT, protocol="TCP"),
                 k8s.core.v1.ContainerPortArgs(name="https", container_port=haproxy.HTTPS_PORT, protocol="TCP"),

@@ -401,12 +401,23 @@ def secret_like_name(name: str) -> bool:
     """`DB_PASSWORD`, `adminPassword`, `api-key`, `SENTRY_DSN`, `STRIPE_KEY`: yes;
     `passwordKey`, `existingSecret`, `tokenTTL`, `publicKey`, `auth.enabled`: no."""
     words = name_words(str(name))
+    # `PASSWORD2`, `token_v1`: a trailing number does not change what a word means.
+    words = [w.rstrip("0123456789") or w for w in words]
+    # ... nor does a trailing version, index or role: `STRIPE_KEY_V2`, `API_KEY_PROD`, `PASSWORD_OLD`.
+    while len(words) > 1 and (words[-1].isdigit() or words[-1] in (
+            "v", "value", "old", "new", "primary", "secondary", "current", "next", "prev", "previous", "backup", "live",
+            "test", "prod")):
+        words.pop()
     if not words or "existing" in words or words[-1] in NOT_SECRET_LAST:
         return False
     if words[-1] in ("key", "keys"):
         # A lone `key` names something (a label, a Secret's entry, a sort order), it holds no secret.
         return len(words) > 1 and words[-2] not in KEY_NAMING_WORDS and words[-2] not in NOT_SECRET_KEYS
     if any(w in SECRET_WORDS for w in words) or "".join(words) in SECRET_WORDS:
+        return True
+    # Run-together names (`DBPASSWORD`, `adminsecret`, `csrftoken`) end in an unambiguous family word.
+    if any(w.endswith(("password", "passwd", "passphrase", "secret", "token", "apikey", "credential", "credentials"))
+           for w in words):
         return True
     return any(pair in SECRET_PAIRS for pair in itertools.pairwise(words))
 

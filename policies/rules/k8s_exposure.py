@@ -3,8 +3,13 @@ everything.
 
 "The front door" is decided by the stack's structure, not by a label anyone can copy: the edge pods are the
 pods that mount a ConfigMap holding an HAProxy configuration (a `.cfg` with `frontend`/`listen` sections)
-and run haproxy; the front door is the one public Service selecting them (the one the stack exports as
-`edgeAddress` when it exports one).
+and run haproxy. Every LoadBalancer or NodePort Service selecting them, internal load balancers included, is a
+candidate, and exactly one may be the front door: the Service the stack exports as `edgeAddress` (a cluster
+DNS name), else the one whose address the front door targets (the exported `edgeAddress` when it is an
+address, or a cloud front door's backend pool, e.g. the Application Gateway's backend IP that the internal
+load balancer's `azure-load-balancer-ipv4` annotation fixes), else the only candidate. Any other candidate is a
+finding (a public Service beside an internal front door bypasses the cloud front door's WAF), and so is a
+structure that does not single out one.
 """
 
 from __future__ import annotations
@@ -128,11 +133,64 @@ def _exported_edge(stack: Stack) -> tuple[str, str] | None:
     return parts[0], parts[1]
 
 
+ADDRESS_ANNOTATIONS = ("service.beta.kubernetes.io/azure-load-balancer-ipv4",
+                       "service.beta.kubernetes.io/azure-load-balancer-ipv6")
+APP_GATEWAY = "azure-native:network:ApplicationGateway"
+
+
+def _front_door_targets(stack: Stack) -> set[str]:
+    """Addresses the stack's front door sends traffic to: the exported edge address (when it is an address, not
+    a Service name) and the backend addresses of a cloud front door (an Application Gateway's pools)."""
+    targets: set[str] = set()
+    address = stack.output("edgeAddress")
+    if isinstance(address, str) and address and _exported_edge(stack) is None:
+        targets.add(address.strip().lower())
+    for gateway in stack.of(APP_GATEWAY):
+        for pool in items(get(gateway.props, "backendAddressPools")):
+            for backend in items(get(pool, "backendAddresses")):
+                for key in ("ipAddress", "fqdn"):
+                    if get(backend, key):
+                        targets.add(str(get(backend, key)).strip().lower())
+    return targets
+
+
+def _service_addresses(service: PolicyResource) -> set[str]:
+    """The fixed or assigned addresses of a load balancer Service."""
+    annotations = mapping(get(service.props, "metadata", "annotations"))
+    found = {str(annotations[k]).strip().lower() for k in ADDRESS_ANNOTATIONS if annotations.get(k)}
+    if get(service.props, "spec", "loadBalancerIP"):
+        found.add(str(get(service.props, "spec", "loadBalancerIP")).strip().lower())
+    for ingress in items(get(service.props, "status", "loadBalancer", "ingress")):
+        for key in ("ip", "hostname"):
+            if get(ingress, key):
+                found.add(str(get(ingress, key)).strip().lower())
+    return found
+
+
+def _identity(service: PolicyResource) -> tuple[str, str]:
+    return str(get(service.props, "metadata", "name", default="")), namespace_of(service.props, _provider(service))
+
+
+def _front_door(stack: Stack, candidates: list[PolicyResource]) -> tuple[list[PolicyResource], str]:
+    """The Services that may be the front door, decided by the stack's structure, and how it was decided:
+    the Service the stack exports as its edge address (possibly a ClusterIP one, then no candidate is), else
+    the ones whose address the front door targets (the exported address, a cloud front door's backend pool),
+    else every candidate. More than one means the structure does not single one out."""
+    exported = _exported_edge(stack)
+    if exported is not None:
+        return [s for s in candidates if _identity(s) == exported], \
+            f"{exported[1]}/{exported[0]}, exported as edgeAddress"
+    targets = _front_door_targets(stack)
+    targeted = [s for s in candidates if _service_addresses(s) & targets]
+    if targeted:
+        return targeted, f"the one the front door targets at {', '.join(sorted(targets))[:80]}"
+    return candidates, "the only Service exposing the edge pods"
+
+
 @stack_rule(public_service)
 def k8s_no_public_service(stack: Stack) -> Iterator[tuple[str, str | None]]:
     edge = edge_pods(stack)
-    exported = _exported_edge(stack)
-    doors: list[PolicyResource] = []
+    candidates: list[PolicyResource] = []
     for service in stack.resources:
         if _kind(service) not in ("Service", "ServicePatch"):
             continue
@@ -143,26 +201,31 @@ def k8s_no_public_service(stack: Stack) -> Iterator[tuple[str, str | None]]:
         kind = str(get(spec, "type", default="ClusterIP"))
         if kind not in PUBLIC_TYPES:
             continue
-        if kind == "LoadBalancer" and internal_load_balancer(mapping(get(service.props, "metadata", "annotations"))):
-            continue
         namespace = namespace_of(service.props, _provider(service))
-        name = str(get(service.props, "metadata", "name", default=""))
         selector = get(spec, "selector")
-        if not _selects_edge(selector, namespace, edge):
+        internal = kind == "LoadBalancer" and internal_load_balancer(mapping(get(service.props, "metadata", "annotations")))
+        if _selects_edge(selector, namespace, edge):
+            candidates.append(service)  # internal load balancers too: a second one is a second way in
+        elif not internal:
             yield f"a {kind} Service (spec.type) exposes pods other than the edge proxy " \
                   f"(selector {dict(mapping(selector))})", service.urn
+    doors, how = _front_door(stack, candidates)
+    internal_door = any(internal_load_balancer(mapping(get(d.props, "metadata", "annotations"))) for d in doors)
+    for service in candidates:
+        if any(service is door for door in doors):
             continue
-        if exported is not None and exported != (name, namespace):
-            yield f"a second {kind} Service exposes the edge pods; the front door is {exported[1]}/{exported[0]}", \
-                service.urn
-            continue
-        doors.append(service)
-        if get(spec, "externalTrafficPolicy") != "Local":
-            yield f"the edge {kind} Service does not set spec.externalTrafficPolicy: Local (client addresses are lost)", \
-                service.urn
+        kind = str(get(service.props, "spec", "type"))
+        public = kind == "NodePort" or not internal_load_balancer(mapping(get(service.props, "metadata", "annotations")))
+        beside = " (a public one beside an internal front door bypasses the cloud front door)" \
+            if public and internal_door else ""
+        yield f"a second {kind} Service exposes the edge pods{beside}; the front door is {how}", service.urn
     if len(doors) > 1:
         for service in doors:
-            yield f"{len(doors)} public Services expose the edge pods; keep one front door", service.urn
+            yield f"{len(doors)} LoadBalancer/NodePort Services expose the edge pods and the stack's structure does not " \
+                  "single out one front door; keep one", service.urn
+    elif doors and get(doors[0].props, "spec", "externalTrafficPolicy") != "Local":
+        yield f"the edge {get(doors[0].props, 'spec', 'type')} Service does not set spec.externalTrafficPolicy: Local " \
+              "(client addresses are lost)", doors[0].urn
 
 
 # --- Ingress and Gateway API -------------------------------------------------------------------------

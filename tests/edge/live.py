@@ -11,6 +11,7 @@ import copy
 import dataclasses
 import http.client
 import json
+import os
 import posixpath
 import re
 import shutil
@@ -239,10 +240,9 @@ class LiveHaproxy:
         rendered = haproxy.render(local)
         self.config_path.write_text(transform(rendered) if transform else rendered)
         self.files = [str(self.config_path)]
-        if local.admin_auth:
-            userlist = workdir / "userlist.cfg"
-            userlist.write_text(haproxy.userlist(admin_password_hash()))
-            self.files.append(str(userlist))
+        # As in the pod: the userlist is in haproxy.cfg and only the hash comes from the environment.
+        self.environment = {**os.environ, haproxy.ADMIN_HASH_ENV: admin_password_hash()} if local.admin_auth \
+            else dict(os.environ)
         self.log_path = workdir / "haproxy.log"
         self.process: subprocess.Popen[bytes] | None = None
 
@@ -250,14 +250,14 @@ class LiveHaproxy:
         args = [require_tool("haproxy"), "-c"]
         for file in self.files:
             args += ["-f", file]
-        return subprocess.run(args, check=False, capture_output=True, text=True, timeout=30)
+        return subprocess.run(args, check=False, capture_output=True, text=True, timeout=30, env=self.environment)
 
     def start(self) -> LiveHaproxy:
         args = [require_tool("haproxy"), "-db"]
         for file in self.files:
             args += ["-f", file]
         with self.log_path.open("wb") as log:
-            self.process = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT)
+            self.process = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, env=self.environment)
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
             if self.process.poll() is not None:

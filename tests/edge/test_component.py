@@ -99,8 +99,8 @@ def test_config_map_holds_the_errorfiles_and_no_secret() -> None:
         assert f"errorfile {status} {haproxy.ERRORS_DIR}/{status}.http" in data["haproxy.cfg"]
     everything = "\n".join(data.values())
     assert "PRIVATE KEY" not in everything
-    assert "$2a$" not in everything  # the admin hash lives in a Secret
-    assert "userlist" not in everything
+    assert "$2a$" not in everything  # the admin hash lives in a Secret; the userlist only names its variable
+    assert "password" not in everything.replace(f'password "${{{haproxy.ADMIN_HASH_ENV}}}"', "")
 
 
 def test_checksum_annotation_is_the_sha256_of_the_config_and_changes_with_it() -> None:
@@ -148,9 +148,12 @@ def test_deployment_is_hardened() -> None:
                      "health": haproxy.HEALTH_PORT}
     for probe in ("livenessProbe", "readinessProbe"):
         assert container[probe]["httpGet"] == {"path": haproxy.HEALTH_URI, "port": "health"}
-    assert container["command"] == ["haproxy", "-db", "-f", haproxy.CONFIG_FILE, "-f", haproxy.USERLIST_FILE]
+    # One configuration file, all of it in the ConfigMap the policy pack evaluates.
+    assert container["command"] == ["haproxy", "-db", "-f", haproxy.CONFIG_FILE]
+    assert container["env"] == [{"name": haproxy.ADMIN_HASH_ENV, "valueFrom": {"secretKeyRef": {
+        "name": "haproxy-admin", "key": "password-hash"}}}]
     mounts = {m["mountPath"]: m for m in container["volumeMounts"]}
-    assert all(mounts[path]["readOnly"] for path in (haproxy.CONFIG_DIR, haproxy.TLS_DIR, haproxy.AUTH_DIR))
+    assert all(mounts[path]["readOnly"] for path in (haproxy.CONFIG_DIR, haproxy.TLS_DIR))
 
 
 def test_production_spreads_strictly_over_zones() -> None:
@@ -159,7 +162,7 @@ def test_production_spreads_strictly_over_zones() -> None:
     assert pod_spec(run_stack("production"))["containers"][0]["securityContext"]["privileged"] is False
 
 
-def test_volumes_mount_config_errorfiles_certificate_and_userlist() -> None:
+def test_volumes_mount_config_errorfiles_and_certificate() -> None:
     result = run_stack("local")
     volumes = {v["name"]: v for v in pod_spec(result)["volumes"]}
     config_map_name = edge_of(result, CONFIG_MAP).outputs["metadata"]["name"]
@@ -171,7 +174,7 @@ def test_volumes_mount_config_errorfiles_certificate_and_userlist() -> None:
     tls_items = {i["key"]: i["path"] for i in volumes["tls"]["secret"]["items"]}
     assert tls_items == {"tls.crt": "site.pem", "tls.key": "site.pem.key"}
     assert f"{haproxy.TLS_DIR}/{tls_items['tls.crt']}" == haproxy.CERT_FILE
-    assert volumes["admin-auth"]["secret"]["secretName"] == "haproxy-admin"
+    assert set(volumes) == {"config", "tls", "tmp"}  # no Secret holds configuration
 
 
 def test_pdb_allows_one_disruption() -> None:
@@ -182,7 +185,8 @@ def test_pdb_allows_one_disruption() -> None:
 def test_admin_auth_off_drops_the_userlist() -> None:
     result = run_stack("local", "edge.adminAuth=false")
     assert "http_auth" not in haproxy_config(result)
-    assert pod_spec(result)["containers"][0]["command"] == ["haproxy", "-db", "-f", haproxy.CONFIG_FILE]
+    assert "userlist" not in haproxy_config(result)
+    assert "env" not in pod_spec(result)["containers"][0]
     assert not [r for r in find(result, SECRET, "edge-admin")]
 
 
@@ -192,9 +196,11 @@ def test_admin_secret_holds_a_hash_as_secret_values() -> None:
     # The whole stringData travels as one secret envelope.
     assert is_secret(secret.inputs["stringData"])
     string_data = plain(secret.inputs["stringData"])
-    assert set(string_data) == {"username", "password", "userlist.cfg"}
-    userlist = string_data["userlist.cfg"]
-    assert userlist.startswith(f"userlist {haproxy.ADMIN_USERLIST}\n    user admin password $2a$10$")
+    assert set(string_data) == {"username", "password", "password-hash"}
+    assert string_data["password-hash"].startswith("$2a$10$")
+    config = haproxy_config(result)
+    assert f'userlist {haproxy.ADMIN_USERLIST}\n    user admin password "${{{haproxy.ADMIN_HASH_ENV}}}"\n' in config
+    assert "$2a$" not in config
     assert "auth realm orchestrator-admin if admin_path !{ http_auth(edge_admins) }" in haproxy_config(result)
 
 

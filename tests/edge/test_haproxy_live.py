@@ -117,7 +117,7 @@ def test_the_local_config_has_no_warnings(tmp_path: Path, certificate: LocalCert
         args = [require_tool("haproxy"), "-c", "-dW"] + [a for f in proxy.files for a in ("-f", f)]
         import subprocess
 
-        checked = subprocess.run(args, check=False, capture_output=True, text=True, timeout=30)
+        checked = subprocess.run(args, check=False, capture_output=True, text=True, timeout=30, env=proxy.environment)
         assert checked.returncode == 0, checked.stdout + checked.stderr
     finally:
         for backend in backends.values():
@@ -271,9 +271,28 @@ def test_health_and_admin_pass_from_an_internal_address(start_edge: Callable[...
     assert proxy.request("/admin", headers={"Authorization": f"Basic {good}"}).status == 403
 
 
+def test_admin_hash_is_read_from_the_environment(start_edge: Callable[..., Edge]) -> None:
+    """The userlist in haproxy.cfg names `"${HAPROXY_ADMIN_PASSWORD_HASH}"`: HAProxy expands it when it parses the
+    file (a bcrypt hash's `$` signs are taken literally), so the credential is whatever the Secret's hash says."""
+    import crypt  # deprecated in 3.11, but it is the libc crypt HAProxy itself calls
+
+    edge = start_edge(RELAXED)
+    proxy = edge.proxy
+    assert f'password "${{{haproxy.ADMIN_HASH_ENV}}}"' in proxy.config_path.read_text()
+    proxy.stop()
+    proxy.environment[haproxy.ADMIN_HASH_ENV] = crypt.crypt("rotated-password", "$2a$05$" + "zyxwvutsrqponmlkjihgfe")
+    proxy.start()
+    proxy.wait_for_states({"blue": "UP", "green": "UP"})
+    old = base64.b64encode(f"admin:{ADMIN_PASSWORD}".encode()).decode()
+    new = base64.b64encode(b"admin:rotated-password").decode()
+    assert proxy.request("/admin", source=INTERNAL_SOURCE, headers={"Authorization": f"Basic {old}"}).status == 401
+    assert proxy.request("/admin", source=INTERNAL_SOURCE, headers={"Authorization": f"Basic {new}"}).status == 200
+
+
 def test_admin_without_auth_when_disabled(start_edge: Callable[..., Edge]) -> None:
     proxy = start_edge({**RELAXED, "edge.adminAuth": False}).proxy
-    assert len(proxy.files) == 1  # no userlist file
+    assert "userlist" not in proxy.config_path.read_text()
+    assert haproxy.ADMIN_HASH_ENV not in proxy.environment
     assert proxy.request("/admin", source=INTERNAL_SOURCE).status == 200
     assert proxy.request("/admin").status == 403
 

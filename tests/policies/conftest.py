@@ -61,3 +61,24 @@ def check(pack: PolicyPackProcess) -> Callable[[list[dict[str, Any]]], Findings]
         return found
 
     return run
+
+
+Messages = dict[str, dict[str, str]]
+
+
+@pytest.fixture(scope="session")
+def messages(pack: PolicyPackProcess) -> Callable[[list[dict[str, Any]]], Messages]:
+    """Resources -> {policy: {resource name ('stack'): message}}, so each fixture asserts the defect it names."""
+
+    def run(resources: list[dict[str, Any]]) -> Messages:
+        if not any(r["type"] == "pulumi:pulumi:Stack" for r in resources):
+            resources = [root(), *resources]
+        results = pack.analyze(resources)
+        assert not results.crashes, results.crashes
+        found: Messages = {}
+        for d in results.diagnostics:
+            name = d.urn.rsplit("::", 1)[-1] if d.urn and d.urn != ROOT_URN else "stack"
+            found.setdefault(d.policy, {})[name] = found.get(d.policy, {}).get(name, "") + d.message
+        return found
+
+    return run

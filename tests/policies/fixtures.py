@@ -8,6 +8,8 @@ from typing import Any
 from tests.policies.conftest import resource, root, urn
 
 APP_NS, EDGE_NS = "app", "edge"
+EDGE_CONFIG_DIR = "/usr/local/etc/haproxy"
+EDGE_CONFIG_FILE = f"{EDGE_CONFIG_DIR}/haproxy.cfg"
 APP_LABELS = {"app.kubernetes.io/name": "orchestrator"}
 EDGE_LABELS = {"app.kubernetes.io/name": "haproxy", "app.kubernetes.io/component": "edge"}
 
@@ -75,6 +77,9 @@ def edge_deployment() -> dict[str, Any]:
     """The edge proxy as the rules recognise it: runs haproxy and mounts the ConfigMap holding haproxy.cfg."""
     edge = mutate(deployment("haproxy", EDGE_LABELS, EDGE_NS, 8443), "spec.replicas", 3)
     edge = mutate(edge, "spec.template.spec.containers.0.image", "haproxy:3.2.9-alpine")
+    edge = mutate(edge, "spec.template.spec.containers.0.command", ["haproxy", "-db", "-f", EDGE_CONFIG_FILE])
+    edge = mutate(edge, "spec.template.spec.containers.0.volumeMounts",
+                  [{"name": "config", "mountPath": EDGE_CONFIG_DIR, "readOnly": True}])
     return mutate(edge, "spec.template.spec.volumes", [{"name": "config", "configMap": {"name": "haproxy"}}])
 
 

@@ -11,6 +11,7 @@ import pytest
 from offline.gate.analyzer import PolicyPackProcess
 from tests.policies.cases import CASES
 from tests.policies.conftest import Findings
+from tests.policies.edge.test_config_files import coverage as edge_files_coverage
 from tests.policies.fixtures import app_stack
 from tests.policies.kubernetes.test_fixtures import coverage as kubernetes_coverage
 
@@ -49,7 +50,7 @@ def test_catalog(pack: PolicyPackProcess) -> None:
     assert pack.info is not None
     policies = pack.info.policies
     assert len(policies) >= 50
-    covered = {(rule, fires) for rule, fires, _ in CASES} | kubernetes_coverage()
+    covered = {(rule, fires) for rule, fires, _ in CASES} | kubernetes_coverage() | edge_files_coverage()
     problems = []
     for name, meta in policies.items():
         if not NAME.match(name):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import json
 
-from tests.policies.conftest import resource
+from tests.policies.conftest import resource, root
 from tests.policies.fixtures import APP_NS, EDGE_LABELS, EDGE_NS, app_stack, netpol, service
 from tests.policies.kubernetes.model import Fixture, bad, blue, good, one
 
@@ -23,6 +23,27 @@ def with_env(env: list[dict]) -> list[dict]:  # type: ignore[type-arg]
 
 def b64(text: str) -> str:
     return base64.b64encode(text.encode()).decode()
+
+
+EDGE_IP = "10.60.63.245"
+
+
+def internal_edge(name: str, address: str) -> dict:  # type: ignore[type-arg]
+    svc = service(name, EDGE_NS, EDGE_LABELS, kind="LoadBalancer", target=8443, externalTrafficPolicy="Local")
+    for side in ("inputs", "outputs"):
+        svc[side]["metadata"]["annotations"] = {"service.beta.kubernetes.io/azure-load-balancer-internal": "true",
+                                                "service.beta.kubernetes.io/azure-load-balancer-ipv4": address}
+    return svc
+
+
+def azure_edge(*, exported: bool = True, gateway: bool = True) -> list[dict]:  # type: ignore[type-arg]
+    """The edge behind an internal load balancer at a fixed address, which an Application Gateway targets."""
+    stack = app_stack(**{"root": root(activeSlot="blue", canaryWeight=0, **({"edgeAddress": EDGE_IP} if exported else {})),
+                         "svc-edge": internal_edge("haproxy", EDGE_IP)})
+    if gateway:
+        stack.append(resource("azure-native:network:ApplicationGateway", "gateway", {
+            "backendAddressPools": [{"name": "haproxy", "backendAddresses": [{"ipAddress": EDGE_IP}]}]}))
+    return stack
 
 
 FIXTURES: list[Fixture] = [
@@ -60,7 +81,20 @@ FIXTURES: list[Fixture] = [
                                                         kind="NodePort")], "copycat", "NodePort Service (spec.type)"),
     bad("k8s-no-public-service", [*app_stack(), service("stats", EDGE_NS, EDGE_LABELS, kind="LoadBalancer", target=8443,
                                                         externalTrafficPolicy="Local")], "stats",
-        "public Services expose the edge pods"),
+        "2 LoadBalancer/NodePort Services expose the edge pods"),
+    # The front door by structure: an internal load balancer the Application Gateway targets.
+    good("k8s-no-public-service", azure_edge(), "internal-front-door"),
+    bad("k8s-no-public-service", [*azure_edge(), service("stats", EDGE_NS, EDGE_LABELS, kind="LoadBalancer", target=8443,
+                                                          externalTrafficPolicy="Local")], "stats",
+        "a second LoadBalancer Service exposes the edge pods (a public one beside an internal front door bypasses",
+        "public-beside-internal-door"),
+    bad("k8s-no-public-service", [*azure_edge(), internal_edge("stats", "10.60.63.200")], "stats",
+        "a second LoadBalancer Service exposes the edge pods; the front door is the one the front door targets at "
+        "10.60.63.245", "second-internal-load-balancer"),
+    bad("k8s-no-public-service", [*azure_edge(gateway=False), internal_edge("stats", "10.60.63.200")], "stats",
+        "the front door is the one the front door targets", "exported-address-decides"),
+    bad("k8s-no-public-service", [*azure_edge(exported=False, gateway=False), internal_edge("stats", "10.60.63.200")],
+        "stats", "does not single out one front door", "no-structure-two-doors"),
 
     good("k8s-ingress-tls", one("kubernetes:networking.k8s.io/v1:Ingress", {"spec": {
         "tls": [{"hosts": ["*.example.com"]}], "rules": [{"host": "a.example.com"}]}})),

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
+from tests.policies.conftest import Messages
 from tests.policies.kubernetes import content_fixtures, pods_fixtures
-from tests.policies.kubernetes.conftest import Messages
 from tests.policies.kubernetes.model import Fixture
 
 FIXTURES: list[Fixture] = [*pods_fixtures.FIXTURES, *content_fixtures.FIXTURES]

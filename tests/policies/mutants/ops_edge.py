@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import copy
 import re
 from collections.abc import Callable
+from typing import Any
 
-from tests.policies.mutants.model import Export, Mutation, of_type, set_input
+from tests.policies.mutants.model import Export, Mutation, first, of_type, set_input
 
 CONFIGMAP = "kubernetes:core/v1:ConfigMap"
+DEPLOYMENT = "kubernetes:apps/v1:Deployment"
+EDGE_CONTAINER = ("spec", "template", "spec", "containers", 0)
 HTTPS_FRONTEND = "frontend public_https\n"
 
 
@@ -35,6 +39,58 @@ def _drop(fragment: str) -> Callable[[str], str]:
     return lambda text: "\n".join(line for line in text.split("\n") if fragment not in line)
 
 
+def _edge_container(change: Callable[[dict[str, Any], dict[str, Any]], None]) -> Callable[[Export], str | None]:
+    """Changes the HAProxy container (and its pod spec) of the edge Deployment, inputs and outputs alike."""
+
+    def apply(export: Export) -> str | None:
+        edge = first(export, DEPLOYMENT, "edge-deployment")
+        for side in ("inputs", "outputs"):
+            pod = edge[side]["spec"]["template"]["spec"]
+            change(pod["containers"][0], pod)
+        return str(edge["urn"])
+
+    return apply
+
+
+def _extra_volume(path: str, volume: dict[str, Any]) -> Callable[[dict[str, Any], dict[str, Any]], None]:
+    def change(container: dict[str, Any], pod: dict[str, Any]) -> None:
+        container["volumeMounts"].append({"name": volume["name"], "mountPath": path, "readOnly": True})
+        pod["volumes"].append(copy.deepcopy(volume))
+    return change
+
+
+def _then(*changes: Callable[[dict[str, Any], dict[str, Any]], None]) -> Callable[[dict[str, Any], dict[str, Any]], None]:
+    def change(container: dict[str, Any], pod: dict[str, Any]) -> None:
+        for one in changes:
+            one(container, pod)
+    return change
+
+
+def _argv(*extra: str, into: str = "command") -> Callable[[dict[str, Any], dict[str, Any]], None]:
+    def change(container: dict[str, Any], pod: dict[str, Any]) -> None:
+        container.setdefault(into, []).extend(extra)
+    return change
+
+
+def _env(name: str, value: str) -> Callable[[dict[str, Any], dict[str, Any]], None]:
+    def change(container: dict[str, Any], pod: dict[str, Any]) -> None:
+        container.setdefault("env", []).append({"name": name, "value": value})
+    return change
+
+
+def _on_edge(apply: Callable[[Export], str | None]) -> Callable[[Export], str | None]:
+    """Applies a ConfigMap edit; the finding belongs to the edge Deployment whose container loads it."""
+
+    def run(export: Export) -> str | None:
+        apply(export)
+        return str(first(export, DEPLOYMENT, "edge-deployment")["urn"])
+
+    return run
+
+
+SECRET_USERLIST = {"name": "extra", "secret": {"secretName": "haproxy-admin", "items": [
+    {"key": "userlist.cfg", "path": "userlist.cfg"}]}}
+
 OPERATORS: list[Mutation] = [
     Mutation("edge-admin-protected-allow-first", "edge-admin-protected", _edit(_in_https("http-request allow"))),
     Mutation("edge-admin-protected-world-internal", "edge-admin-protected",
@@ -52,4 +108,26 @@ OPERATORS: list[Mutation] = [
     Mutation("edge-rate-limit-untracked", "edge-rate-limit", _edit(_drop("track-sc0 src"))),
     Mutation("edge-https-only-plaintext-forward", "edge-https-only",
              _edit(lambda t: t.replace("    http-request redirect scheme https code 301\n", "    default_backend app\n", 1))),
+    # Every file HAProxy loads must be the evaluated ConfigMap: a second file, in every spelling.
+    Mutation("edge-config-evaluated-secret-file", "edge-config-evaluated",
+             _edge_container(_then(_extra_volume("/etc/haproxy/auth", SECRET_USERLIST),
+                                   _argv("-f", "/etc/haproxy/auth/userlist.cfg"))),
+             message="loads /etc/haproxy/auth/userlist.cfg (-f) from secret 'haproxy-admin'"),
+    Mutation("edge-config-evaluated-joined-flag", "edge-config-evaluated",
+             _edge_container(_then(_extra_volume("/etc/haproxy/auth", SECRET_USERLIST),
+                                   _argv("-f/etc/haproxy/auth/userlist.cfg"))), message="joined to the path"),
+    Mutation("edge-config-evaluated-secret-directory", "edge-config-evaluated",
+             _edge_container(_then(_extra_volume("/etc/haproxy/auth", SECRET_USERLIST),
+                                   _argv("-f", "/etc/haproxy/auth"))), message="a directory"),
+    Mutation("edge-config-evaluated-args-hostpath", "edge-config-evaluated",
+             _edge_container(_then(_extra_volume("/host", {"name": "host", "hostPath": {"path": "/etc/haproxy"}}),
+                                   _argv("-f", "/host/extra.cfg", into="args"))), message="hostPath /etc/haproxy"),
+    Mutation("edge-config-evaluated-cfgfiles-env", "edge-config-evaluated",
+             _edge_container(_env("HAPROXY_CFGFILES", "/usr/local/etc/haproxy/haproxy.cfg:/tmp/extra.cfg")),
+             message="loads /tmp/extra.cfg (HAPROXY_CFGFILES) from emptyDir"),
+    Mutation("edge-config-evaluated-double-dash", "edge-config-evaluated",
+             _edge_container(_argv("--", "/etc/haproxy/extra.cfg")), message="after `--`"),
+    Mutation("edge-config-evaluated-env-bind", "edge-config-evaluated",
+             _on_edge(_edit(lambda t: t.replace("    bind *:8080\n", '    bind "${EXTRA_BIND}"\n', 1))),
+             message="${EXTRA_BIND}"),
 ]

@@ -80,6 +80,16 @@ def _second_edge_door(export: Export) -> str:
     return add_resource(export, SERVICE, "edge-stats", inputs)
 
 
+def _public_edge_door(export: Export) -> str:
+    edge = first(export, SERVICE, "edge-service")
+    inputs = copy.deepcopy(edge["inputs"])
+    inputs["metadata"]["name"] = "haproxy-direct"
+    inputs["metadata"].pop("annotations", None)
+    inputs["spec"]["type"] = "LoadBalancer"
+    inputs["spec"]["externalTrafficPolicy"] = "Local"
+    return add_resource(export, SERVICE, "edge-direct", inputs)
+
+
 def _netpol_open(export: Export) -> str:
     policy = first(export, NETPOL, "app-allow-ingress")
     return set_input(policy, ("spec", "ingress"), [{"from": [{"ipBlock": {"cidr": "0.0.0.0/1"}},
@@ -147,10 +157,11 @@ OPERATORS: list[Mutation] = [
     Mutation("k8s-configmap-no-secrets-json", "k8s-configmap-no-secrets",
              _configmap({"app.json": '{"redis": {"auth": "hunter2"}}'}), message="redis.auth"),
     Mutation("k8s-no-public-service-app-lb", "k8s-no-public-service", _public_app_service, message="LoadBalancer"),
-    # Not production-azure: its edge Service is an internal load balancer, and a second, public Service
-    # there is taken for the front door (a known gap of the structural front-door rule).
-    Mutation("k8s-no-public-service-second-door", "k8s-no-public-service", _second_edge_door,
-             message="edge pods", stacks=("production", "staging", "local")),
+    Mutation("k8s-no-public-service-second-door", "k8s-no-public-service", _second_edge_door, message="edge pods"),
+    # A public copy (no internal-load-balancer annotation): beside production-azure's internal front door it would
+    # bypass the Application Gateway's WAF.
+    Mutation("k8s-no-public-service-public-beside", "k8s-no-public-service", _public_edge_door,
+             message="exposes the edge pods"),
     Mutation("k8s-network-policy-open-halves", "k8s-network-policy-no-allow-all", _netpol_open,
              message="covering the Internet"),
     Mutation("k8s-rbac-secrets-cluster-wide", "k8s-rbac-least-privilege",

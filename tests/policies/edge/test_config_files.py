@@ -1,0 +1,116 @@
+"""edge-config-evaluated: every file an HAProxy container loads is a ConfigMap key the edge rules evaluate.
+
+Good and bad pods, each bad one asserting the container and the path named, through the real analyzer protocol.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from tests.policies.conftest import Messages, resource
+from tests.policies.fixtures import EDGE_CONFIG_DIR, EDGE_CONFIG_FILE, HAPROXY_CFG, app_stack, edge_deployment, mutate
+from tests.policies.fixtures import haproxy_configmap as configmap
+from tests.policies.kubernetes.model import Fixture, bad, good
+
+RULE = "edge-config-evaluated"
+C = "spec.template.spec.containers.0"
+P = "spec.template.spec"
+CONFIG_MOUNT = {"name": "config", "mountPath": EDGE_CONFIG_DIR, "readOnly": True}
+CONFIG_VOLUME = {"name": "config", "configMap": {"name": "haproxy"}}
+ADMIN_VOLUME = {"name": "admin", "secret": {"secretName": "haproxy-admin",
+                                            "items": [{"key": "userlist.cfg", "path": "userlist.cfg"}]}}
+ADMIN_MOUNT = {"name": "admin", "mountPath": "/etc/haproxy/auth", "readOnly": True}
+HASH_ENV = {"name": "ADMIN_HASH", "valueFrom": {"secretKeyRef": {"name": "haproxy-admin", "key": "hash"}}}
+USERLIST = '\nuserlist admins\n    user admin password "${ADMIN_HASH}"\n'
+
+
+def edge(*changes: tuple[str, Any], cfg: str = HAPROXY_CFG) -> list[dict[str, Any]]:
+    """The compliant app stack with the edge Deployment changed at each (path, value)."""
+    props = edge_deployment()
+    for path, value in changes:
+        props = mutate(props, path, value)
+    return app_stack(**{"edge": resource("kubernetes:apps/v1:Deployment", "edge", props),
+                        "haproxy-config": configmap(cfg)})
+
+
+def command(*words: str) -> tuple[str, Any]:
+    return (f"{C}.command", list(words))
+
+
+def mounts(*extra: dict[str, Any]) -> tuple[str, Any]:
+    return (f"{C}.volumeMounts", [CONFIG_MOUNT, *extra])
+
+
+def volumes(*extra: dict[str, Any]) -> tuple[str, Any]:
+    return (f"{P}.volumes", [CONFIG_VOLUME, *extra])
+
+
+SECRET_FILE = (mounts(ADMIN_MOUNT), volumes(ADMIN_VOLUME))
+
+FIXTURES: list[Fixture] = [
+    good(RULE, app_stack(), f"{RULE}-shipped-shape"),
+    good(RULE, edge(("spec.template.spec.containers.0.env", [HASH_ENV]), cfg=HAPROXY_CFG + USERLIST),
+         f"{RULE}-userlist-hash-from-env"),
+    good(RULE, edge(command("haproxy", "-db", "-f", EDGE_CONFIG_DIR)), f"{RULE}-config-directory"),
+    good(RULE, edge((f"{C}.command", None), (f"{C}.args", ["-f", EDGE_CONFIG_FILE])), f"{RULE}-args-only"),
+    good(RULE, edge(command("haproxy", "-f", "/etc/haproxy/haproxy.cfg"),
+                    (f"{C}.volumeMounts", [{"name": "config", "mountPath": "/etc/haproxy/haproxy.cfg",
+                                            "subPath": "haproxy.cfg"}])), f"{RULE}-sub-path"),
+    good(RULE, edge(command("haproxy", "-C", EDGE_CONFIG_DIR, "-f", "haproxy.cfg")), f"{RULE}-relative-with-C"),
+    bad(RULE, edge(command("haproxy", "-f", EDGE_CONFIG_FILE, "-f", "/etc/haproxy/auth/userlist.cfg"), *SECRET_FILE),
+        "edge", "container 'app' (spec.template.spec.containers[0]) loads /etc/haproxy/auth/userlist.cfg (-f) "
+                "from secret 'haproxy-admin'", f"{RULE}-second-file-from-secret"),
+    bad(RULE, edge(command("haproxy", "-f", EDGE_CONFIG_FILE, "-f/etc/haproxy/auth/userlist.cfg"), *SECRET_FILE),
+        "edge", "loads /etc/haproxy/auth/userlist.cfg (`-f` joined to the path) from secret", f"{RULE}-joined-flag"),
+    bad(RULE, edge(command("haproxy", "-f", EDGE_CONFIG_FILE, "-f", "/etc/haproxy/auth"), *SECRET_FILE),
+        "edge", "loads /etc/haproxy/auth/userlist.cfg (-f, a directory) from secret 'haproxy-admin'",
+        f"{RULE}-secret-directory"),
+    bad(RULE, edge(command("haproxy"), (f"{C}.args", ["-f", EDGE_CONFIG_FILE, "-f", "/host/extra.cfg"]),
+                   mounts({"name": "host", "mountPath": "/host"}),
+                   volumes({"name": "host", "hostPath": {"path": "/etc/haproxy"}})),
+        "edge", "loads /host/extra.cfg (-f) from hostPath /etc/haproxy", f"{RULE}-args-hostpath"),
+    bad(RULE, edge(("spec.template.spec.containers.0.env",
+                    [{"name": "HAPROXY_CFGFILES", "value": f"{EDGE_CONFIG_FILE}:/scratch/more.cfg"}]),
+                   mounts({"name": "scratch", "mountPath": "/scratch"}), volumes({"name": "scratch", "emptyDir": {}})),
+        "edge", "loads /scratch/more.cfg (HAPROXY_CFGFILES) from emptyDir volume 'scratch'", f"{RULE}-cfgfiles-env"),
+    bad(RULE, edge(command("haproxy", "-f", EDGE_CONFIG_FILE, "-f", "/p/extra.cfg"),
+                   mounts({"name": "p", "mountPath": "/p"}),
+                   volumes({"name": "p", "projected": {"sources": [{"secret": {"name": "s", "items": [
+                       {"key": "x", "path": "extra.cfg"}]}}]}})),
+        "edge", "loads /p/extra.cfg (-f) from secret 's' (volume 'p')", f"{RULE}-projected-secret"),
+    bad(RULE, edge(command("haproxy", "-f", EDGE_CONFIG_FILE, "--", "/etc/haproxy/extra.cfg")),
+        "edge", "loads /etc/haproxy/extra.cfg (after `--`) from the image's filesystem", f"{RULE}-double-dash"),
+    bad(RULE, edge(command("/bin/sh", "-c", f"haproxy -f {EDGE_CONFIG_FILE} -f /tmp/x.cfg")),
+        "edge", "runs haproxy through `/bin/sh -c", f"{RULE}-shell-wrapper"),
+    good(RULE, edge((f"{C}.command", None)), f"{RULE}-image-default-command-reads-the-configmap"),
+    bad(RULE, edge((f"{C}.command", None), (f"{C}.volumeMounts", [{**CONFIG_MOUNT, "mountPath": "/etc/haproxy"}])),
+        "edge", "loads /usr/local/etc/haproxy/haproxy.cfg (the image's default command) from the image's filesystem",
+        f"{RULE}-image-default-command"),
+    bad(RULE, edge(command("haproxy", "-f", f"{EDGE_CONFIG_DIR}/503.http")),
+        "edge", "from key '503.http' of ConfigMap 'haproxy', which is not a configuration", f"{RULE}-non-config-key"),
+    bad(RULE, edge(command("haproxy", "-C", "/etc/haproxy/auth", "-f", "userlist.cfg"), *SECRET_FILE),
+        "edge", "loads /etc/haproxy/auth/userlist.cfg (-f) from secret", f"{RULE}-relative-to-C"),
+    bad(RULE, edge(volumes(), (f"{P}.volumes", [{"name": "config", "configMap": {"name": "elsewhere"}}])),
+        "edge", "from ConfigMap 'elsewhere' (volume 'config'), which the stack does not declare",
+        f"{RULE}-undeclared-configmap"),
+    bad(RULE, edge(cfg=HAPROXY_CFG.replace("    bind :8080\n", '    bind "${PLAIN_BIND}"\n')),
+        "edge", "expands ${PLAIN_BIND} from the environment", f"{RULE}-env-outside-userlist"),
+    bad(RULE, edge((f"{C}.envFrom", [{"secretRef": {"name": "x"}}])), "edge", "envFrom", f"{RULE}-env-from"),
+]
+
+
+def coverage() -> set[tuple[str, bool]]:
+    return {(f.rule, f.flagged is not None) for f in FIXTURES}
+
+
+@pytest.mark.parametrize("fixture", FIXTURES, ids=[f.id for f in FIXTURES])
+def test_fixture(messages: Callable[[list[dict[str, Any]]], Messages], fixture: Fixture) -> None:
+    found = messages(fixture.resources).get(fixture.rule, {})
+    if fixture.flagged is None:
+        assert not found, f"{fixture.rule} fired: {found}"
+        return
+    assert fixture.flagged in found, f"{fixture.rule} did not flag {fixture.flagged}; flagged {found}"
+    assert fixture.message.lower() in found[fixture.flagged].lower(), found[fixture.flagged]
