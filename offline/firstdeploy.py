@@ -198,13 +198,19 @@ def pod_references(resource: Resource, spec: Any, prefix: str, namespace: str) -
                                  CONFIG_MAP, namespace)
 
 
-def _values_references(resource: Resource, values: Any, path: str, namespace: str) -> Iterator[Reference]:
+MAX_DEPTH = 64
+"""Chart values and specs nest a few levels; a deeper document is not walked further (bounded work)."""
+
+
+def _values_references(resource: Resource, values: Any, path: str, namespace: str, depth: int = 0) -> Iterator[Reference]:
     """Chart values that name an existing Secret in the release's namespace: env `secretKeyRef` and
     `envFrom.secretRef`, `existingSecret`, `imagePullSecrets` and the operator specs' `secrets` lists
     (Alertmanager and Prometheus mount each one, and wait for it)."""
+    if depth > MAX_DEPTH:
+        return
     if isinstance(values, list):
         for i, item in enumerate(values):
-            yield from _values_references(resource, item, f"{path}[{i}]", namespace)
+            yield from _values_references(resource, item, f"{path}[{i}]", namespace, depth + 1)
         return
     if not isinstance(values, Mapping):
         return
@@ -225,7 +231,7 @@ def _values_references(resource: Resource, values: Any, path: str, namespace: st
                 if name := _known(item):
                     yield Reference(resource.urn, f"{at}[{i}]", SECRET, name, namespace)
         else:
-            yield from _values_references(resource, value, at, namespace)
+            yield from _values_references(resource, value, at, namespace, depth + 1)
 
 
 def _custom_references(resource: Resource) -> Iterator[Reference]:
@@ -259,12 +265,16 @@ def _custom_references(resource: Resource) -> Iterator[Reference]:
         yield from _credential_selectors(resource, spec, "spec", ns)
 
 
-def _credential_selectors(resource: Resource, value: Any, path: str, namespace: str) -> Iterator[Reference]:
+def _credential_selectors(
+    resource: Resource, value: Any, path: str, namespace: str, depth: int = 0
+) -> Iterator[Reference]:
     """Secret key selectors (`{name, key}`) under credential fields: S3/Azure/GCS credentials of an
     object store, basic auth, bearer tokens and TLS material of a monitor."""
+    if depth > MAX_DEPTH:
+        return
     if isinstance(value, list):
         for i, item in enumerate(value):
-            yield from _credential_selectors(resource, item, f"{path}[{i}]", namespace)
+            yield from _credential_selectors(resource, item, f"{path}[{i}]", namespace, depth + 1)
         return
     if not isinstance(value, Mapping):
         return
@@ -274,7 +284,7 @@ def _credential_selectors(resource: Resource, value: Any, path: str, namespace: 
         if key in {"secret", "bearerTokenSecret"} or (selector and path.rsplit(".", 1)[-1] in _CREDENTIAL_HOLDERS):
             yield from _selector(resource, at, item, SECRET, namespace)
         else:
-            yield from _credential_selectors(resource, item, at, namespace)
+            yield from _credential_selectors(resource, item, at, namespace, depth + 1)
 
 
 _CREDENTIAL_HOLDERS = frozenset({"s3Credentials", "azureCredentials", "googleCredentials", "basicAuth", "ca", "cert",

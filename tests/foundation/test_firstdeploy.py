@@ -208,3 +208,17 @@ def test_first_deploy_runbook_names_every_prerequisite_the_check_knows() -> None
     for key in keys:
         assert f"`{key}`" in text and f"`{key}`" in config_reference, key
     assert "`appGatewayCertificatePfx`" in _section(text, "Azure")
+
+
+def test_hostile_documents_are_bounded_and_malformed_entries_skipped() -> None:
+    deep: dict[str, Any] = {"existingSecret": "deep-secret"}
+    for _ in range(5000):
+        deep = {"nested": deep}
+    chart = Resource(urn="urn:x::chart", type="kubernetes:helm.sh/v3:Release", name="chart",
+                     inputs={"namespace": "monitoring", "values": deep})
+    assert list(firstdeploy.references(chart)) == []  # beyond MAX_DEPTH: not walked, no RecursionError
+    export = {"deployment": {"resources": [None, 7, {"urn": 5}, {"type": "kubernetes:core/v1:Secret"},
+                                           {"urn": "urn:x::ok", "type": "kubernetes:core/v1:Pod", "inputs": "junk"}]}}
+    resources = from_deployment(export)
+    assert [r.name for r in resources] == ["ok"]
+    assert check(resources, _config("local"))[0] == []
