@@ -967,6 +967,10 @@ class StackConfig(_Model):
             raise ValueError("edge.tls.certificate 'private-ca' needs a cloud front door that terminates public TLS "
                              "(platform aws or azure); on kubernetes use cert-manager, secret or, outside production, "
                              "self-signed")
+        if tls.certificate is CertificateSource.SELF_SIGNED and self.platform is Platform.AZURE:
+            # The gateway verifies HAProxy against a trusted root certificate: give it a CA to trust.
+            raise ValueError("edge.tls.certificate 'self-signed' cannot be verified by the Application Gateway; use "
+                             "'private-ca' on azure (the gateway trusts the program's CA)")
         if tls.certificate is CertificateSource.CERT_MANAGER and CERT_MANAGER_GROUP not in self.cluster.preinstalled_api_groups:
             raise ValueError(f"edge.tls.certificate 'cert-manager' needs {CERT_MANAGER_GROUP} in "
                              "cluster.preinstalledApiGroups: the program does not install cert-manager, so it and the "

@@ -164,6 +164,14 @@ def test_private_ca_needs_a_front_door() -> None:
     assert "\n" not in str(error.value)
 
 
+def test_azure_refuses_a_self_signed_backend_the_gateway_cannot_verify() -> None:
+    raw = _config("production-azure", **{"environment": "staging", "edge.tls.certificate": "self-signed"})
+    with pytest.raises(ConfigError, match=re.escape("'self-signed' cannot be verified by the Application Gateway")):
+        parse(raw, "production-azure")
+    raw["edge"]["tls"]["certificate"] = "private-ca"
+    assert parse(raw, "production-azure").edge.tls.certificate.value == "private-ca"
+
+
 def test_cert_manager_needs_its_api_group_declared_preinstalled() -> None:
     raw = _config("production", **{"edge.tls.certificate": "cert-manager", "edge.tls.issuer": "letsencrypt-production"})
     with pytest.raises(ConfigError) as error:
