@@ -241,3 +241,33 @@ def test_a_stack_secret_for_another_host_name_is_refused_before_up() -> None:
     value, _ = _pfx("other.example")
     with pytest.raises(Exception, match=re.escape("names other.example, not edge.hostname orchestrator-az.acme.example")):
         run_stack("production-azure", f"appGatewayCertificatePfx={value}")
+
+
+@pytest.mark.parametrize(("names", "host", "expected"), [
+    (["orchestrator-az.acme.example"], "orchestrator-az.acme.example", True),
+    (["*.acme.example"], "orchestrator-az.acme.example", True),
+    (["*.acme.example"], "a.b.acme.example", False),
+    (["*.acme.example"], "acme.example", False),
+    (["ORCHESTRATOR-AZ.acme.example."], "orchestrator-az.acme.example", True),
+    (["other.example"], "orchestrator-az.acme.example", False),
+])
+def test_names_cover_a_host_as_tls_clients_match_them(names: list[str], host: str, expected: bool) -> None:
+    assert covers(names, host) is expected
+
+
+def test_a_stack_secret_that_is_not_a_password_less_pfx_is_one_clear_line() -> None:
+    from components.edge.pfx import listener_expiry
+
+    where = "Pulumi.production-azure.yaml: orchestrator:appGatewayCertificatePfx"
+    with pytest.raises(ConfigError, match=re.escape(f"{where} is not base64")):
+        listener_expiry("not base64 !", "orchestrator-az.acme.example", where)
+    with pytest.raises(ConfigError, match=re.escape(f"{where} is over 64 KiB")):
+        listener_expiry("A" * 200_000, "orchestrator-az.acme.example", where)
+    key = ec.derive_private_key(123456789, ec.SECP256R1())  # the key _pfx certifies
+    _, certificate = _pfx("orchestrator-az.acme.example")
+    locked = pkcs12.serialize_key_and_certificates(
+        b"edge", key, certificate, None, serialization.BestAvailableEncryption(b"secret"))
+    with pytest.raises(ConfigError, match=re.escape(f"{where} is not a PFX without password")):
+        listener_expiry(base64.b64encode(locked).decode(), "orchestrator-az.acme.example", where)
+    value, certificate = _pfx("orchestrator-az.acme.example")
+    assert listener_expiry(value, "orchestrator-az.acme.example", where) == int(certificate.not_valid_after_utc.timestamp())
