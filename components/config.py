@@ -66,10 +66,17 @@ class TlsVersion(StrEnum):
 class CertificateSource(StrEnum):
     SELF_SIGNED = "self-signed"
     """A certificate generated with pulumi-tls; refused in production."""
+    PRIVATE_CA = "private-ca"
+    """A CA the program generates (pulumi-tls) signs HAProxy's certificate: for a cloud front door that
+    terminates public TLS and either trusts that CA (the Application Gateway) or verifies nothing (the ALB)."""
     CERT_MANAGER = "cert-manager"
     """A cert-manager Certificate issued by `edge.tls.issuer`."""
     SECRET = "secret"
     """An existing kubernetes.io/tls Secret named by `edge.tls.secretName`."""
+
+
+CERT_MANAGER_GROUP = "cert-manager.io"
+"""The API group of cert-manager's Certificate: never installed by the program, so a prerequisite."""
 
 
 # --- small validated value types --------------------------------------------------------------
@@ -503,12 +510,23 @@ class CacheConfig(_Model):
 
 class EdgeTlsConfig(_Model):
     min_version: TlsVersion = TlsVersion.TLS12
-    certificate: CertificateSource = CertificateSource.SELF_SIGNED
-    issuer: str | None = Field(default=None, description="cert-manager ClusterIssuer when certificate=cert-manager.")
-    secret_name: K8sName | None = Field(default=None, description="Existing TLS Secret when certificate=secret.")
+    certificate: CertificateSource = Field(
+        default=CertificateSource.SELF_SIGNED,
+        description="Where HAProxy's certificate comes from: self-signed (not in production), private-ca (a CA the "
+        "program issues, behind a cloud front door), cert-manager (pre-installed) or secret (an existing Secret).",
+    )
+    issuer: str | None = Field(
+        default=None,
+        description="cert-manager issuer when certificate=cert-manager: a first-deploy prerequisite, like cert-manager "
+        "itself (cert-manager.io in cluster.preinstalledApiGroups).",
+    )
+    secret_name: K8sName | None = Field(
+        default=None,
+        description="Existing TLS Secret in the edge namespace when certificate=secret (a first-deploy prerequisite).",
+    )
     acm_certificate_arn: str | None = Field(
         default=None, pattern=r"^arn:aws[a-z-]*:acm:[a-z0-9-]+:[0-9]{12}:certificate/[0-9a-f-]+$",
-        description="ACM certificate for the AWS ALB.",
+        description="ACM certificate for the AWS ALB (issued, in the stack's region): a first-deploy prerequisite.",
     )
     alb_ssl_policy: str | None = Field(
         default=None, pattern=r"^ELBSecurityPolicy-TLS13-1-[23]-[A-Za-z0-9-]+$",
@@ -641,6 +659,9 @@ STACK_SECRETS: dict[str, str] = {
     "alertReceiverSecret": "Routing key (pagerduty) or URL (webhook) of monitoring.alertReceiver, the critical pager.",
     "warningReceiverSecret": "Routing key or URL of monitoring.warningReceiver (ticket or chat).",
     "heartbeatUrl": "Dead man's switch URL the always-firing Watchdog alert is sent to every minute.",
+    "appGatewayCertificatePfx": "Azure: the public certificate the Application Gateway serves for edge.hostname, a "
+    "password-less PFX (with its chain) in base64; unset, the gateway serves a bootstrap certificate browsers do "
+    "not trust.",
 }
 """`orchestrator:` keys set with `pulumi config set --secret`: never part of the typed model (they would
 travel as plain values); the component that needs one reads it as a secret Output."""
@@ -721,7 +742,8 @@ class NetworkConfig(_Model):
     )
     app_gateway_certificate: str = Field(
         default="edge-tls", pattern=r"^[0-9A-Za-z-]{1,127}$",
-        description="Azure: Key Vault certificate (in the stack's vault) the Application Gateway serves on 443.",
+        description="Azure: name of the Key Vault secret (in the stack's vault) the program writes the Application "
+        "Gateway's public certificate into, from the stack secret appGatewayCertificatePfx.",
     )
     app_gateway_min_capacity: int = Field(default=2, ge=0, le=125, description="Azure: Application Gateway autoscale floor.")
     app_gateway_max_capacity: int = Field(default=10, ge=2, le=125, description="Azure: Application Gateway autoscale ceiling.")
@@ -949,6 +971,25 @@ class StackConfig(_Model):
         return self
 
     @model_validator(mode="after")
+    def _edge_certificate_source(self) -> StackConfig:
+        tls = self.edge.tls
+        if tls.certificate is CertificateSource.PRIVATE_CA and self.platform is Platform.KUBERNETES:
+            # Without a front door HAProxy faces the clients, which do not trust the program's CA.
+            raise ValueError("edge.tls.certificate 'private-ca' needs a cloud front door that terminates public TLS "
+                             "(platform aws or azure); on kubernetes use cert-manager, secret or, outside production, "
+                             "self-signed")
+        if tls.certificate is CertificateSource.SELF_SIGNED and self.platform is Platform.AZURE:
+            # The gateway verifies HAProxy against a trusted root certificate: give it a CA to trust.
+            raise ValueError("edge.tls.certificate 'self-signed' cannot be verified by the Application Gateway; use "
+                             "'private-ca' on azure (the gateway trusts the program's CA)")
+        if tls.certificate is CertificateSource.CERT_MANAGER and CERT_MANAGER_GROUP not in self.cluster.preinstalled_api_groups:
+            raise ValueError(f"edge.tls.certificate 'cert-manager' needs {CERT_MANAGER_GROUP} in "
+                             "cluster.preinstalledApiGroups: the program does not install cert-manager, so it and the "
+                             f"issuer '{tls.issuer}' must be on the cluster before the first deploy; or use 'private-ca' "
+                             "behind a cloud front door")
+        return self
+
+    @model_validator(mode="after")
     def _production_floor(self) -> StackConfig:
         if not self.is_production:
             return self
@@ -957,7 +998,8 @@ class StackConfig(_Model):
         if self.app.standby_min_replicas is not None and self.app.standby_min_replicas < 3:
             raise ValueError("production needs app.standbyMinReplicas >= 3 (a switch must be instant)")
         if self.edge.tls.certificate is CertificateSource.SELF_SIGNED:
-            raise ValueError("production needs edge.tls.certificate 'cert-manager' or 'secret', not self-signed")
+            raise ValueError("production needs edge.tls.certificate 'private-ca' (behind a cloud front door), "
+                             "'cert-manager' or 'secret', not self-signed")
         if self.cluster.public_endpoint and any(
             ipaddress.ip_network(c).prefixlen == 0 for c in self.cluster.endpoint_cidrs
         ):

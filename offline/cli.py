@@ -107,6 +107,20 @@ def _fresh_cluster(result: ProgramResult, namespace_config: dict[str, Any]) -> i
               "(cluster.preinstalledApiGroups)")
     for finding in findings:
         print(f"\nfresh cluster: {finding.check}: {finding.message}")
+    return max(EXIT_FAILED if findings else EXIT_OK, _first_deploy_inputs(result, namespace_config))
+
+
+def _first_deploy_inputs(result: ProgramResult, namespace_config: dict[str, Any]) -> int:
+    """Every Secret, certificate or vault object read by name exists at `up`: printed, and the preview fails."""
+    from components.config import STACK_SECRETS, parse
+    from offline import firstdeploy
+
+    config = parse({k: v for k, v in namespace_config.items() if k not in STACK_SECRETS}, result.stack)
+    findings, declared = firstdeploy.check(firstdeploy.from_registrations(result.resources), config)
+    for prerequisite in declared:
+        print(f"\nFirst-deploy prerequisite: {prerequisite.describe()}")
+    for finding in findings:
+        print(f"\nfirst deploy: {finding.message}")
     return EXIT_FAILED if findings else EXIT_OK
 
 

@@ -7,12 +7,15 @@ from __future__ import annotations
 import math
 
 import pulumi
-from pulumi_azure_native import authorization, managedidentity, network
+import pulumi_tls as tls
+from pulumi_azure_native import authorization, keyvault, managedidentity, network
 
 from components.cluster.azure import ZONES, aks_foundation, role_definition_id
-from components.config import StackConfig
+from components.config import NAMESPACE, StackConfig, stack_file
+from components.edge import pfx
 from components.edge.contract import EdgeExposure, FrontDoor, FrontDoorArgs
 from components.network.azure import plan_subnets
+from components.secrets.azure import KeyVaultStore, rfc3339_to_unix
 
 SSL_POLICY = "AppGwSslPolicy20220101S"
 """Predefined policy: TLS 1.2 minimum (1.3 enabled), ECDHE/AES-GCM cipher suites only."""
@@ -21,6 +24,10 @@ MANAGED_RULE_SETS: tuple[tuple[str, str], ...] = (("Microsoft_DefaultRuleSet", "
 KEY_VAULT_SECRETS_USER_ROLE = "4633458b-17de-408a-b874-0445c86b69e6"
 INTERNAL_PATHS = ["/admin", "/health", "/ready", "/metrics"]
 """Never served through the public gateway (HAProxy also refuses them from public sources)."""
+LISTENER_CERTIFICATE_SECRET = "appGatewayCertificatePfx"  # declared in components.config.STACK_SECRETS
+"""Stack secret (`pulumi config set --secret`) holding the public certificate the gateway serves."""
+TRUSTED_ROOT = "edge-ca"
+BOOTSTRAP_VALIDITY_HOURS = 90 * 24
 INTERNAL_LB_ANNOTATION = "service.beta.kubernetes.io/azure-load-balancer-internal"
 LB_ADDRESS_ANNOTATION = "service.beta.kubernetes.io/azure-load-balancer-ipv4"
 
@@ -87,6 +94,8 @@ class AppGatewayEntry(FrontDoor):
         stack = pulumi.get_stack()
         hostname = config.edge.hostname
         backend_address = foundation.plan.edge_address
+        backend_host = args.edge.serving_host_name or hostname
+        trusted_ca = args.edge.trusted_ca_pem
 
         public_ip = network.PublicIPAddress(
             f"{name}-ip", resource_group_name=rg, sku=network.PublicIPAddressSkuArgs(name="Standard", tier="Regional"),
@@ -118,6 +127,7 @@ class AppGatewayEntry(FrontDoor):
             scope=foundation.vault.vault_id,
             opts=child,
         )
+        certificate = self._listener_certificate(name, config, rg, foundation.vault, tags)
 
         gateway_name = f"orchestrator-{stack}-agw"
         base = pulumi.Output.all(foundation.subscription_id, rg).apply(
@@ -157,11 +167,14 @@ class AppGatewayEntry(FrontDoor):
             ],
             ssl_certificates=[network.ApplicationGatewaySslCertificateArgs(
                 name="edge",
-                # Versionless id: the gateway picks up renewed certificate versions by itself.
-                key_vault_secret_id=foundation.vault.vault_uri.apply(
-                    lambda uri: f"{uri.rstrip('/')}/secrets/{config.network.app_gateway_certificate}"
+                # Versionless id of the secret this run writes: the gateway picks up new versions by itself.
+                key_vault_secret_id=pulumi.Output.all(foundation.vault.vault_uri, certificate.name).apply(
+                    lambda parts: f"{parts[0].rstrip('/')}/secrets/{parts[1]}"
                 ),
             )],
+            trusted_root_certificates=[network.ApplicationGatewayTrustedRootCertificateArgs(
+                name=TRUSTED_ROOT, data=trusted_ca.apply(pfx.der_base64),
+            )] if trusted_ca is not None else None,
             http_listeners=[
                 network.ApplicationGatewayHttpListenerArgs(
                     name="https", protocol="Https", host_name=hostname, require_server_name_indication=True,
@@ -183,15 +196,17 @@ class AppGatewayEntry(FrontDoor):
             )],
             probes=[network.ApplicationGatewayProbeArgs(
                 # From the gateway subnet (an internal source for HAProxy), so the health path answers.
-                name="haproxy", protocol="Https", host=hostname, path=config.app.probes.readiness_path, interval=10,
+                name="haproxy", protocol="Https", host=backend_host, path=config.app.probes.readiness_path, interval=10,
                 timeout=5, unhealthy_threshold=3, pick_host_name_from_backend_http_settings=False,
                 match=network.ApplicationGatewayProbeHealthResponseMatchArgs(status_codes=["200-399"]),
             )],
             backend_http_settings_collection=[network.ApplicationGatewayBackendHttpSettingsArgs(
-                # HTTPS to HAProxy with the public host name, so its certificate (same name) verifies.
-                name="haproxy-https", protocol="Https", port=args.edge.https_port, host_name=hostname,
+                # HTTPS to HAProxy with the name its certificate is issued for (SNI and Host), verified
+                # against the program's CA when it issued that certificate, else against public roots.
+                name="haproxy-https", protocol="Https", port=args.edge.https_port, host_name=backend_host,
                 pick_host_name_from_backend_address=False, cookie_based_affinity="Disabled", request_timeout=30,
                 probe=ref("probes", "haproxy"),
+                trusted_root_certificates=[ref("trustedRootCertificates", TRUSTED_ROOT)] if trusted_ca is not None else None,
             )],
             request_routing_rules=[
                 network.ApplicationGatewayRequestRoutingRuleArgs(
@@ -205,7 +220,7 @@ class AppGatewayEntry(FrontDoor):
                 ),
             ],
             tags=tags,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[reader]),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[reader, certificate]),
         )
         self.gateway_id = gateway.id
         self.public_ip = public_ip.ip_address.apply(lambda ip: ip or "")
@@ -219,3 +234,53 @@ class AppGatewayEntry(FrontDoor):
             "wafPolicyId": self.waf_policy_id,
             "backendAddress": backend_address,
         })
+
+    def _listener_certificate(
+        self, name: str, config: StackConfig, rg: pulumi.Input[str], vault: KeyVaultStore, tags: dict[str, str]
+    ) -> keyvault.Secret:
+        """The public certificate, written into the stack's vault through Azure Resource Manager (the
+        vault's network rules do not apply there), so the first `up` needs nothing in the vault.
+
+        From the stack secret `appGatewayCertificatePfx` when set (checked: a password-less PFX for
+        edge.hostname); until then a bootstrap certificate the program issues, which browsers do not
+        trust: the gateway can be created, and DNS should point at it only once the real one is set."""
+        hostname = config.edge.hostname
+        child = pulumi.ResourceOptions(parent=self)
+        given = pulumi.Config(NAMESPACE).get_secret(LISTENER_CERTIFICATE_SECRET)
+        if given is not None:
+            where = f"{stack_file(pulumi.get_stack())}: {NAMESPACE}:{LISTENER_CERTIFICATE_SECRET}"
+            value: pulumi.Output[str] = given
+            expires = given.apply(lambda text: pfx.listener_expiry(text, hostname, where))
+        else:
+            pulumi.log.warn(
+                f"the stack secret {NAMESPACE}:{LISTENER_CERTIFICATE_SECRET} is not set: the Application Gateway "
+                f"serves a bootstrap certificate for {hostname} that browsers do not trust; set the real one with "
+                f"`pulumi config set --secret {LISTENER_CERTIFICATE_SECRET} \"$(base64 -w0 edge.pfx)\"` and `pulumi up` "
+                "before pointing DNS at the gateway", resource=self)
+            key = tls.PrivateKey(f"{name}-bootstrap-key", algorithm="ECDSA", ecdsa_curve="P256", opts=child)
+            bootstrap = tls.SelfSignedCert(
+                f"{name}-bootstrap-cert",
+                private_key_pem=key.private_key_pem,
+                subject=tls.SelfSignedCertSubjectArgs(common_name=hostname, organization="orchestrator bootstrap"),
+                dns_names=[hostname],
+                validity_period_hours=BOOTSTRAP_VALIDITY_HOURS,
+                early_renewal_hours=30 * 24,
+                allowed_uses=["digital_signature", "key_encipherment", "server_auth"],
+                opts=child,
+            )
+            value = pulumi.Output.all(key.private_key_pem, bootstrap.cert_pem).apply(lambda p: pfx.bundle(p[0], p[1]))
+            expires = bootstrap.validity_end_time.apply(rfc3339_to_unix)
+        return keyvault.Secret(
+            f"{name}-certificate",
+            resource_group_name=rg,
+            vault_name=vault.vault_name,
+            secret_name=config.network.app_gateway_certificate,
+            tags=tags,
+            properties=keyvault.SecretPropertiesArgs(
+                value=pulumi.Output.secret(value),
+                # What the gateway expects of a secret holding a certificate: a base64, password-less PFX.
+                content_type="application/x-pkcs12",
+                attributes=keyvault.SecretAttributesArgs(enabled=True, expires=expires),
+            ),
+            opts=pulumi.ResourceOptions(parent=self, protect=config.is_production),
+        )

@@ -62,6 +62,11 @@ class EdgeOutputs:
     """HAProxy's own health answer (kubelet probes, front-door health checks), on `health_port`."""
     health_port: int = 8404
     """HAProxy's health-only port (HEALTH_URI): what front doors health-check."""
+    trusted_ca_pem: pulumi.Output[str] | None = None
+    """PEM of the CA that signed HAProxy's serving certificate (edge.tls.certificate 'private-ca'), for a
+    front door that verifies the backend; None when the certificate comes from elsewhere."""
+    serving_host_name: str = ""
+    """The DNS name HAProxy's certificate is issued for: the SNI/Host a verifying front door must send."""
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -7,6 +7,8 @@ replaces it on a change and old pods never read a half-new config.
 
 from __future__ import annotations
 
+import hashlib
+
 import pulumi
 import pulumi_kubernetes as k8s
 import pulumi_random as random
@@ -37,6 +39,14 @@ DNS_NAMESPACE = "kube-system"
 DNS_POD_LABELS = {"k8s-app": "kube-dns"}
 NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"
 SELF_SIGNED_VALIDITY_HOURS = 90 * 24
+PRIVATE_CA_VALIDITY_HOURS = 10 * 365 * 24
+PRIVATE_CA_EARLY_RENEWAL_HOURS = 365 * 24
+"""A CA renewal swaps the front door's trusted root and HAProxy's chain in one `up`: rare by design."""
+SERVING_VALIDITY_HOURS = 90 * 24
+SERVING_EARLY_RENEWAL_HOURS = 30 * 24
+TLS_CHECKSUM_ANNOTATION = "checksum/haproxy-tls"
+"""sha256 of a program-issued serving certificate: HAProxy reads certificates only at start, so a
+renewal rolls the pods."""
 
 
 def config_map_data(settings: haproxy.HaproxySettings) -> dict[str, str]:
@@ -91,6 +101,8 @@ class EdgeProxy(pulumi.ComponentResource):
             opts=child,
         )
 
+        self._serving_certificate: pulumi.Output[str] | None = None
+        self._trusted_ca: pulumi.Output[str] | None = None
         tls_secret, tls_dependencies = self._certificate(name, config, ns)
         admin_secret = self._admin_secret(name, ns) if edge.admin_auth else None
 
@@ -147,6 +159,8 @@ class EdgeProxy(pulumi.ComponentResource):
             pod_labels=dict(EDGE_POD_LABELS),
             health_path=haproxy.HEALTH_URI,
             health_port=haproxy.HEALTH_PORT,
+            trusted_ca_pem=self._trusted_ca,
+            serving_host_name=edge.hostname,
         )
         self.register_outputs({
             "namespace": ns,
@@ -189,6 +203,8 @@ class EdgeProxy(pulumi.ComponentResource):
                 opts=child,
             )
             return pulumi.Output.from_input(TLS_SECRET_NAME), [certificate]
+        if source is CertificateSource.PRIVATE_CA:
+            return self._private_ca_certificate(name, edge.hostname, ns)
         # Self-signed: only outside production (the config model refuses it there).
         key = tls.PrivateKey(f"{name}-tls-key", algorithm="ECDSA", ecdsa_curve="P256", opts=child)
         cert = tls.SelfSignedCert(
@@ -201,14 +217,67 @@ class EdgeProxy(pulumi.ComponentResource):
             allowed_uses=["digital_signature", "key_encipherment", "server_auth"],
             opts=child,
         )
-        secret = k8s.core.v1.Secret(
+        self._serving_certificate = cert.cert_pem
+        secret = self._tls_secret(name, ns, cert.cert_pem, key.private_key_pem)
+        return secret.metadata.name, [secret]
+
+    def _private_ca_certificate(
+        self, name: str, hostname: str, ns: pulumi.Output[str]
+    ) -> tuple[pulumi.Output[str], list[pulumi.Resource]]:
+        """A CA of this stack and HAProxy's serving certificate signed by it, for the hop from a cloud
+        front door. The front door terminates public TLS; it trusts this CA by value (the Application
+        Gateway's trusted root) or verifies nothing (the ALB), so no public CA and no cert-manager."""
+        child = pulumi.ResourceOptions(parent=self)
+        ca_key = tls.PrivateKey(f"{name}-ca-key", algorithm="ECDSA", ecdsa_curve="P256", opts=child)
+        ca = tls.SelfSignedCert(
+            f"{name}-ca-cert",
+            private_key_pem=ca_key.private_key_pem,
+            subject=tls.SelfSignedCertSubjectArgs(common_name=f"orchestrator {pulumi.get_stack()} edge CA",
+                                                  organization="orchestrator"),
+            is_ca_certificate=True,
+            allowed_uses=["cert_signing", "crl_signing", "digital_signature"],
+            validity_period_hours=PRIVATE_CA_VALIDITY_HOURS,
+            early_renewal_hours=PRIVATE_CA_EARLY_RENEWAL_HOURS,
+            opts=child,
+        )
+        key = tls.PrivateKey(f"{name}-tls-key", algorithm="ECDSA", ecdsa_curve="P256", opts=child)
+        request = tls.CertRequest(
+            f"{name}-tls-request",
+            private_key_pem=key.private_key_pem,
+            subject=tls.CertRequestSubjectArgs(common_name=hostname, organization="orchestrator"),
+            # The host name the front door sends (SNI and Host) and verifies against.
+            dns_names=[hostname],
+            opts=child,
+        )
+        cert = tls.LocallySignedCert(
+            f"{name}-tls-cert",
+            cert_request_pem=request.cert_request_pem,
+            ca_private_key_pem=ca_key.private_key_pem,
+            ca_cert_pem=ca.cert_pem,
+            validity_period_hours=SERVING_VALIDITY_HOURS,
+            # Re-issued on the first `up --refresh` inside the window (ops rollout refreshes on every step).
+            early_renewal_hours=SERVING_EARLY_RENEWAL_HOURS,
+            allowed_uses=["digital_signature", "key_encipherment", "server_auth"],
+            opts=child,
+        )
+        # The leaf, then its CA: a verifier that wants the whole chain from the server gets it.
+        chain = pulumi.Output.concat(cert.cert_pem, ca.cert_pem)
+        self._serving_certificate = cert.cert_pem
+        self._trusted_ca = ca.cert_pem
+        secret = self._tls_secret(name, ns, chain, key.private_key_pem)
+        return secret.metadata.name, [secret]
+
+    def _tls_secret(
+        self, name: str, ns: pulumi.Output[str], chain: pulumi.Output[str], key_pem: pulumi.Output[str]
+    ) -> k8s.core.v1.Secret:
+        """The kubernetes.io/tls Secret HAProxy serves, for a certificate the program issues."""
+        return k8s.core.v1.Secret(
             f"{name}-tls",
             metadata=k8s.meta.v1.ObjectMetaArgs(name=TLS_SECRET_NAME, namespace=ns, labels=POD_LABELS),
             type="kubernetes.io/tls",
-            string_data={"tls.crt": cert.cert_pem, "tls.key": _secret(key.private_key_pem)},
-            opts=child,
+            string_data={"tls.crt": chain, "tls.key": _secret(key_pem)},
+            opts=pulumi.ResourceOptions(parent=self),
         )
-        return secret.metadata.name, [secret]
 
     def _admin_secret(self, name: str, ns: pulumi.Output[str]) -> k8s.core.v1.Secret:
         password = random.RandomPassword(
@@ -226,6 +295,12 @@ class EdgeProxy(pulumi.ComponentResource):
             },
             opts=pulumi.ResourceOptions(parent=self),
         )
+
+    def _tls_checksum(self) -> dict[str, pulumi.Output[str]]:
+        if self._serving_certificate is None:
+            return {}  # a Secret the program does not write: its renewals need a restart (docs/edge.md)
+        return {TLS_CHECKSUM_ANNOTATION: self._serving_certificate.apply(
+            lambda pem: hashlib.sha256(pem.encode()).hexdigest())}
 
     # -- workload --
 
@@ -347,6 +422,7 @@ class EdgeProxy(pulumi.ComponentResource):
                         annotations={
                             CONFIG_CHECKSUM_ANNOTATION: self.config_checksum,
                             ERRORFILES_CHECKSUM_ANNOTATION: errorfiles_checksum,
+                            **self._tls_checksum(),
                         },
                     ),
                     spec=k8s.core.v1.PodSpecArgs(

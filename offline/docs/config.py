@@ -13,8 +13,8 @@ from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
-from components.config import NAMESPACE, StackConfig
-from offline.runner.stacks import ROOT
+from components.config import NAMESPACE, STACK_SECRETS, StackConfig
+from offline import ROOT
 
 DOCS_PATH = ROOT / "docs" / "config.md"
 
@@ -86,6 +86,17 @@ def render() -> str:
     ]
     for path, type_name, default, description in _rows(StackConfig, ""):
         lines.append(f"| `{path}` | {type_name} | {default} | {description} |")
+    lines += [
+        "",
+        "## Stack secrets",
+        "",
+        "Set with `pulumi config set --secret <key> <value>`; never part of the settings above (they would",
+        "travel as plain values), read by the component that needs them as secret outputs.",
+        "",
+        "| key | meaning |",
+        "| --- | --- |",
+        *(f"| `{NAMESPACE}:{key}` | {meaning} |" for key, meaning in STACK_SECRETS.items()),
+    ]
     return "\n".join(lines) + "\n"
 
 

@@ -55,7 +55,8 @@ _CHECKS = (
     Check("certificate-invalid", Category.TRANSPORT, "high", "The certificate does not verify",
           "Serve a certificate that chains to a trusted CA, names the public host name and is within its validity."),
     Check("certificate-expiring", Category.TRANSPORT, "low", "The certificate expires within 14 days",
-          "Renew the certificate (cert-manager renews 30 days ahead when its Certificate is healthy)."),
+          "Renew the public certificate: ACM renews a DNS-validated one by itself; on Azure set a new "
+          "appGatewayCertificatePfx stack secret and run `pulumi up`; cert-manager renews 30 days ahead."),
     # security headers
     Check("security-headers-missing", Category.SECURITY_HEADERS, "medium", "Security headers missing",
           "Set Strict-Transport-Security (max-age >= 1 year), X-Content-Type-Options: nosniff, "

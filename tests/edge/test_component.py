@@ -295,12 +295,16 @@ def test_self_signed_certificate_outside_production() -> None:
     secret = edge_of(result, SECRET, "edge-tls")
     assert plain(secret.inputs["type"]) == "kubernetes.io/tls"
     assert is_secret(secret.inputs["stringData"])
-    assert "BEGIN PRIVATE KEY" in plain(secret.inputs["stringData"])["tls.key"]
+    assert "PRIVATE KEY-----" in plain(secret.inputs["stringData"])["tls.key"]
     assert {v["name"]: v for v in pod_spec(result)["volumes"]}["tls"]["secret"]["secretName"] == "haproxy-tls"
 
 
-def test_cert_manager_certificate_in_production() -> None:
-    result = run_stack("production")
+CERT_MANAGER = ("edge.tls.certificate=cert-manager", "edge.tls.issuer=letsencrypt-production",
+                "cluster.preinstalledApiGroups[0]=cert-manager.io")
+
+
+def test_cert_manager_certificate_when_the_stack_declares_it_preinstalled() -> None:
+    result = run_stack("production", *CERT_MANAGER)
     certificate = plain(edge_of(result, "kubernetes:cert-manager.io/v1:Certificate").inputs)
     issuer = {"name": "letsencrypt-production", "kind": "ClusterIssuer", "group": "cert-manager.io"}
     assert certificate["spec"]["issuerRef"] == issuer

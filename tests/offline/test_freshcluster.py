@@ -55,12 +55,12 @@ def test_built_in_kinds_need_no_crd() -> None:
     assert crd_provenance(resources) == []
 
 
-def test_preview_fails_and_names_the_resource_when_the_prerequisite_is_not_declared(
-        capsys: pytest.CaptureFixture[str]) -> None:
+def test_preview_lists_the_api_groups_declared_preinstalled(capsys: pytest.CaptureFixture[str]) -> None:
     from offline.cli import main
 
-    code = main(["preview", "production", "--no-policy", "--set", "cluster.preinstalledApiGroups[0]=example.com"])
+    code = main(["preview", "production", "--no-policy", "--set", "edge.tls.certificate=cert-manager",
+                 "--set", "edge.tls.issuer=letsencrypt-production", "--set", "cluster.preinstalledApiGroups[0]=cert-manager.io"])
     out = capsys.readouterr().out
-    assert code == 1
-    assert "fresh cluster: crd-provenance: kubernetes:cert-manager.io/v1:Certificate 'edge-certificate'" in out
-    assert "First-deploy prerequisites: CRDs of example.com" in out
+    assert code == 0
+    assert "First-deploy prerequisites: CRDs of cert-manager.io" in out
+    assert "kubernetes:cert-manager.io/v1:Certificate" in out and "fresh cluster:" not in out

@@ -294,8 +294,42 @@ def _identity(call: ResourceCall) -> Props:
     return _typed(call, {"principalId": guid(own, "principal"), "clientId": guid(own, "client"), "tenantId": TENANT_ID})
 
 
+_GATEWAY_COLLECTIONS = (
+    "gatewayIPConfigurations", "frontendIPConfigurations", "frontendPorts", "sslCertificates", "trustedRootCertificates",
+    "trustedClientCertificates", "sslProfiles", "httpListeners", "listeners", "redirectConfigurations",
+    "backendAddressPools", "probes", "backendHttpSettingsCollection", "backendSettingsCollection", "rewriteRuleSets",
+    "urlPathMaps", "requestRoutingRules", "routingRules",
+)
+
+
+def _gateway_references(value: object) -> list[str]:
+    """Every `{id: ...}` sub-resource reference inside a gateway's properties."""
+    if isinstance(value, list):
+        return [ref for item in value for ref in _gateway_references(item)]
+    if not isinstance(value, dict):
+        return []
+    if set(value) == {"id"} and isinstance(value["id"], str):
+        return [value["id"]]
+    return [ref for item in value.values() for ref in _gateway_references(item)]
+
+
 def _application_gateway(call: ResourceCall) -> Props:
-    return _typed(call, {"operationalState": "Running", "resourceGuid": guid(call.name, "agw")})
+    """The service gives each named part an id under the gateway's and refuses a reference into the
+    gateway that names no such part (ARM's InvalidResourceReference)."""
+    own, computed = _named(call)
+    gateway_id = str(computed["__id"])
+    parts: dict[str, list[Props]] = {}
+    for collection in _GATEWAY_COLLECTIONS:
+        items = call.inputs.get(collection)
+        if isinstance(items, list):
+            parts[collection] = [{**item, "id": f"{gateway_id}/{collection}/{item.get('name')}", "provisioningState": "Succeeded"}
+                                 if isinstance(item, dict) else item for item in items]
+    known = {str(item["id"]) for items in parts.values() for item in items if isinstance(item, dict)}
+    for ref in _gateway_references({k: v for k, v in call.inputs.items() if k in _GATEWAY_COLLECTIONS}):
+        if ref.lower().startswith(gateway_id.lower() + "/") and ref not in known:
+            raise ValueError(f"InvalidResourceReference: resource {ref} referenced by application gateway {own} "
+                             "was not found")
+    return _typed(call, {"operationalState": "Running", "resourceGuid": guid(call.name, "agw"), **parts})
 
 
 def _role_assignment(call: ResourceCall) -> Props:
