@@ -25,9 +25,11 @@ from pydantic import (
 )
 from pydantic.alias_generators import to_camel
 
+from components.conventions import PROJECT
+
 from .netaddr import covers_internet, public_ranges
 
-NAMESPACE = "orchestrator"
+NAMESPACE = PROJECT
 CANARY_WEIGHTS: tuple[int, ...] = (0, 10, 25, 50, 75, 100)
 MEMORY_LIMIT_CEILING_MI = 512
 """docs/requirements.md: < 512 MB memory per instance."""
@@ -310,7 +312,7 @@ class AppConfig(_Model):
         description="Share of traffic (%) sent to the inactive slot: one of 0, 10, 25, 50, 75, 100.",
     )
     port: int = Field(default=8080, ge=1024, le=65535, description="Container port (unprivileged).")
-    namespace: K8sName = "orchestrator"
+    namespace: K8sName = PROJECT
     autoscaling: AutoscalingConfig = Field(default_factory=AutoscalingConfig)
     standby_min_replicas: int | None = Field(
         default=None,
@@ -399,7 +401,7 @@ def _as_int(value: Any) -> Any:
 
 class DatabaseConfig(_Model):
     engine_version: str = Field(default="16", pattern=r"^1[4-8](\.[0-9]+)?$", description="PostgreSQL major (14-18).")
-    name: str = Field(default="orchestrator", pattern=r"^[a-z][a-z0-9_]{0,62}$")
+    name: str = Field(default=PROJECT, pattern=r"^[a-z][a-z0-9_]{0,62}$")
     username: str = Field(default="orchestrator_app", pattern=r"^[a-z][a-z0-9_]{0,62}$")
     replicas: int = Field(default=2, ge=2, le=5, description="Read replicas beside the primary (HA: at least 2).")
     storage_gb: int = Field(default=100, ge=20, le=65536)

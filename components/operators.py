@@ -12,11 +12,10 @@ import pulumi_kubernetes as k8s
 import pulumi_tls as tls
 
 from components.charts import ChartPin
+from components.conventions import METRICS_PATH, PART_OF, PROJECT, RESTRICTED, pod_security_labels
 
-PART_OF = {"app.kubernetes.io/part-of": "orchestrator"}
-"""Carried by every object here; Prometheus selects PodMonitors by it."""
-POD_SECURITY_LABEL = "pod-security.kubernetes.io/enforce"
-RESTRICTED = "restricted"
+OPERATOR_METRICS_PORT = 8080
+"""Where the operators the program installs serve their metrics (controller-runtime's default)."""
 CERT_VALIDITY_HOURS = 3 * 365 * 24
 CERT_EARLY_RENEWAL_HOURS = 60 * 24
 API_SERVER_PORTS = (443, 6443)
@@ -25,11 +24,6 @@ WEBHOOK_PORT = 9443
 CLUSTER_PRIVATE_RANGES = ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10")
 """Where a cluster's nodes and control plane live (RFC 1918 and shared address space)."""
 """controller-runtime's webhook server port, which the API server calls."""
-
-
-def pod_security_labels(level: str) -> dict[str, str]:
-    """Enforced, and also audited and warned, so a violation is visible before it is refused."""
-    return {f"pod-security.kubernetes.io/{mode}": level for mode in ("enforce", "audit", "warn")}
 
 
 def restricted_operator_values() -> dict[str, Any]:
@@ -128,7 +122,7 @@ def self_signed_tls(
     cert = tls.SelfSignedCert(
         f"{name}-tls-cert",
         private_key_pem=key.private_key_pem,
-        subject=tls.SelfSignedCertSubjectArgs(common_name=common_name, organization="orchestrator"),
+        subject=tls.SelfSignedCertSubjectArgs(common_name=common_name, organization=PROJECT),
         dns_names=list(dns_names),
         is_ca_certificate=True,
         allowed_uses=["cert_signing", "digital_signature", "key_encipherment", "server_auth", "client_auth"],
@@ -156,7 +150,7 @@ def pod_monitor(
         spec={
             "selector": dict(selector),
             "namespaceSelector": {"matchNames": [namespace]},
-            "podMetricsEndpoints": [{"port": port, "path": "/metrics", "scheme": "http"}],
+            "podMetricsEndpoints": [{"port": port, "path": METRICS_PATH, "scheme": "http"}],
         },
         opts=opts,
     )

@@ -27,11 +27,14 @@ import urllib.parse
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from components.config import Slot
+from components.config import ProbesConfig, Slot
+from components.conventions import METRICS_PATH, PROJECT
 from ops import OpsError
 
-APP_DEPLOYMENT_PREFIX = "orchestrator"
+APP_DEPLOYMENT_PREFIX = PROJECT
 """Slot Deployments are `orchestrator-<slot>` (the name kube-state-metrics reports)."""
+DEFAULT_PROBE_PATHS = (ProbesConfig().liveness_path, ProbesConfig().readiness_path, METRICS_PATH)
+"""The app's own paths, which the edge must answer for internal sources only."""
 CANARY_ALERTS = ("OrchestratorCanarySlotErrorRateHigh", "OrchestratorCanarySlotLatencyHigh")
 """monitoring/rules/rollout.yaml: while one fires for the canary slot, the rollout stops."""
 ROUTE_LABELS = ("route", "path", "handler")
@@ -285,7 +288,7 @@ class SlotQueries:
     slot: Slot
     namespace: str
     seconds: int
-    probe_paths: tuple[str, ...] = ("/healthz", "/ready", "/metrics")
+    probe_paths: tuple[str, ...] = DEFAULT_PROBE_PATHS
     deployment_prefix: str = APP_DEPLOYMENT_PREFIX
 
     @property
@@ -390,7 +393,7 @@ class PrometheusGate:
     client: PrometheusClient
     thresholds: Thresholds
     namespace: str
-    probe_paths: tuple[str, ...] = ("/healthz", "/ready", "/metrics")
+    probe_paths: tuple[str, ...] = DEFAULT_PROBE_PATHS
     queries_run: list[str] = field(default_factory=list)
 
     def describe(self) -> str:

@@ -33,6 +33,7 @@ from types import FrameType
 from typing import Any, TextIO
 
 from components.config import Platform, Slot, StackConfig
+from components.conventions import METRICS_PATH
 from ops.health import GateReading, HealthGate, PrometheusClient, PrometheusGate, Thresholds, Window
 from ops.stackops import PreviewRefusedError, Settings, StackOperations, UpFailedError, with_settings
 
@@ -700,4 +701,4 @@ def prometheus_gate(config: StackConfig, target: Slot) -> PrometheusGate:
     client = PrometheusClient(rollout.prometheus_url, timeout=rollout.query_timeout_seconds)
     probes = config.app.probes
     return PrometheusGate(client=client, thresholds=thresholds(config, target), namespace=config.app.namespace,
-                          probe_paths=(probes.liveness_path, probes.readiness_path, "/metrics"))
+                          probe_paths=(probes.liveness_path, probes.readiness_path, METRICS_PATH))

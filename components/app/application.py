@@ -29,6 +29,7 @@ from components.app.contract import (
 )
 from components.cache import contract as cache_contract
 from components.config import AppConfig, Platform, Slot, StackConfig
+from components.conventions import COMPONENT_LABEL, METRICS_PATH, NAME_LABEL, PART_OF
 from components.database import contract as db_contract
 from components.hardening import container_security, pod_security
 from components.monitoring.contract import COLLECTOR_POD_LABELS, OTLP_GRPC_PORT, OTLP_HTTP_PORT
@@ -158,8 +159,7 @@ class Application(pulumi.ComponentResource):
                 namespace=args.namespace,
                 # Not component=api: ServiceMonitors select the slot Services, and the live one would
                 # scrape the active pods twice.
-                labels={"app.kubernetes.io/name": APP_NAME, "app.kubernetes.io/part-of": APP_NAME,
-                        "app.kubernetes.io/component": "live"},
+                labels={NAME_LABEL: APP_NAME, **PART_OF, COMPONENT_LABEL: "live"},
             ),
             spec=self._service_spec(app, slot_selector(app.active_slot)),
             opts=child,
@@ -227,7 +227,7 @@ class Application(pulumi.ComponentResource):
         env = [
             k8s.core.v1.EnvVarArgs(name="PORT", value=str(app.port)),
             k8s.core.v1.EnvVarArgs(name="APP_SLOT", value=slot.value),
-            k8s.core.v1.EnvVarArgs(name="METRICS_PATH", value="/metrics"),
+            k8s.core.v1.EnvVarArgs(name="METRICS_PATH", value=METRICS_PATH),
             *(k8s.core.v1.EnvVarArgs(name=key, value=value) for key, value in sorted(app.env.items())),
             # The SDK's standard variables: the slot and its tag in every span's resource.
             *(k8s.core.v1.EnvVarArgs(name=key, value=value) for key, value in otel_environment(config, slot).items()),

@@ -8,16 +8,16 @@ import pulumi
 
 from components.cache.contract import RedisOutputs
 from components.config import Slot, StackConfig
+from components.conventions import COMPONENT_LABEL, METRICS_PATH, NAME_LABEL, PART_OF, PROJECT
 from components.database.contract import PostgresOutputs
 
-APP_NAME = "orchestrator"
+APP_NAME = PROJECT
 """`app.kubernetes.io/name` of every app pod and the prefix of every app object's name."""
 COMPONENT = "api"
 SERVICE_PORT = 80
 SERVICE_PORT_NAME = "http"
-METRICS_PATH = "/metrics"
 """The app serves Prometheus metrics on its HTTP port."""
-PROMETHEUS_POD_LABELS = {"app.kubernetes.io/name": "prometheus"}
+PROMETHEUS_POD_LABELS = {NAME_LABEL: "prometheus"}
 """Labels of the Prometheus server pods (the Prometheus operator sets this one on every server pod)."""
 DNS_NAMESPACE = "kube-system"
 NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"
@@ -26,11 +26,11 @@ NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"
 
 def selector_labels() -> dict[str, str]:
     """Labels both slots' pods share (the NetworkPolicies select on these)."""
-    return {"app.kubernetes.io/name": APP_NAME, "app.kubernetes.io/component": COMPONENT}
+    return {NAME_LABEL: APP_NAME, COMPONENT_LABEL: COMPONENT}
 
 
 def common_labels() -> dict[str, str]:
-    return {**selector_labels(), "app.kubernetes.io/part-of": APP_NAME}
+    return {**selector_labels(), **PART_OF}
 
 
 def slot_selector(slot: Slot) -> dict[str, str]:

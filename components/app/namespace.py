@@ -5,7 +5,8 @@ from __future__ import annotations
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.app.contract import APP_NAME, NamespaceArgs
+from components.app.contract import NamespaceArgs
+from components.conventions import PART_OF, RESTRICTED, pod_security_labels
 
 DEFAULT_DENY_NAME = "default-deny"
 
@@ -15,18 +16,12 @@ class AppNamespace(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: NamespaceArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("orchestrator:app:AppNamespace", name, None, opts)
-        restricted = "restricted"
         namespace = k8s.core.v1.Namespace(
             name,
             metadata=k8s.meta.v1.ObjectMetaArgs(
                 name=args.config.app.namespace,
-                labels={
-                    # The admission controller refuses any pod below the `restricted` profile.
-                    "pod-security.kubernetes.io/enforce": restricted,
-                    "pod-security.kubernetes.io/audit": restricted,
-                    "pod-security.kubernetes.io/warn": restricted,
-                    "app.kubernetes.io/part-of": APP_NAME,
-                },
+                # The admission controller refuses any pod below the `restricted` profile.
+                labels={**pod_security_labels(RESTRICTED), **PART_OF},
             ),
             opts=pulumi.ResourceOptions(parent=self),
         )

@@ -22,8 +22,9 @@ from components.cache.contract import (
 )
 from components.charts import REDIS_OPERATOR
 from components.config import StackConfig
+from components.conventions import PART_OF
 from components.operators import (
-    PART_OF,
+    OPERATOR_METRICS_PORT,
     data_namespace,
     ingress_policy,
     ingress_rule,
@@ -42,7 +43,6 @@ CLUSTER_NAME = "orchestrator-redis"
 REDIS_PORT = 6379
 BUS_PORT = 16379
 EXPORTER_PORT = 9121
-OPERATOR_METRICS_PORT = 8080
 PASSWORD_SECRET_KEY = "password"
 CONFIG_KEY = "redis-additional.conf"
 REDIS_UID = 1000

@@ -11,6 +11,7 @@ from pulumi_azure_native import authorization, containerservice, resources
 
 from components.cluster.contract import Foundation, FoundationArgs
 from components.config import ConfigError, StackConfig, stack_file
+from components.conventions import PROJECT
 from components.network.azure import AzureNetwork, AzureNetworkArgs, AzureSubnetPlan
 from components.secrets.azure import KeyVaultArgs, KeyVaultStore
 
@@ -64,7 +65,7 @@ class AksFoundation(Foundation):
         child = pulumi.ResourceOptions(parent=self)
         stack = pulumi.get_stack()
         self.protect = config.is_production
-        self.tags = {"app": "orchestrator", "environment": config.environment.value, "stack": stack, "managed-by": "pulumi"}
+        self.tags = {"app": PROJECT, "environment": config.environment.value, "stack": stack, "managed-by": "pulumi"}
         client = authorization.get_client_config_output(opts=pulumi.InvokeOptions(parent=self))
         self.subscription_id = client.subscription_id
         self.tenant_id = client.tenant_id

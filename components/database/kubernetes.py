@@ -15,6 +15,7 @@ import pulumi_random as random
 
 from components.charts import BARMAN_CLOUD_PLUGIN, CLOUDNATIVE_PG
 from components.config import StackConfig
+from components.conventions import PART_OF
 from components.database.contract import (
     DatabaseArgs,
     PostgresCluster,
@@ -22,7 +23,7 @@ from components.database.contract import (
     credentials_secret,
 )
 from components.operators import (
-    PART_OF,
+    OPERATOR_METRICS_PORT,
     data_namespace,
     ingress_policy,
     ingress_rule,
@@ -52,7 +53,6 @@ POSTGRES_IMAGES: dict[str, str] = {
     "18": "ghcr.io/cloudnative-pg/postgresql:18.0",
 }
 """Pinned operand images per major (a minor upgrade is a deliberate config change)."""
-OPERATOR_METRICS_PORT = 8080
 
 
 class CnpgPostgres(PostgresCluster):

@@ -12,6 +12,7 @@ from pulumi_azure_native import authorization, keyvault, managedidentity, networ
 
 from components.cluster.azure import ZONES, aks_foundation, role_definition_id
 from components.config import NAMESPACE, StackConfig, stack_file
+from components.conventions import METRICS_PATH, PROJECT
 from components.edge import pfx
 from components.edge.contract import EdgeExposure, FrontDoor, FrontDoorArgs
 from components.network.azure import plan_subnets
@@ -22,7 +23,7 @@ SSL_POLICY = "AppGwSslPolicy20220101S"
 MANAGED_RULE_SETS: tuple[tuple[str, str], ...] = (("Microsoft_DefaultRuleSet", "2.1"), ("Microsoft_BotManagerRuleSet", "1.1"))
 """DRS 2.1 is Microsoft's OWASP CRS 3.3-based set (SQL injection, XSS, ...); bot protection beside it."""
 KEY_VAULT_SECRETS_USER_ROLE = "4633458b-17de-408a-b874-0445c86b69e6"
-INTERNAL_PATHS = ["/admin", "/health", "/ready", "/metrics"]
+INTERNAL_PATHS = ["/admin", "/health", "/ready", METRICS_PATH]
 """Never served through the public gateway (HAProxy also refuses them from public sources)."""
 LISTENER_CERTIFICATE_SECRET = "appGatewayCertificatePfx"  # declared in components.config.STACK_SECRETS
 """Stack secret (`pulumi config set --secret`) holding the public certificate the gateway serves."""
@@ -106,7 +107,7 @@ class AppGatewayEntry(FrontDoor):
         waf = network.WebApplicationFirewallPolicy(
             f"{name}-waf",
             resource_group_name=rg,
-            policy_name=f"orchestrator{stack.replace('-', '')}waf",
+            policy_name=f"{PROJECT}{stack.replace('-', '')}waf",
             policy_settings=network.PolicySettingsArgs(
                 state="Enabled", mode="Prevention", request_body_check=True, max_request_body_size_in_kb=128,
                 file_upload_limit_in_mb=100,

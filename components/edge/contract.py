@@ -9,9 +9,20 @@ import pulumi
 from components.app.contract import AppOutputs
 from components.cluster.contract import Foundation
 from components.config import StackConfig
+from components.conventions import COMPONENT_LABEL, METRICS_PATH, NAME_LABEL
 
 EDGE_NAMESPACE = "edge"
-EDGE_POD_LABELS = {"app.kubernetes.io/name": "haproxy", "app.kubernetes.io/component": "edge"}
+EDGE_POD_LABELS = {NAME_LABEL: "haproxy", COMPONENT_LABEL: "edge"}
+
+# HAProxy's container ports and its own health answer: the proxy's config, its pods, the front doors'
+# health checks and the NetworkPolicies all read them from here.
+HTTP_PORT = 8080
+HTTPS_PORT = 8443
+METRICS_PORT = 8405
+HEALTH_PORT = 8404
+"""Answers only HEALTH_URI: kubelet probes and front-door health checks, never the exporter."""
+HEALTH_URI = "/healthz"
+"""HAProxy's own liveness/readiness URI, on the internal health port only."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -49,18 +60,18 @@ class EdgeOutputs:
     """Container and Service port of HAProxy's Prometheus exporter (`/metrics`), port name `metrics`."""
     http_port: int = 80
     """Service port of plain HTTP (answers only with a redirect to HTTPS)."""
-    https_target_port: int = 8443
+    https_target_port: int = HTTPS_PORT
     """Container port behind `https_port`: what pod-IP targets and security groups must allow."""
     metrics_service: pulumi.Output[str] | None = None
     """ClusterIP Service `haproxy-metrics` in `namespace`, port `metrics` (never on the public Service)."""
     metrics_service_labels: dict[str, str] = field(default_factory=dict)
     """Labels of the metrics Service (for a ServiceMonitor selector)."""
-    metrics_path: str = "/metrics"
+    metrics_path: str = METRICS_PATH
     pod_labels: dict[str, str] = field(default_factory=dict)
     """Labels of the HAProxy pods (EDGE_POD_LABELS; a PodMonitor can select them with port `metrics`)."""
-    health_path: str = "/healthz"
+    health_path: str = HEALTH_URI
     """HAProxy's own health answer (kubelet probes, front-door health checks), on `health_port`."""
-    health_port: int = 8404
+    health_port: int = HEALTH_PORT
     """HAProxy's health-only port (HEALTH_URI): what front doors health-check."""
     trusted_ca_pem: pulumi.Output[str] | None = None
     """PEM of the CA that signed HAProxy's serving certificate (edge.tls.certificate 'private-ca'), for a

@@ -17,7 +17,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from components.config import Slot, StackConfig, TlsVersion
-from components.edge.contract import EdgeExposure
+from components.conventions import METRICS_PATH
+from components.edge.contract import HEALTH_PORT, HEALTH_URI, HTTP_PORT, HTTPS_PORT, METRICS_PORT, EdgeExposure
 
 CONFIG_DIR = "/usr/local/etc/haproxy"
 CONFIG_FILE = f"{CONFIG_DIR}/haproxy.cfg"
@@ -34,18 +35,11 @@ and the container loads no second file. HAProxy expands `"${VAR}"` inside double
 ADMIN_USERLIST = "edge_admins"
 ADMIN_USER = "admin"
 
-HTTP_PORT = 8080
-HTTPS_PORT = 8443
-METRICS_PORT = 8405
-HEALTH_PORT = 8404
-"""Answers only HEALTH_URI: kubelet probes and front-door health checks, never the exporter."""
-HEALTH_URI = "/healthz"
-"""HAProxy's own liveness/readiness URI, on the internal health port only."""
-METRICS_URI = "/metrics"
+METRICS_URI = METRICS_PATH
 BACKEND = "app"
 HTTPS_FRONTEND = "public_https"
 
-PROTECTED_PREFIXES: tuple[str, ...] = ("/health", "/ready", "/metrics", "/admin")
+PROTECTED_PREFIXES: tuple[str, ...] = ("/health", "/ready", METRICS_PATH, "/admin")
 """Public requests under these prefixes get 403 unless they come from an internal CIDR."""
 ADMIN_PREFIX = "/admin"
 

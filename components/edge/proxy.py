@@ -15,6 +15,7 @@ import pulumi_random as random
 import pulumi_tls as tls
 
 from components.config import CertificateSource, Slot, StackConfig
+from components.conventions import COMPONENT_LABEL, NAME_LABEL, PART_OF, PROJECT, RESTRICTED, pod_security_labels
 from components.edge import haproxy
 from components.edge.contract import EDGE_NAMESPACE, EDGE_POD_LABELS, EdgeArgs, EdgeExposure, EdgeOutputs
 from components.hardening import container_security, pod_security
@@ -25,10 +26,10 @@ DEPLOYMENT_NAME = "haproxy"
 TLS_SECRET_NAME = "haproxy-tls"
 ADMIN_SECRET_NAME = "haproxy-admin"
 ADMIN_HASH_KEY = "password-hash"
-CONFIG_LABELS = {"app.kubernetes.io/name": "haproxy", "app.kubernetes.io/component": "edge-config"}
+CONFIG_LABELS = {NAME_LABEL: "haproxy", COMPONENT_LABEL: "edge-config"}
 """The policy pack finds the HAProxy config by `app.kubernetes.io/name: haproxy` (data key haproxy.cfg)."""
-METRICS_SERVICE_LABELS = {"app.kubernetes.io/name": "haproxy", "app.kubernetes.io/component": "edge-metrics"}
-POD_LABELS = {**EDGE_POD_LABELS, "app.kubernetes.io/part-of": "orchestrator"}
+METRICS_SERVICE_LABELS = {NAME_LABEL: "haproxy", COMPONENT_LABEL: "edge-metrics"}
+POD_LABELS = {**EDGE_POD_LABELS, **PART_OF}
 RUN_AS = 10001
 """Not the image's uid 99: the policy floor is 10000, and HAProxy needs no passwd entry (no `user` directive)."""
 HTTPS_SERVICE_PORT = 443
@@ -67,12 +68,7 @@ class EdgeProxy(pulumi.ComponentResource):
             f"{name}-namespace",
             metadata=k8s.meta.v1.ObjectMetaArgs(
                 name=EDGE_NAMESPACE,
-                labels={
-                    "pod-security.kubernetes.io/enforce": "restricted",
-                    "pod-security.kubernetes.io/audit": "restricted",
-                    "pod-security.kubernetes.io/warn": "restricted",
-                    "app.kubernetes.io/part-of": "orchestrator",
-                },
+                labels={**pod_security_labels(RESTRICTED), **PART_OF},
             ),
             opts=child,
         )
@@ -210,7 +206,7 @@ class EdgeProxy(pulumi.ComponentResource):
         cert = tls.SelfSignedCert(
             f"{name}-tls-cert",
             private_key_pem=key.private_key_pem,
-            subject=tls.SelfSignedCertSubjectArgs(common_name=edge.hostname, organization="orchestrator"),
+            subject=tls.SelfSignedCertSubjectArgs(common_name=edge.hostname, organization=PROJECT),
             dns_names=[edge.hostname],
             validity_period_hours=SELF_SIGNED_VALIDITY_HOURS,
             early_renewal_hours=30 * 24,
@@ -233,7 +229,7 @@ class EdgeProxy(pulumi.ComponentResource):
             f"{name}-ca-cert",
             private_key_pem=ca_key.private_key_pem,
             subject=tls.SelfSignedCertSubjectArgs(common_name=f"orchestrator {pulumi.get_stack()} edge CA",
-                                                  organization="orchestrator"),
+                                                  organization=PROJECT),
             is_ca_certificate=True,
             allowed_uses=["cert_signing", "crl_signing", "digital_signature"],
             validity_period_hours=PRIVATE_CA_VALIDITY_HOURS,
@@ -244,7 +240,7 @@ class EdgeProxy(pulumi.ComponentResource):
         request = tls.CertRequest(
             f"{name}-tls-request",
             private_key_pem=key.private_key_pem,
-            subject=tls.CertRequestSubjectArgs(common_name=hostname, organization="orchestrator"),
+            subject=tls.CertRequestSubjectArgs(common_name=hostname, organization=PROJECT),
             # The host name the front door sends (SNI and Host) and verifies against.
             dns_names=[hostname],
             opts=child,

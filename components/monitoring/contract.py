@@ -8,14 +8,15 @@ import pulumi
 
 from components.cluster.contract import Foundation
 from components.config import StackConfig
+from components.conventions import COMPONENT_LABEL, NAME_LABEL, PROJECT
 
-APP_SERVICE_LABELS = {"app.kubernetes.io/name": "orchestrator", "app.kubernetes.io/component": "api"}
+APP_SERVICE_LABELS = {NAME_LABEL: PROJECT, COMPONENT_LABEL: "api"}
 """Labels of the slot Services `orchestrator-blue`/`orchestrator-green`; each also carries `slot`."""
 APP_METRICS_PORT = "http"
-EDGE_SERVICE_LABELS = {"app.kubernetes.io/name": "haproxy"}
+EDGE_SERVICE_LABELS = {NAME_LABEL: "haproxy"}
 EDGE_METRICS_PORT = "metrics"
 """HAProxy's built-in Prometheus exporter (8405) on the edge Service."""
-JOB_LABEL = "app.kubernetes.io/name"
+JOB_LABEL = NAME_LABEL
 """The Service label Prometheus uses as `job`: the rules select job="orchestrator" / job="haproxy"."""
 
 
@@ -57,9 +58,9 @@ OTLP_GRPC_PORT = 4317
 OTLP_HTTP_PORT = 4318
 COLLECTOR_SERVICE = "otel-collector"
 """The collector gateway's Service (chart fullnameOverride): apps send OTLP here."""
-COLLECTOR_POD_LABELS = {"app.kubernetes.io/name": "otel-collector"}
+COLLECTOR_POD_LABELS = {NAME_LABEL: "otel-collector"}
 """Labels the gateway's pods carry (chart nameOverride); NetworkPolicies select them."""
 JAEGER_SERVICE = "jaeger"
 JAEGER_QUERY_PORT = 16686
-SERVICE_NAME = "orchestrator"
+SERVICE_NAME = PROJECT
 """OTEL_SERVICE_NAME of the app: the `service` of its traces and its log stream."""

@@ -16,6 +16,7 @@ from typing import Any
 
 import pulumi
 
+from components.conventions import NAME_LABEL
 from components.monitoring import redaction
 from components.monitoring.tracing import (
     COLLECTOR_IMAGE,
@@ -25,7 +26,7 @@ from components.monitoring.tracing import (
 )
 
 AGENT_RELEASE = "otel-log-agent"
-AGENT_LABELS = {"app.kubernetes.io/name": "otel-log-agent"}
+AGENT_LABELS = {NAME_LABEL: "otel-log-agent"}
 POD_LOGS = "/var/log/pods"
 
 
@@ -78,7 +79,7 @@ def agent_config(store: LogStore) -> dict[str, Any]:
                                  "k8s.node.name", "k8s.container.name"],
                     "labels": [{"tag_name": "slot", "key": "slot", "from": "pod"},
                                {"tag_name": "service.version", "key": "app.kubernetes.io/version", "from": "pod"},
-                               {"tag_name": "app", "key": "app.kubernetes.io/name", "from": "pod"}],
+                               {"tag_name": "app", "key": NAME_LABEL, "from": "pod"}],
                 },
                 "pod_association": [{"sources": [{"from": "resource_attribute", "name": "k8s.pod.uid"}]}],
             },
@@ -101,7 +102,7 @@ def agent_values(store: LogStore) -> dict[str, Any]:
     env = [{"name": "K8S_NODE_NAME", "valueFrom": {"fieldRef": {"fieldPath": "spec.nodeName"}}}, *store.env]
     return {
         "mode": "daemonset",
-        "nameOverride": AGENT_LABELS["app.kubernetes.io/name"],
+        "nameOverride": AGENT_LABELS[NAME_LABEL],
         "fullnameOverride": AGENT_RELEASE,
         "image": {"repository": COLLECTOR_IMAGE, "tag": COLLECTOR_VERSION},
         "command": {"name": "otelcol-contrib"},

@@ -18,6 +18,7 @@ import pulumi_random as random
 
 from components.cluster.aws import EksFoundation
 from components.config import StackConfig
+from components.conventions import PROJECT
 from components.monitoring.logs import LOGS_DATASOURCE_UID, LogStore
 from components.monitoring.tracing import OpenSearchAccess
 from components.network.aws import cluster_only_security_group
@@ -121,7 +122,7 @@ def opensearch_store(
         access_policies=pulumi.Output.all(context.partition, context.region, context.account_id).apply(
             lambda v: access_policy(str(v[0]), str(v[1]), str(v[2]), domain)),
         software_update_options=aws.opensearch.DomainSoftwareUpdateOptionsArgs(auto_software_update_enabled=True),
-        tags={"app": "orchestrator", "stack": pulumi.get_stack(), "purpose": "logs-and-traces"},
+        tags={"app": PROJECT, "stack": pulumi.get_stack(), "purpose": "logs-and-traces"},
         opts=stateful,
     )
     url = search.endpoint.apply(lambda host: f"https://{host}")

@@ -11,6 +11,7 @@ from typing import Any
 import pulumi
 
 from components.config import Slot
+from components.conventions import METRICS_PATH
 from components.monitoring.contract import (
     APP_METRICS_PORT,
     APP_SERVICE_LABELS,
@@ -40,7 +41,7 @@ def app_service_monitor(app_namespace: pulumi.Input[str], scrape_seconds: int) -
         "endpoints": [
             {
                 "port": APP_METRICS_PORT,
-                "path": "/metrics",
+                "path": METRICS_PATH,
                 "interval": _interval(scrape_seconds),
                 "relabelings": [
                     {
@@ -59,6 +60,6 @@ def edge_service_monitor(edge_namespace: pulumi.Input[str], scrape_seconds: int)
         "jobLabel": JOB_LABEL,
         "namespaceSelector": {"matchNames": [edge_namespace]},
         "selector": {"matchLabels": dict(EDGE_SERVICE_LABELS)},
-        "endpoints": [{"port": EDGE_METRICS_PORT, "path": "/metrics", "interval": _interval(scrape_seconds)}],
+        "endpoints": [{"port": EDGE_METRICS_PORT, "path": METRICS_PATH, "interval": _interval(scrape_seconds)}],
     }
 

@@ -11,6 +11,7 @@ import pulumi_kubernetes as k8s
 import pulumi_random as random
 
 from components.config import Platform, StackConfig
+from components.conventions import MANAGED_BY, NAME_LABEL, PART_OF, POD_SECURITY_ENFORCE, PRIVILEGED
 from components.monitoring import alerting, assets, monitors
 from components.monitoring.contract import (
     APP_SERVICE_LABELS,
@@ -54,7 +55,7 @@ from components.monitoring.values import (
     prometheus_url,
 )
 
-PART_OF = {"app.kubernetes.io/part-of": "orchestrator", "app.kubernetes.io/managed-by": "pulumi"}
+STACK_LABELS = {**PART_OF, **MANAGED_BY}
 GRAFANA_ADMIN_SECRET = "grafana-admin"
 GRAFANA_ADMIN_USER = "orchestrator-admin"
 API_SERVER_PORTS = (443, 6443)
@@ -89,14 +90,14 @@ class Monitoring(pulumi.ComponentResource):
                 "kubernetes.io/metadata.name": ns_name,
                 # node-exporter (host network and PID namespace) and the log agent (read-only hostPath
                 # /var/log/pods) cannot meet `baseline`; every other pod here is hardened to `restricted`.
-                "pod-security.kubernetes.io/enforce": "privileged",
-                **PART_OF,
+                POD_SECURITY_ENFORCE: PRIVILEGED,
+                **STACK_LABELS,
             }),
             opts=child,
         )
         ns = namespace.metadata.name
         self._network_policies(name, ns, args.app_namespace)
-        receivers, receiver_secrets = alerting.receivers(name, monitoring, ns, PART_OF, self)
+        receivers, receiver_secrets = alerting.receivers(name, monitoring, ns, STACK_LABELS, self)
         store = self._log_store(name, config, args, ns) if monitoring.logs.enabled else None
         tracing = monitoring.tracing.enabled
 
@@ -104,7 +105,7 @@ class Monitoring(pulumi.ComponentResource):
         admin_password: pulumi.Output[str] = pulumi.Output.secret(password.result)
         admin_secret = k8s.core.v1.Secret(
             f"{name}-grafana-admin",
-            metadata=k8s.meta.v1.ObjectMetaArgs(name=GRAFANA_ADMIN_SECRET, namespace=ns, labels=dict(PART_OF)),
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=GRAFANA_ADMIN_SECRET, namespace=ns, labels=dict(STACK_LABELS)),
             type="Opaque",
             string_data={
                 GRAFANA_ADMIN_USER_KEY: GRAFANA_ADMIN_USER,
@@ -152,7 +153,7 @@ class Monitoring(pulumi.ComponentResource):
                 metadata=k8s.meta.v1.ObjectMetaArgs(
                     name=f"grafana-dashboard-{stem}",
                     namespace=ns,
-                    labels={DASHBOARD_LABEL[0]: DASHBOARD_LABEL[1], **PART_OF},
+                    labels={DASHBOARD_LABEL[0]: DASHBOARD_LABEL[1], **STACK_LABELS},
                 ),
                 data={file: text},
                 opts=child,
@@ -224,7 +225,7 @@ class Monitoring(pulumi.ComponentResource):
                 storage_spec["storageClassName"] = config.monitoring.storage_class
             jaeger_needs.append(k8s.core.v1.PersistentVolumeClaim(
                 f"{name}-jaeger-badger",
-                metadata=k8s.meta.v1.ObjectMetaArgs(name=BADGER_CLAIM, namespace=ns, labels=dict(PART_OF)),
+                metadata=k8s.meta.v1.ObjectMetaArgs(name=BADGER_CLAIM, namespace=ns, labels=dict(STACK_LABELS)),
                 spec=storage_spec,
                 opts=pulumi.ResourceOptions(parent=self, protect=config.is_production,
                                             retain_on_delete=config.is_production),
@@ -235,7 +236,7 @@ class Monitoring(pulumi.ComponentResource):
             # Peers of the gateway's loadbalancing exporter: every replica, by pod address.
             k8s.core.v1.Service(
                 f"{name}-collector-sampling",
-                metadata=k8s.meta.v1.ObjectMetaArgs(name=COLLECTOR_HEADLESS, namespace=ns, labels=dict(PART_OF)),
+                metadata=k8s.meta.v1.ObjectMetaArgs(name=COLLECTOR_HEADLESS, namespace=ns, labels=dict(STACK_LABELS)),
                 spec=cast(Any, {"clusterIP": "None", "selector": dict(COLLECTOR_POD_LABELS), "publishNotReadyAddresses": False,
                       "ports": [{"name": "otlp-sampling", "port": SAMPLING_PORT, "targetPort": SAMPLING_PORT,
                                  "protocol": "TCP"}]}),
@@ -253,7 +254,7 @@ class Monitoring(pulumi.ComponentResource):
             resource_name,
             api_version=monitors.API_VERSION,
             kind=kind,
-            metadata=k8s.meta.v1.ObjectMetaArgs(name=object_name, namespace=namespace, labels=dict(PART_OF)),
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=object_name, namespace=namespace, labels=dict(STACK_LABELS)),
             spec=spec,
             opts=opts,
         )
@@ -289,7 +290,7 @@ class Monitoring(pulumi.ComponentResource):
                 ],
             },
             "prometheus-scrape": {
-                "podSelector": {"matchLabels": {"app.kubernetes.io/name": "prometheus"}},
+                "podSelector": {"matchLabels": {NAME_LABEL: "prometheus"}},
                 "policyTypes": ["Egress"],
                 # Targets live in every namespace and on node addresses (kubelet, node-exporter).
                 "egress": [{"to": anywhere}],
@@ -308,7 +309,7 @@ class Monitoring(pulumi.ComponentResource):
         for role, spec in policies.items():
             k8s.networking.v1.NetworkPolicy(
                 f"{name}-{role}",
-                metadata=k8s.meta.v1.ObjectMetaArgs(name=role, namespace=namespace, labels=dict(PART_OF)),
+                metadata=k8s.meta.v1.ObjectMetaArgs(name=role, namespace=namespace, labels=dict(STACK_LABELS)),
                 spec=spec,
                 opts=child,
             )

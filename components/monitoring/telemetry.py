@@ -7,6 +7,7 @@ two slots' traces stay apart even when both run the same tag.
 from __future__ import annotations
 
 from components.config import Slot, StackConfig
+from components.conventions import PROJECT
 from components.monitoring.contract import COLLECTOR_SERVICE, OTLP_HTTP_PORT, SERVICE_NAME
 
 SLOT_ATTRIBUTE = "orchestrator.slot"
@@ -20,7 +21,7 @@ def collector_endpoint(config: StackConfig) -> str:
 def resource_attributes(config: StackConfig, slot: Slot) -> dict[str, str]:
     tag = config.app.slots.tag(slot)
     return {
-        "service.namespace": "orchestrator",
+        "service.namespace": PROJECT,
         "service.version": tag,
         SLOT_ATTRIBUTE: slot.value,
         "deployment.environment.name": config.environment.value,

@@ -17,6 +17,7 @@ import pulumi
 
 from components.charts import JAEGER, OPENTELEMETRY_COLLECTOR
 from components.config import Environment, Platform, StackConfig
+from components.conventions import NAME_LABEL
 from components.monitoring import redaction
 from components.monitoring.contract import (
     COLLECTOR_POD_LABELS,
@@ -158,7 +159,7 @@ def gateway_values(config: StackConfig, namespace: str) -> dict[str, Any]:
     tracing = config.monitoring.tracing
     return {
         "mode": "deployment",
-        "nameOverride": COLLECTOR_POD_LABELS["app.kubernetes.io/name"],
+        "nameOverride": COLLECTOR_POD_LABELS[NAME_LABEL],
         "fullnameOverride": COLLECTOR_SERVICE,
         "image": {"repository": COLLECTOR_IMAGE, "tag": COLLECTOR_VERSION},
         "command": {"name": "otelcol-contrib"},

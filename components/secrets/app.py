@@ -7,6 +7,8 @@ from collections.abc import Mapping
 import pulumi
 import pulumi_kubernetes as k8s
 
+from components.conventions import COMPONENT_LABEL, PART_OF
+
 
 def app_credentials_secret(
     name: str,
@@ -22,7 +24,7 @@ def app_credentials_secret(
         f"{name}-credentials",
         metadata=k8s.meta.v1.ObjectMetaArgs(
             name=secret_name, namespace=namespace,
-            labels={"app.kubernetes.io/part-of": "orchestrator", "app.kubernetes.io/component": component},
+            labels={**PART_OF, COMPONENT_LABEL: component},
         ),
         type="Opaque",
         string_data=dict(data),

@@ -24,6 +24,7 @@ import grpc
 from google.protobuf import empty_pb2, json_format, struct_pb2
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc, engine_pb2, engine_pb2_grpc
 
+from components.conventions import PROJECT
 from offline import OfflineError
 from offline.gate.packstart import StartedPack, start_pack
 from offline.wire import SECRET_SIG, SECRET_SIG_KEY
@@ -263,7 +264,7 @@ def _strip_description(message: str, description: str) -> str:
 class PolicyPackProcess:
     """A running pack, as a context manager: `with PolicyPackProcess(pack_dir, ...) as pack: ...`."""
 
-    def __init__(self, pack_dir: Path, *, project: str = "orchestrator", stack: str = "offline",
+    def __init__(self, pack_dir: Path, *, project: str = PROJECT, stack: str = "offline",
                  dry_run: bool = True, config: Mapping[str, str] | None = None, python: str | None = None) -> None:
         self.pack_dir = pack_dir.resolve()
         self.project = project

@@ -11,11 +11,12 @@ from typing import Any
 
 import yaml
 
+from components.conventions import PROJECT
 from offline import ROOT, OfflineError
 from offline.files import read_text_file
 
 PROJECT_FILE = "Pulumi.yaml"
-NAMESPACE = "orchestrator"
+NAMESPACE = PROJECT
 
 
 def available_stacks(root: Path | None = None) -> list[str]:
