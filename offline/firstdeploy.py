@@ -351,7 +351,8 @@ CONTROLLER_CREATES: dict[str, Callable[[Resource], Iterator[tuple[str, str, str]
     "cert-manager.io:Certificate": _cert_manager_certificate,
 }
 """Controllers the program installs (or, for cert-manager, requires) and the objects they create,
-keyed by `<API group>:<kind>` of the resource that asks for them."""
+keyed by `<API group>:<kind>` of the resource that asks for them. The Redis operator creates no
+Secret its RedisCluster reads (the program writes the password and TLS Secrets), so it has no row."""
 
 
 def _controller_key(type_: str) -> str:

@@ -122,11 +122,20 @@ def test_the_gateway_trusts_by_value_the_ca_that_signed_haproxys_certificate() -
 
 
 def test_a_ca_from_elsewhere_would_not_verify_haproxys_certificate() -> None:
-    """The by-value check above can fail: a CA of another stack does not verify this leaf."""
-    leaf, _ = _chain(run_stack("production-azure"))
+    """The by-value check above can fail: a CA of another stack does not verify this leaf, not even
+    one that carries the same name."""
+    leaf, ca = _chain(run_stack("production-azure"))
     _, other_ca = _chain(run_stack("production"))
     with pytest.raises((ValueError, InvalidSignature)):
         leaf.verify_directly_issued_by(other_ca)
+    impostor_key = ec.derive_private_key(987654321, ec.SECP256R1())
+    impostor = (x509.CertificateBuilder().subject_name(ca.subject).issuer_name(ca.subject)
+                .public_key(impostor_key.public_key()).serial_number(ca.serial_number)
+                .not_valid_before(ca.not_valid_before_utc).not_valid_after(ca.not_valid_after_utc)
+                .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+                .sign(impostor_key, hashes.SHA256()))
+    with pytest.raises(InvalidSignature):
+        leaf.verify_directly_issued_by(impostor)
 
 
 def test_aws_front_door_gets_no_trust_settings_it_would_ignore() -> None:

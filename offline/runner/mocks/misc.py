@@ -6,6 +6,7 @@ import base64
 import hashlib
 from datetime import datetime, timedelta
 
+import pulumi
 from pulumi.runtime.rpc import unwrap_rpc_secret
 
 from offline.runner.mocks import pki
@@ -51,7 +52,9 @@ def _pem(kind: str, call: ResourceCall) -> str:
 
 def _private_key(call: ResourceCall) -> Props:
     algorithm = str(call.inputs.get("algorithm") or "RSA")
-    key = pki.derived_key(algorithm, str(call.inputs.get("ecdsaCurve") or "P224"), f"{call.type}/{call.name}")
+    # Per stack too: two stacks never share a key (as two real `up`s never would).
+    seed = f"{pulumi.get_stack()}/{call.type}/{call.name}"
+    key = pki.derived_key(algorithm, str(call.inputs.get("ecdsaCurve") or "P224"), seed)
     if key is None:
         # RSA cannot be derived deterministically at a usable cost: shaped text (nothing here uses RSA).
         return merge(call.inputs, {
