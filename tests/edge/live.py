@@ -39,6 +39,8 @@ INTERNAL_SOURCE = "127.0.0.2"
 FRONT_DOOR_SOURCE = "127.0.0.4"
 OTHER_CLIENT = "127.0.0.3"
 ADMIN_PASSWORD = "correct-horse-battery-staple"
+TRACE_HEADERS = ("traceparent", "tracestate", "baggage")
+"""W3C trace-context and baggage headers the slot backends echo back (as lists)."""
 
 
 def require_tool(name: str) -> str:
@@ -122,6 +124,8 @@ class SlotBackend:
                     "xff": self.headers.get("X-Forwarded-For"),
                     "proto": self.headers.get("X-Forwarded-Proto"),
                     "authorization": self.headers.get("Authorization") is not None,
+                    # Every occurrence: a forwarded duplicate is a defect the tests must see.
+                    **{name: self.headers.get_all(name) or [] for name in TRACE_HEADERS},
                 }).encode()
                 self.send_response(200)
                 # Version-revealing headers an application might send: the edge must strip them.
