@@ -12,6 +12,8 @@ from tests.policies.conftest import ROOT_URN, resource, root
 
 OPENSEARCH = "aws:opensearch/domain:Domain"
 WORKSPACE = "azure-native:operationalinsights:Workspace"
+COMPONENT = "azure-native:applicationinsights:Component"
+SCOPE = "azure-native:monitor:PrivateLinkScope"
 RELEASE = "kubernetes:helm.sh/v3:Release"
 
 DOMAIN: dict[str, Any] = {
@@ -74,11 +76,66 @@ def test_public_or_unencrypted_log_store_is_caught(pack: PolicyPackProcess, path
     assert defect in found[("aws-log-store-hardened", "logs")]
 
 
-def test_workspace_with_shared_keys_is_caught(pack: PolicyPackProcess) -> None:
-    good = {"features": {"disableLocalAuth": True}, "retentionInDays": 30, "resourceGroupName": "rg"}
-    assert findings(pack, [resource(WORKSPACE, "logs", good)]) == {}
-    found = findings(pack, [resource(WORKSPACE, "logs", with_change(good, ("features", "disableLocalAuth"), False))])
-    assert "shared-key (local) authentication is enabled" in found[("azure-log-store-hardened", "logs")]
+WORKSPACE_OK: dict[str, Any] = {
+    "features": {"disableLocalAuth": True}, "retentionInDays": 30, "resourceGroupName": "rg",
+    "publicNetworkAccessForIngestion": "Disabled", "publicNetworkAccessForQuery": "Disabled",
+}
+COMPONENT_OK: dict[str, Any] = {
+    "resourceGroupName": "rg", "kind": "other", "applicationType": "other", "ingestionMode": "LogAnalytics",
+    "publicNetworkAccessForIngestion": "Disabled", "publicNetworkAccessForQuery": "Disabled",
+}
+SCOPE_OK: dict[str, Any] = {
+    "resourceGroupName": "rg", "location": "global",
+    "accessModeSettings": {"ingestionAccessMode": "PrivateOnly", "queryAccessMode": "PrivateOnly"},
+}
+
+
+def test_private_workspace_component_and_scope_pass(pack: PolicyPackProcess) -> None:
+    assert findings(pack, [resource(WORKSPACE, "logs", WORKSPACE_OK), resource(COMPONENT, "insights", COMPONENT_OK),
+                           resource(SCOPE, "scope", SCOPE_OK)]) == {}
+
+
+@pytest.mark.parametrize(("path", "value", "defect"), [
+    (("features", "disableLocalAuth"), False, "shared-key (local) authentication is enabled"),
+    (("retentionInDays",), 7, "retentionInDays is 7"),
+    (("publicNetworkAccessForIngestion",), "Enabled", "publicNetworkAccessForIngestion is Enabled"),
+    (("publicNetworkAccessForQuery",), "Enabled", "publicNetworkAccessForQuery is Enabled"),
+    # Other spellings of the same exposure: the service's default, another case, a non-string.
+    (("publicNetworkAccessForQuery",), None, "publicNetworkAccessForQuery is unset (Enabled)"),
+    (("publicNetworkAccessForIngestion",), "enabled", "publicNetworkAccessForIngestion is enabled"),
+    (("publicNetworkAccessForIngestion",), True, "publicNetworkAccessForIngestion is True"),
+])
+def test_public_or_weak_workspace_is_caught(pack: PolicyPackProcess, path: tuple[str, ...], value: Any,
+                                            defect: str) -> None:
+    found = findings(pack, [resource(WORKSPACE, "logs", with_change(WORKSPACE_OK, path, value))])
+    assert list(found) == [("azure-log-store-hardened", "logs")]
+    assert defect in found[("azure-log-store-hardened", "logs")]
+
+
+def test_lower_case_disabled_is_private(pack: PolicyPackProcess) -> None:
+    lower = with_change(WORKSPACE_OK, ("publicNetworkAccessForQuery",), "disabled")
+    assert findings(pack, [resource(WORKSPACE, "logs", lower)]) == {}
+
+
+@pytest.mark.parametrize(("key", "value", "defect"), [
+    ("publicNetworkAccessForIngestion", "Enabled", "publicNetworkAccessForIngestion is Enabled"),
+    ("publicNetworkAccessForQuery", None, "publicNetworkAccessForQuery is unset (Enabled)"),
+])
+def test_public_component_is_caught(pack: PolicyPackProcess, key: str, value: Any, defect: str) -> None:
+    found = findings(pack, [resource(COMPONENT, "insights", with_change(COMPONENT_OK, (key,), value))])
+    assert list(found) == [("azure-log-store-hardened", "insights")]
+    assert defect in found[("azure-log-store-hardened", "insights")]
+    assert "Application Insights component" in found[("azure-log-store-hardened", "insights")]
+
+
+@pytest.mark.parametrize(("key", "value", "defect"), [
+    ("queryAccessMode", "Open", "accessModeSettings.queryAccessMode is Open"),
+    ("ingestionAccessMode", None, "accessModeSettings.ingestionAccessMode is unset (Open)"),
+])
+def test_open_private_link_scope_is_caught(pack: PolicyPackProcess, key: str, value: Any, defect: str) -> None:
+    found = findings(pack, [resource(SCOPE, "scope", with_change(SCOPE_OK, ("accessModeSettings", key), value))])
+    assert list(found) == [("azure-log-store-hardened", "scope")]
+    assert defect in found[("azure-log-store-hardened", "scope")]
 
 
 def test_collector_passes(pack: PolicyPackProcess) -> None:
