@@ -18,7 +18,7 @@ from pulumi_azure_native import applicationinsights, monitor, network, operation
 
 from components.cluster.azure import AksFoundation
 from components.config import StackConfig
-from components.monitoring.logs import LOGS_DATASOURCE_UID, LogStore
+from components.monitoring.logs import LOGS_DATASOURCE_UID, SLOT_ATTRIBUTE, LogStore
 
 CONNECTION_SECRET = "azure-monitor-connection"
 PRIVATE_LINK_GROUP_ID = "azuremonitor"
@@ -90,6 +90,12 @@ def log_analytics_store(
         },
         # The agent starts once its endpoint answers privately: public ingestion is refused.
         ready=[workspace, connection, endpoint],
+        # The exporter copies resource attributes into AppTraces.Properties.
+        slot_logs_query={"queryType": "Azure Log Analytics", "azureLogAnalytics": {
+            "query": f'AppTraces | where $__timeFilter(TimeGenerated) | where tostring(Properties["{SLOT_ATTRIBUTE}"]) '
+                     '== "$slot" | project TimeGenerated, SeverityLevel, Message, OperationId, Properties '
+                     '| order by TimeGenerated desc',
+            "resources": [workspace.id], "resultFormat": "logs"}},
         endpoint=workspace.customer_id,
     )
 
