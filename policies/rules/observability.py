@@ -88,6 +88,13 @@ def azure_log_store_hardened(resource: Resource) -> Iterator[str]:
             mode = get(props, "accessModeSettings", key)
             if str(mode).lower() != "privateonly":
                 yield f"accessModeSettings.{key} is {mode or 'unset (Open)'}; set PrivateOnly"
+        # An exclusion reopens the scope for one endpoint connection: the same defect, spelled per connection.
+        for index, exclusion in enumerate(items(get(props, "accessModeSettings", "exclusions"))):
+            for key in SCOPE_ACCESS_MODES:
+                mode = get(exclusion, key)
+                if str(mode).lower() != "privateonly":
+                    yield (f"accessModeSettings.exclusions[{index}].{key} is {mode or 'unset (Open)'} for "
+                           f"{get(exclusion, 'privateEndpointConnectionName') or 'a connection'}; remove the exclusion")
         return
     if kind == APP_INSIGHTS:
         yield from _public_access(props, "Application Insights component")

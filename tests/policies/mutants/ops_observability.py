@@ -78,6 +78,12 @@ def _scope_open_query(export: Export) -> str:
     return _set(entry, "accessModeSettings", settings)
 
 
+def _scope_reopened_by_exclusion(export: Export) -> str:
+    entry = _find(export, "azure-native:monitor:PrivateLinkScope")
+    exclusion = {"privateEndpointConnectionName": "office", "ingestionAccessMode": "Open", "queryAccessMode": "PrivateOnly"}
+    return _set(entry, "accessModeSettings", {**entry["inputs"]["accessModeSettings"], "exclusions": [exclusion]})
+
+
 AWS = ("production", "staging")
 AZURE = ("production-azure",)
 OPERATORS: list[Mutation] = [
@@ -92,6 +98,8 @@ OPERATORS: list[Mutation] = [
              AZURE, "publicNetworkAccessForIngestion is enabled"),
     Mutation("azure-log-store-hardened-scope-open", "azure-log-store-hardened", _scope_open_query, AZURE,
              "accessModeSettings.queryAccessMode is Open"),
+    Mutation("azure-log-store-hardened-scope-exclusion", "azure-log-store-hardened", _scope_reopened_by_exclusion,
+             AZURE, "exclusions[0].ingestionAccessMode is Open for office"),
     Mutation("k8s-telemetry-internal-load-balancer", "k8s-telemetry-internal", _collector_load_balancer,
              message="service.type is LoadBalancer"),
     Mutation("k8s-telemetry-redaction-removed", "k8s-telemetry-redaction", _agent_without_redaction,

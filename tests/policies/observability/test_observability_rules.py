@@ -128,6 +128,23 @@ def test_public_component_is_caught(pack: PolicyPackProcess, key: str, value: An
     assert "Application Insights component" in found[("azure-log-store-hardened", "insights")]
 
 
+@pytest.mark.parametrize(("exclusion", "defect"), [
+    ({"privateEndpointConnectionName": "pe-1", "ingestionAccessMode": "Open", "queryAccessMode": "PrivateOnly"},
+     "accessModeSettings.exclusions[0].ingestionAccessMode is Open for pe-1"),
+    ({"privateEndpointConnectionName": "pe-2", "ingestionAccessMode": "PrivateOnly"},
+     "accessModeSettings.exclusions[0].queryAccessMode is unset (Open) for pe-2"),
+])
+def test_scope_reopened_by_an_exclusion_is_caught(pack: PolicyPackProcess, exclusion: dict[str, str], defect: str) -> None:
+    scope = with_change(SCOPE_OK, ("accessModeSettings", "exclusions"), [exclusion])
+    found = findings(pack, [resource(SCOPE, "scope", scope)])
+    assert list(found) == [("azure-log-store-hardened", "scope")]
+    assert defect in found[("azure-log-store-hardened", "scope")]
+    private = with_change(SCOPE_OK, ("accessModeSettings", "exclusions"),
+                          [{"privateEndpointConnectionName": "pe-3", "ingestionAccessMode": "PrivateOnly",
+                            "queryAccessMode": "PrivateOnly"}])
+    assert findings(pack, [resource(SCOPE, "scope", private)]) == {}
+
+
 @pytest.mark.parametrize(("key", "value", "defect"), [
     ("queryAccessMode", "Open", "accessModeSettings.queryAccessMode is Open"),
     ("ingestionAccessMode", None, "accessModeSettings.ingestionAccessMode is unset (Open)"),
