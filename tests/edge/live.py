@@ -93,8 +93,13 @@ class SlotBackend:
     """An HTTP server standing in for one slot Service: answers every path with its slot name, except
     the `routes` (keyed by `app_route_key`) an application would serve with their own page."""
 
-    def __init__(self, slot: Slot, readiness_path: str, routes: Mapping[str, Route] | None = None) -> None:
+    def __init__(
+        self, slot: Slot, readiness_path: str, routes: Mapping[str, Route] | None = None, *, echo_trace: bool = False,
+    ) -> None:
+        """`echo_trace` adds the trace-context headers received to the answer; off by default, since
+        they differ per request and answers that stay equal are what the audit tests compare."""
         self.slot = slot
+        self.echo_trace = echo_trace
         self.readiness_path = readiness_path
         self.ready = True
         self.routes = dict(routes or {})
@@ -125,7 +130,7 @@ class SlotBackend:
                     "proto": self.headers.get("X-Forwarded-Proto"),
                     "authorization": self.headers.get("Authorization") is not None,
                     # Every occurrence: a forwarded duplicate is a defect the tests must see.
-                    **{name: self.headers.get_all(name) or [] for name in TRACE_HEADERS},
+                    **({name: self.headers.get_all(name) or [] for name in TRACE_HEADERS} if backend.echo_trace else {}),
                 }).encode()
                 self.send_response(200)
                 # Version-revealing headers an application might send: the edge must strip them.

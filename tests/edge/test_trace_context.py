@@ -61,7 +61,7 @@ def start_edge(tmp_path: Path, certificate: LocalCertificate) -> Iterator[Callab
 
     def start(overrides: dict[str, Any] | None = None) -> LiveHaproxy:
         config = stack_config("local", {**BASE, **(overrides or {})})
-        backends = {slot: SlotBackend(slot, config.app.probes.readiness_path) for slot in Slot}
+        backends = {slot: SlotBackend(slot, config.app.probes.readiness_path, echo_trace=True) for slot in Slot}
         workdir = tmp_path / f"edge-{len(started)}"
         workdir.mkdir()
         proxy = LiveHaproxy(local_settings(config, backends), workdir, certificate)
