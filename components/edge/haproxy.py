@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from components.config import Slot, StackConfig, TlsVersion
 from components.conventions import METRICS_PATH
 from components.edge.contract import HEALTH_PORT, HEALTH_URI, HTTP_PORT, HTTPS_PORT, METRICS_PORT, EdgeExposure
+from components.monitoring.telemetry import edge_sampled_percent
 
 CONFIG_DIR = "/usr/local/etc/haproxy"
 CONFIG_FILE = f"{CONFIG_DIR}/haproxy.cfg"
@@ -66,6 +67,18 @@ VERSION_REVEALING_HEADERS: tuple[str, ...] = (
     "Server", "X-Powered-By", "X-AspNet-Version", "X-AspNetMvc-Version", "X-Generator", "X-Runtime",
 )
 
+TRACEPARENT_PATTERN = "^00-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$"
+"""A W3C trace-context version-00 `traceparent`: lower-case hex only, as the specification requires."""
+TRACE_CONTEXT_HEADERS: tuple[str, ...] = ("tracestate", "baggage")
+"""Ride along with a `traceparent`: kept only when the caller's `traceparent` is kept."""
+SAMPLING_RESOLUTION = 1_000_000
+"""`rand()` range of the sampling decision: parts per million, so 0.5 % is exact."""
+LOG_FORMAT = (
+    # HAProxy's `option httplog` fields, then the trace id the request was forwarded with.
+    "%ci:%cp [%tr] %ft %b/%s %TR/%Tw/%Tc/%Tr/%Ta %ST %B %CC %CS %tsc %ac/%fc/%bc/%sc/%rc %sq/%bq "
+    "%{+Q}r trace_id=%[var(txn.trace_id)]"
+)
+
 TIMEOUTS: dict[str, str] = {
     # Short request/connect timeouts shed slow clients; 30 s server timeout bounds a stuck backend.
     "connect": "5s", "client": "30s", "server": "30s", "http-request": "10s", "http-keep-alive": "10s",
@@ -103,6 +116,9 @@ class HaproxySettings:
     check_interval_seconds: int = 2
     check_fall: int = 3
     check_rise: int = 2
+    trace_sampled_percent: float = 100.0
+    """Share (%) of the trace contexts the edge starts with the sampled flag set (the app's
+    parent-based sampler follows it); 0 sets it on none."""
     # What differs between a pod and a developer machine:
     http_bind: str = f"*:{HTTP_PORT}"
     https_bind: str = f"*:{HTTPS_PORT}"
@@ -159,6 +175,7 @@ def settings_from_config(
         check_interval_seconds=edge.health_check.interval_seconds,
         check_fall=edge.health_check.fall,
         check_rise=edge.health_check.rise,
+        trace_sampled_percent=edge_sampled_percent(config),
     )
 
 
@@ -186,6 +203,46 @@ def _response_header_rules(settings: HaproxySettings) -> list[str]:
     lines = [f'http-after-response set-header {name} "{value}"' for name, value in security_headers(settings)]
     lines += [f"http-after-response del-header {name}" for name in VERSION_REVEALING_HEADERS]
     return lines
+
+
+def _sampled_flag(percent: float) -> str:
+    """A sample expression that is 1 on `percent` % of requests, else 0. Arithmetic converters, not
+    an ACL on `rand`: the choice shows up only in a header, never in a rule's condition."""
+    if percent <= 0:
+        return "bool(false)"
+    threshold = min(SAMPLING_RESOLUTION, max(1, round(percent * SAMPLING_RESOLUTION / 100)))
+    # rand(N) / threshold is 0 exactly when rand(N) < threshold.
+    return f"rand({SAMPLING_RESOLUTION}),div({threshold}),bool,not"
+
+
+def trace_context_rules(settings: HaproxySettings) -> list[str]:
+    """Start a W3C trace context for every forwarded request.
+
+    A caller's `traceparent` is kept only when it comes from an internal CIDR, is the single such
+    header, is well formed and names a non-zero trace and parent; its `tracestate` and `baggage`
+    go with it. From anyone else all three are replaced or dropped: an Internet client must not pick
+    the trace id, force sampling or inject baggage. Runs after `set-src`, so behind a front door the
+    real client is judged. Only `uuid`, `rand`, `regsub`, `bytes` and `field` are used: HAProxy 2.6
+    and 3.2 both have them.
+    """
+    uuid_hex = "uuid,regsub(-,,g)"
+    kept = "trace_context_kept"
+    return [
+        "acl trace_context_single req.fhdr_cnt(traceparent) eq 1",
+        f"acl trace_context_valid req.fhdr(traceparent) -m reg {TRACEPARENT_PATTERN}",
+        "acl trace_context_zero req.fhdr(traceparent) -m reg ^00-(0{32}-|[0-9a-f]{32}-0{16}-)",
+        f"acl {kept} var(txn.trace_kept) -m bool",
+        "http-request set-var(txn.trace_kept) bool(true) "
+        "if internal_client trace_context_single trace_context_valid !trace_context_zero",
+        f"http-request set-var(txn.trace_id) req.fhdr(traceparent),field(2,-) if {kept}",
+        *(f"http-request del-header {name} unless {kept}" for name in TRACE_CONTEXT_HEADERS),
+        # A version-4 UUID is 122 random bits and never all zero (its version nibble is 4).
+        f"http-request set-var(txn.trace_id) {uuid_hex} unless {kept}",
+        f"http-request set-var(txn.parent_id) {uuid_hex},bytes(0,16) unless {kept}",
+        f"http-request set-var(txn.trace_sampled) {_sampled_flag(settings.trace_sampled_percent)} unless {kept}",
+        "http-request set-header traceparent "
+        f"00-%[var(txn.trace_id)]-%[var(txn.parent_id)]-0%[var(txn.trace_sampled)] unless {kept}",
+    ]
 
 
 def _section(header: str, lines: list[str]) -> str:
@@ -266,12 +323,15 @@ def render(settings: HaproxySettings) -> str:
 
     https = [
         f"bind {settings.https_bind} ssl crt {settings.certificate_file} alpn h2,http/1.1",
+        f'log-format "{LOG_FORMAT}"',
         f"stick-table type ipv6 size 1m expire {window} store http_req_rate({window})",
         f"acl internal_client src {' '.join(settings.internal_cidrs)}",
         f"acl protected_path path,url_dec -m reg -i {_prefix_regex(settings.protected_prefixes)}",
         f"acl admin_path path,url_dec -m reg -i {_prefix_regex((ADMIN_PREFIX,))}",
         "acl dot_segment path,url_dec -m reg '(^|/)\\.\\.?(/|$)'",
         *client,
+        # Before any deny: every log line of this frontend carries a trace id.
+        *trace_context_rules(settings),
         *rate_limit,
         "http-request deny deny_status 400 if dot_segment",
         "http-request deny deny_status 403 if protected_path !internal_client",

@@ -9,6 +9,7 @@ own monitoring (see docs/monitoring.md).
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -49,6 +50,7 @@ RULE_FILES: tuple[Asset, ...] = (
 
 DASHBOARDS: tuple[Asset, ...] = (
     Asset("service-overview.json", EVERYWHERE, ("app", "prometheus")),
+    Asset("service-slots.json", EVERYWHERE, ("app", "haproxy")),
     Asset("haproxy.json", EVERYWHERE, ("haproxy",)),
     Asset("hpa-replicas.json", EVERYWHERE, ("kube-state-metrics", "cadvisor")),
     Asset("postgresql.json", IN_CLUSTER_DATA, ("cnpg",)),
@@ -91,3 +93,30 @@ def load_dashboard(name: str) -> str:
 
 def dashboards(platform: Platform) -> dict[str, str]:
     return {asset.file: load_dashboard(asset.file) for asset in DASHBOARDS if asset.applies_to(platform)}
+
+
+LOGS_PANEL_TYPE = "logs"
+
+
+def log_panels(board: Mapping[str, Any]) -> list[dict[str, Any]]:
+    return [panel for panel in board.get("panels", []) if panel.get("type") == LOGS_PANEL_TYPE]
+
+
+def with_log_queries(
+    board: Mapping[str, Any], datasource_type: str | None, query: Mapping[str, Any] | None
+) -> dict[str, Any]:
+    """A copy of `board` whose logs panels run `query` (one target, `$slot` = the panel's slot) on the
+    log store's datasource; without a store (`monitoring.logs.enabled: false`) they are dropped. The
+    panel keeps the datasource uid the file names; the type is the store's."""
+    filled = json.loads(json.dumps(board))
+    panels: list[dict[str, Any]] = []
+    for panel in filled["panels"]:
+        if panel.get("type") == LOGS_PANEL_TYPE:
+            if datasource_type is None or query is None:
+                continue
+            source = {"type": datasource_type, "uid": panel["datasource"]["uid"]}
+            panel["datasource"] = source
+            panel["targets"] = [{"refId": "A", "datasource": source, **query}]
+        panels.append(panel)
+    filled["panels"] = panels
+    return filled

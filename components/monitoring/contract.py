@@ -61,6 +61,11 @@ COLLECTOR_SERVICE = "otel-collector"
 COLLECTOR_POD_LABELS = {NAME_LABEL: "otel-collector"}
 """Labels the gateway's pods carry (chart nameOverride); NetworkPolicies select them."""
 JAEGER_SERVICE = "jaeger"
+PROMETHEUS_DATASOURCE_UID = "prometheus"
+"""Grafana datasource uids the stack provisions (the log store's is `logs.LOGS_DATASOURCE_UID`)."""
+JAEGER_DATASOURCE_UID = "jaeger"
+EXEMPLAR_TRACE_ID_LABEL = "trace_id"
+"""Exemplar label carrying the trace id: the Prometheus datasource links it to Jaeger."""
 JAEGER_QUERY_PORT = 16686
 SERVICE_NAME = PROJECT
 """OTEL_SERVICE_NAME of the app: the `service` of its traces and its log stream."""

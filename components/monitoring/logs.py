@@ -50,9 +50,14 @@ class LogStore:
     ready: list[pulumi.Resource] = field(default_factory=list)
     """Resources the shipper waits for (the store, the Secret with its credentials)."""
     endpoint: pulumi.Output[str] | None = None
+    slot_logs_query: dict[str, Any] = field(default_factory=dict)
+    """Grafana query (target, without refId/datasource) of the store's datasource for one slot's logs,
+    `$slot` standing for the slot; values may be Outputs (the Azure workspace id)."""
 
 
 LOGS_DATASOURCE_UID = "logs"
+SLOT_ATTRIBUTE = "slot"
+"""Resource attribute `k8sattributes` copies from the pod label: how a log record names its slot."""
 
 
 def agent_config(store: LogStore) -> dict[str, Any]:
@@ -77,7 +82,7 @@ def agent_config(store: LogStore) -> dict[str, Any]:
                 "extract": {
                     "metadata": ["k8s.namespace.name", "k8s.pod.name", "k8s.pod.uid", "k8s.deployment.name",
                                  "k8s.node.name", "k8s.container.name"],
-                    "labels": [{"tag_name": "slot", "key": "slot", "from": "pod"},
+                    "labels": [{"tag_name": SLOT_ATTRIBUTE, "key": "slot", "from": "pod"},
                                {"tag_name": "service.version", "key": "app.kubernetes.io/version", "from": "pod"},
                                {"tag_name": "app", "key": NAME_LABEL, "from": "pod"}],
                 },

@@ -19,7 +19,7 @@ import pulumi_random as random
 from components.cluster.aws import EksFoundation
 from components.config import StackConfig
 from components.conventions import PROJECT
-from components.monitoring.logs import LOGS_DATASOURCE_UID, LogStore
+from components.monitoring.logs import LOGS_DATASOURCE_UID, SLOT_ATTRIBUTE, LogStore
 from components.monitoring.tracing import OpenSearchAccess
 from components.network.aws import cluster_only_security_group
 from components.secrets.aws import stored_secret
@@ -165,4 +165,8 @@ def opensearch_store(
         opensearch=OpenSearchAccess(url=url, env=env),
         ready=[search, credentials],
         endpoint=search.endpoint,
+        # The exporter's schema keeps resource attributes as a flat `resource` map.
+        slot_logs_query={"queryType": "lucene", "luceneQueryType": "Logs", "timeField": "@timestamp",
+                         "query": f'resource.{SLOT_ATTRIBUTE}:"$slot"', "metrics": [{"id": "1", "type": "logs"}],
+                         "bucketAggs": []},
     )

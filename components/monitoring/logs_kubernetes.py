@@ -14,7 +14,7 @@ import pulumi_kubernetes as k8s
 
 from components.charts import LOKI
 from components.config import StackConfig
-from components.monitoring.logs import LOGS_DATASOURCE_UID, LogStore
+from components.monitoring.logs import LOGS_DATASOURCE_UID, SLOT_ATTRIBUTE, LogStore
 from components.monitoring.tracing import hardened_container, hardened_pod
 
 CHART = LOKI.chart
@@ -69,6 +69,9 @@ def loki_store(name: str, config: StackConfig, namespace: pulumi.Input[str], par
         kind="loki",
         exporters={"otlphttp/loki": {"endpoint": f"{url}/otlp"}},
         datasource={"name": "Logs (Loki)", "uid": LOGS_DATASOURCE_UID, "type": "loki", "access": "proxy", "url": url},
+        # Loki indexes k8s.namespace.name as a stream label; `slot` arrives as structured metadata.
+        slot_logs_query={"queryType": "range",
+                         "expr": f'{{k8s_namespace_name="{config.app.namespace}"}} | {SLOT_ATTRIBUTE}="$slot"'},
         ready=[release],
         endpoint=pulumi.Output.from_input(url),
     )

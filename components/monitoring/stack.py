@@ -17,10 +17,12 @@ from components.monitoring.contract import (
     APP_SERVICE_LABELS,
     COLLECTOR_POD_LABELS,
     COLLECTOR_SERVICE,
+    JAEGER_DATASOURCE_UID,
     JAEGER_QUERY_PORT,
     JAEGER_SERVICE,
     OTLP_GRPC_PORT,
     OTLP_HTTP_PORT,
+    PROMETHEUS_DATASOURCE_UID,
     MonitoringArgs,
     MonitoringOutputs,
 )
@@ -147,7 +149,14 @@ class Monitoring(pulumi.ComponentResource):
         titles: list[str] = []
         for file, text in assets.dashboards(config.platform).items():
             stem = file.removesuffix(".json")
-            titles.append(str(json.loads(text)["title"]))
+            board = json.loads(text)
+            titles.append(str(board["title"]))
+            data: pulumi.Input[str] = text
+            if assets.log_panels(board):
+                # The logs panels query the platform's store: written here, per platform (or dropped).
+                filled = assets.with_log_queries(
+                    board, store.datasource["type"] if store else None, store.slot_logs_query if store else None)
+                data = pulumi.Output.json_dumps(filled, indent=2)
             k8s.core.v1.ConfigMap(
                 f"{name}-dashboard-{stem}",
                 metadata=k8s.meta.v1.ObjectMetaArgs(
@@ -155,7 +164,7 @@ class Monitoring(pulumi.ComponentResource):
                     namespace=ns,
                     labels={DASHBOARD_LABEL[0]: DASHBOARD_LABEL[1], **STACK_LABELS},
                 ),
-                data={file: text},
+                data={file: data},
                 opts=child,
             )
 
@@ -348,7 +357,7 @@ def _grafana_extras(config: StackConfig, store: LogStore | None, tracing: bool) 
         span_window = {"spanStartTimeShift": "-5m", "spanEndTimeShift": "5m"}
         links: dict[str, Any] = {
             "tracesToMetrics": {
-                "datasourceUid": "prometheus", **span_window,
+                "datasourceUid": PROMETHEUS_DATASOURCE_UID, **span_window,
                 "tags": [{"key": "orchestrator.slot", "value": "slot"}],
                 "queries": [
                     {"name": "Request rate", "query": 'sum(rate(http_requests_total{job="orchestrator",$__tags}[5m]))'},
@@ -361,11 +370,11 @@ def _grafana_extras(config: StackConfig, store: LogStore | None, tracing: bool) 
         if store is not None:
             links["tracesToLogsV2"] = {"datasourceUid": store.datasource["uid"], **span_window,
                                        "filterByTraceID": True, "filterBySpanID": False}
-        datasources.append({"name": "Traces (Jaeger)", "uid": "jaeger", "type": "jaeger", "access": "proxy",
+        datasources.append({"name": "Traces (Jaeger)", "uid": JAEGER_DATASOURCE_UID, "type": "jaeger", "access": "proxy",
                             "url": f"http://{JAEGER_SERVICE}.{ns}.svc:{JAEGER_QUERY_PORT}", "jsonData": links})
     plugins = ["grafana-opensearch-datasource"] if store is not None and store.kind == "opensearch" else []
     return Observability(datasources=datasources, grafana_env=store.grafana_env if store else {}, plugins=plugins,
-                         exemplar_datasource="jaeger" if tracing else None)
+                         exemplar_datasource=JAEGER_DATASOURCE_UID if tracing else None)
 
 
 COLLECTOR = Chart(COLLECTOR_CHART, COLLECTOR_CHART_VERSION, COLLECTOR_CHART_REPOSITORY)

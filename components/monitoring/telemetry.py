@@ -59,3 +59,16 @@ def otel_environment(config: StackConfig, slot: Slot) -> dict[str, str]:
     if argument is not None:
         env["OTEL_TRACES_SAMPLER_ARG"] = argument
     return env
+
+
+def edge_sampled_percent(config: StackConfig) -> float:
+    """Share (%) of requests the edge marks sampled when it starts their trace context.
+
+    The app's samplers are parent-based, so this flag is the head-sampling decision for every
+    request through the edge: `percentage` in head mode, all in tail mode (the collector decides
+    later), none when tracing is off.
+    """
+    tracing = config.monitoring.tracing
+    if not (config.monitoring.enabled and tracing.enabled):
+        return 0.0
+    return 100.0 if tracing.sampling.mode == "tail" else tracing.sampling.percentage

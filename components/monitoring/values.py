@@ -13,6 +13,7 @@ from typing import Any
 import pulumi
 
 from components.config import Platform, StackConfig
+from components.monitoring.contract import EXEMPLAR_TRACE_ID_LABEL, PROMETHEUS_DATASOURCE_UID
 
 CHART = "kube-prometheus-stack"
 CHART_REPOSITORY = "https://prometheus-community.github.io/helm-charts"
@@ -202,8 +203,10 @@ def chart_values(
                     "labelValue": DASHBOARD_LABEL[1],
                     "searchNamespace": monitoring.namespace,
                 },
-                "datasources": {"enabled": True, **(
-                    {"exemplarTraceIdDestinations": {"datasourceUid": extra.exemplar_datasource, "traceIdLabelName": "trace_id"}}
+                # The chart's own Prometheus datasource; its uid is what dashboards and trace links name.
+                "datasources": {"enabled": True, "uid": PROMETHEUS_DATASOURCE_UID, **(
+                    {"exemplarTraceIdDestinations": {"datasourceUid": extra.exemplar_datasource,
+                                                     "traceIdLabelName": EXEMPLAR_TRACE_ID_LABEL}}
                     if extra.exemplar_datasource else {})},
             },
             "additionalDataSources": extra.datasources,

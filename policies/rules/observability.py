@@ -8,11 +8,17 @@ from typing import Any
 
 from pulumi_policy import Severity
 
-from .common import Meta, Resource, Stack, get, is_list, items, mapping, resource_rule, stack_rule, truthy
+from .common import Meta, Resource, Stack, base_type, get, is_list, items, mapping, resource_rule, stack_rule, truthy
 
 OPENSEARCH = "aws:opensearch/domain:Domain"
 HELM_RELEASE = "kubernetes:helm.sh/v3:Release"
 LOG_ANALYTICS = "azure-native:operationalinsights:Workspace"
+APP_INSIGHTS = "azure-native:applicationinsights:Component"
+MONITOR_SCOPE = "azure-native:monitor:PrivateLinkScope"
+PUBLIC_ACCESS_PROPERTIES = ("publicNetworkAccessForIngestion", "publicNetworkAccessForQuery")
+"""Unset means Enabled: the service's default is public."""
+SCOPE_ACCESS_MODES = ("ingestionAccessMode", "queryAccessMode")
+"""Unset means Open: the VNet may then also reach Azure Monitor resources outside the scope."""
 TELEMETRY_CHARTS = {"opentelemetry-collector", "jaeger", "loki"}
 MODERN_TLS_POLICIES = {"Policy-Min-TLS-1-2-2019-07", "Policy-Min-TLS-1-2-PFS-2023-10"}
 PUBLIC_SERVICE_TYPES = {"LoadBalancer", "NodePort"}
@@ -54,19 +60,49 @@ def aws_log_store_hardened(resource: Resource) -> Iterator[str]:
 
 workspace = Meta(
     name="azure-log-store-hardened",
-    description="The Log Analytics workspace accepts Entra ID only (no shared keys) and keeps logs at least 30 days.",
-    severity=Severity.MEDIUM,
+    description="The Log Analytics workspace, and the Application Insights component writing into it, refuse public "
+                "ingestion and query (Private Link only, through a private-only Azure Monitor Private Link Scope); "
+                "the workspace accepts Entra ID only (no shared keys) and keeps logs at least 30 days.",
+    severity=Severity.HIGH,
     categories=("AA", "SM"),
     references=("CIS Azure 5.1", "CKV_AZURE_3"),
-    remediation="Set features.disableLocalAuth: true and retentionInDays >= 30.",
+    remediation="Set publicNetworkAccessForIngestion and publicNetworkAccessForQuery to Disabled on the workspace and the "
+                "component, scope both into a monitor PrivateLinkScope whose accessModeSettings are PrivateOnly, set "
+                "features.disableLocalAuth: true and retentionInDays >= 30.",
 )
 
 
-@resource_rule(workspace, (LOG_ANALYTICS,))
+def _public_access(props: Mapping[str, Any], what: str) -> Iterator[str]:
+    for key in PUBLIC_ACCESS_PROPERTIES:
+        value = get(props, key)
+        if str(value).lower() != "disabled":
+            yield f"{key} is {value or 'unset (Enabled)'}: the {what} is reachable from the Internet; set Disabled"
+
+
+@resource_rule(workspace, (LOG_ANALYTICS, APP_INSIGHTS, MONITOR_SCOPE))
 def azure_log_store_hardened(resource: Resource) -> Iterator[str]:
-    if not truthy(get(resource.props, "features", "disableLocalAuth")):
+    props = resource.props
+    kind = base_type(resource.type)
+    if kind == MONITOR_SCOPE:
+        for key in SCOPE_ACCESS_MODES:
+            mode = get(props, "accessModeSettings", key)
+            if str(mode).lower() != "privateonly":
+                yield f"accessModeSettings.{key} is {mode or 'unset (Open)'}; set PrivateOnly"
+        # An exclusion reopens the scope for one endpoint connection: the same defect, spelled per connection.
+        for index, exclusion in enumerate(items(get(props, "accessModeSettings", "exclusions"))):
+            for key in SCOPE_ACCESS_MODES:
+                mode = get(exclusion, key)
+                if str(mode).lower() != "privateonly":
+                    yield (f"accessModeSettings.exclusions[{index}].{key} is {mode or 'unset (Open)'} for "
+                           f"{get(exclusion, 'privateEndpointConnectionName') or 'a connection'}; remove the exclusion")
+        return
+    if kind == APP_INSIGHTS:
+        yield from _public_access(props, "Application Insights component")
+        return
+    yield from _public_access(props, "workspace")
+    if not truthy(get(props, "features", "disableLocalAuth")):
         yield "shared-key (local) authentication is enabled"
-    retention = get(resource.props, "retentionInDays")
+    retention = get(props, "retentionInDays")
     if not isinstance(retention, (int, float)) or retention < 30:
         yield f"retentionInDays is {retention}; keep at least 30"
 

@@ -241,6 +241,9 @@ def test_private_dns_zones_linked_to_the_vnet(stack: ProgramResult) -> None:
     assert set(zones) == {
         "orchestrator-production-azure.private.postgres.database.azure.com", "privatelink.redis.azure.net",
         "privatelink.vaultcore.azure.net",
+        # The Azure Monitor Private Link endpoint's zones (the log store).
+        "privatelink.monitor.azure.com", "privatelink.oms.opinsights.azure.com", "privatelink.ods.opinsights.azure.com",
+        "privatelink.agentsvc.azure-automation.net", "privatelink.blob.core.windows.net",
     }
     links = find(stack, "azure-native:privatedns:VirtualNetworkLink")
     assert sorted(link.inputs["privateZoneName"] for link in links) == sorted(zones)

@@ -40,6 +40,8 @@ INTERNAL_SOURCE = "127.0.0.2"
 FRONT_DOOR_SOURCE = "127.0.0.4"
 OTHER_CLIENT = "127.0.0.3"
 ADMIN_PASSWORD = "correct-horse-battery-staple"
+TRACE_HEADERS = ("traceparent", "tracestate", "baggage")
+"""W3C trace-context and baggage headers the slot backends echo back (as lists)."""
 
 
 def require_tool(name: str) -> str:
@@ -92,8 +94,13 @@ class SlotBackend:
     """An HTTP server standing in for one slot Service: answers every path with its slot name, except
     the `routes` (keyed by `app_route_key`) an application would serve with their own page."""
 
-    def __init__(self, slot: Slot, readiness_path: str, routes: Mapping[str, Route] | None = None) -> None:
+    def __init__(
+        self, slot: Slot, readiness_path: str, routes: Mapping[str, Route] | None = None, *, echo_trace: bool = False,
+    ) -> None:
+        """`echo_trace` adds the trace-context headers received to the answer; off by default, since
+        they differ per request and answers that stay equal are what the audit tests compare."""
         self.slot = slot
+        self.echo_trace = echo_trace
         self.readiness_path = readiness_path
         self.ready = True
         self.routes = dict(routes or {})
@@ -123,6 +130,8 @@ class SlotBackend:
                     "xff": self.headers.get("X-Forwarded-For"),
                     "proto": self.headers.get("X-Forwarded-Proto"),
                     "authorization": self.headers.get("Authorization") is not None,
+                    # Every occurrence: a forwarded duplicate is a defect the tests must see.
+                    **({name: self.headers.get_all(name) or [] for name in TRACE_HEADERS} if backend.echo_trace else {}),
                 }).encode()
                 self.send_response(200)
                 # Version-revealing headers an application might send: the edge must strip them.

@@ -371,7 +371,8 @@ from tests.policies.observability.test_observability_rules import (  # noqa: E40
 )
 from tests.policies.observability.test_observability_rules import RELEASE as _RELEASE  # noqa: E402
 
-_WORKSPACE_OK = {"features": {"disableLocalAuth": True}, "retentionInDays": 30, "resourceGroupName": "rg"}
+_WORKSPACE_OK = {"features": {"disableLocalAuth": True}, "retentionInDays": 30, "resourceGroupName": "rg",
+                 "publicNetworkAccessForIngestion": "Disabled", "publicNetworkAccessForQuery": "Disabled"}
 CASES += [
     ("aws-log-store-hardened", False, [resource(OPENSEARCH, "logs", DOMAIN)]),
     ("aws-log-store-hardened", True, [resource(OPENSEARCH, "logs", with_change(DOMAIN, ("vpcOptions",), None))]),

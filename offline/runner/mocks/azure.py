@@ -452,9 +452,17 @@ ARM_TYPES.update({
 })
 
 
+PUBLIC_ACCESS_DEFAULTS: Props = {"publicNetworkAccessForIngestion": "Enabled", "publicNetworkAccessForQuery": "Enabled"}
+"""What the service reports for a workspace or component created without these properties: open."""
+
+
+def _public_access(call: ResourceCall) -> Props:
+    return {key: call.inputs.get(key) or value for key, value in PUBLIC_ACCESS_DEFAULTS.items()}
+
+
 def _log_analytics_workspace(call: ResourceCall) -> Props:
     own, _ = _named(call)
-    return _typed(call, {"customerId": guid(own, "workspace-customer")})
+    return _typed(call, {"customerId": guid(own, "workspace-customer"), **_public_access(call)})
 
 
 def _app_insights(call: ResourceCall) -> Props:
@@ -462,7 +470,7 @@ def _app_insights(call: ResourceCall) -> Props:
     key = guid(own, "instrumentation-key")
     region = str(call.inputs.get("location") or location())
     return _typed(call, {
-        "instrumentationKey": key, "appId": guid(own, "app"),
+        "instrumentationKey": key, "appId": guid(own, "app"), **_public_access(call),
         "connectionString": f"InstrumentationKey={key};IngestionEndpoint=https://{region}-1.in.applicationinsights.azure.com/",
     })
 
@@ -470,4 +478,35 @@ def _app_insights(call: ResourceCall) -> Props:
 RESOURCES.update({
     "azure-native:operationalinsights:Workspace": _log_analytics_workspace,
     "azure-native:applicationinsights:Component": _app_insights,
+})
+
+
+# --- Azure Monitor Private Link Scope (the log store over Private Link) -----------------------------
+
+ARM_TYPES.update({
+    "azure-native:monitor:PrivateLinkScope": ArmType(
+        "Microsoft.Insights/privateLinkScopes/{scopeName}", "scopeName", True),
+    "azure-native:monitor:PrivateLinkScopedResource": ArmType(
+        "Microsoft.Insights/privateLinkScopes/{scopeName}/scopedResources/{name}", "name"),
+})
+
+
+def _private_link_scope(call: ResourceCall) -> Props:
+    # Connections appear when an endpoint is approved; a new scope has none.
+    return _typed(call, {"privateEndpointConnections": [], "type": "microsoft.insights/privatelinkscopes"})
+
+
+def _scoped_resource(call: ResourceCall) -> Props:
+    # A proxy resource: its schema has no location output.
+    _own, computed = _named(call)
+    computed.pop("location", None)
+    return merge(call.inputs, {
+        **computed, "type": "Microsoft.Insights/privateLinkScopes/scopedResources",
+        "kind": call.inputs.get("kind") or "Resource",
+    })
+
+
+RESOURCES.update({
+    "azure-native:monitor:PrivateLinkScope": _private_link_scope,
+    "azure-native:monitor:PrivateLinkScopedResource": _scoped_resource,
 })

@@ -48,11 +48,58 @@ def _agent_without_redaction(export: Export) -> str:
     return str(entry["urn"])
 
 
+def _set(entry: dict[str, Any], key: str, value: Any) -> str:
+    """Sets an input as the engine records it, in inputs and outputs (None removes it)."""
+    for side in ("inputs", "outputs"):
+        props = entry.setdefault(side, {})
+        if value is None:
+            props.pop(key, None)
+        else:
+            props[key] = value
+    return str(entry["urn"])
+
+
+def _workspace_public_ingestion(export: Export) -> str:
+    return _set(_find(export, "azure-native:operationalinsights:Workspace"), "publicNetworkAccessForIngestion", "Enabled")
+
+
+def _workspace_public_query_by_default(export: Export) -> str:
+    # Removing the property is the same defect: the service's default is Enabled.
+    return _set(_find(export, "azure-native:operationalinsights:Workspace"), "publicNetworkAccessForQuery", None)
+
+
+def _component_public_ingestion(export: Export) -> str:
+    return _set(_find(export, "azure-native:applicationinsights:Component"), "publicNetworkAccessForIngestion", "enabled")
+
+
+def _scope_open_query(export: Export) -> str:
+    entry = _find(export, "azure-native:monitor:PrivateLinkScope")
+    settings = {**entry["inputs"]["accessModeSettings"], "queryAccessMode": "Open"}
+    return _set(entry, "accessModeSettings", settings)
+
+
+def _scope_reopened_by_exclusion(export: Export) -> str:
+    entry = _find(export, "azure-native:monitor:PrivateLinkScope")
+    exclusion = {"privateEndpointConnectionName": "office", "ingestionAccessMode": "Open", "queryAccessMode": "PrivateOnly"}
+    return _set(entry, "accessModeSettings", {**entry["inputs"]["accessModeSettings"], "exclusions": [exclusion]})
+
+
 AWS = ("production", "staging")
+AZURE = ("production-azure",)
 OPERATORS: list[Mutation] = [
     Mutation("aws-log-store-hardened-public", "aws-log-store-hardened", _public_domain, AWS, "public endpoint"),
     Mutation("aws-log-store-hardened-unencrypted", "aws-log-store-hardened", _unencrypted_domain, AWS,
              "encryptAtRest is not enabled"),
+    Mutation("azure-log-store-hardened-public-ingestion", "azure-log-store-hardened", _workspace_public_ingestion,
+             AZURE, "publicNetworkAccessForIngestion is Enabled"),
+    Mutation("azure-log-store-hardened-public-query-default", "azure-log-store-hardened",
+             _workspace_public_query_by_default, AZURE, "publicNetworkAccessForQuery is unset (Enabled)"),
+    Mutation("azure-log-store-hardened-component-public", "azure-log-store-hardened", _component_public_ingestion,
+             AZURE, "publicNetworkAccessForIngestion is enabled"),
+    Mutation("azure-log-store-hardened-scope-open", "azure-log-store-hardened", _scope_open_query, AZURE,
+             "accessModeSettings.queryAccessMode is Open"),
+    Mutation("azure-log-store-hardened-scope-exclusion", "azure-log-store-hardened", _scope_reopened_by_exclusion,
+             AZURE, "exclusions[0].ingestionAccessMode is Open for office"),
     Mutation("k8s-telemetry-internal-load-balancer", "k8s-telemetry-internal", _collector_load_balancer,
              message="service.type is LoadBalancer"),
     Mutation("k8s-telemetry-redaction-removed", "k8s-telemetry-redaction", _agent_without_redaction,
