@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 
-from offline.mocks.core import CallHandler, Props, ResourceCall, ResourceHandler, merge
+from offline.mocks.core import CallHandler, PreviewModel, Props, ResourceCall, ResourceHandler, merge
 
 _ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789"
 
@@ -69,3 +69,5 @@ RESOURCES: dict[str, ResourceHandler] = {
 }
 PACKAGE_DEFAULTS: dict[str, ResourceHandler] = {}
 CALLS: dict[str, CallHandler] = {}
+PREVIEW: dict[str, PreviewModel] = {"random": PreviewModel(), "tls": PreviewModel()}
+"""Bridged providers: every attribute they generate (results, keys, certificates) is unknown until created."""
