@@ -152,14 +152,16 @@ def planned(inputs: Props, state: Props, model: PreviewModel, call: ResourceCall
     for path in (*model.checked(call), *defaults):
         *parents, leaf = path.split(".")
         source: Any = state
-        target = out
         for part in parents:
             source = source.get(part) if isinstance(source, dict) else None
+        if not isinstance(source, dict) or leaf not in source:
+            continue
+        target = out
+        for part in parents:
             nested = target.get(part)
             target[part] = nested = dict(nested) if isinstance(nested, dict) else {}
             target = nested
-        if isinstance(source, dict) and leaf in source:
-            target[leaf] = source[leaf]
+        target[leaf] = source[leaf]
     return out
 
 
