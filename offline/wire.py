@@ -16,3 +16,18 @@ def secret_envelope(**fields: object) -> dict[str, object]:
 
 def is_secret_envelope(value: object) -> bool:
     return isinstance(value, dict) and value.get(SECRET_SIG_KEY) == SECRET_SIG
+
+
+def unknown_secret() -> dict[str, object]:
+    """A secret whose value is not known yet, as an export carries it: the sentinel as the JSON
+    `plaintext` the engine writes with `--show-secrets` (there is nothing to hide)."""
+    return secret_envelope(plaintext=f'"{UNKNOWN}"')
+
+
+def is_unknown(value: object) -> bool:
+    """The sentinel itself, or a secret envelope around it (in memory or as an export writes it)."""
+    if value == UNKNOWN:
+        return True
+    if not isinstance(value, dict) or not is_secret_envelope(value):
+        return False
+    return value.get("value") == UNKNOWN or value.get("plaintext") == f'"{UNKNOWN}"'

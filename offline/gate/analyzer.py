@@ -27,7 +27,7 @@ from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc, engine_pb2, en
 from components.conventions import PROJECT
 from offline import OfflineError
 from offline.gate.packstart import StartedPack, start_pack
-from offline.wire import SECRET_SIG, SECRET_SIG_KEY
+from offline.wire import SECRET_SIG, SECRET_SIG_KEY, UNKNOWN, is_unknown
 
 REDACTED = "[secret]"
 
@@ -149,7 +149,8 @@ def to_wire(value: Any) -> Any:
 def _wire(value: Any) -> Any:
     if isinstance(value, dict):
         if value.get(SECRET_SIG_KEY) == SECRET_SIG:
-            return {SECRET_SIG_KEY: SECRET_SIG, "value": REDACTED}
+            # A secret not known yet reaches the rules as the engine sends it: unknown, not withheld.
+            return {SECRET_SIG_KEY: SECRET_SIG, "value": UNKNOWN if is_unknown(value) else REDACTED}
         return {k: _wire(v) if isinstance(v, (dict, list)) else v for k, v in value.items()}
     if isinstance(value, list):
         return [_wire(v) if isinstance(v, (dict, list)) else v for v in value]

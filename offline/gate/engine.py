@@ -22,8 +22,9 @@ from typing import Any
 
 from offline import OfflineError
 from offline.gate.analyzer import BAGS, LEVELS, REDACTED, SECRET_SIG, SECRET_SIG_KEY, PackInfo, PolicyPackProcess, Results
-from offline.gate.exportfile import STACK_TYPE, read_json_object, resources_of, stack_from_deployment
 from offline.gate.packstart import PACK_DIR, StartedPack
+from offline.gate.exportfile import STACK_TYPE, read_json_object, resources_of, stack_from_deployment
+from offline.wire import is_unknown
 
 CONFIG_DIR = PACK_DIR / "config"
 WEIGHTS = {"critical": 30, "high": 20, "medium": 6, "low": 3}
@@ -358,6 +359,8 @@ def plaintext_secrets(resources: Iterable[Mapping[str, Any]]) -> list[str]:
         value = stack.pop()
         if isinstance(value, dict):
             if value.get(SECRET_SIG_KEY) == SECRET_SIG:
+                if is_unknown(value):
+                    continue  # a preview's secret not known yet: nothing to mask
                 for key in ("plaintext", "value"):
                     if key in value:
                         _strings(value[key], found, decode=key == "plaintext")

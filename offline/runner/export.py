@@ -14,7 +14,7 @@ from typing import Any
 from offline import OfflineError
 from offline.runner.mocks.core import stable_hex
 from offline.runner.program import STACK_TYPE, ProgramResult
-from offline.wire import SECRET_SIG, SECRET_SIG_KEY
+from offline.wire import SECRET_SIG, SECRET_SIG_KEY, UNKNOWN, unknown_secret
 
 REDACTED = "[offline export: redacted]"
 
@@ -37,8 +37,12 @@ def unwrap(value: Any) -> Any:
 
 
 def redact(value: Any) -> Any:
-    """Secret envelopes keep their shape; their value becomes a redacted ciphertext."""
+    """Secret envelopes keep their shape; their value becomes a redacted ciphertext. A secret not
+    known yet (a preview) has no value to hide: it is written as the engine writes it with
+    `--show-secrets`, the sentinel as JSON plaintext, so readers still see that it is unknown."""
     if is_secret(value):
+        if value.get("value") == UNKNOWN:
+            return unknown_secret()
         return {SECRET_SIG_KEY: SECRET_SIG, "ciphertext": REDACTED}
     if isinstance(value, dict):
         return {k: redact(v) for k, v in value.items()}
@@ -114,11 +118,14 @@ def to_deployment(result: ProgramResult, *, now: dt.datetime | None = None) -> d
         package = record.type.split(":", 1)[0]
         if package not in default_providers:
             urn = default_provider_urn(result, package)
-            default_providers[package] = f"{urn}::{_provider_id(urn)}"
+            # A provider the engine creates during a preview has the unknown id.
+            provider_id = UNKNOWN if result.preview else _provider_id(urn)
+            default_providers[package] = f"{urn}::{provider_id}"
+            provider: dict[str, Any] = {"urn": urn, "custom": True, "id": provider_id}
+            if result.preview:
+                del provider["id"]
             resources.append({
-                "urn": urn,
-                "custom": True,
-                "id": _provider_id(urn),
+                **provider,
                 "type": f"pulumi:providers:{package}",
                 "inputs": {"version": provider_version(package)},
                 "outputs": {"version": provider_version(package)},
@@ -133,8 +140,10 @@ def to_deployment(result: ProgramResult, *, now: dt.datetime | None = None) -> d
             "outputs": redact(record.outputs),
             "parent": record.parent or stack_urn,
         }
-        if record.custom:
+        if record.custom and (record.id or not result.preview):
+            # In a preview nothing is created yet: the engine records no id.
             entry["id"] = record.id or f"{record.name}-{stable_hex(record.urn, length=8)}"
+        if record.custom:
             if record.provider:
                 entry["provider"] = record.provider
             elif not record.type.startswith("pulumi:providers:"):

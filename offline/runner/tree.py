@@ -42,18 +42,33 @@ def render_tree(result: ProgramResult) -> list[tuple[str, str, str]]:
     return rows
 
 
+UNKNOWN_SHOWN = "output<string>"
+"""How the CLI shows a value unknown until apply."""
+
+
 def show_value(value: Any) -> str:
     if is_secret(value):
         return "[secret]"
     if value == UNKNOWN:
-        return "output<string>"
-    if isinstance(value, dict):
-        if any(is_secret(v) for v in value.values()):
-            return json.dumps({k: ("[secret]" if is_secret(v) else v) for k, v in value.items()})
-        return json.dumps(value)
+        return UNKNOWN_SHOWN
+    if isinstance(value, (dict, list)):
+        return json.dumps(_shown(value))
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return json.dumps(value)
+
+
+def _shown(value: Any) -> Any:
+    """Nested secrets and unknowns as the CLI shows them."""
+    if is_secret(value):
+        return "[secret]"
+    if value == UNKNOWN:
+        return UNKNOWN_SHOWN
+    if isinstance(value, dict):
+        return {k: _shown(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_shown(v) for v in value]
+    return value
 
 
 # What the CLI shows for `pkg:mod/leaf:Leaf`: the module's leaf is dropped when it only repeats the type name.

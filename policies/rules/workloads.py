@@ -238,8 +238,22 @@ def _templates(props: Mapping[str, Any]) -> Iterator[tuple[str, Mapping[str, Any
             queue.extend((f"{path}[{i}]", v, depth + 1) for i, v in enumerate(value) if isinstance(v, Mapping))
 
 
+WITHOUT_POD_TEMPLATES = frozenset({
+    "kubernetes:core/v1:" + kind for kind in (
+        "Secret", "ConfigMap", "Service", "ServiceAccount", "Namespace", "PersistentVolumeClaim", "PersistentVolume",
+        "LimitRange", "ResourceQuota", "Endpoints")} | {
+    "kubernetes:networking.k8s.io/v1:NetworkPolicy", "kubernetes:networking.k8s.io/v1:Ingress",
+    "kubernetes:policy/v1:PodDisruptionBudget", "kubernetes:autoscaling/v2:HorizontalPodAutoscaler",
+    *(f"kubernetes:rbac.authorization.k8s.io/v1:{kind}" for kind in ("Role", "RoleBinding", "ClusterRole", "ClusterRoleBinding")),
+})
+"""Built-in types whose schema has no pod template: the API server keeps no unknown field of theirs,
+so they are not walked (a value unknown during preview there cannot hide a pod)."""
+
+
 def pods(type_: str, props: Mapping[str, Any]) -> list[Pod]:
     """Every pod spec a Kubernetes resource declares, wherever its kind keeps it."""
+    if type_ in WITHOUT_POD_TEMPLATES:
+        return []
     out: list[Pod] = []
     for manifest in manifests(type_, props):
         out.extend(pods_of(manifest))

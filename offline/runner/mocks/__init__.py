@@ -18,7 +18,9 @@ from offline.runner.mocks.core import (
     stable_hex,
 )
 
-REGISTRIES.extend(Registry(module.RESOURCES, module.PACKAGE_DEFAULTS, module.CALLS) for module in (aws, azure, kubernetes, misc))
+REGISTRIES.extend(
+    Registry(module.RESOURCES, module.PACKAGE_DEFAULTS, module.CALLS, module.PREVIEW) for module in (aws, azure, kubernetes, misc)
+)
 
 __all__ = [
     "MissingMockError",

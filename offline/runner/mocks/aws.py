@@ -6,7 +6,17 @@ import base64
 
 from pulumi.runtime import config as runtime_config
 
-from offline.runner.mocks.core import CallHandler, Props, ResourceCall, ResourceHandler, autoname, merge, stable_hex
+from offline.runner.mocks.core import (
+    PLANNED,
+    CallHandler,
+    PreviewModel,
+    Props,
+    ResourceCall,
+    ResourceHandler,
+    autoname,
+    merge,
+    stable_hex,
+)
 
 ACCOUNT_ID = "123456789012"
 
@@ -149,7 +159,8 @@ def _kms_key(call: ResourceCall) -> Props:
     key_id = _uuid(call)
     return merge(call.inputs, {"__id": key_id, "id": key_id, "keyId": key_id, "arn": arn("kms", f"key/{key_id}"),
                                "keyUsage": "ENCRYPT_DECRYPT", "customerMasterKeySpec": "SYMMETRIC_DEFAULT",
-                               "isEnabled": True, "multiRegion": False, "tagsAll": {}})
+                               "isEnabled": True, "multiRegion": False, "tagsAll": {},
+                               PLANNED: ("keyUsage", "customerMasterKeySpec", "isEnabled", "multiRegion")})
 
 
 def _kms_alias(call: ResourceCall) -> Props:
@@ -468,3 +479,22 @@ def _opensearch_domain(call: ResourceCall) -> Props:
 
 
 RESOURCES.update({"aws:opensearch/domain:Domain": _opensearch_domain})
+
+
+# --- preview: what pulumi-aws knows before anything exists ----------------------------------------
+
+_AUTONAMED = {
+    "aws:rds/instance:Instance": "identifier",
+    "aws:s3/bucket:Bucket": "bucket",
+    "aws:elasticache/replicationGroup:ReplicationGroup": "replicationGroupId",
+    "aws:opensearch/domain:Domain": "domainName",
+}
+"""Types whose auto-named property is not `name` (optional in the SDK, required by the service)."""
+
+
+def _auto_named(call: ResourceCall) -> tuple[str, ...]:
+    # The bridge auto-names in Check, so the name is planned; everything else the service assigns.
+    return (_AUTONAMED.get(call.type, "name"),)
+
+
+PREVIEW: dict[str, PreviewModel] = {"aws": PreviewModel(checked=_auto_named)}

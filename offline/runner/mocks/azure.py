@@ -17,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 
 from pulumi.runtime import config as runtime_config
 
-from offline.runner.mocks.core import CallHandler, Props, ResourceCall, ResourceHandler, merge, stable_hex
+from offline.runner.mocks.core import CallHandler, PreviewModel, Props, ResourceCall, ResourceHandler, merge, stable_hex
 from offline.wire import SECRET_SIG, SECRET_SIG_KEY
 
 SUBSCRIPTION_ID = "00000000-0000-4000-8000-000000000001"
@@ -510,3 +510,18 @@ RESOURCES.update({
     "azure-native:monitor:PrivateLinkScope": _private_link_scope,
     "azure-native:monitor:PrivateLinkScopedResource": _scoped_resource,
 })
+
+
+# --- preview: what azure-native knows before anything exists --------------------------------------
+
+
+def _checked(call: ResourceCall) -> tuple[str, ...]:
+    # Check auto-names the resource's own name input and fills the location from the provider's
+    # configuration; ARM assigns everything else (ids, FQDNs, principal ids) at create.
+    names = {"azure-native:resources:ResourceGroup": "resourceGroupName",
+             "azure-native:authorization:RoleAssignment": "roleAssignmentName"}
+    own = ARM_TYPES[call.type].name_key if call.type in ARM_TYPES else names.get(call.type, "name")
+    return (own, "location")
+
+
+PREVIEW: dict[str, PreviewModel] = {"azure-native": PreviewModel(checked=_checked), "time": PreviewModel()}

@@ -9,9 +9,11 @@ from typing import Any
 
 import pulumi
 from google.protobuf import json_format, struct_pb2
+from pulumi.output import Unknown
+from pulumi.runtime import settings
 from pulumi.runtime.mocks import MockCallArgs, MockMonitor, MockResourceArgs
 
-from offline.wire import SECRET_SIG, SECRET_SIG_KEY
+from offline.wire import SECRET_SIG, SECRET_SIG_KEY, UNKNOWN
 
 Props = dict[str, Any]
 
@@ -23,15 +25,37 @@ class ResourceCall:
     type: str
     name: str
     inputs: Props
-    """Inputs as the SDK deserialized them: secrets unwrapped, unknowns absent."""
+    """Inputs as the SDK deserialized them (secrets as envelopes); in a preview, an input that is
+    not known yet is the unknown sentinel string."""
     id: str
     """The id this emulation assigns (stable for a given type and name)."""
     custom: bool
 
 
 ResourceHandler = Callable[[ResourceCall], Props]
-"""Returns the provider's output state (inputs echoed, plus what the provider computes)."""
+"""Returns the provider's output state (inputs echoed, plus what the provider computes). Two
+reserved keys: `__id`, the resource's id; `__planned`, the keys a preview already knows because the
+provider's schema defaults them (not computed by the service)."""
+PLANNED = "__planned"
 CallHandler = Callable[[Props], Props]
+
+
+def _no_checked_paths(_call: ResourceCall) -> tuple[str, ...]:
+    return ()
+
+
+@dataclass(frozen=True)
+class PreviewModel:
+    """How a provider answers a create during `pulumi preview`, when nothing exists yet: what it
+    already knows (the checked inputs) stays known, what it would compute at create is unknown."""
+
+    checked: Callable[[ResourceCall], tuple[str, ...]] = _no_checked_paths
+    """Dotted paths the provider's Check fills in (auto-names): known in the preview, as in the state."""
+    echo_only: bool = False
+    """True: the provider answers with the checked inputs alone and nothing else (pulumi-kubernetes
+    while its cluster is not reachable, as on a first deploy); the SDK resolves every other output as
+    unknown. False: it plans every attribute (tfbridge providers, azure-native), so whatever it would
+    compute, at any depth (an id, an endpoint nested in an input block), comes back unknown."""
 
 
 class MissingMockError(Exception):
@@ -59,6 +83,7 @@ class Registry:
     resources: Mapping[str, ResourceHandler]
     package_defaults: Mapping[str, ResourceHandler]
     calls: Mapping[str, CallHandler]
+    previews: Mapping[str, PreviewModel]
 
 
 REGISTRIES: list[Registry] = []
@@ -72,10 +97,12 @@ class ProviderMocks(pulumi.runtime.Mocks):
         self._resources: dict[str, ResourceHandler] = {}
         self._packages: dict[str, ResourceHandler] = {}
         self._calls: dict[str, CallHandler] = {}
+        self._previews: dict[str, PreviewModel] = {}
         for registry in REGISTRIES:
             self._resources.update(registry.resources)
             self._packages.update(registry.package_defaults)
             self._calls.update(registry.calls)
+            self._previews.update(registry.previews)
 
     def new_resource(self, args: MockResourceArgs) -> tuple[str | None, dict[Any, Any]]:
         if not args.custom:
@@ -83,10 +110,27 @@ class ProviderMocks(pulumi.runtime.Mocks):
             # engine would construct their children; the mock runtime cannot.
             return None, dict(args.inputs)
         resource_id = args.resource_id or f"{args.name}-{stable_hex(args.typ, args.name, length=8)}"
-        call = ResourceCall(type=args.typ, name=args.name, inputs=dict(args.inputs), id=resource_id, custom=True)
+        creating = settings.is_dry_run() and not args.resource_id
+        # In a preview, inputs that depend on unknown outputs arrive as the SDK's Unknown: the
+        # handler sees the sentinel string in their place (whatever it derives from one is computed).
+        inputs = _placeholders(dict(args.inputs)) if creating else dict(args.inputs)
+        call = ResourceCall(type=args.typ, name=args.name, inputs=inputs, id=resource_id, custom=True)
         handler = self._resources.get(args.typ) or self._packages.get(_package(args.typ)) or _echo
         state = handler(call)
-        return str(state.pop("__id", resource_id)), state
+        state_id = str(state.pop("__id", resource_id))
+        defaults = tuple(state.pop(PLANNED, ()))
+        if not creating:
+            return state_id, state
+        # Nothing exists yet: no id, and only what the provider knows before it creates anything.
+        model = self._previews.get(_package(args.typ), PreviewModel())
+        return "", planned(dict(args.inputs), state, model, call, defaults)
+
+    def known_in_preview(self, call: ResourceCall) -> tuple[str, ...]:
+        """Output paths a preview knows beyond the declared inputs: what Check fills in, what the
+        schema defaults."""
+        handler = self._resources.get(call.type) or self._packages.get(_package(call.type)) or _echo
+        model = self._previews.get(_package(call.type), PreviewModel())
+        return (*model.checked(call), *handler(call).get(PLANNED, ()))
 
     def call(self, args: MockCallArgs) -> dict[Any, Any]:  # type: ignore[override]  # the SDK also accepts a bare dict
         handler = self._calls.get(args.token)
@@ -98,6 +142,58 @@ class ProviderMocks(pulumi.runtime.Mocks):
 
 def _echo(call: ResourceCall) -> Props:
     return dict(call.inputs)
+
+
+def _placeholders(value: Any) -> Any:
+    if isinstance(value, Unknown):
+        return UNKNOWN
+    if isinstance(value, dict):
+        return {k: _placeholders(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_placeholders(v) for v in value]
+    return value
+
+
+def planned(inputs: Props, state: Props, model: PreviewModel, call: ResourceCall, defaults: tuple[str, ...] = ()) -> Props:
+    """A create's outputs in a preview: the declared inputs, the paths Check fills in, the schema's
+    `defaults`, and the sentinel for everything else the provider would return (per `model`)."""
+    if model.echo_only:
+        out: Props = dict(inputs)
+    else:
+        out = {key: _plan(inputs[key], value) if key in inputs else UNKNOWN for key, value in state.items()}
+        out.update({key: value for key, value in inputs.items() if key not in out})
+    for path in (*model.checked(call), *defaults):
+        *parents, leaf = path.split(".")
+        source: Any = state
+        for part in parents:
+            source = source.get(part) if isinstance(source, dict) else None
+        if not isinstance(source, dict) or leaf not in source:
+            continue
+        target = out
+        for part in parents:
+            nested = target.get(part)
+            target[part] = nested = dict(nested) if isinstance(nested, dict) else {}
+            target = nested
+        target[leaf] = source[leaf]
+    return out
+
+
+def _plan(declared: Any, computed: Any) -> Any:
+    """One property as planned: declared values echoed, computed additions (at any depth) unknown;
+    a value whose shape the provider changes (a list answered as a map) is computed as a whole."""
+    if isinstance(declared, Unknown):
+        return declared
+    if isinstance(declared, dict) and isinstance(computed, dict):
+        out = {k: _plan(declared[k], v) if k in declared else UNKNOWN for k, v in computed.items()}
+        out.update({k: v for k, v in declared.items() if k not in out})
+        return out
+    if isinstance(declared, list) and isinstance(computed, list):
+        if len(declared) != len(computed):
+            return UNKNOWN
+        return [_plan(d, c) for d, c in zip(declared, computed, strict=True)]
+    if isinstance(declared, (dict, list)) or isinstance(computed, (dict, list)):
+        return UNKNOWN
+    return declared
 
 
 @dataclass

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from offline.runner.mocks.core import CallHandler, Props, ResourceCall, ResourceHandler, stable_hex
+from offline.runner.mocks.core import CallHandler, PreviewModel, Props, ResourceCall, ResourceHandler, stable_hex
 
 CLUSTER_SCOPED_KINDS = frozenset({
     "Namespace", "ClusterRole", "ClusterRoleBinding", "CustomResourceDefinition", "StorageClass",
@@ -93,3 +93,13 @@ def _service(call: ResourceCall) -> Props:
 RESOURCES: dict[str, ResourceHandler] = {"kubernetes:helm.sh/v3:Release": _helm_release, "kubernetes:core/v1:Service": _service}
 PACKAGE_DEFAULTS: dict[str, ResourceHandler] = {"kubernetes": _generic}
 CALLS: dict[str, CallHandler] = {}
+
+
+def _auto_named(call: ResourceCall) -> tuple[str, ...]:
+    return ("name",) if call.type == "kubernetes:helm.sh/v3:Release" else ("metadata.name",)
+
+
+PREVIEW: dict[str, PreviewModel] = {"kubernetes": PreviewModel(checked=_auto_named, echo_only=True)}
+"""On a first deploy the cluster does not exist during the preview (its kubeconfig is unknown), so
+the provider cannot dry-run against an API server: it answers with the checked inputs, names
+assigned; server-set fields (uid, cluster IPs, status) are unknown to the program."""

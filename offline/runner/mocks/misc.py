@@ -10,7 +10,7 @@ import pulumi
 from pulumi.runtime.rpc import unwrap_rpc_secret
 
 from offline.runner.mocks import pki
-from offline.runner.mocks.core import CallHandler, Props, ResourceCall, ResourceHandler, merge
+from offline.runner.mocks.core import CallHandler, PreviewModel, Props, ResourceCall, ResourceHandler, merge
 
 _ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789"
 
@@ -135,3 +135,5 @@ RESOURCES: dict[str, ResourceHandler] = {
 }
 PACKAGE_DEFAULTS: dict[str, ResourceHandler] = {}
 CALLS: dict[str, CallHandler] = {}
+PREVIEW: dict[str, PreviewModel] = {"random": PreviewModel(), "tls": PreviewModel()}
+"""Bridged providers: every attribute they generate (results, keys, certificates) is unknown until created."""
