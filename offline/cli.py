@@ -99,7 +99,7 @@ def _preview(args: argparse.Namespace) -> int:
 
 def _fresh_cluster(result: ProgramResult, namespace_config: dict[str, Any]) -> int:
     """What a fresh cluster would refuse at `pulumi up`: printed, and the preview fails."""
-    from offline.freshcluster import check
+    from offline.fresh.cluster import check
 
     findings, preinstalled = check(result.resources, namespace_config)
     if preinstalled:
@@ -113,7 +113,7 @@ def _fresh_cluster(result: ProgramResult, namespace_config: dict[str, Any]) -> i
 def _first_deploy_inputs(result: ProgramResult, namespace_config: dict[str, Any]) -> int:
     """Every Secret, certificate or vault object read by name exists at `up`: printed, and the preview fails."""
     from components.config import STACK_SECRETS, parse
-    from offline import firstdeploy
+    from offline.fresh import inputs as firstdeploy
 
     config = parse({k: v for k, v in namespace_config.items() if k not in STACK_SECRETS}, result.stack)
     findings, declared = firstdeploy.check(firstdeploy.from_registrations(result.resources), config)

@@ -300,12 +300,11 @@ APPARMOR_ANNOTATION = "container.apparmor.security.beta.kubernetes.io/"
 @pod_rule(seccomp)
 def k8s_seccomp(resource: Resource, found: list[Pod]) -> Iterator[str]:
     for pod in found:
-        annotations = pod.annotations
-        if annotations.get(SECCOMP_POD_ANNOTATION, "").strip().lower() == "unconfined":
+        if pod.annotation(SECCOMP_POD_ANNOTATION).strip().lower() == "unconfined":
             yield f"pod annotation {SECCOMP_POD_ANNOTATION}: unconfined turns seccomp off"
         for c in pod.containers():
             key = SECCOMP_CONTAINER_ANNOTATION + c.name
-            if annotations.get(key, "").strip().lower() == "unconfined":
+            if pod.annotation(key).strip().lower() == "unconfined":
                 yield f"{c.label}: annotation {key}: unconfined turns seccomp off"
             profile, where = c.context("seccompProfile")
             kind = get(profile, "type")
@@ -354,7 +353,7 @@ def k8s_apparmor_selinux(resource: Resource, found: list[Pod]) -> Iterator[str]:
             if str(c.own("appArmorProfile", "type") or "").lower() == "unconfined":
                 yield f"{c.label} sets securityContext.appArmorProfile.type: Unconfined"
             key = APPARMOR_ANNOTATION + c.name
-            if pod.annotations.get(key, "").strip().lower() == "unconfined":
+            if pod.annotation(key).strip().lower() == "unconfined":
                 yield f"{c.label}: annotation {key}: unconfined turns AppArmor off"
             yield from _selinux(c.own("seLinuxOptions"), f"{c.path}.securityContext", c.label)
 

@@ -49,9 +49,10 @@ class Pod:
     def labels(self) -> dict[str, str]:
         return {str(k): str(v) for k, v in mapping(get(self.metadata, "labels")).items()}
 
-    @property
-    def annotations(self) -> dict[str, str]:
-        return {str(k): str(v) for k, v in mapping(get(self.metadata, "annotations")).items()}
+    def annotation(self, key: str) -> str:
+        """One annotation's value ("" when absent). It reads no other annotation, so a value computed
+        at apply elsewhere (a checksum of a generated certificate) leaves this rule verifiable."""
+        return str(get(self.metadata, "annotations", key, default=""))
 
     def containers(self) -> Iterator[Container]:
         for list_name, label in CONTAINER_LISTS:

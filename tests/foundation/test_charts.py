@@ -8,7 +8,7 @@ import datetime as dt
 import pytest
 
 from components.charts import CHARTS
-from offline.freshcluster import CHART_TYPES
+from offline.fresh.cluster import CHART_TYPES
 from offline.runner.export import unwrap
 from offline.runner.stacks import available_stacks
 from tests.helpers import run_stack

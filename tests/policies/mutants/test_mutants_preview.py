@@ -22,9 +22,9 @@ MUTANTS = [m for m in mutants() if m.stack in STACKS and m.operator.rule != REFU
 class PreviewHarness(Harness):
     def export(self, stack: str) -> Export:
         if stack not in self.exports:
-            from offline.export import to_deployment
-            from offline.program import run_program
-            from offline.stacks import load_stack
+            from offline.runner.export import to_deployment
+            from offline.runner.program import run_program
+            from offline.runner.stacks import load_stack
 
             self.exports[stack] = to_deployment(run_program(load_stack(stack), preview=True))
         return self.exports[stack]

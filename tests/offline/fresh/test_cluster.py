@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from offline.freshcluster import check, crd_provenance
+from offline.fresh.cluster import check, crd_provenance
 from offline.runner.mocks import Registration
 from offline.runner.stacks import available_stacks, load_stack
 from tests.helpers import run_stack

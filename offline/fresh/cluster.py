@@ -9,7 +9,7 @@ API group: a CustomResourceDefinition, or a chart whose pinned table entry says 
 Admission: Pod Security admission refuses a pod (and a workload's pods) that breaks its namespace's
 level, so every Namespace the program declares carries an explicit `enforce` level; every pod
 template it declares (found by structure: a bare Pod, any `template` with containers, a CronJob's
-`jobTemplate`, List items) is judged against its namespace's level (offline.podsecurity); and every
+`jobTemplate`, List items) is judged against its namespace's level (offline.fresh.podsecurity); and every
 chart it installs is judged by the security contexts its values give each workload, on the value
 paths components/charts.py records for it. A chart without such a record cannot be judged, which is
 a finding unless its namespace is `privileged`. A pod in a namespace without a label (or one the
@@ -24,9 +24,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from components.charts import CHARTS, ChartWorkload
+from offline.fresh.podsecurity import CLUSTER_DEFAULT, ENFORCE_LABEL, LEVELS, Pod, Violation, judge
 from offline.runner.export import unwrap
 from offline.runner.mocks import Registration
-from offline.podsecurity import CLUSTER_DEFAULT, ENFORCE_LABEL, LEVELS, Pod, Violation, judge
 from offline.wire import UNKNOWN
 
 CRD_TYPE = "kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition"

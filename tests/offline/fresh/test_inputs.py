@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from components.config import STACK_SECRETS, StackConfig, parse
-from offline import firstdeploy
-from offline.firstdeploy import Resource, check, from_deployment, from_registrations
+from offline.fresh import inputs as firstdeploy
+from offline.fresh.inputs import Resource, check, from_deployment, from_registrations
 from offline.runner.export import to_deployment
 from offline.runner.stacks import available_stacks, load_stack
 from tests.helpers import ROOT, run_stack

@@ -11,13 +11,13 @@ from typing import Any
 import pytest
 
 from offline.cli import main
-from offline.export import to_deployment, unwrap
-from offline.mocks import Registration
-from offline.mocks.core import PreviewModel, ProviderMocks, ResourceCall, planned
-from offline.stacks import available_stacks
-from offline.tree import print_preview
+from offline.runner.export import to_deployment, unwrap
+from offline.runner.mocks import Registration
+from offline.runner.mocks.core import PreviewModel, ProviderMocks, ResourceCall, planned
+from offline.runner.stacks import available_stacks
+from offline.runner.tree import print_preview
 from offline.wire import UNKNOWN, is_unknown
-from tests.conftest import run_stack
+from tests.helpers import run_stack
 
 RDS = "aws:rds/instance:Instance"
 ALB = "aws:lb/loadBalancer:LoadBalancer"
@@ -172,7 +172,7 @@ EXPECTED_UNVERIFIABLE: dict[str, set[tuple[str, str, str]]] = {
 
 
 def test_nested_unknowns_and_secrets_are_shown_as_the_cli_shows_them() -> None:
-    from offline.tree import show_value
+    from offline.runner.tree import show_value
     from offline.wire import unknown_secret
 
     assert show_value({"host": UNKNOWN, "port": 5432, "auth": unknown_secret(), "ips": [UNKNOWN]}) == \

@@ -8,12 +8,12 @@ from typing import Any
 
 import pytest
 
-from offline.freshcluster import admission, as_export, check
-from offline.podsecurity import Pod, judge
-from offline.program import ProgramResult
-from offline.stacks import available_stacks, load_stack
+from offline.fresh.cluster import admission, as_export, check
+from offline.fresh.podsecurity import Pod, judge
+from offline.runner.program import ProgramResult
+from offline.runner.stacks import available_stacks, load_stack
 from offline.wire import UNKNOWN
-from tests.conftest import run_stack
+from tests.helpers import run_stack
 
 Export = dict[str, Any]
 NAMESPACE = "kubernetes:core/v1:Namespace"
@@ -170,10 +170,10 @@ def test_an_unknown_security_value_is_not_a_pass(production: Export) -> None:
 
 def test_the_preview_fails_with_one_line_per_violation(monkeypatch: pytest.MonkeyPatch,
                                                         capsys: pytest.CaptureFixture[str]) -> None:
-    import offline.program
+    import offline.runner.program
     from offline.cli import main
 
-    real = offline.program.run_program
+    real = offline.runner.program.run_program
 
     def mutated(*args: Any, **kwargs: Any) -> ProgramResult:
         result = copy.deepcopy(real(*args, **kwargs))
@@ -182,7 +182,7 @@ def test_the_preview_fails_with_one_line_per_violation(monkeypatch: pytest.Monke
         container["securityContext"]["capabilities"]["add"] = ["SYS_ADMIN"]
         return result
 
-    monkeypatch.setattr(offline.program, "run_program", mutated)
+    monkeypatch.setattr(offline.runner.program, "run_program", mutated)
     assert main(["preview", "staging", "--no-policy"]) == 1
     lines = [line for line in capsys.readouterr().out.splitlines() if line.startswith("fresh cluster:")]
     assert lines == ["fresh cluster: pod-security: namespace 'orchestrator' (restricted): Deployment "
