@@ -196,8 +196,9 @@ class AppGatewayEntry(FrontDoor):
                 name="haproxy", backend_addresses=[network.ApplicationGatewayBackendAddressArgs(ip_address=backend_address)],
             )],
             probes=[network.ApplicationGatewayProbeArgs(
-                # From the gateway subnet (an internal source for HAProxy), so the health path answers.
-                name="haproxy", protocol="Https", host=backend_host, path=config.app.probes.readiness_path, interval=10,
+                # HAProxy's own health answer, as the ALB's health check on AWS: over TLS on the listener
+                # (a probe must use its backend's protocol), answered only to the gateway's own address.
+                name="haproxy", protocol="Https", host=backend_host, path=args.edge.health_path, interval=10,
                 timeout=5, unhealthy_threshold=3, pick_host_name_from_backend_http_settings=False,
                 match=network.ApplicationGatewayProbeHealthResponseMatchArgs(status_codes=["200-399"]),
             )],

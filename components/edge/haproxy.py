@@ -215,6 +215,15 @@ def _sampled_flag(percent: float) -> str:
     return f"rand({SAMPLING_RESOLUTION}),div({threshold}),bool,not"
 
 
+def _front_door_health_rules() -> list[str]:
+    """HEALTH_URI answered on the public listener for a front door that can only probe over TLS
+    (an Application Gateway's probe must use its backend's protocol)."""
+    return [
+        f"http-request set-log-level silent if from_front_door {{ path {HEALTH_URI} }}",
+        f'http-request return status 200 content-type text/plain string "ok" if from_front_door {{ path {HEALTH_URI} }}',
+    ]
+
+
 def trace_context_rules(settings: HaproxySettings) -> list[str]:
     """Start a W3C trace context for every forwarded request.
 
@@ -330,6 +339,10 @@ def render(settings: HaproxySettings) -> str:
         f"acl admin_path path,url_dec -m reg -i {_prefix_regex((ADMIN_PREFIX,))}",
         "acl dot_segment path,url_dec -m reg '(^|/)\\.\\.?(/|$)'",
         *client,
+        # The front door's own health probe (no X-Forwarded-For, so its address is still the source)
+        # gets HAProxy's answer, as on the health port: every front door judges HAProxy, not the app
+        # behind it (HAProxy health-checks the slots itself). A relayed client never gets here.
+        *(_front_door_health_rules() if trusted else []),
         # Before any deny: every log line of this frontend carries a trace id.
         *trace_context_rules(settings),
         *rate_limit,

@@ -409,3 +409,15 @@ def test_policy_pack_passes_production_azure_with_no_finding(stack: ProgramResul
             "azure-waf-prevention", "azure-redis-tls-private"} <= azure_rules
     assert [(v.policy, v.urn) for v in report.violations] == []
     assert report.crashes == [] and report.passed and report.score == 100
+
+
+def test_the_gateway_probes_haproxys_own_health_as_the_alb_does() -> None:
+    """Same contract, same behaviour: both front doors ask HAProxy's health answer, not the app's."""
+    from components.edge.contract import HEALTH_PORT, HEALTH_URI
+
+    gateway = one(run_stack(STACK), "azure-native:network:ApplicationGateway")
+    probes = plain(gateway.inputs["probes"])
+    assert [(p["protocol"], p["path"]) for p in probes] == [("Https", HEALTH_URI)]
+    target_group = one(run_stack("production"), "aws:lb/targetGroup:TargetGroup")
+    health = plain(target_group.inputs["healthCheck"])
+    assert (health["path"], int(health["port"])) == (HEALTH_URI, HEALTH_PORT)

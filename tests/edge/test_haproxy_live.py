@@ -414,3 +414,27 @@ def test_substitution_changes_only_local_fields(tmp_path: Path, certificate: Loc
     finally:
         for backend in backends.values():
             backend.stop()
+
+
+def test_the_front_doors_own_probe_gets_haproxys_answer_over_tls(start_edge: Callable[..., Edge]) -> None:
+    """A front door that can only probe the TLS listener (Azure's gateway) is answered by HAProxy itself,
+    as the health port answers the ALB: a front door judges HAProxy, not the app behind it."""
+    exposure = EdgeExposure(service_type="ClusterIP", internal=True, trusted_proxy_cidrs=["127.0.0.4/32"])
+    edge = start_edge(RELAXED, exposure)
+    proxy = edge.proxy
+    probe = proxy.request(haproxy.HEALTH_URI, source=FRONT_DOOR_SOURCE)
+    assert (probe.status, probe.body) == (200, b"ok")
+    # Answered even with every slot down: it is HAProxy's health, not the app's.
+    for backend in edge.backends.values():
+        backend.stop()
+    assert proxy.request(haproxy.HEALTH_URI, source=FRONT_DOOR_SOURCE).status == 200
+    # A client relayed by the front door, or anyone else, meets the protected-path rule.
+    relayed = {"X-Forwarded-For": "203.0.113.9"}
+    assert proxy.request(haproxy.HEALTH_URI, source=FRONT_DOOR_SOURCE, headers=relayed).status == 403
+    assert proxy.request(haproxy.HEALTH_URI).status == 403
+
+
+def test_without_a_front_door_the_listener_answers_no_health(start_edge: Callable[..., Edge]) -> None:
+    proxy = start_edge(RELAXED).proxy
+    assert "string \"ok\"" not in proxy.config_path.read_text()
+    assert proxy.request(haproxy.HEALTH_URI, source=FRONT_DOOR_SOURCE).status == 403
