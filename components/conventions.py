@@ -17,6 +17,11 @@ PART_OF = {PART_OF_LABEL: PROJECT}
 """Carried by every object the program runs in the cluster; Prometheus selects monitors by it."""
 MANAGED_BY = {MANAGED_BY_LABEL: "pulumi"}
 
+NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"
+"""Set by the API server on every namespace: what a NetworkPolicy's namespaceSelector matches."""
+SYSTEM_NAMESPACE = "kube-system"
+"""Where the cluster's DNS and system controllers run."""
+
 POD_SECURITY_PREFIX = "pod-security.kubernetes.io/"
 POD_SECURITY_ENFORCE = POD_SECURITY_PREFIX + "enforce"
 RESTRICTED = "restricted"

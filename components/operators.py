@@ -12,7 +12,15 @@ import pulumi_kubernetes as k8s
 import pulumi_tls as tls
 
 from components.charts import ChartPin
-from components.conventions import METRICS_PATH, PART_OF, PROJECT, RESTRICTED, pod_security_labels
+from components.conventions import (
+    METRICS_PATH,
+    NAMESPACE_NAME_LABEL,
+    PART_OF,
+    PROJECT,
+    RESTRICTED,
+    SYSTEM_NAMESPACE,
+    pod_security_labels,
+)
 
 OPERATOR_METRICS_PORT = 8080
 """Where the operators the program installs serve their metrics (controller-runtime's default)."""
@@ -65,7 +73,7 @@ def operator_namespace(
     its webhook from the API server, and the operator-specific `egress` / `ingress` rules."""
     ns = data_namespace(resource_name, namespace, parent, opts)
     child = pulumi.ResourceOptions(parent=parent, depends_on=[ns])
-    dns = {"to": [namespace_peer("kube-system")],
+    dns = {"to": [namespace_peer(SYSTEM_NAMESPACE)],
            "ports": [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}]}
     api_server = {"ports": [{"protocol": "TCP", "port": port} for port in API_SERVER_PORTS]}
     # The API server calls the webhook from outside any pod network selector, but always from the
@@ -182,7 +190,7 @@ def ingress_policy(
 
 
 def namespace_peer(namespace: pulumi.Input[str]) -> dict[str, Any]:
-    return {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": namespace}}}
+    return {"namespaceSelector": {"matchLabels": {NAMESPACE_NAME_LABEL: namespace}}}
 
 
 def ingress_rule(peers: list[dict[str, Any]], ports: Sequence[int]) -> dict[str, Any]:

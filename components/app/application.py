@@ -17,7 +17,6 @@ from components.app.contract import (
     APP_NAME,
     DNS_NAMESPACE,
     LIVE_SERVICE_NAME,
-    NAMESPACE_NAME_LABEL,
     SERVICE_PORT,
     SERVICE_PORT_NAME,
     ApplicationArgs,
@@ -29,7 +28,7 @@ from components.app.contract import (
 )
 from components.cache import contract as cache_contract
 from components.config import AppConfig, Platform, Slot, StackConfig
-from components.conventions import COMPONENT_LABEL, METRICS_PATH, NAME_LABEL, PART_OF
+from components.conventions import COMPONENT_LABEL, METRICS_PATH, NAME_LABEL, NAMESPACE_NAME_LABEL, PART_OF
 from components.database import contract as db_contract
 from components.hardening import container_security, pod_security
 from components.monitoring.contract import COLLECTOR_POD_LABELS, OTLP_GRPC_PORT, OTLP_HTTP_PORT

@@ -8,7 +8,14 @@ import pulumi
 
 from components.cache.contract import RedisOutputs
 from components.config import Slot, StackConfig
-from components.conventions import COMPONENT_LABEL, METRICS_PATH, NAME_LABEL, PART_OF, PROJECT
+from components.conventions import (
+    COMPONENT_LABEL,
+    METRICS_PATH,
+    NAME_LABEL,
+    PART_OF,
+    PROJECT,
+    SYSTEM_NAMESPACE,
+)
 from components.database.contract import PostgresOutputs
 
 APP_NAME = PROJECT
@@ -19,8 +26,7 @@ SERVICE_PORT_NAME = "http"
 """The app serves Prometheus metrics on its HTTP port."""
 PROMETHEUS_POD_LABELS = {NAME_LABEL: "prometheus"}
 """Labels of the Prometheus server pods (the Prometheus operator sets this one on every server pod)."""
-DNS_NAMESPACE = "kube-system"
-NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"
+DNS_NAMESPACE = SYSTEM_NAMESPACE
 """Set by the API server on every namespace (immutable), so namespace selectors can name a namespace."""
 
 

@@ -13,6 +13,7 @@ import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
 from components.cluster.contract import Foundation, FoundationArgs
+from components.conventions import SYSTEM_NAMESPACE
 from components.network.aws import AwsNetwork, AwsNetworkArgs, SubnetPlan
 from components.secrets.aws import AwsContext, PlatformKey, PlatformKeyArgs
 
@@ -212,7 +213,7 @@ class EksFoundation(Foundation):
         role = aws.iam.Role(
             name,
             assume_role_policy=pulumi.Output.all(self.oidc_provider_arn, self.oidc_issuer).apply(
-                lambda v: irsa_trust(str(v[0]), str(v[1]), "kube-system", service_account)),
+                lambda v: irsa_trust(str(v[0]), str(v[1]), SYSTEM_NAMESPACE, service_account)),
             opts=pulumi.ResourceOptions(parent=self))
         aws.iam.RolePolicyAttachment(name, role=role.name, policy_arn=_managed_policy(self.context.partition, policy),
                                      opts=pulumi.ResourceOptions(parent=self))

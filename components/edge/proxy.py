@@ -15,7 +15,16 @@ import pulumi_random as random
 import pulumi_tls as tls
 
 from components.config import CertificateSource, Slot, StackConfig
-from components.conventions import COMPONENT_LABEL, NAME_LABEL, PART_OF, PROJECT, RESTRICTED, pod_security_labels
+from components.conventions import (
+    COMPONENT_LABEL,
+    NAME_LABEL,
+    NAMESPACE_NAME_LABEL,
+    PART_OF,
+    PROJECT,
+    RESTRICTED,
+    SYSTEM_NAMESPACE,
+    pod_security_labels,
+)
 from components.edge import haproxy
 from components.edge.contract import EDGE_NAMESPACE, EDGE_POD_LABELS, EdgeArgs, EdgeExposure, EdgeOutputs
 from components.hardening import container_security, pod_security
@@ -36,9 +45,8 @@ HTTPS_SERVICE_PORT = 443
 HTTP_SERVICE_PORT = 80
 CONFIG_CHECKSUM_ANNOTATION = "checksum/haproxy-config"
 ERRORFILES_CHECKSUM_ANNOTATION = "checksum/haproxy-errorfiles"
-DNS_NAMESPACE = "kube-system"
+DNS_NAMESPACE = SYSTEM_NAMESPACE
 DNS_POD_LABELS = {"k8s-app": "kube-dns"}
-NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"
 SELF_SIGNED_VALIDITY_HOURS = 90 * 24
 PRIVATE_CA_VALIDITY_HOURS = 10 * 365 * 24
 PRIVATE_CA_EARLY_RENEWAL_HOURS = 365 * 24

@@ -11,7 +11,15 @@ import pulumi_kubernetes as k8s
 import pulumi_random as random
 
 from components.config import Platform, StackConfig
-from components.conventions import MANAGED_BY, NAME_LABEL, PART_OF, POD_SECURITY_ENFORCE, PRIVILEGED
+from components.conventions import (
+    MANAGED_BY,
+    NAME_LABEL,
+    NAMESPACE_NAME_LABEL,
+    PART_OF,
+    POD_SECURITY_ENFORCE,
+    PRIVILEGED,
+    SYSTEM_NAMESPACE,
+)
 from components.monitoring import alerting, assets, monitors
 from components.monitoring.contract import (
     APP_SERVICE_LABELS,
@@ -89,7 +97,7 @@ class Monitoring(pulumi.ComponentResource):
         namespace = k8s.core.v1.Namespace(
             f"{name}-namespace",
             metadata=k8s.meta.v1.ObjectMetaArgs(name=ns_name, labels={
-                "kubernetes.io/metadata.name": ns_name,
+                NAMESPACE_NAME_LABEL: ns_name,
                 # node-exporter (host network and PID namespace) and the log agent (read-only hostPath
                 # /var/log/pods) cannot meet `baseline`; every other pod here is hardened to `restricted`.
                 POD_SECURITY_ENFORCE: PRIVILEGED,
@@ -277,7 +285,7 @@ class Monitoring(pulumi.ComponentResource):
         anywhere = [{"ipBlock": {"cidr": "0.0.0.0/0"}}]
         same_namespace: list[dict[str, Any]] = [{"podSelector": {}}]
         dns = {
-            "to": [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}}}],
+            "to": [{"namespaceSelector": {"matchLabels": {NAMESPACE_NAME_LABEL: SYSTEM_NAMESPACE}}}],
             "ports": [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}],
         }
         # Plain wire-form specs (camelCase), as the API server takes them.
@@ -309,7 +317,7 @@ class Monitoring(pulumi.ComponentResource):
                 "podSelector": {"matchLabels": dict(COLLECTOR_POD_LABELS)},
                 "policyTypes": ["Ingress"],
                 "ingress": [{
-                    "from": [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": app_namespace}},
+                    "from": [{"namespaceSelector": {"matchLabels": {NAMESPACE_NAME_LABEL: app_namespace}},
                               "podSelector": {"matchLabels": dict(APP_SERVICE_LABELS)}}],
                     "ports": [{"protocol": "TCP", "port": OTLP_GRPC_PORT}, {"protocol": "TCP", "port": OTLP_HTTP_PORT}],
                 }],

@@ -22,10 +22,11 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from components.conventions import POD_SECURITY_ENFORCE
 from offline.wire import UNKNOWN
 
 LEVELS = ("privileged", "baseline", "restricted")
-ENFORCE_LABEL = "pod-security.kubernetes.io/enforce"
+ENFORCE_LABEL = POD_SECURITY_ENFORCE
 CLUSTER_DEFAULT = "restricted"
 """The level a pod in a namespace without an enforce label is held to. The API server's own default
 is `privileged` unless its admission configuration says otherwise; the program promises
