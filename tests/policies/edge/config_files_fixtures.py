@@ -1,16 +1,13 @@
 """edge-config-evaluated: every file an HAProxy container loads is a ConfigMap key the edge rules evaluate.
 
-Good and bad pods, each bad one asserting the container and the path named, through the real analyzer protocol.
+Good and bad pods, each bad one naming the container and the path (run by tests/policies/test_fixtures.py).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
-import pytest
-
-from tests.policies.conftest import Messages, resource
+from tests.policies.conftest import resource
 from tests.policies.fixtures import EDGE_CONFIG_DIR, EDGE_CONFIG_FILE, HAPROXY_CFG, app_stack, edge_deployment, mutate
 from tests.policies.fixtures import haproxy_configmap as configmap
 from tests.policies.kubernetes.model import Fixture, bad, good
@@ -101,16 +98,3 @@ FIXTURES: list[Fixture] = [
     bad(RULE, edge((f"{C}.envFrom", [{"secretRef": {"name": "x"}}])), "edge", "envFrom", f"{RULE}-env-from"),
 ]
 
-
-def coverage() -> set[tuple[str, bool]]:
-    return {(f.rule, f.flagged is not None) for f in FIXTURES}
-
-
-@pytest.mark.parametrize("fixture", FIXTURES, ids=[f.id for f in FIXTURES])
-def test_fixture(messages: Callable[[list[dict[str, Any]]], Messages], fixture: Fixture) -> None:
-    found = messages(fixture.resources).get(fixture.rule, {})
-    if fixture.flagged is None:
-        assert not found, f"{fixture.rule} fired: {found}"
-        return
-    assert fixture.flagged in found, f"{fixture.rule} did not flag {fixture.flagged}; flagged {found}"
-    assert fixture.message.lower() in found[fixture.flagged].lower(), found[fixture.flagged]
