@@ -72,7 +72,9 @@ def parse_argv(argv: list[str]) -> tuple[list[Load], str | None, dict[str, str],
     """(files loaded, -C directory, NAME=value words before haproxy, problem) for one argv.
     `problem` is set when haproxy is not what runs (a shell, another program): the files are then unknown."""
     start = next((i for i, w in enumerate(argv) if _basename(w) == "haproxy"), None)
-    if start is None:
+    # A shell (or a word with blanks: a script) decides at run time what actually runs.
+    if argv and (_basename(argv[0]) in SHELLS or any(any(c in w for c in " \t\n;&|`$") for w in argv[:(start or 0) + 1])):
+        start = None
         runner = _basename(argv[0]) if argv else ""
         if runner in SHELLS or any("haproxy" in w for w in argv):
             return [], None, {}, f"runs haproxy through `{' '.join(argv)[:120]}`, so the pack cannot tell which " \
@@ -276,9 +278,8 @@ def _env_references(text: str) -> Iterator[tuple[int, list[str], list[str]]]:
 
 
 def _expansion_problems(container: Container, text: str, file: str) -> Iterator[str]:
+    """Text whose meaning the environment decides: `"${VAR}"` expansions and `.if` blocks."""
     references = {number: (words, names) for number, words, names in _env_references(text)}
-    if not references:
-        return
     section = ""
     for number, raw in enumerate(text.split("\n"), start=1):
         parsed, _ = split_line(raw)
@@ -292,6 +293,12 @@ def _expansion_problems(container: Container, text: str, file: str) -> Iterator[
         if not password_hash:
             yield f"{container.label}: {file}:{number} expands ${{{', '.join(names)}}} from the environment, text the " \
                   "pack cannot evaluate (only a userlist password hash may come from the environment)"
+    for number, raw in enumerate(text.split("\n"), start=1):
+        words, _ = split_line(raw)
+        if words and words[0] in (".if", ".elif"):
+            # The block is kept or dropped by the environment or the version at start-up, which the pack cannot see.
+            yield f"{container.label}: {file}:{number} is a conditional block ('{' '.join(words)[:60]}'), decided by " \
+                  "the environment at start-up, which the pack cannot evaluate"
 
 
 edge_config_evaluated = Meta(

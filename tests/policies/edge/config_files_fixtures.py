@@ -96,5 +96,20 @@ FIXTURES: list[Fixture] = [
     bad(RULE, edge(cfg=HAPROXY_CFG.replace("    bind :8080\n", '    bind "${PLAIN_BIND}"\n')),
         "edge", "expands ${PLAIN_BIND} from the environment", f"{RULE}-env-outside-userlist"),
     bad(RULE, edge((f"{C}.envFrom", [{"secretRef": {"name": "x"}}])), "edge", "envFrom", f"{RULE}-env-from"),
+    bad(RULE, edge(command("sh", "-c", "cp /s/x.cfg /tmp/ && exec /usr/sbin/haproxy", "--", "-f", EDGE_CONFIG_FILE)),
+        "edge", "runs haproxy through `sh -c", f"{RULE}-shell-then-haproxy"),
+    bad(RULE, edge(command("haproxy", "-f", f"{EDGE_CONFIG_DIR}/../../../../tmp/x.cfg"),
+                   mounts({"name": "scratch", "mountPath": "/tmp"}), volumes({"name": "scratch", "emptyDir": {}})),
+        "edge", "loads /tmp/x.cfg (-f) from emptyDir", f"{RULE}-dot-dot-path"),
+    bad(RULE, edge(mounts({"name": "s", "mountPath": EDGE_CONFIG_FILE, "subPath": "haproxy.cfg"}),
+                   volumes({"name": "s", "secret": {"secretName": "override"}})),
+        "edge", "loads /usr/local/etc/haproxy/haproxy.cfg (-f) from secret 'override'", f"{RULE}-secret-over-config"),
+    bad(RULE, edge((f"{P}.volumes", [{"name": "config", "configMap": {"name": "haproxy", "items": [
+        {"key": "503.http", "path": "haproxy.cfg"}]}}])),
+        "edge", "from key '503.http' of ConfigMap 'haproxy'", f"{RULE}-other-key-as-config"),
+    bad(RULE, edge(cfg=HAPROXY_CFG.replace("    http-request deny deny_status 403 if admin_path !internal\n",
+                                           "    .if !defined(OPEN_ADMIN)\n    http-request deny deny_status 403 if "
+                                           "admin_path !internal\n    .endif\n")),
+        "edge", "is a conditional block ('.if !defined(OPEN_ADMIN)')", f"{RULE}-conditional-block"),
 ]
 
