@@ -75,6 +75,7 @@ def parse_argv(argv: list[str]) -> tuple[list[Load], str | None, dict[str, str],
     # A shell (or a word with blanks: a script) decides at run time what actually runs.
     if argv and (_basename(argv[0]) in SHELLS or any(any(c in w for c in " \t\n;&|`$") for w in argv[:(start or 0) + 1])):
         start = None
+    if start is None:
         runner = _basename(argv[0]) if argv else ""
         if runner in SHELLS or any("haproxy" in w for w in argv):
             return [], None, {}, f"runs haproxy through `{' '.join(argv)[:120]}`, so the pack cannot tell which " \
