@@ -54,6 +54,22 @@ def is_haproxy_container(container: Container) -> bool:
         or any("haproxy " in w for w in words)
 
 
+def _image_name(container: Container) -> str:
+    return str(get(container.data, "image", default="")).rsplit("/", 1)[-1].split("@", 1)[0].split(":", 1)[0]
+
+
+def _mounts_config(container: Container, namespace: str, configs: dict[tuple[str, str], ConfigSource]) -> bool:
+    """The container mounts an HAProxy configuration the edge rules evaluate: whatever its image is called,
+    what it runs must load that configuration and nothing else."""
+    mounted = {str(get(m, "name")) for m in items(get(container.data, "volumeMounts"))}
+    for volume in items(get(container.pod.spec, "volumes")):
+        if str(get(volume, "name")) in mounted:
+            for source, kind in _sources(mapping(volume)):
+                if kind == "configMap" and (namespace, str(get(source, "name", default=""))) in configs:
+                    return True
+    return False
+
+
 def effective_argv(container: Container) -> tuple[list[str], str]:
     """What the container executes (Kubernetes `command` replaces the image entrypoint, `args` its CMD), and
     a note on where it came from."""
@@ -77,7 +93,7 @@ def parse_argv(argv: list[str]) -> tuple[list[Load], str | None, dict[str, str],
         start = None
     if start is None:
         runner = _basename(argv[0]) if argv else ""
-        if runner in SHELLS or any("haproxy" in w for w in argv):
+        if runner in SHELLS or any("haproxy" in w and any(c in w for c in " \t\n;&|") for w in argv):
             return [], None, {}, f"runs haproxy through `{' '.join(argv)[:120]}`, so the pack cannot tell which " \
                                  "files it loads"
         return [], None, {}, f"runs `{' '.join(argv)[:80]}` instead of haproxy, so the pack cannot tell which " \
@@ -338,7 +354,7 @@ def edge_config_evaluated_rule(stack: Stack) -> Iterator[tuple[str, str | None]]
         for pod in pods(resource.resource_type, resource.props):
             namespace = pod.namespace or namespace_of(resource.props, _provider(resource))
             for container in pod.containers():
-                if not is_haproxy_container(container):
+                if not is_haproxy_container(container) and not _mounts_config(container, namespace, configs):
                     continue
                 yield from ((m, resource.urn) for m in _container_problems(container, namespace, configs, data_keys,
                                                                            texts))
@@ -348,6 +364,10 @@ def _container_problems(container: Container, namespace: str, configs: dict[tupl
                         data_keys: dict[tuple[str, str], frozenset[str]],
                         texts: dict[tuple[str, str], dict[str, str]]) -> Iterator[str]:
     argv, origin = effective_argv(container)
+    if origin == IMAGE_DEFAULT and not _image_name(container).startswith("haproxy"):
+        yield f"{container.label} mounts the HAProxy configuration but runs image " \
+              f"{str(get(container.data, 'image', default='?'))[:80]}'s own command, which the pack cannot see"
+        return
     loads, chdir, assigned, problem = parse_argv(argv)
     if problem:
         yield f"{container.label} {problem}"
