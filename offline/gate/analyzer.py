@@ -157,9 +157,21 @@ def _wire(value: Any) -> Any:
     return value
 
 
-def _struct(value: Mapping[str, Any]) -> struct_pb2.Struct:
+Structs = dict[int, tuple[Mapping[str, Any], bytes]]
+"""Serialized property bags by the identity of the mapping (kept alive beside its bytes)."""
+
+
+def _struct(value: Mapping[str, Any], cache: Structs | None = None) -> struct_pb2.Struct:
+    """A property bag as a protobuf Struct. `Struct.update` runs in Python, node by node, and each bag is
+    sent twice (per resource and in the stack): with a cache it is built once and copied from its bytes."""
+    if cache is not None:
+        hit = cache.get(id(value))
+        if hit is not None and hit[0] is value:
+            return struct_pb2.Struct.FromString(hit[1])
     struct = struct_pb2.Struct()
     struct.update(to_wire(dict(value)))
+    if cache is not None:
+        cache[id(value)] = (value, struct.SerializeToString())
     return struct
 
 
@@ -195,10 +207,11 @@ def _is_secret(value: Any) -> bool:
 
 
 def analyze_request(resource: Mapping[str, Any], providers: Mapping[str, Mapping[str, Any]],
-                    bag: str = "inputs") -> analyzer_pb2.AnalyzeRequest:
+                    bag: str = "inputs", cache: Structs | None = None) -> analyzer_pb2.AnalyzeRequest:
     """What the engine sends for one resource: its inputs (or, to judge drift, its outputs)."""
     request = analyzer_pb2.AnalyzeRequest(
-        type=resource["type"], properties=_struct(bag_of(resource, bag) if bag == "outputs" else resource.get("inputs") or {}),
+        type=resource["type"],
+        properties=_struct(bag_of(resource, bag) if bag == "outputs" else resource.get("inputs") or {}, cache),
         urn=resource["urn"],
         name=_name(resource["urn"]), options=_options(resource))
     provider = _provider(resource, providers)
@@ -207,15 +220,15 @@ def analyze_request(resource: Mapping[str, Any], providers: Mapping[str, Mapping
     return request
 
 
-def analyze_stack_request(resources: Iterable[Mapping[str, Any]],
-                          providers: Mapping[str, Mapping[str, Any]], bag: str = "outputs") -> analyzer_pb2.AnalyzeStackRequest:
+def analyze_stack_request(resources: Iterable[Mapping[str, Any]], providers: Mapping[str, Mapping[str, Any]],
+                          bag: str = "outputs", cache: Structs | None = None) -> analyzer_pb2.AnalyzeStackRequest:
     """What the engine sends for the whole stack: every resource's outputs (or, to judge drift, its
     inputs) and its relations."""
     request = analyzer_pb2.AnalyzeStackRequest()
     for resource in resources:
         entry = request.resources.add(
             type=resource["type"], urn=resource["urn"], name=_name(resource["urn"]),
-            properties=_struct(bag_of(resource, bag)), options=_options(resource),
+            properties=_struct(bag_of(resource, bag), cache), options=_options(resource),
             parent=resource.get("parent") or "", dependencies=list(resource.get("dependencies") or []))
         for key, urns in (resource.get("propertyDependencies") or {}).items():
             entry.propertyDependencies[key].urns.extend(urns)
@@ -226,10 +239,11 @@ def analyze_stack_request(resources: Iterable[Mapping[str, Any]],
 
 
 def analyze_stack_bytes(resources: Iterable[Mapping[str, Any]], providers: Mapping[str, Mapping[str, Any]],
-                        bag: str = "outputs") -> bytes:
+                        bag: str = "outputs", cache: Structs | None = None) -> bytes:
     """`analyze_stack_request(...).SerializeToString()`, built per resource: serialized messages
     concatenate into one whose repeated field holds all their entries (protobuf's merge rule)."""
-    return b"".join(analyze_stack_request([resource], providers, bag).SerializeToString() for resource in resources)
+    return b"".join(analyze_stack_request([resource], providers, bag, cache).SerializeToString()
+                    for resource in resources)
 
 
 def _options(resource: Mapping[str, Any]) -> analyzer_pb2.AnalyzerResourceOptions:
@@ -284,6 +298,9 @@ class PolicyPackProcess:
         self._engine_port = 0
         self._memo: dict[bytes, Results] = {}
         """Answers by request digest, valid for the current configuration."""
+        self._structs: Structs = {}
+        self._structs_of: list[Mapping[str, Any]] | None = None
+        """The resources whose property bags `_structs` holds (both bags of one export are analyzed in turn)."""
 
     # --- lifecycle ---------------------------------------------------------------------------
 
@@ -416,14 +433,17 @@ class PolicyPackProcess:
         Answers to requests this process already answered under the same configuration are reused
         (a resource whose outputs equal its inputs, or a mutant's unchanged resources)."""
         assert self.stub is not None and self.info is not None
-        resources = list(resources)
+        if not isinstance(resources, list) or resources is not self._structs_of:
+            self._structs = {}
+        resources = resources if isinstance(resources, list) else list(resources)
+        self._structs_of = resources
         providers = providers_of(resources)
         results = Results()
         # Pipelined: up to WINDOW calls in flight, so building the next requests (here) overlaps the
         # pack's work (its own process); results are still taken in order.
         in_flight: collections.deque[tuple[Any, Any, str, bytes]] = collections.deque()
         for resource in resources:
-            request = analyze_request(resource, providers, bag)
+            request = analyze_request(resource, providers, bag, self._structs)
             key = _digest(request.SerializeToString(deterministic=True))
             known = self._memo.get(key)
             if known is not None:
@@ -439,7 +459,7 @@ class PolicyPackProcess:
         # memory of one message holding 10,000 resources' properties as protobuf objects).
         analyze_stack = self._channel.unary_unary("/pulumirpc.Analyzer/AnalyzeStack",
                                                   response_deserializer=analyzer_pb2.AnalyzeResponse.FromString)
-        payload = analyze_stack_bytes(resources, providers, "outputs" if bag == "inputs" else "inputs")
+        payload = analyze_stack_bytes(resources, providers, "outputs" if bag == "inputs" else "inputs", self._structs)
         key = _digest(payload)
         known = self._memo.get(key)
         if known is not None:

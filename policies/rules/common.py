@@ -184,6 +184,9 @@ def resource_rule(meta: Meta,
         policy = ResourceValidationPolicy(validate=validate, **meta.policy_kwargs())
         policy.meta = meta  # type: ignore[attr-defined]
         policy.check = check  # type: ignore[attr-defined]  # for unit tests of one rule without the engine
+        # Whether the rule can report anything on a type: `validate` returns first thing otherwise, so the
+        # pack's servicer may skip it (decode_once).
+        policy.applies = lambda type_: wanted(base_type(type_))  # type: ignore[attr-defined]
         return policy
 
     return wrap
@@ -192,13 +195,18 @@ def resource_rule(meta: Meta,
 class Stack:
     """All resources of a stack, indexed once by type and URN (rules stay linear)."""
 
-    def __init__(self, resources: Sequence[PolicyResource], config: Mapping[str, Any]) -> None:
+    def __init__(self, resources: Sequence[PolicyResource], config: Mapping[str, Any],
+                 index: tuple[dict[str, PolicyResource], dict[str, list[PolicyResource]]] | None = None) -> None:
         self.resources = list(resources)
         self.config = config
-        self.by_urn: dict[str, PolicyResource] = {r.urn: r for r in self.resources}
-        self._by_type: dict[str, list[PolicyResource]] = {}
-        for r in self.resources:
-            self._by_type.setdefault(base_type(r.resource_type), []).append(r)
+        self.by_urn, self._by_type = index if index is not None else self.index(self.resources)
+
+    @staticmethod
+    def index(resources: Sequence[PolicyResource]) -> tuple[dict[str, PolicyResource], dict[str, list[PolicyResource]]]:
+        by_type: dict[str, list[PolicyResource]] = {}
+        for r in resources:
+            by_type.setdefault(base_type(r.resource_type), []).append(r)
+        return {r.urn: r for r in resources}, by_type
 
     def of(self, *types: str) -> list[PolicyResource]:
         out: list[PolicyResource] = []
@@ -230,6 +238,24 @@ def depends_on(resource: PolicyResource, prop: str, types: Iterable[str]) -> lis
     return [d for d in resource.property_dependencies.get(prop, []) if base_type(d.resource_type) in wanted]
 
 
+def _stack_index(resources: list[PolicyResource]) -> tuple[dict[int, str], tuple[dict[str, PolicyResource],
+                                                                               dict[str, list[PolicyResource]]]]:
+    """Each resource's props as Props, who owns which props, and the stack's indexes: computed once per
+    request when the servicer hands every stack rule the same resources (decode_once), else per rule."""
+    memo = verify.request_memo()
+    cached = memo.get(("stack-index", id(resources))) if memo is not None else None
+    if cached is not None and cached[0] is resources:
+        return cached[1], cached[2]
+    owners: dict[int, str] = {}
+    for resource in resources:
+        resource.props = verify.as_props(resource.props)
+        owners[id(resource.props)] = resource.urn
+    index = Stack.index(resources)
+    if memo is not None:
+        memo[("stack-index", id(resources))] = (resources, owners, index)
+    return owners, index
+
+
 def stack_rule(meta: Meta) -> Callable[[StackCheck], StackValidationPolicy]:
     """A rule over the whole stack: the check yields (message, urn or None for the stack).
     A value the rule cannot judge concerns its resource only: the finding computed while reading it
@@ -238,11 +264,8 @@ def stack_rule(meta: Meta) -> Callable[[StackCheck], StackValidationPolicy]:
 
     def wrap(check: StackCheck) -> StackValidationPolicy:
         def validate(args: StackValidationArgs, report: ReportViolation) -> None:
-            owners: dict[int, str] = {}
-            for resource in args.resources:
-                resource.props = verify.as_props(resource.props)
-                owners[id(resource.props)] = resource.urn
-            stack = Stack(args.resources, config_with_defaults(meta, args.get_config()))
+            owners, index = _stack_index(args.resources)
+            stack = Stack(args.resources, config_with_defaults(meta, args.get_config()), index)
             found: list[tuple[str, str | None]] = []
             with verify.recording() as reads:
                 blind: set[str | None] = set()

@@ -20,14 +20,18 @@ runs the stock servicer (the equivalence test in tests/policies fails first and 
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from inspect import isawaitable
 from typing import Any
 
 from google.protobuf import json_format
-from pulumi_policy import deserialize
+from pulumi.runtime import proto
+from pulumi_policy import EnforcementLevel, PolicyResource, StackValidationArgs, StackValidationPolicy, deserialize
 from pulumi_policy import policy as sdk
+from pulumi_policy.proxy import UnknownValueError
 from pulumi_policy.version import VERSION
 
 from . import verify
@@ -58,7 +62,8 @@ def request_scope() -> Iterator[None]:
     previous = getattr(_local, "memo", None)
     _local.memo = _Memo()
     try:
-        yield
+        with verify.request_memo_scope():
+            yield
     finally:
         _local.memo = previous
 
@@ -108,16 +113,104 @@ def _unknown_checking_proxy(props: dict[str, Any]) -> Any:
     return _memoized(PROXY, verify.Props, props)
 
 
+class _PolicyView(list[Any]):
+    """The servicer's policy list. While an Analyze request is served on this thread, iterating it yields
+    only the policies that can apply to the request's resource type: a resource rule whose `applies`
+    predicate refuses the type returns before reading anything (see common.resource_rule), so skipping it
+    answers the same, without the SDK's per-policy work (~40 policies for every resource)."""
+
+    def __init__(self, policies: list[Any]) -> None:
+        super().__init__(policies)
+        self._by_type: dict[str, list[Any]] = {}
+
+    def __iter__(self) -> Iterator[Any]:
+        type_ = getattr(_local, "resource_type", None)
+        if type_ is None:
+            return super().__iter__()
+        chosen = self._by_type.get(type_)
+        if chosen is None:
+            everything = list(super().__iter__())
+            chosen = [p for p in everything if getattr(p, "applies", None) is None or p.applies(type_)]
+            self._by_type[type_] = chosen
+        return iter(chosen)
+
+
 class DecodeOnceServicer(_stock_servicer):  # type: ignore[misc,valid-type]
     """The SDK's servicer with one decoding memo per Analyze / AnalyzeStack request."""
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        policies: list[Any] = getattr(self, "_PolicyAnalyzerServicer__policies")  # noqa: B009 - a mangled name
+        self._PolicyAnalyzerServicer__policies = _PolicyView(policies)
+
     def Analyze(self, request: Any, context: Any) -> Any:  # noqa: N802 - gRPC method name
         with request_scope():
-            return super().Analyze(request, context)
+            _local.resource_type = request.type
+            try:
+                return super().Analyze(request, context)
+            finally:
+                _local.resource_type = None
 
     def AnalyzeStack(self, request: Any, context: Any) -> Any:  # noqa: N802
+        """The stack's resources are decoded and linked into one graph, shared by every stack policy; the
+        SDK rebuilds the whole graph once per stack policy (~20 times). Everything else is the protocol's:
+        each enabled stack policy validates the graph (remediate counts as mandatory for a stack policy),
+        and a value unknown during preview turns into the advisory "can't run" diagnostic."""
         with request_scope():
-            return super().AnalyzeStack(request, context)
+            self._configure_runtime_settings()
+            response = proto.AnalyzeResponse()
+            graph: list[Any] | None = None
+            for policy in self._PolicyAnalyzerServicer__policies:
+                level = self._get_enforcement_level(policy)
+                if level == EnforcementLevel.DISABLED or not isinstance(policy, StackValidationPolicy):
+                    continue
+                if level == EnforcementLevel.REMEDIATE:
+                    level = EnforcementLevel.MANDATORY
+                report = self._create_report_violation(response, policy.name, policy.description, level,
+                                                       policy.severity)
+                if graph is None:
+                    graph = self._stack_graph(request)
+                args = StackValidationArgs(graph, self._get_policy_config(policy.name),
+                                           self._PolicyAnalyzerServicer__stack_tags)
+                try:
+                    outcome = policy.validate(args, report)
+                    if isawaitable(outcome):
+                        asyncio.run(_awaited(outcome))
+                except UnknownValueError as error:
+                    response.diagnostics.append(self._cannot_run(policy, error.message))
+                except sdk._NotApplicableError as error:
+                    response.not_applicable.append(proto.PolicyNotApplicable(policy_name=policy.name,
+                                                                             reason=error.reason or ""))
+            return response
+
+    def _stack_graph(self, request: Any) -> list[PolicyResource]:
+        """Every resource of an AnalyzeStack request, with parent, dependencies and property dependencies
+        pointing at each other (references to resources outside the request are dropped)."""
+        resources: list[PolicyResource] = []
+        links: list[tuple[PolicyResource, Any]] = []
+        by_urn: dict[str, PolicyResource] = {}
+        for entry in request.resources:
+            props = sdk.unknown_checking_proxy(sdk.deserialize_properties(sdk.json_format.MessageToDict(entry.properties)))
+            resource = PolicyResource(entry.type, props, entry.urn, entry.name, self._get_resource_options(entry),
+                                      self._get_provider_resource(entry), None, [], {})
+            resources.append(resource)
+            links.append((resource, entry))
+            by_urn[entry.urn] = resource
+        for resource, entry in links:
+            resource.parent = by_urn.get(entry.parent) if entry.parent else None
+            resource.dependencies = [by_urn[u] for u in entry.dependencies if u in by_urn]
+            resource.property_dependencies = {key: [by_urn[u] for u in value.urns if u in by_urn]
+                                              for key, value in entry.propertyDependencies.items()}
+        return resources
+
+    def _cannot_run(self, policy: Any, detail: str) -> Any:
+        pack = self._PolicyAnalyzerServicer__policy_pack_name
+        version = self._PolicyAnalyzerServicer__policy_pack_version
+        return proto.AnalyzeDiagnostic(
+            policyName=policy.name, policyPackName=pack, policyPackVersion=version,
+            message=f"can't run policy '{policy.name}' from policy pack '{pack}@v{version}' during preview: {detail}",
+            urn="", description=policy.description,
+            enforcementLevel=self._map_enforcement_level(EnforcementLevel.ADVISORY))
 
     def _configure_runtime_settings(self) -> None:
         # The SDK re-reads the same environment (config, project, stack) into the runtime on every
@@ -131,6 +224,10 @@ class DecodeOnceServicer(_stock_servicer):  # type: ignore[misc,valid-type]
 
     def _get_provider_resource(self, request: Any) -> Any:
         return _memoized(PROVIDER, super()._get_provider_resource, request)
+
+
+async def _awaited(outcome: Any) -> None:
+    await outcome
 
 
 def install() -> bool:

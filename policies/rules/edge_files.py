@@ -54,6 +54,22 @@ def is_haproxy_container(container: Container) -> bool:
         or any("haproxy " in w for w in words)
 
 
+def _image_name(container: Container) -> str:
+    return str(get(container.data, "image", default="")).rsplit("/", 1)[-1].split("@", 1)[0].split(":", 1)[0]
+
+
+def _mounts_config(container: Container, namespace: str, configs: dict[tuple[str, str], ConfigSource]) -> bool:
+    """The container mounts an HAProxy configuration the edge rules evaluate: whatever its image is called,
+    what it runs must load that configuration and nothing else."""
+    mounted = {str(get(m, "name")) for m in items(get(container.data, "volumeMounts"))}
+    for volume in items(get(container.pod.spec, "volumes")):
+        if str(get(volume, "name")) in mounted:
+            for source, kind in _sources(mapping(volume)):
+                if kind == "configMap" and (namespace, str(get(source, "name", default=""))) in configs:
+                    return True
+    return False
+
+
 def effective_argv(container: Container) -> tuple[list[str], str]:
     """What the container executes (Kubernetes `command` replaces the image entrypoint, `args` its CMD), and
     a note on where it came from."""
@@ -72,9 +88,12 @@ def parse_argv(argv: list[str]) -> tuple[list[Load], str | None, dict[str, str],
     """(files loaded, -C directory, NAME=value words before haproxy, problem) for one argv.
     `problem` is set when haproxy is not what runs (a shell, another program): the files are then unknown."""
     start = next((i for i, w in enumerate(argv) if _basename(w) == "haproxy"), None)
+    # A shell (or a word with blanks: a script) decides at run time what actually runs.
+    if argv and (_basename(argv[0]) in SHELLS or any(any(c in w for c in " \t\n;&|`$") for w in argv[:(start or 0) + 1])):
+        start = None
     if start is None:
         runner = _basename(argv[0]) if argv else ""
-        if runner in SHELLS or any("haproxy" in w for w in argv):
+        if runner in SHELLS or any("haproxy" in w and any(c in w for c in " \t\n;&|") for w in argv):
             return [], None, {}, f"runs haproxy through `{' '.join(argv)[:120]}`, so the pack cannot tell which " \
                                  "files it loads"
         return [], None, {}, f"runs `{' '.join(argv)[:80]}` instead of haproxy, so the pack cannot tell which " \
@@ -276,9 +295,8 @@ def _env_references(text: str) -> Iterator[tuple[int, list[str], list[str]]]:
 
 
 def _expansion_problems(container: Container, text: str, file: str) -> Iterator[str]:
+    """Text whose meaning the environment decides: `"${VAR}"` expansions and `.if` blocks."""
     references = {number: (words, names) for number, words, names in _env_references(text)}
-    if not references:
-        return
     section = ""
     for number, raw in enumerate(text.split("\n"), start=1):
         parsed, _ = split_line(raw)
@@ -292,6 +310,12 @@ def _expansion_problems(container: Container, text: str, file: str) -> Iterator[
         if not password_hash:
             yield f"{container.label}: {file}:{number} expands ${{{', '.join(names)}}} from the environment, text the " \
                   "pack cannot evaluate (only a userlist password hash may come from the environment)"
+    for number, raw in enumerate(text.split("\n"), start=1):
+        words, _ = split_line(raw)
+        if words and words[0] in (".if", ".elif"):
+            # The block is kept or dropped by the environment or the version at start-up, which the pack cannot see.
+            yield f"{container.label}: {file}:{number} is a conditional block ('{' '.join(words)[:60]}'), decided by " \
+                  "the environment at start-up, which the pack cannot evaluate"
 
 
 edge_config_evaluated = Meta(
@@ -330,7 +354,7 @@ def edge_config_evaluated_rule(stack: Stack) -> Iterator[tuple[str, str | None]]
         for pod in pods(resource.resource_type, resource.props):
             namespace = pod.namespace or namespace_of(resource.props, _provider(resource))
             for container in pod.containers():
-                if not is_haproxy_container(container):
+                if not is_haproxy_container(container) and not _mounts_config(container, namespace, configs):
                     continue
                 yield from ((m, resource.urn) for m in _container_problems(container, namespace, configs, data_keys,
                                                                            texts))
@@ -340,6 +364,10 @@ def _container_problems(container: Container, namespace: str, configs: dict[tupl
                         data_keys: dict[tuple[str, str], frozenset[str]],
                         texts: dict[tuple[str, str], dict[str, str]]) -> Iterator[str]:
     argv, origin = effective_argv(container)
+    if origin == IMAGE_DEFAULT and not _image_name(container).startswith("haproxy"):
+        yield f"{container.label} mounts the HAProxy configuration but runs image " \
+              f"{str(get(container.data, 'image', default='?'))[:80]}'s own command, which the pack cannot see"
+        return
     loads, chdir, assigned, problem = parse_argv(argv)
     if problem:
         yield f"{container.label} {problem}"

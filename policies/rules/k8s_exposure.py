@@ -9,7 +9,8 @@ DNS name), else the one whose address the front door targets (the exported `edge
 address, or a cloud front door's backend pool, e.g. the Application Gateway's backend IP that the internal
 load balancer's `azure-load-balancer-ipv4` annotation fixes), else the only candidate. Any other candidate is a
 finding (a public Service beside an internal front door bypasses the cloud front door's WAF), and so is a
-structure that does not single out one.
+structure that does not single out one. Where a cloud front door (a public application load balancer, an
+Application Gateway) stands in front of the edge, the edge Service itself must not be public either.
 """
 
 from __future__ import annotations
@@ -154,6 +155,20 @@ def _front_door_targets(stack: Stack) -> set[str]:
     return targets
 
 
+PUBLIC_LOAD_BALANCERS = ("aws:lb/loadBalancer:LoadBalancer", "aws:alb/loadBalancer:LoadBalancer")
+
+
+def _cloud_front_door(stack: Stack) -> str:
+    """The cloud front door in front of the edge (a public AWS load balancer, an Application Gateway), or ''."""
+    for balancer in stack.of(*PUBLIC_LOAD_BALANCERS):
+        if get(balancer.props, "internal") is not True and str(get(balancer.props, "loadBalancerType",
+                                                                       default="application")) == "application":
+            return f"the application load balancer {balancer.name}"
+    for gateway in stack.of(APP_GATEWAY):
+        return f"the Application Gateway {gateway.name}"
+    return ""
+
+
 def _service_addresses(service: PolicyResource) -> set[str]:
     """The fixed or assigned addresses of a load balancer Service."""
     annotations = mapping(get(service.props, "metadata", "annotations"))
@@ -211,6 +226,13 @@ def k8s_no_public_service(stack: Stack) -> Iterator[tuple[str, str | None]]:
                   f"(selector {dict(mapping(selector))})", service.urn
     doors, how = _front_door(stack, candidates)
     internal_door = any(internal_load_balancer(mapping(get(d.props, "metadata", "annotations"))) for d in doors)
+    cloud = _cloud_front_door(stack)
+    if cloud:
+        for door in doors:
+            kind = str(get(door.props, "spec", "type"))
+            if kind == "NodePort" or not internal_load_balancer(mapping(get(door.props, "metadata", "annotations"))):
+                yield f"the edge {kind} Service is public although the stack's front door is {cloud}: clients reach " \
+                      "HAProxy around its WAF (keep the Service ClusterIP or an internal load balancer)", door.urn
     for service in candidates:
         if any(service is door for door in doors):
             continue

@@ -88,6 +88,24 @@ def recording() -> Iterator[list[Read]]:
         _local.reads = previous
 
 
+@contextmanager
+def request_memo_scope() -> Iterator[dict[Any, Any]]:
+    """A memo for derived facts (a resource's pods, a stack's index) shared by every rule of one request."""
+    previous = getattr(_local, "memo", None)
+    memo: dict[Any, Any] = {}
+    _local.memo = memo
+    try:
+        yield memo
+    finally:
+        _local.memo = previous
+
+
+def request_memo() -> dict[Any, Any] | None:
+    """The current request's memo, or None outside a request (unit tests call rules directly)."""
+    memo: dict[Any, Any] | None = getattr(_local, "memo", None)
+    return memo
+
+
 def needs_value(value: Any) -> None:
     """Called by readers that interpret a value: a withheld secret cannot be interpreted."""
     if isinstance(value, Withheld):

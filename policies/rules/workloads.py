@@ -18,6 +18,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from . import verify
 from .common import get, is_list, items, mapping
 
 CONTAINER_LISTS = (("initContainers", "init container"), ("containers", "container"),
@@ -252,10 +253,18 @@ so they are not walked (a value unknown during preview there cannot hide a pod).
 
 
 def pods(type_: str, props: Mapping[str, Any]) -> list[Pod]:
-    """Every pod spec a Kubernetes resource declares, wherever its kind keeps it."""
-    if type_ in WITHOUT_POD_TEMPLATES:
+    """Every pod spec a Kubernetes resource declares, wherever its kind keeps it (found once per request:
+    many rules ask for the same resource's pods)."""
+    if not type_.startswith("kubernetes:") or type_ in WITHOUT_POD_TEMPLATES:
         return []
+    memo = verify.request_memo()
+    key = ("pods", type_, id(props))
+    cached = memo.get(key) if memo is not None else None
+    if cached is not None and cached[0] is props:
+        return list(cached[1])
     out: list[Pod] = []
     for manifest in manifests(type_, props):
         out.extend(pods_of(manifest))
-    return out
+    if memo is not None:
+        memo[key] = (props, out)  # the reference keeps the id unique for the request
+    return list(out)

@@ -9,18 +9,17 @@ from typing import Any
 import pytest
 
 from offline.gate.analyzer import PolicyPackProcess
-from tests.policies.cases import CASES
+from tests.policies.all_fixtures import coverage as fixture_coverage
+from tests.policies.cases import CASES, RUN_HERE
 from tests.policies.conftest import Findings
-from tests.policies.edge.test_config_files import coverage as edge_files_coverage
 from tests.policies.fixtures import app_stack
-from tests.policies.kubernetes.test_fixtures import coverage as kubernetes_coverage
 
 
 def _id(case: tuple[str, bool, list[dict[str, Any]]]) -> str:
     return f"{case[0]}-{'violating' if case[1] else 'compliant'}"
 
 
-@pytest.mark.parametrize("case", CASES, ids=[_id(c) for c in CASES])
+@pytest.mark.parametrize("case", RUN_HERE, ids=[_id(c) for c in RUN_HERE])
 def test_rule(check: Callable[[list[dict[str, Any]]], Findings], case: tuple[str, bool, list[dict[str, Any]]]) -> None:
     rule, fires, resources = case
     found = check(resources)
@@ -50,7 +49,7 @@ def test_catalog(pack: PolicyPackProcess) -> None:
     assert pack.info is not None
     policies = pack.info.policies
     assert len(policies) >= 50
-    covered = {(rule, fires) for rule, fires, _ in CASES} | kubernetes_coverage() | edge_files_coverage()
+    covered = {(rule, fires) for rule, fires, _ in CASES} | fixture_coverage()
     problems = []
     for name, meta in policies.items():
         if not NAME.match(name):

@@ -93,6 +93,13 @@ FIXTURES: list[Fixture] = [
         "10.60.63.245", "second-internal-load-balancer"),
     bad("k8s-no-public-service", [*azure_edge(gateway=False), internal_edge("stats", "10.60.63.200")], "stats",
         "the front door is the one the front door targets", "exported-address-decides"),
+    bad("k8s-no-public-service", [*app_stack(), resource("aws:lb/loadBalancer:LoadBalancer", "alb", {
+        "internal": False, "loadBalancerType": "application"})], "haproxy",
+        "the edge LoadBalancer Service is public although the stack's front door is the application load balancer alb",
+        "public-edge-behind-alb"),
+    bad("k8s-no-public-service", app_stack(**{"svc-edge": service("haproxy", EDGE_NS, EDGE_LABELS, kind="LoadBalancer",
+                                                                   target=8443, externalTrafficPolicy="Local")})
+        + azure_edge()[-1:], "haproxy", "clients reach HAProxy around its WAF", "public-edge-behind-app-gateway"),
     bad("k8s-no-public-service", [*azure_edge(exported=False, gateway=False), internal_edge("stats", "10.60.63.200")],
         "stats", "does not single out one front door", "no-structure-two-doors"),
 

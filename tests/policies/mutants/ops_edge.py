@@ -130,4 +130,11 @@ OPERATORS: list[Mutation] = [
     Mutation("edge-config-evaluated-env-bind", "edge-config-evaluated",
              _on_edge(_edit(lambda t: t.replace("    bind *:8080\n", '    bind "${EXTRA_BIND}"\n', 1))),
              message="${EXTRA_BIND}"),
+    Mutation("edge-config-evaluated-conditional-deny", "edge-config-evaluated",
+             _on_edge(_edit(lambda t: re.sub(r"( +)(http-request deny deny_status 403 if protected_path !internal_client\n)",
+                                             r"\1.if !defined(OPEN_EDGE)\n\1\2\1.endif\n", t, count=1))),
+             message="conditional block"),
+    Mutation("edge-config-evaluated-shell-wrapper", "edge-config-evaluated",
+             _edge_container(lambda c, pod: c.update(command=["sh", "-c", "exec haproxy -db -f \"$0\"", *c["command"][3:]])),
+             message="runs haproxy through `sh -c"),
 ]

@@ -90,6 +90,15 @@ def _public_edge_door(export: Export) -> str:
     return add_resource(export, SERVICE, "edge-direct", inputs)
 
 
+def _edge_service_public(export: Export) -> str:
+    edge = first(export, SERVICE, "edge-service")
+    set_input(edge, ("spec", "type"), "LoadBalancer")
+    set_input(edge, ("spec", "externalTrafficPolicy"), "Local")
+    for side in ("inputs", "outputs"):
+        edge[side]["metadata"].pop("annotations", None)
+    return str(edge["urn"])
+
+
 def _netpol_open(export: Export) -> str:
     policy = first(export, NETPOL, "app-allow-ingress")
     return set_input(policy, ("spec", "ingress"), [{"from": [{"ipBlock": {"cidr": "0.0.0.0/1"}},
@@ -162,6 +171,9 @@ OPERATORS: list[Mutation] = [
     # bypass the Application Gateway's WAF.
     Mutation("k8s-no-public-service-public-beside", "k8s-no-public-service", _public_edge_door,
              message="exposes the edge pods"),
+    # Behind a cloud front door (the ALB, the Application Gateway) the edge Service itself turned public.
+    Mutation("k8s-no-public-service-edge-around-waf", "k8s-no-public-service", _edge_service_public,
+             message="around its WAF", stacks=("production", "staging", "production-azure")),
     Mutation("k8s-network-policy-open-halves", "k8s-network-policy-no-allow-all", _netpol_open,
              message="covering the Internet"),
     Mutation("k8s-rbac-secrets-cluster-wide", "k8s-rbac-least-privilege",

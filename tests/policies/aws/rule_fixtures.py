@@ -1,0 +1,174 @@
+"""AWS rules, one compliant fragment per family and one property broken per fixture."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from tests.policies.conftest import resource
+from tests.policies.fixtures import mutate
+from tests.policies.kubernetes.model import Fixture, bad, good, one
+
+KEY = "arn:aws:kms:eu-west-3:123456789012:key/1111"
+RANDOM = "random:index/randomPassword:RandomPassword"
+
+PRIMARY = {"identifier": "db-primary", "engine": "postgres", "publiclyAccessible": False, "storageEncrypted": True,
+           "kmsKeyId": KEY, "iamDatabaseAuthenticationEnabled": True, "username": "orchestrator_app",
+           "password": "generated", "multiAz": True, "backupRetentionPeriod": 14, "deletionProtection": True,
+           "performanceInsightsEnabled": True, "performanceInsightsKmsKeyId": KEY,
+           "enabledCloudwatchLogsExports": ["postgresql", "upgrade"], "parameterGroupName": "pg-force-ssl"}
+REPLICA = {"identifier": "db-replica", "replicateSourceDb": "db-primary", "publiclyAccessible": False,
+           "kmsKeyId": KEY, "deletionProtection": True, "performanceInsightsEnabled": True,
+           "performanceInsightsKmsKeyId": KEY, "enabledCloudwatchLogsExports": ["postgresql"],
+           "parameterGroupName": "pg-force-ssl"}
+
+
+def rds(primary: dict[str, Any] | None = None, replicas: int = 2, password_generated: bool = True,
+        group: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    random = resource(RANDOM, "db-password", {"length": 32})
+    deps = {"password": [random["urn"]]} if password_generated else None
+    out = [random,
+           resource("aws:rds/parameterGroup:ParameterGroup", "pg", group or {
+               "name": "pg-force-ssl", "family": "postgres16", "parameters": [{"name": "rds.force_ssl", "value": "1"}]}),
+           resource("aws:rds/instance:Instance", "db-primary", primary or PRIMARY, protect=True, deps=deps)]
+    out += [resource("aws:rds/instance:Instance", f"db-replica-{i}", {**REPLICA, "identifier": f"db-replica-{i}"},
+                     protect=True) for i in range(replicas)]
+    return out
+
+
+REDIS = {"transitEncryptionEnabled": True, "atRestEncryptionEnabled": True, "kmsKeyId": KEY, "authToken": "[secret]",
+         "clusterMode": "enabled", "numNodeGroups": 3, "replicasPerNodeGroup": 1, "automaticFailoverEnabled": True,
+         "multiAzEnabled": True, "snapshotRetentionLimit": 7}
+EKS = {"vpcConfig": {"endpointPrivateAccess": True, "endpointPublicAccess": False, "clusterSecurityGroupId": "sg-cluster"},
+       "encryptionConfig": {"resources": ["secrets"], "provider": {"keyArn": KEY}},
+       "enabledClusterLogTypes": ["api", "audit", "authenticator", "controllerManager", "scheduler"]}
+
+
+def network(*rules: dict[str, Any], alb_groups: list[str] | None = None) -> list[dict[str, Any]]:
+    out = [resource("aws:eks/cluster:Cluster", "cluster", {**EKS, "arn": "arn:eks"}),
+           resource("aws:ec2/securityGroup:SecurityGroup", "alb-sg", {"id": "sg-alb", "ingress": [
+               {"protocol": "tcp", "fromPort": 443, "toPort": 443, "cidrBlocks": ["0.0.0.0/0"], "description": "https"}]}),
+           resource("aws:ec2/securityGroup:SecurityGroup", "db-sg", {"id": "sg-db"}),
+           resource("aws:lb/loadBalancer:LoadBalancer", "alb", {"arn": "arn:alb", "internal": False,
+                                                                "securityGroups": alb_groups or ["sg-alb"]})]
+    out += [resource(r.pop("__type", "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"), f"rule-{i}", r)
+            for i, r in enumerate(rules)]
+    return out
+
+
+DB_RULE = {"securityGroupId": "sg-db", "referencedSecurityGroupId": "sg-cluster", "fromPort": 5432, "toPort": 5432,
+           "ipProtocol": "tcp", "description": "postgres from the cluster"}
+WAF_RULES = [
+    *({"name": g, "priority": i, "overrideAction": {"none": {}},
+       "statement": {"managedRuleGroupStatement": {"vendorName": "AWS", "name": g}}}
+      for i, g in enumerate(("AWSManagedRulesCommonRuleSet", "AWSManagedRulesSQLiRuleSet",
+                             "AWSManagedRulesKnownBadInputsRuleSet"))),
+    {"name": "rate", "priority": 9, "action": {"block": {}},
+     "statement": {"rateBasedStatement": {"limit": 2000, "aggregateKeyType": "IP"}}},
+]
+
+
+def waf_stack(associate: bool = True, log: bool = True) -> list[dict[str, Any]]:
+    out = [resource("aws:lb/loadBalancer:LoadBalancer", "alb", {"arn": "arn:alb", "internal": False}),
+           resource("aws:wafv2/webAcl:WebAcl", "acl", {"arn": "arn:acl", "scope": "REGIONAL", "rules": WAF_RULES})]
+    if associate:
+        out.append(resource("aws:wafv2/webAclAssociation:WebAclAssociation", "assoc",
+                            {"resourceArn": "arn:alb", "webAclArn": "arn:acl"}))
+    if log:
+        out.append(resource("aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration", "log",
+                            {"resourceArn": "arn:acl", "logDestinationConfigs": ["arn:logs"]}))
+    return out
+
+
+KMS_POLICY = json.dumps({"Statement": [{"Sid": "root", "Effect": "Allow",
+                                        "Principal": {"AWS": "arn:aws:iam::123456789012:root"}, "Action": "kms:*"}]})
+STAR_POLICY = json.dumps({"Statement": [{"Sid": "all", "Effect": "Allow", "Principal": "*", "Action": "kms:*"}]})
+
+
+FIXTURES: list[Fixture] = [
+    good("aws-rds-not-public", rds(), "aws-rds-not-public-good-1"),
+    bad("aws-rds-not-public", rds(primary={**PRIMARY, "publiclyAccessible": True}),
+        "db-primary", "publiclyAccessible is true", "aws-rds-not-public-bad-2"),
+    good("aws-rds-encrypted", rds(), "aws-rds-encrypted-good-1"),
+    bad("aws-rds-encrypted", rds(primary={**PRIMARY, "kmsKeyId": "alias/aws/rds"}),
+        "db-primary", "no customer-managed kmsKeyId", "aws-rds-encrypted-bad-2"),
+    good("aws-rds-force-tls", rds(), "aws-rds-force-tls-good-1"),
+    bad("aws-rds-force-tls", rds(group={"name": "pg-force-ssl", "parameters": [{"name": "rds.force_ssl", "value": "0"}]}),
+        "db-primary", "parameter group pg-force-ssl does not set rds.force_ssl=1", "aws-rds-force-tls-bad-2"),
+    good("aws-rds-auth", rds(), "aws-rds-auth-good-1"),
+    bad("aws-rds-auth", rds(password_generated=False),
+        "db-primary", "password is a literal, not the value of a random.RandomPassword (in code or config)",
+        "aws-rds-auth-bad-2"),
+    bad("aws-rds-auth", rds(primary={**PRIMARY, "username": "postgres"}),
+        "db-primary", "the admin user is the default-like name 'postgres'", "aws-rds-auth-bad-3"),
+    good("aws-rds-resilience", rds(), "aws-rds-resilience-good-1"),
+    bad("aws-rds-resilience", rds(primary={**PRIMARY, "multiAz": False}),
+        "db-primary", "multiAz is not true", "aws-rds-resilience-bad-2"),
+    good("aws-rds-replicas", rds(), "aws-rds-replicas-good-1"),
+    bad("aws-rds-replicas", rds(replicas=1),
+        "db-primary", "the primary has 1 replica(s)", "aws-rds-replicas-bad-2"),
+    good("aws-redis-encryption-auth", one("aws:elasticache/replicationGroup:ReplicationGroup", REDIS),
+         "aws-redis-encryption-auth-good-1"),
+    bad("aws-redis-encryption-auth", one("aws:elasticache/replicationGroup:ReplicationGroup",
+                                            {**REDIS, "transitEncryptionEnabled": False}),
+        "subject", "transitEncryptionEnabled is false", "aws-redis-encryption-auth-bad-2"),
+    bad("aws-redis-encryption-auth", one("aws:elasticache/replicationGroup:ReplicationGroup",
+                                            {k: v for k, v in REDIS.items() if k != "authToken"}),
+        "subject", "neither an auth token nor RBAC user groups (authToken/userGroupIds unset)",
+        "aws-redis-encryption-auth-bad-3"),
+    good("aws-redis-ha", one("aws:elasticache/replicationGroup:ReplicationGroup", REDIS), "aws-redis-ha-good-1"),
+    bad("aws-redis-ha", one("aws:elasticache/replicationGroup:ReplicationGroup", {**REDIS, "numNodeGroups": 1}),
+        "subject", "1 shard(s)", "aws-redis-ha-bad-2"),
+    good("aws-eks-endpoint", one("aws:eks/cluster:Cluster", EKS), "aws-eks-endpoint-good-1"),
+    good("aws-eks-endpoint", one("aws:eks/cluster:Cluster", mutate(mutate(EKS, "vpcConfig.endpointPublicAccess", True),
+                                                                        "vpcConfig.publicAccessCidrs", ["203.0.113.0/24"])),
+         "aws-eks-endpoint-good-2"),
+    bad("aws-eks-endpoint", one("aws:eks/cluster:Cluster", mutate(EKS, "vpcConfig.endpointPublicAccess", True)),
+        "subject", "the public endpoint is open to 0.0.0.0/0 (no vpcConfig.publicAccessCidrs)", "aws-eks-endpoint-bad-3"),
+    good("aws-eks-secrets-logs", one("aws:eks/cluster:Cluster", EKS), "aws-eks-secrets-logs-good-1"),
+    bad("aws-eks-secrets-logs", one("aws:eks/cluster:Cluster", {**EKS, "enabledClusterLogTypes": ["api"]}),
+        "subject", "control-plane logs missing: audit, authenticator, controllerManager, scheduler",
+        "aws-eks-secrets-logs-bad-2"),
+    good("aws-sg-no-world-ingress", network(DB_RULE), "aws-sg-no-world-ingress-good-1"),
+    bad("aws-sg-no-world-ingress", network(DB_RULE, alb_groups=["sg-other"]),
+        "alb-sg", "ingress[0] admits 0.0.0.0/0 (tcp 443) on a non-edge group: together its rules cover the",
+        "aws-sg-no-world-ingress-bad-2"),
+    bad("aws-sg-no-world-ingress", network({"__type": "aws:ec2/securityGroupRule:SecurityGroupRule", "type": "ingress",
+                                               "securityGroupId": "sg-db", "cidrBlocks": ["0.0.0.0/0"], "fromPort": 22,
+                                               "toPort": 22, "protocol": "tcp"}),
+        "rule-0", "the rule admits 0.0.0.0/0 (tcp 22) on a non-edge group: together its rules cover the",
+        "aws-sg-no-world-ingress-bad-3"),
+    bad("aws-sg-no-world-ingress", network({"securityGroupId": "sg-alb", "cidrIpv6": "::/0", "ipProtocol": "-1"}),
+        "rule-0", "the rule admits ::/0 (-1 all ports) on the public load balancer's group: together its",
+        "aws-sg-no-world-ingress-bad-4"),
+    good("aws-sg-data-tier-scoped", network(DB_RULE), "aws-sg-data-tier-scoped-good-1"),
+    bad("aws-sg-data-tier-scoped", network({**DB_RULE, "referencedSecurityGroupId": None, "cidrIpv4": "10.40.0.0/16"}),
+        "rule-0", "the rule (tcp 5432) to 5432 admits CIDRs 10.40.0.0/16 instead of a security-group",
+        "aws-sg-data-tier-scoped-bad-2"),
+    bad("aws-sg-data-tier-scoped", network({**DB_RULE, "referencedSecurityGroupId": "sg-alb"}),
+        "rule-0", "the rule (tcp 5432) to 5432 references sg-alb, not the cluster's security group",
+        "aws-sg-data-tier-scoped-bad-3"),
+    bad("aws-sg-data-tier-scoped", network({**DB_RULE, "description": ""}),
+        "rule-0", "the rule (tcp 5432) to 5432 has no description", "aws-sg-data-tier-scoped-bad-4"),
+    good("aws-kms-hygiene", one("aws:kms/key:Key", {"enableKeyRotation": True, "policy": KMS_POLICY}),
+         "aws-kms-hygiene-good-1"),
+    bad("aws-kms-hygiene", one("aws:kms/key:Key", {"enableKeyRotation": False, "policy": KMS_POLICY}),
+        "subject", "enableKeyRotation is false (key rotation off)", "aws-kms-hygiene-bad-2"),
+    bad("aws-kms-hygiene", one("aws:kms/key:Key", {"enableKeyRotation": True, "policy": STAR_POLICY}),
+        "subject", "policy Statement[0] (all) allows principal * with no condition", "aws-kms-hygiene-bad-3"),
+    good("aws-secrets-cmk", one("aws:secretsmanager/secret:Secret", {"kmsKeyId": KEY}), "aws-secrets-cmk-good-1"),
+    bad("aws-secrets-cmk", one("aws:secretsmanager/secret:Secret", {"name": "db"}),
+        "subject", "no customer-managed kmsKeyId", "aws-secrets-cmk-bad-2"),
+    good("aws-waf-managed-rules", one("aws:wafv2/webAcl:WebAcl", {"rules": WAF_RULES}), "aws-waf-managed-rules-good-1"),
+    bad("aws-waf-managed-rules", one("aws:wafv2/webAcl:WebAcl", {"rules": WAF_RULES[1:]}),
+        "subject", "AWSManagedRulesCommonRuleSet is missing", "aws-waf-managed-rules-bad-2"),
+    bad("aws-waf-managed-rules", one("aws:wafv2/webAcl:WebAcl", {"rules": [
+        mutate(WAF_RULES[0], "overrideAction", {"count": {}}), *WAF_RULES[1:]]}),
+        "subject", "AWSManagedRulesCommonRuleSet does not block: rules[0] overrideAction {\"count\": {}}",
+        "aws-waf-managed-rules-bad-3"),
+    good("aws-waf-attached-logged", waf_stack(), "aws-waf-attached-logged-good-1"),
+    bad("aws-waf-attached-logged", waf_stack(associate=False),
+        "alb", "the Internet-facing load balancer has no WAFv2 web ACL association", "aws-waf-attached-logged-bad-2"),
+    bad("aws-waf-attached-logged", waf_stack(log=False),
+        "acl", "the web ACL has no logging configuration naming its ARN", "aws-waf-attached-logged-bad-3"),
+]
