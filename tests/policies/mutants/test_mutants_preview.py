@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from offline.gate import Report
+from offline.gate.engine import Report
 from tests.policies.mutants.harness import REFUSED, Harness, Mutant, caught, describe, mutants, root_urn, start_pack
 from tests.policies.mutants.model import Export
 
