@@ -75,7 +75,7 @@ def render() -> str:
     lines = [
         "# Stack configuration reference",
         "",
-        "Generated from `components/config.py` by `python -m offline config-docs`; do not edit by hand.",
+        "Generated from `components/config/` by `python -m offline config-docs`; do not edit by hand.",
         "",
         f"Every key lives in the `{NAMESPACE}:` namespace of `Pulumi.<stack>.yaml`; structured sections are",
         "YAML mappings. Set one value with Pulumi's path syntax, e.g.",
