@@ -8,13 +8,27 @@ from typing import Literal
 from pydantic import Field, field_validator, model_validator
 
 from components.config.app import ResourceQuantities, ResourcesConfig
-from components.config.base import Model
+from components.config.base import Model, PlatformSection
 from components.config.enums import CertificateSource, TlsVersion
 from components.config.values import Cidr, DnsName, K8sName, cpu_millicores
 from components.netaddr import covers_internet, public_ranges
 
 CERT_MANAGER_GROUP = "cert-manager.io"
 """The API group of cert-manager's Certificate: never installed by the program, so a prerequisite."""
+
+
+class AwsEdgeTlsConfig(PlatformSection):
+    """aws only: the ALB's HTTPS listener."""
+
+    acm_certificate_arn: str | None = Field(
+        default=None, pattern=r"^arn:aws[a-z-]*:acm:[a-z0-9-]+:[0-9]{12}:certificate/[0-9a-f-]+$",
+        description="ACM certificate for the ALB (issued, in the stack's region): a first-deploy prerequisite; "
+        "production requires it.",
+    )
+    alb_ssl_policy: str | None = Field(
+        default=None, pattern=r"^ELBSecurityPolicy-TLS13-1-[23]-[A-Za-z0-9-]+$",
+        description="The HTTPS listener's TLS 1.3 security policy; unset picks one from edge.tls.minVersion.",
+    )
 
 
 class EdgeTlsConfig(Model):
@@ -33,17 +47,10 @@ class EdgeTlsConfig(Model):
         default=None,
         description="Existing TLS Secret in the edge namespace when certificate=secret (a first-deploy prerequisite).",
     )
-    acm_certificate_arn: str | None = Field(
-        default=None, pattern=r"^arn:aws[a-z-]*:acm:[a-z0-9-]+:[0-9]{12}:certificate/[0-9a-f-]+$",
-        description="ACM certificate for the AWS ALB (issued, in the stack's region): a first-deploy prerequisite.",
-    )
-    alb_ssl_policy: str | None = Field(
-        default=None, pattern=r"^ELBSecurityPolicy-TLS13-1-[23]-[A-Za-z0-9-]+$",
-        description="AWS: the ALB HTTPS listener's TLS 1.3 security policy; unset picks one from minVersion.",
-    )
     issuer_kind: Literal["ClusterIssuer", "Issuer"] = Field(
         default="ClusterIssuer", description="Kind of edge.tls.issuer (an Issuer must live in the edge namespace)."
     )
+    aws: AwsEdgeTlsConfig = Field(default_factory=AwsEdgeTlsConfig)
 
     @model_validator(mode="after")
     def _source_complete(self) -> EdgeTlsConfig:

@@ -16,11 +16,37 @@ class ConfigError(pulumi.RunError):
     """A stack setting is invalid. Pulumi prints a RunError as one line, without a traceback."""
 
 
+class KeyRuleError(ValueError):
+    """A rule about one key below the section whose validator raises it: the line names that key
+    (`database.azure applies to ...`), not the section."""
+
+    def __init__(self, key: str, problem: str) -> None:
+        super().__init__(problem)
+        self.key = key
+
+
+class MovedKeyError(KeyRuleError):
+    """A key the section no longer has because it moved into a subsection (`instanceClass` -> `aws.instanceClass`)."""
+
+    def __init__(self, key: str, new_key: str) -> None:
+        super().__init__(key, f"moved to {new_key}")
+        self.new_key = new_key
+
+
+def _joined(section: str, key: str) -> str:
+    return f"{section}.{key}" if section else key
+
+
 def describe_error(error: ValidationError, stack: str, root: type[BaseModel]) -> str:
     """One line for the first problem of validating `root`: file, key path, value, what is allowed."""
     first = error.errors(include_url=False)[0]
     path = key_path(first["loc"])
     where = f"{stack_file(stack)}: {NAMESPACE}:{path}" if path else f"{stack_file(stack)}: {NAMESPACE}"
+    problem = (first.get("ctx") or {}).get("error")
+    if isinstance(problem, MovedKeyError):
+        return f"{stack_file(stack)}: {NAMESPACE}:{_joined(path, problem.key)} moved to {_joined(path, problem.new_key)}"
+    if isinstance(problem, KeyRuleError):
+        return f"{stack_file(stack)}: {NAMESPACE}:{_joined(path, problem.key)} {problem}"
     value = first.get("input")
     kind = first["type"]
     if kind == "missing":

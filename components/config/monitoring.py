@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from components.config.base import Model
+from components.config.base import Model, PlatformSection
 from components.config.values import K8sName
 
 
@@ -62,18 +62,36 @@ class TracingConfig(Model):
     collector_replicas: int = Field(default=2, ge=1, le=20, description="Collector gateway replicas.")
 
 
+class AwsLogsConfig(PlatformSection):
+    """aws only: the OpenSearch domain."""
+
+    opensearch_instance_type: str = Field(
+        default="r7g.large.search", pattern=r"^[a-z0-9]+\.[a-z0-9]+\.search$", description="OpenSearch data nodes."
+    )
+    opensearch_instance_count: int = Field(default=3, ge=1, le=80, description="Data nodes (one per zone).")
+    opensearch_volume_gb: int = Field(default=100, ge=10, le=16384, description="gp3 volume per data node (GiB).")
+
+
+class AzureLogsConfig(PlatformSection):
+    """azure only: the Log Analytics workspace."""
+
+    daily_quota_gb: float | None = Field(
+        default=None, gt=0, description="Log Analytics daily ingestion cap (GiB); unset = none."
+    )
+
+
+class KubernetesLogsConfig(PlatformSection):
+    """kubernetes only: Loki."""
+
+    storage_gb: int = Field(default=10, ge=1, le=4096, description="Loki volume size (GiB).")
+
+
 class LogsConfig(Model):
     enabled: bool = Field(default=True, description="Log store of the platform and the log shipper.")
     retention_days: int = Field(default=30, ge=1, le=3650, description="Days logs are kept.")
-    opensearch_instance_type: str = Field(
-        default="r7g.large.search", pattern=r"^[a-z0-9]+\.[a-z0-9]+\.search$", description="aws: OpenSearch data nodes."
-    )
-    opensearch_instance_count: int = Field(default=3, ge=1, le=80, description="aws: data nodes (one per zone).")
-    opensearch_volume_gb: int = Field(default=100, ge=10, le=16384, description="aws: gp3 volume per data node (GiB).")
-    daily_quota_gb: float | None = Field(
-        default=None, gt=0, description="azure: Log Analytics daily ingestion cap (GiB); unset = none."
-    )
-    storage_gb: int = Field(default=10, ge=1, le=4096, description="kubernetes: Loki volume size (GiB).")
+    aws: AwsLogsConfig = Field(default_factory=AwsLogsConfig)
+    azure: AzureLogsConfig = Field(default_factory=AzureLogsConfig)
+    kubernetes: KubernetesLogsConfig = Field(default_factory=KubernetesLogsConfig)
 
 
 class MonitoringConfig(Model):

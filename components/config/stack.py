@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import ipaddress
+from typing import Any
 
-from pydantic import Field, model_validator
+from pydantic import BaseModel, Field, SerializerFunctionWrapHandler, model_serializer, model_validator
 
 from components.config.app import AppConfig
-from components.config.base import Model
+from components.config.base import Model, platform_sections
 from components.config.cache import CacheConfig
 from components.config.cluster import ClusterConfig
 from components.config.database import DatabaseConfig
 from components.config.edge import CERT_MANAGER_GROUP, EdgeConfig
 from components.config.enums import CertificateSource, Environment, Platform
+from components.config.errors import KeyRuleError
 from components.config.monitoring import MonitoringConfig
 from components.config.network import NetworkConfig
 from components.config.rollout import RolloutConfig
@@ -35,6 +37,43 @@ class StackConfig(Model):
     @property
     def is_production(self) -> bool:
         return self.environment is Environment.PRODUCTION
+
+    @model_validator(mode="after")
+    def _platform_sections_match(self) -> StackConfig:
+        for path, platform in _platform_sections_set(self, ""):
+            if platform != self.platform.value:
+                raise KeyRuleError(path, f"applies to platform {platform}; this stack's platform is {self.platform.value}")
+        return self
+
+    @model_serializer(mode="wrap")
+    def _without_other_platforms(self, handler: SerializerFunctionWrapHandler) -> Any:
+        # A dump parses back (`ops` edits a dumped config and validates it again): the sections of the
+        # other platforms, present only as defaults, are left out as the stack file leaves them out.
+        data = handler(self)
+        if not isinstance(data, dict):
+            return data
+        for path, platform in _platform_section_paths(StackConfig, ()):
+            if platform == self.platform.value:
+                continue
+            node: Any = data
+            for spellings in path[:-1]:
+                node = next((node[s] for s in spellings if isinstance(node, dict) and s in node), None)
+            if isinstance(node, dict):
+                for spelling in path[-1]:
+                    node.pop(spelling, None)
+        return data
+
+    @model_validator(mode="after")
+    def _platform_settings_fit(self) -> StackConfig:
+        # Rules between a platform section and the shared settings hold only where that platform reads them.
+        db = self.database
+        if self.platform is Platform.AWS and db.aws.max_storage_gb < db.storage_gb:
+            raise KeyRuleError("database.aws.maxStorageGb",
+                             f"({db.aws.max_storage_gb}) must be at least database.storageGb ({db.storage_gb})")
+        if self.platform is Platform.KUBERNETES and db.kubernetes.synchronous_standbys > db.replicas:
+            raise KeyRuleError("database.kubernetes.synchronousStandbys",
+                             f"({db.kubernetes.synchronous_standbys}) must not exceed database.replicas ({db.replicas})")
+        return self
 
     @model_validator(mode="after")
     def _rollout_fits_the_app(self) -> StackConfig:
@@ -80,6 +119,39 @@ class StackConfig(Model):
             ipaddress.ip_network(c).prefixlen == 0 for c in self.cluster.endpoint_cidrs
         ):
             raise ValueError("production must not open the cluster endpoint to the Internet")
-        if self.platform is Platform.AWS and not self.edge.tls.acm_certificate_arn:
-            raise ValueError("production on aws needs edge.tls.acmCertificateArn for the ALB")
+        if self.platform is Platform.AWS and not self.edge.tls.aws.acm_certificate_arn:
+            raise ValueError("production on aws needs edge.tls.aws.acmCertificateArn for the ALB")
         return self
+
+
+def _platform_sections_set(section: BaseModel, path: str) -> list[tuple[str, str]]:
+    """(key path, platform) of every platform section the stack file sets, at any depth."""
+    found: list[tuple[str, str]] = []
+    platforms = dict(platform_sections(type(section)))
+    for name, field in type(section).model_fields.items():
+        value = getattr(section, name)
+        if not isinstance(value, BaseModel):
+            continue
+        key = f"{path}.{field.alias or name}" if path else field.alias or name
+        if name in platforms and name in section.model_fields_set:
+            found.append((key, name))
+        found.extend(_platform_sections_set(value, key))
+    return found
+
+
+def _platform_section_paths(
+    model: type[BaseModel], prefix: tuple[tuple[str, ...], ...]
+) -> list[tuple[tuple[tuple[str, ...], ...], str]]:
+    """Where each platform section sits in the model, as (field name, alias) per step, and its platform."""
+    found: list[tuple[tuple[tuple[str, ...], ...], str]] = []
+    platforms = dict(platform_sections(model))
+    for name, field in model.model_fields.items():
+        annotation = field.annotation
+        if not (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
+            continue
+        path = (*prefix, (name, field.alias or name))
+        if name in platforms:
+            found.append((path, name))
+        else:
+            found.extend(_platform_section_paths(annotation, path))
+    return found

@@ -81,6 +81,10 @@ def render() -> str:
         "YAML mappings. Set one value with Pulumi's path syntax, e.g.",
         f"`pulumi config set --path {NAMESPACE}:app.canaryWeight 25` (offline: `--set app.canaryWeight=25`).",
         "",
+        "A section named after a platform (`database.aws`, `cluster.azure`, `cache.kubernetes`, ...) holds what",
+        "that platform alone reads: set on a stack of another platform it is refused, and a key written at its",
+        "old place (`database.instanceClass`) is refused with the place it moved to.",
+        "",
         "| key | type | default | meaning |",
         "| --- | --- | --- | --- |",
     ]
