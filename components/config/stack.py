@@ -40,9 +40,13 @@ class StackConfig(Model):
 
     @model_validator(mode="after")
     def _platform_sections_match(self) -> StackConfig:
-        for path, platform in _platform_sections_set(self, ""):
-            if platform != self.platform.value:
-                raise KeyRuleError(path, f"applies to platform {platform}; this stack's platform is {self.platform.value}")
+        for path, platform in _platform_section_paths(StackConfig, ()):
+            parent: BaseModel = self
+            for name, _ in path[:-1]:
+                parent = getattr(parent, name)
+            if platform != self.platform.value and path[-1][0] in parent.model_fields_set:
+                raise KeyRuleError(".".join(alias for _, alias in path),
+                                   f"applies to platform {platform}; this stack's platform is {self.platform.value}")
         return self
 
     @model_serializer(mode="wrap")
@@ -55,6 +59,7 @@ class StackConfig(Model):
         for path, platform in _platform_section_paths(StackConfig, ()):
             if platform == self.platform.value:
                 continue
+            # Keys are aliases or field names, as the caller dumps.
             node: Any = data
             for spellings in path[:-1]:
                 node = next((node[s] for s in spellings if isinstance(node, dict) and s in node), None)
@@ -69,10 +74,10 @@ class StackConfig(Model):
         db = self.database
         if self.platform is Platform.AWS and db.aws.max_storage_gb < db.storage_gb:
             raise KeyRuleError("database.aws.maxStorageGb",
-                             f"({db.aws.max_storage_gb}) must be at least database.storageGb ({db.storage_gb})")
+                               f"({db.aws.max_storage_gb}) must be at least database.storageGb ({db.storage_gb})")
         if self.platform is Platform.KUBERNETES and db.kubernetes.synchronous_standbys > db.replicas:
             raise KeyRuleError("database.kubernetes.synchronousStandbys",
-                             f"({db.kubernetes.synchronous_standbys}) must not exceed database.replicas ({db.replicas})")
+                               f"({db.kubernetes.synchronous_standbys}) must not exceed database.replicas ({db.replicas})")
         return self
 
     @model_validator(mode="after")
@@ -124,25 +129,10 @@ class StackConfig(Model):
         return self
 
 
-def _platform_sections_set(section: BaseModel, path: str) -> list[tuple[str, str]]:
-    """(key path, platform) of every platform section the stack file sets, at any depth."""
-    found: list[tuple[str, str]] = []
-    platforms = dict(platform_sections(type(section)))
-    for name, field in type(section).model_fields.items():
-        value = getattr(section, name)
-        if not isinstance(value, BaseModel):
-            continue
-        key = f"{path}.{field.alias or name}" if path else field.alias or name
-        if name in platforms and name in section.model_fields_set:
-            found.append((key, name))
-        found.extend(_platform_sections_set(value, key))
-    return found
-
-
 def _platform_section_paths(
     model: type[BaseModel], prefix: tuple[tuple[str, ...], ...]
 ) -> list[tuple[tuple[tuple[str, ...], ...], str]]:
-    """Where each platform section sits in the model, as (field name, alias) per step, and its platform."""
+    """Where each platform section sits in the model, as (field name, alias) per step from the root, and its platform."""
     found: list[tuple[tuple[tuple[str, ...], ...], str]] = []
     platforms = dict(platform_sections(model))
     for name, field in model.model_fields.items():
