@@ -33,7 +33,7 @@ PRIMARY_SHARDS: dict[str, int] = {
 
 def primary_shards(sku: str, wanted: int) -> int:
     """The SKU's primary shard count, or a one-line ConfigError when it is unknown or too small."""
-    where = f"{stack_file(pulumi.get_stack())}: orchestrator:cache.skuName"
+    where = f"{stack_file(pulumi.get_stack())}: orchestrator:cache.azure.skuName"
     shards = PRIMARY_SHARDS.get(sku)
     if shards is None:
         raise ConfigError(f"{where} is '{sku}'; use one of {', '.join(PRIMARY_SHARDS)} (shard counts known to this program)")
@@ -58,7 +58,7 @@ class ManagedRedis(RedisCluster):
         super().__init__(name, args, opts)
         config = args.config
         cache = config.cache
-        self.shards = primary_shards(cache.sku_name, cache.shards)
+        self.shards = primary_shards(cache.azure.sku_name, cache.shards)
         foundation = aks_foundation(args.foundation)
         rg = foundation.resource_group_name
         protect = foundation.protect
@@ -67,7 +67,7 @@ class ManagedRedis(RedisCluster):
         self.cluster = redisenterprise.RedisEnterprise(
             f"{name}-redis",
             resource_group_name=rg,
-            sku=redisenterprise.SkuArgs(name=cache.sku_name),
+            sku=redisenterprise.SkuArgs(name=cache.azure.sku_name),
             high_availability="Enabled",
             minimum_tls_version="1.2",
             public_network_access="Disabled",
@@ -114,7 +114,7 @@ class ManagedRedis(RedisCluster):
         )
         access_key: pulumi.Output[str] = pulumi.Output.secret(keys.apply(lambda listed: str(listed.primary_key)))
         expiry = time.Rotating(
-            f"{name}-key-expiry", rotation_days=cache.key_expiry_days, opts=pulumi.ResourceOptions(parent=self)
+            f"{name}-key-expiry", rotation_days=cache.azure.key_expiry_days, opts=pulumi.ResourceOptions(parent=self)
         )
         vault_secret(
             f"{name}-access-key-secret", vault=foundation.vault, resource_group_name=rg, secret_name=VAULT_SECRET,

@@ -62,7 +62,7 @@ class OperatorRedis(RedisCluster):
         super().__init__(name, args, opts)
         config = args.config
         cache = config.cache
-        namespace = cache.namespace
+        namespace = cache.kubernetes.namespace
         child = pulumi.ResourceOptions(parent=self)
         stateful = pulumi.ResourceOptions(parent=self, protect=config.is_production)
 
@@ -242,17 +242,17 @@ def redis_cluster_spec(
     """The `RedisCluster` spec (validated against schemas/redis-operator/rediscluster.schema.json)."""
     cache = config.cache
     resources = {
-        "requests": {"cpu": cache.cpu, "memory": cache.memory},
-        "limits": {"cpu": cache.cpu, "memory": cache.memory},
+        "requests": {"cpu": cache.kubernetes.cpu, "memory": cache.kubernetes.memory},
+        "limits": {"cpu": cache.kubernetes.cpu, "memory": cache.kubernetes.memory},
     }
     claim: dict[str, Any] = {
         "accessModes": ["ReadWriteOnce"],
-        "resources": {"requests": {"storage": f"{cache.storage_gb}Gi"}},
+        "resources": {"requests": {"storage": f"{cache.kubernetes.storage_gb}Gi"}},
     }
     node_conf_claim: dict[str, Any] = {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "1Gi"}}}
-    if cache.storage_class:
-        claim["storageClassName"] = cache.storage_class
-        node_conf_claim["storageClassName"] = cache.storage_class
+    if cache.kubernetes.storage_class:
+        claim["storageClassName"] = cache.kubernetes.storage_class
+        node_conf_claim["storageClassName"] = cache.kubernetes.storage_class
     leader, follower = pod_apps(CLUSTER_NAME)
     return {
         "clusterSize": cache.shards,
@@ -260,7 +260,7 @@ def redis_cluster_spec(
         "port": REDIS_PORT,
         "persistenceEnabled": True,
         "kubernetesConfig": {
-            "image": cache.image,
+            "image": cache.kubernetes.image,
             "imagePullPolicy": "IfNotPresent",
             "resources": resources,
             "redisSecret": {"name": password_secret, "key": PASSWORD_SECRET_KEY},
@@ -270,7 +270,7 @@ def redis_cluster_spec(
         "redisFollower": _role(config, follower, cache.shards * cache.replicas_per_shard),
         "redisExporter": {
             "enabled": True,
-            "image": cache.exporter_image,
+            "image": cache.kubernetes.exporter_image,
             "imagePullPolicy": "IfNotPresent",
             "port": EXPORTER_PORT,
             "resources": {"requests": {"cpu": "50m", "memory": "64Mi"}, "limits": {"cpu": "100m", "memory": "128Mi"}},

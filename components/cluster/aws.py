@@ -113,7 +113,7 @@ class EksFoundation(Foundation):
         # Created before the cluster so its retention and encryption are ours, not EKS's defaults.
         log_group = aws.cloudwatch.LogGroup(
             f"{name}-control-plane-logs", name=f"/aws/eks/{eks_name}/cluster",
-            retention_in_days=cluster_cfg.log_retention_days, kms_key_id=key.arn, opts=child)
+            retention_in_days=cluster_cfg.aws.log_retention_days, kms_key_id=key.arn, opts=child)
 
         public = cluster_cfg.public_endpoint
         cluster = aws.eks.Cluster(
@@ -238,7 +238,7 @@ class EksFoundation(Foundation):
         deployer = aws.iam.get_session_context_output(arn=self.context.caller_arn,
                                                       opts=pulumi.InvokeOptions(parent=self)).issuer_arn
         principals: list[tuple[str, pulumi.Input[str]]] = [("deployer", deployer)]
-        principals += [(f"admin-{index}", arn) for index, arn in enumerate(args.config.cluster.admin_role_arns)]
+        principals += [(f"admin-{index}", arn) for index, arn in enumerate(args.config.cluster.aws.admin_role_arns)]
         associations: list[pulumi.Resource] = []
         for role_name, principal in principals:
             entry = aws.eks.AccessEntry(f"{name}-{role_name}", cluster_name=cluster.name, principal_arn=principal,

@@ -27,7 +27,7 @@ def role_definition_id(subscription_id: str, role: str) -> str:
 def _check(config: StackConfig) -> None:
     where = f"{stack_file(pulumi.get_stack())}: orchestrator:cluster"
     vnet = ipaddress.ip_network(config.network.cidr)
-    for key, cidr in (("podCidr", config.cluster.pod_cidr), ("serviceCidr", config.cluster.service_cidr)):
+    for key, cidr in (("azure.podCidr", config.cluster.azure.pod_cidr), ("azure.serviceCidr", config.cluster.azure.service_cidr)):
         if ipaddress.ip_network(cidr).overlaps(vnet):
             raise ConfigError(f"{where}.{key} is '{cidr}'; use a range outside network.cidr {config.network.cidr}")
     if not config.cluster.nodes.instance_type.startswith("Standard_"):
@@ -104,38 +104,39 @@ class AksFoundation(Foundation):
                 enable_private_cluster=True, enable_private_cluster_public_fqdn=False, private_dns_zone="system",
                 disable_run_command=True,
             )
-        service_network = ipaddress.ip_network(cluster_config.service_cidr)
+        service_network = ipaddress.ip_network(cluster_config.azure.service_cidr)
         cluster = containerservice.ManagedCluster(
             f"{name}-aks",
             resource_group_name=group.name,
             dns_prefix=f"orchestrator-{stack}",
             kubernetes_version=cluster_config.kubernetes_version,
-            sku=containerservice.ManagedClusterSKUArgs(name="Base", tier=cluster_config.sku_tier),
+            sku=containerservice.ManagedClusterSKUArgs(name="Base", tier=cluster_config.azure.sku_tier),
             identity=containerservice.ManagedClusterIdentityArgs(type=containerservice.ResourceIdentityType.SYSTEM_ASSIGNED),
             enable_rbac=True,
             disable_local_accounts=True,
             aad_profile=containerservice.ManagedClusterAADProfileArgs(
                 managed=True, enable_azure_rbac=True, tenant_id=self.tenant_id,
-                admin_group_object_ids=list(cluster_config.admin_group_object_ids),
+                admin_group_object_ids=list(cluster_config.azure.admin_group_object_ids),
             ),
             api_server_access_profile=access,
             network_profile=containerservice.ContainerServiceNetworkProfileArgs(
                 network_plugin="azure", network_plugin_mode="overlay", network_dataplane="cilium",
-                network_policy="cilium", pod_cidr=cluster_config.pod_cidr, service_cidr=cluster_config.service_cidr,
+                network_policy="cilium", pod_cidr=cluster_config.azure.pod_cidr, service_cidr=cluster_config.azure.service_cidr,
                 dns_service_ip=str(service_network.network_address + 10), load_balancer_sku="standard",
                 outbound_type="loadBalancer",
             ),
             agent_pool_profiles=[containerservice.ManagedClusterAgentPoolProfileArgs(
                 name="system", mode="System", type="VirtualMachineScaleSets", os_type="Linux", os_sku="AzureLinux",
-                vm_size=cluster_config.system_vm_size, availability_zones=ZONES, vnet_subnet_id=self.network.subnet_ids["nodes"],
-                enable_auto_scaling=True, count=cluster_config.system_min_count, min_count=cluster_config.system_min_count,
-                max_count=cluster_config.system_max_count, max_pods=110, enable_node_public_ip=False,
+                vm_size=cluster_config.azure.system_vm_size, availability_zones=ZONES,
+                vnet_subnet_id=self.network.subnet_ids["nodes"], enable_auto_scaling=True,
+                count=cluster_config.azure.system_min_count, min_count=cluster_config.azure.system_min_count,
+                max_count=cluster_config.azure.system_max_count, max_pods=110, enable_node_public_ip=False,
                 # Keep application pods off the system pool.
                 node_taints=["CriticalAddonsOnly=true:NoSchedule"],
                 upgrade_settings=containerservice.AgentPoolUpgradeSettingsArgs(max_surge="33%"),
             )],
             auto_upgrade_profile=containerservice.ManagedClusterAutoUpgradeProfileArgs(
-                upgrade_channel=cluster_config.upgrade_channel, node_os_upgrade_channel="NodeImage"
+                upgrade_channel=cluster_config.azure.upgrade_channel, node_os_upgrade_channel="NodeImage"
             ),
             oidc_issuer_profile=containerservice.ManagedClusterOIDCIssuerProfileArgs(enabled=True),
             security_profile=containerservice.ManagedClusterSecurityProfileArgs(

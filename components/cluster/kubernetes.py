@@ -11,7 +11,7 @@ from components.cluster.contract import Foundation, FoundationArgs
 class ExistingCluster(Foundation):
     def __init__(self, name: str, args: FoundationArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(name, args, opts)
-        context = args.config.cluster.kubeconfig_context
+        context = args.config.cluster.kubernetes.kubeconfig_context
         self.k8s_provider = k8s.Provider(
             f"{name}-provider",
             context=context,

@@ -87,18 +87,18 @@ class RdsPostgres(PostgresCluster):
         password = random.RandomPassword(f"{name}-master-password", length=40, special=False, opts=stateful)
         secret_password: pulumi.Output[str] = pulumi.Output.secret(password.result)
         common: dict[str, Any] = {
-            "instance_class": db.instance_class,
+            "instance_class": db.aws.instance_class,
             "storage_encrypted": True,
             "kms_key_id": foundation.kms_key_arn,
             "publicly_accessible": False,
             "vpc_security_group_ids": [group.id],
             "parameter_group_name": parameters.name,
             "port": PORT,
-            "ca_cert_identifier": db.ca_cert_identifier,
+            "ca_cert_identifier": db.aws.ca_cert_identifier,
             "iam_database_authentication_enabled": True,
             "performance_insights_enabled": True,
             "performance_insights_kms_key_id": foundation.kms_key_arn,
-            "performance_insights_retention_period": db.performance_insights_retention_days,
+            "performance_insights_retention_period": db.aws.performance_insights_retention_days,
             "monitoring_interval": 60,
             "monitoring_role_arn": monitoring.arn,
             "enabled_cloudwatch_logs_exports": LOG_EXPORTS,
@@ -108,7 +108,7 @@ class RdsPostgres(PostgresCluster):
             "backup_retention_period": db.backup_retention_days,
             "apply_immediately": not production,
             "storage_type": "gp3",
-            "max_allocated_storage": db.max_storage_gb,
+            "max_allocated_storage": db.aws.max_storage_gb,
         }
         primary = aws.rds.Instance(
             f"{name}-primary",

@@ -39,16 +39,16 @@ class FlexiblePostgres(PostgresCluster):
         config = args.config
         db = config.database
         foundation = aks_foundation(args.foundation)
-        if config.is_production and not (db.zone_redundant_ha and db.geo_redundant_backup):
+        if config.is_production and not (db.azure.zone_redundant_ha and db.azure.geo_redundant_backup):
             raise ConfigError(
-                f"{stack_file(pulumi.get_stack())}: orchestrator:database: production needs zoneRedundantHa and "
+                f"{stack_file(pulumi.get_stack())}: orchestrator:database.azure: production needs zoneRedundantHa and "
                 "geoRedundantBackup set to true"
             )
         rg = foundation.resource_group_name
         protect = foundation.protect
         tags = foundation.tags
 
-        rotation = time.Rotating(f"{name}-password-rotation", rotation_days=db.password_rotation_days,
+        rotation = time.Rotating(f"{name}-password-rotation", rotation_days=db.azure.password_rotation_days,
                                  opts=pulumi.ResourceOptions(parent=self))
         # Flexible Server wants three of: upper, lower, digit, symbol. The symbols are URI-safe.
         password = random.RandomPassword(
@@ -63,7 +63,7 @@ class FlexiblePostgres(PostgresCluster):
             private_dns_zone_arm_resource_id=foundation.network.postgres_dns_zone_id,
             public_network_access="Disabled",
         )
-        sku = dbforpostgresql.SkuArgs(name=db.sku_name, tier="GeneralPurpose")
+        sku = dbforpostgresql.SkuArgs(name=db.azure.sku_name, tier="GeneralPurpose")
         storage = dbforpostgresql.StorageArgs(storage_size_gb=db.storage_gb, auto_grow="Enabled", type="Premium_LRS")
         self.primary = dbforpostgresql.Server(
             f"{name}-primary",
@@ -79,10 +79,10 @@ class FlexiblePostgres(PostgresCluster):
             ),
             availability_zone=ZONES[0],
             high_availability=dbforpostgresql.HighAvailabilityArgs(mode="ZoneRedundant", standby_availability_zone=ZONES[1])
-            if db.zone_redundant_ha else dbforpostgresql.HighAvailabilityArgs(mode="Disabled"),
+            if db.azure.zone_redundant_ha else dbforpostgresql.HighAvailabilityArgs(mode="Disabled"),
             backup=dbforpostgresql.BackupArgs(
                 backup_retention_days=db.backup_retention_days,
-                geo_redundant_backup="Enabled" if db.geo_redundant_backup else "Disabled",
+                geo_redundant_backup="Enabled" if db.azure.geo_redundant_backup else "Disabled",
             ),
             network=network,
             tags=tags,

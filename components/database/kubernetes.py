@@ -62,7 +62,7 @@ class CnpgPostgres(PostgresCluster):
         super().__init__(name, args, opts)
         config = args.config
         db = config.database
-        namespace = db.namespace
+        namespace = db.kubernetes.namespace
         child = pulumi.ResourceOptions(parent=self)
         # Stateful: never deleted or replaced by accident in production.
         stateful = pulumi.ResourceOptions(parent=self, protect=config.is_production)
@@ -88,7 +88,7 @@ class CnpgPostgres(PostgresCluster):
             opts=pulumi.ResourceOptions.merge(stateful, pulumi.ResourceOptions(depends_on=[operator_ns])),
         )
         operators: list[pulumi.Resource] = [operator]
-        if db.backup_bucket:
+        if db.kubernetes.backup_bucket:
             operators.append(operator_chart(
                 f"{name}-backup-plugin",
                 pin=BARMAN_CLOUD_PLUGIN,
@@ -141,7 +141,7 @@ class CnpgPostgres(PostgresCluster):
             bootstrap_secret=bootstrap.metadata.name,
             server_ca_secret=server_ca.metadata.name,
             server_tls_secret=server_tls.metadata.name,
-            object_store=object_store_name if db.backup_bucket else None,
+            object_store=object_store_name if db.kubernetes.backup_bucket else None,
         )
         cluster = k8s.apiextensions.CustomResource(
             f"{name}-cluster",
@@ -152,7 +152,7 @@ class CnpgPostgres(PostgresCluster):
             opts=pulumi.ResourceOptions.merge(stateful, pulumi.ResourceOptions(depends_on=operators)),
         )
 
-        if db.backup_bucket:
+        if db.kubernetes.backup_bucket:
             object_store = k8s.apiextensions.CustomResource(
                 f"{name}-object-store",
                 api_version="barmancloud.cnpg.io/v1",
@@ -167,7 +167,7 @@ class CnpgPostgres(PostgresCluster):
                 kind="ScheduledBackup",
                 metadata=k8s.meta.v1.ObjectMetaArgs(name=f"{CLUSTER_NAME}-daily", namespace=ns_name, labels=dict(PART_OF)),
                 spec={
-                    "schedule": db.backup_schedule,
+                    "schedule": db.kubernetes.backup_schedule,
                     "cluster": {"name": CLUSTER_NAME},
                     "method": "plugin",
                     "pluginConfiguration": {"name": BARMAN_PLUGIN_NAME},
@@ -241,11 +241,11 @@ def cluster_spec(
     db = config.database
     major = db.engine_version.split(".", 1)[0]
     storage: dict[str, Any] = {"size": f"{db.storage_gb}Gi", "resizeInUseVolumes": True}
-    if db.storage_class:
-        storage["storageClass"] = db.storage_class
+    if db.kubernetes.storage_class:
+        storage["storageClass"] = db.kubernetes.storage_class
     spec: dict[str, Any] = {
         "description": f"orchestrator {config.environment.value} PostgreSQL",
-        "imageName": db.image or POSTGRES_IMAGES[major],
+        "imageName": db.kubernetes.image or POSTGRES_IMAGES[major],
         "instances": db.replicas + 1,
         "primaryUpdateStrategy": "unsupervised",
         "primaryUpdateMethod": "switchover",
@@ -260,8 +260,8 @@ def cluster_spec(
             },
             "synchronous": {
                 "method": "any",
-                "number": db.synchronous_standbys,
-                "dataDurability": db.data_durability,
+                "number": db.kubernetes.synchronous_standbys,
+                "dataDurability": db.kubernetes.data_durability,
             },
             # Appended after CNPG's own rules: any non-TLS connection is refused outright.
             "pg_hba": [
@@ -281,8 +281,8 @@ def cluster_spec(
         "certificates": {"serverCASecret": server_ca_secret, "serverTLSSecret": server_tls_secret},
         "storage": storage,
         "resources": {
-            "requests": {"cpu": db.cpu, "memory": db.memory},
-            "limits": {"cpu": db.cpu, "memory": db.memory},
+            "requests": {"cpu": db.kubernetes.cpu, "memory": db.kubernetes.memory},
+            "limits": {"cpu": db.kubernetes.cpu, "memory": db.kubernetes.memory},
         },
         "affinity": {
             "enablePodAntiAffinity": True,
@@ -311,16 +311,16 @@ def object_store_spec(config: StackConfig) -> dict[str, Any]:
     """Barman Cloud plugin `ObjectStore`: where base backups and WAL go, and for how long."""
     db = config.database
     configuration: dict[str, Any] = {
-        "destinationPath": db.backup_bucket,
+        "destinationPath": db.kubernetes.backup_bucket,
         "wal": {"compression": "gzip", "encryption": "AES256"},
         "data": {"compression": "gzip", "encryption": "AES256"},
     }
-    if db.backup_endpoint_url:
-        configuration["endpointURL"] = db.backup_endpoint_url
-    if db.backup_credentials_secret:
+    if db.kubernetes.backup_endpoint_url:
+        configuration["endpointURL"] = db.kubernetes.backup_endpoint_url
+    if db.kubernetes.backup_credentials_secret:
         configuration["s3Credentials"] = {
-            "accessKeyId": {"name": db.backup_credentials_secret, "key": "ACCESS_KEY_ID"},
-            "secretAccessKey": {"name": db.backup_credentials_secret, "key": "ACCESS_SECRET_KEY"},
+            "accessKeyId": {"name": db.kubernetes.backup_credentials_secret, "key": "ACCESS_KEY_ID"},
+            "secretAccessKey": {"name": db.kubernetes.backup_credentials_secret, "key": "ACCESS_SECRET_KEY"},
         }
     else:
         configuration["s3Credentials"] = {"inheritFromIAMRole": True}

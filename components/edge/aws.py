@@ -42,8 +42,8 @@ def exposure(config: StackConfig) -> EdgeExposure:
 def alb_ssl_policy(config: StackConfig) -> str:
     """The configured policy, else TLS 1.3-only when edge.tls.minVersion asks for it, else TLS 1.3 + 1.2."""
     tls = config.edge.tls
-    if tls.alb_ssl_policy:
-        return tls.alb_ssl_policy
+    if tls.aws.alb_ssl_policy:
+        return tls.aws.alb_ssl_policy
     return TLS13_ONLY if tls.min_version is TlsVersion.TLS13 else TLS13_AND_12
 
 
@@ -114,9 +114,9 @@ class AlbWafEntry(FrontDoor):
         if not isinstance(foundation, EksFoundation):
             raise TypeError(f"the AWS front door needs the EksFoundation, got {type(foundation).__name__}")
         config = args.config
-        certificate = config.edge.tls.acm_certificate_arn
+        certificate = config.edge.tls.aws.acm_certificate_arn
         if not certificate:
-            raise ConfigError(f"{stack_file(pulumi.get_stack())}: orchestrator:edge.tls.acmCertificateArn is missing; "
+            raise ConfigError(f"{stack_file(pulumi.get_stack())}: orchestrator:edge.tls.aws.acmCertificateArn is missing; "
                               "the AWS ALB needs an ACM certificate for edge.hostname")
         production = config.is_production
         child = pulumi.ResourceOptions(parent=self)

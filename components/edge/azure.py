@@ -146,7 +146,8 @@ class AppGatewayEntry(FrontDoor):
             application_gateway_name=gateway_name,
             sku=network.ApplicationGatewaySkuArgs(name="WAF_v2", tier="WAF_v2"),
             autoscale_configuration=network.ApplicationGatewayAutoscaleConfigurationArgs(
-                min_capacity=config.network.app_gateway_min_capacity, max_capacity=config.network.app_gateway_max_capacity
+                min_capacity=config.network.azure.app_gateway_min_capacity,
+                max_capacity=config.network.azure.app_gateway_max_capacity,
             ),
             zones=ZONES,
             enable_http2=True,
@@ -276,7 +277,7 @@ class AppGatewayEntry(FrontDoor):
             f"{name}-certificate",
             resource_group_name=rg,
             vault_name=vault.vault_name,
-            secret_name=config.network.app_gateway_certificate,
+            secret_name=config.network.azure.app_gateway_certificate,
             tags=tags,
             properties=keyvault.SecretPropertiesArgs(
                 value=pulumi.Output.secret(value),

@@ -90,11 +90,11 @@ def opensearch_store(
         value=pulumi.Output.json_dumps({"username": MASTER_USER, "password": secret_value}),
         kms_key_arn=foundation.kms_key_arn, production=production, parent=parent)
 
-    zones = zone_count(logs.opensearch_instance_count, len(foundation.data_subnet_ids))
+    zones = zone_count(logs.aws.opensearch_instance_count, len(foundation.data_subnet_ids))
     context = foundation.context
     cluster: dict[str, Any] = {
-        "instance_type": logs.opensearch_instance_type,
-        "instance_count": logs.opensearch_instance_count,
+        "instance_type": logs.aws.opensearch_instance_type,
+        "instance_count": logs.aws.opensearch_instance_count,
         "zone_awareness_enabled": zones > 1,
     }
     if zones > 1:
@@ -108,7 +108,7 @@ def opensearch_store(
         engine_version=ENGINE_VERSION,
         cluster_config=aws.opensearch.DomainClusterConfigArgs(**cluster),
         ebs_options=aws.opensearch.DomainEbsOptionsArgs(
-            ebs_enabled=True, volume_type="gp3", volume_size=logs.opensearch_volume_gb),
+            ebs_enabled=True, volume_type="gp3", volume_size=logs.aws.opensearch_volume_gb),
         encrypt_at_rest=aws.opensearch.DomainEncryptAtRestArgs(enabled=True, kms_key_id=foundation.kms_key_arn),
         node_to_node_encryption=aws.opensearch.DomainNodeToNodeEncryptionArgs(enabled=True),
         domain_endpoint_options=aws.opensearch.DomainDomainEndpointOptionsArgs(

@@ -45,8 +45,8 @@ def log_analytics_store(
         resource_group_name=foundation.resource_group_name,
         sku=operationalinsights.WorkspaceSkuArgs(name="PerGB2018"),
         retention_in_days=logs.retention_days,
-        workspace_capping=(operationalinsights.WorkspaceCappingArgs(daily_quota_gb=logs.daily_quota_gb)
-                           if logs.daily_quota_gb else None),
+        workspace_capping=(operationalinsights.WorkspaceCappingArgs(daily_quota_gb=logs.azure.daily_quota_gb)
+                           if logs.azure.daily_quota_gb else None),
         # Entra ID only: no shared workspace keys.
         features=operationalinsights.WorkspaceFeaturesArgs(disable_local_auth=True),
         # Only through the Private Link Scope below.

@@ -27,7 +27,7 @@ PORT = 3100
 
 def loki_values(config: StackConfig) -> dict[str, Any]:
     logs = config.monitoring.logs
-    storage: dict[str, Any] = {"size": f"{logs.storage_gb}Gi"}
+    storage: dict[str, Any] = {"size": f"{logs.kubernetes.storage_gb}Gi"}
     if config.monitoring.storage_class:
         storage["storageClass"] = config.monitoring.storage_class
     return {

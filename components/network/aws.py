@@ -118,7 +118,7 @@ class AwsNetwork(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         group = aws.cloudwatch.LogGroup(
             f"{name}-flow-logs", name=f"/orchestrator/{args.cluster_name}/vpc-flow-logs",
-            retention_in_days=args.network.flow_log_retention_days, kms_key_id=args.kms_key_arn, opts=child)
+            retention_in_days=args.network.aws.flow_log_retention_days, kms_key_id=args.kms_key_arn, opts=child)
         role = aws.iam.Role(f"{name}-flow-logs", assume_role_policy=json.dumps({
             "Version": "2012-10-17",
             "Statement": [{"Effect": "Allow", "Principal": {"Service": "vpc-flow-logs.amazonaws.com"},

@@ -389,17 +389,17 @@ def prerequisites(config: StackConfig) -> list[Prerequisite]:
     documented setting in docs/config.md)."""
     tls = config.edge.tls
     out: list[Prerequisite] = []
-    if config.platform is Platform.AWS and tls.acm_certificate_arn:
-        out.append(Prerequisite(ACM_CERTIFICATE, tls.acm_certificate_arn, "", "edge.tls.acmCertificateArn"))
+    if config.platform is Platform.AWS and tls.aws.acm_certificate_arn:
+        out.append(Prerequisite(ACM_CERTIFICATE, tls.aws.acm_certificate_arn, "", "edge.tls.aws.acmCertificateArn"))
     if tls.certificate is CertificateSource.SECRET and tls.secret_name:
         out.append(Prerequisite(SECRET, tls.secret_name, EDGE_NAMESPACE, "edge.tls.secretName"))
     if tls.certificate is CertificateSource.CERT_MANAGER and tls.issuer:
         namespace = "" if tls.issuer_kind == "ClusterIssuer" else EDGE_NAMESPACE
         out.append(Prerequisite(f"{ISSUER} ({tls.issuer_kind})", tls.issuer, namespace, "edge.tls.issuer"))
-    database = config.database
+    database = config.database.kubernetes
     if config.platform is Platform.KUBERNETES and database.backup_bucket and database.backup_credentials_secret:
         out.append(Prerequisite(SECRET, database.backup_credentials_secret, database.namespace,
-                                "database.backupCredentialsSecret"))
+                                "database.kubernetes.backupCredentialsSecret"))
     return out
 
 

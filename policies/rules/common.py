@@ -391,7 +391,7 @@ def is_private_network(cidr: Any) -> bool:
 
 _WORDS = re.compile(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])")
 # One definition of "a name that holds a secret", by words (snake, kebab, dotted and camel case alike).
-# The program keeps a copy for its config checks (components/config.py); a test asserts they agree.
+# The program keeps a copy for its config checks (components/config/secret_names.py); a test asserts they agree.
 SECRET_WORDS = {"password", "passwd", "pass", "pwd", "passphrase", "passcode", "secret", "secrets", "token", "tokens",
                 "apikey", "apitoken", "accesstoken", "credential", "credentials", "creds", "cred", "auth",
                 "authorization", "dsn", "jwt", "bearer", "privatekey", "secretkey", "accesskey", "authkey",

@@ -49,19 +49,19 @@ def test_haproxy_stays_clusterip_and_trusts_only_the_alb_subnets() -> None:
 def test_missing_acm_certificate_is_one_clear_error() -> None:
     spec = load_stack("staging")
     config = copy.deepcopy(spec.config)
-    del config["orchestrator:edge"]["tls"]["acmCertificateArn"]
-    with pytest.raises(ConfigError, match=r"^Pulumi.staging.yaml: orchestrator:edge.tls.acmCertificateArn is missing"):
+    del config["orchestrator:edge"]["tls"]["aws"]["acmCertificateArn"]
+    with pytest.raises(ConfigError, match=r"^Pulumi.staging.yaml: orchestrator:edge.tls.aws.acmCertificateArn is missing"):
         run_program(StackSpec(name=spec.name, project=spec.project, config=config))
 
 
 def test_non_tls13_alb_policy_is_refused() -> None:
-    with pytest.raises(ConfigError, match=r"edge.tls.albSslPolicy is 'ELBSecurityPolicy-2016-08'"):
-        run_stack("staging", "edge.tls.albSslPolicy=ELBSecurityPolicy-2016-08")
+    with pytest.raises(ConfigError, match=r"edge.tls.aws.albSslPolicy is 'ELBSecurityPolicy-2016-08'"):
+        run_stack("staging", "edge.tls.aws.albSslPolicy=ELBSecurityPolicy-2016-08")
 
 
 def test_configured_admin_roles_get_cluster_admin_access_entries() -> None:
     role = "arn:aws:iam::123456789012:role/platform-admins"
-    result = run_stack("staging", f"cluster.adminRoleArns[0]={role}")
+    result = run_stack("staging", f"cluster.aws.adminRoleArns[0]={role}")
     entry = one(result, "aws:eks/accessEntry:AccessEntry", "cluster-admin-0")
     assert entry.inputs["principalArn"] == role
     association = one(result, "aws:eks/accessPolicyAssociation:AccessPolicyAssociation", "cluster-admin-0")

@@ -95,7 +95,7 @@ def test_postgres_resilience_in_production(stack: ProgramResult) -> None:
 
 def test_production_refuses_postgres_without_zone_redundancy() -> None:
     with pytest.raises(ConfigError, match=r"production needs zoneRedundantHa and geoRedundantBackup"):
-        run_stack(STACK, "database.zoneRedundantHa=false")
+        run_stack(STACK, "database.azure.zoneRedundantHa=false")
 
 
 # --- Redis ------------------------------------------------------------------------------------
@@ -121,8 +121,8 @@ def test_redis_clustered_with_tls_and_private(stack: ProgramResult) -> None:
 
 
 def test_cache_sku_below_three_shards_is_a_config_error() -> None:
-    with pytest.raises(ConfigError, match=r"cache.skuName is 'Balanced_B5' \(2 primary shards\); cache.shards asks for 3"):
-        run_stack(STACK, "cache.skuName=Balanced_B5")
+    with pytest.raises(ConfigError, match=r"cache.azure.skuName is 'Balanced_B5' \(2 primary shards\); cache.shards asks for 3"):
+        run_stack(STACK, "cache.azure.skuName=Balanced_B5")
 
 
 # --- Key Vault and secrets --------------------------------------------------------------------
@@ -388,7 +388,8 @@ def test_offline_preview_prints_the_whole_tree(stack: ProgramResult) -> None:
 
 
 def test_protections_and_ha_are_production_only() -> None:
-    result = run_stack(STACK, "environment=staging", "database.zoneRedundantHa=false", "database.geoRedundantBackup=false")
+    result = run_stack(STACK, "environment=staging", "database.azure.zoneRedundantHa=false",
+                       "database.azure.geoRedundantBackup=false")
     for type_ in STATEFUL:
         assert not any(r.protect for r in find(result, type_)), type_
     primary = plain(one(result, SERVER, "database-primary").inputs)

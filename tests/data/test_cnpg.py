@@ -19,7 +19,7 @@ from tests.data.common import CHART, CNPG_CLUSTER, POD_MONITOR, PRODUCTION, chil
 from tests.helpers import find, one, plain, run_stack
 
 DB_COMPONENT = "orchestrator:database:CnpgPostgres"
-BACKUP = ("database.backupBucket=s3://orchestrator-backups/pg",)
+BACKUP = ("database.kubernetes.backupBucket=s3://orchestrator-backups/pg",)
 
 
 def local_config(*overrides: str) -> Any:
@@ -44,7 +44,7 @@ def test_synchronous_replication_waits_for_a_standby() -> None:
 
 
 def test_synchronous_standbys_follow_config() -> None:
-    synchronous = spec(run_stack("local", "database.synchronousStandbys=2"), CNPG_CLUSTER)["postgresql"]["synchronous"]
+    synchronous = spec(run_stack("local", "database.kubernetes.synchronousStandbys=2"), CNPG_CLUSTER)["postgresql"]["synchronous"]
     assert synchronous["number"] == 2
 
 
@@ -73,7 +73,7 @@ def test_server_certificate_secrets_exist_in_the_cluster_namespace() -> None:
 def test_storage_and_resources_come_from_config() -> None:
     local = spec(run_stack("local"), CNPG_CLUSTER)
     assert local["storage"] == {"size": "20Gi", "storageClass": "standard", "resizeInUseVolumes": True}
-    overrides = ("database.storageGb=50", "database.maxStorageGb=50", "database.storageClass=fast-ssd", "database.memory=4Gi")
+    overrides = ("database.storageGb=50", "database.kubernetes.storageClass=fast-ssd", "database.kubernetes.memory=4Gi")
     changed = spec(run_stack("local", *overrides), CNPG_CLUSTER)
     assert changed["storage"]["size"] == "50Gi" and changed["storage"]["storageClass"] == "fast-ssd"
     assert changed["resources"]["requests"]["memory"] == changed["resources"]["limits"]["memory"] == "4Gi"
@@ -156,7 +156,7 @@ def test_scheduled_backups_through_the_barman_cloud_plugin() -> None:
 
 
 def test_backup_credentials_from_a_named_secret() -> None:
-    result = run_stack("local", *BACKUP, "database.backupCredentialsSecret=pg-backup-s3")
+    result = run_stack("local", *BACKUP, "database.kubernetes.backupCredentialsSecret=pg-backup-s3")
     credentials = manifest(one(result, "kubernetes:barmancloud.cnpg.io/v1:ObjectStore"))["spec"]["configuration"]["s3Credentials"]
     assert credentials == {
         "accessKeyId": {"name": "pg-backup-s3", "key": "ACCESS_KEY_ID"},

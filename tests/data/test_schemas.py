@@ -22,7 +22,7 @@ from tests.data.common import CNPG_CLUSTER, POD_MONITOR, PRODUCTION, REDIS_CLUST
 from tests.helpers import find, run_stack
 
 SCHEMAS = ROOT / "schemas"
-BACKUP = "database.backupBucket=s3://orchestrator-backups/pg"
+BACKUP = "database.kubernetes.backupBucket=s3://orchestrator-backups/pg"
 SCHEMA_FOR = {
     CNPG_CLUSTER: "cnpg/cluster.schema.json",
     "kubernetes:postgresql.cnpg.io/v1:ScheduledBackup": "cnpg/scheduledbackup.schema.json",

@@ -148,14 +148,15 @@ def test_declared_prerequisites_satisfy_the_reads_and_are_listed() -> None:
     assert findings == []
     assert [p.describe() for p in declared] == [
         "ACM certificate arn:aws:acm:eu-west-3:123456789012:certificate/0f3c6a4e-2b1d-4c5e-9a7f-6d8e9b0a1c2d "
-        "(edge.tls.acmCertificateArn)",
+        "(edge.tls.aws.acmCertificateArn)",
         "cert-manager issuer (ClusterIssuer) letsencrypt-production (edge.tls.issuer)"]
-    local = ("edge.tls.certificate=secret", "edge.tls.secretName=wildcard-tls", "database.backupBucket=s3://b/pg",
-             "database.backupCredentialsSecret=backup-s3")
+    local = ("edge.tls.certificate=secret", "edge.tls.secretName=wildcard-tls", "database.kubernetes.backupBucket=s3://b/pg",
+             "database.kubernetes.backupCredentialsSecret=backup-s3")
     findings, declared = check(from_registrations(run_stack("local", *local).resources), _config("local", *local))
     assert findings == []
     assert [p.describe() for p in declared] == [
-        "Secret edge/wildcard-tls (edge.tls.secretName)", "Secret orchestrator-db/backup-s3 (database.backupCredentialsSecret)"]
+        "Secret edge/wildcard-tls (edge.tls.secretName)",
+        "Secret orchestrator-db/backup-s3 (database.kubernetes.backupCredentialsSecret)"]
 
 
 def test_preview_lists_prerequisites_and_fails_on_an_input_nobody_provides(
@@ -200,11 +201,11 @@ def test_first_deploy_runbook_names_every_prerequisite_the_check_knows() -> None
     # Every branch of prerequisites(): AWS with cert-manager, kubernetes with an existing Secret and backups.
     configs = [_config("production", "edge.tls.certificate=cert-manager", "edge.tls.issuer=le",
                        "cluster.preinstalledApiGroups[0]=cert-manager.io"),
-               _config("local", "edge.tls.certificate=secret", "edge.tls.secretName=site", "database.backupBucket=s3://b",
-                       "database.backupCredentialsSecret=s3")]
+               _config("local", "edge.tls.certificate=secret", "edge.tls.secretName=site", "database.kubernetes.backupBucket=s3://b",
+                       "database.kubernetes.backupCredentialsSecret=s3")]
     keys = {p.config_key for config in configs for p in firstdeploy.prerequisites(config)}
-    assert keys == {"edge.tls.acmCertificateArn", "edge.tls.secretName", "edge.tls.issuer",
-                    "database.backupCredentialsSecret"}
+    assert keys == {"edge.tls.aws.acmCertificateArn", "edge.tls.secretName", "edge.tls.issuer",
+                    "database.kubernetes.backupCredentialsSecret"}
     for key in keys:
         assert f"`{key}`" in text and f"`{key}`" in config_reference, key
     assert "`appGatewayCertificatePfx`" in _section(text, "Azure")
