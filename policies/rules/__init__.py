@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from pulumi_policy import Policy
 
-from . import aws, aws_iam, azure, edge, edge_files, kubernetes, kubernetes_stack, observability, stack
+from . import aws, aws_iam, azure, edge, edge_files, k8s_content, k8s_stack, observability, stack
 
 PACK_NAME = "orchestrator-security"
 
 
 def all_policies() -> list[Policy]:
-    return [*kubernetes.POLICIES, *kubernetes_stack.POLICIES, *edge.POLICIES, *edge_files.POLICIES, *aws.POLICIES,
+    return [*k8s_content.POLICIES, *k8s_stack.POLICIES, *edge.POLICIES, *edge_files.POLICIES, *aws.POLICIES,
             *aws_iam.POLICIES, *azure.POLICIES, *stack.POLICIES, *observability.POLICIES]

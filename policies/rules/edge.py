@@ -34,7 +34,7 @@ from .haproxy import (
 from .haproxy import (
     path_spellings as spellings_of,
 )
-from .k8s import CONFIGMAP
+from .k8s_objects import CONFIGMAP
 from .netaddr import covers_internet, public_ranges
 
 ALB_LISTENERS = ("aws:lb/listener:Listener", "aws:alb/listener:Listener")

@@ -22,7 +22,7 @@ from pulumi_policy import PolicyResource, Severity
 
 from .common import Meta, Stack, get, items, mapping, stack_rule
 from .haproxy_config import SECTION_KEYWORDS, split_line
-from .k8s import namespace_of
+from .k8s_objects import namespace_of
 from .workloads import Container, pods
 
 HAPROXY_KEY = "haproxy.cfg"

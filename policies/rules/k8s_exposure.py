@@ -22,7 +22,7 @@ from typing import Any
 from pulumi_policy import PolicyResource, Severity
 
 from .common import Meta, Stack, get, items, mapping, stack_rule
-from .k8s import namespace_of, selector_matches
+from .k8s_objects import namespace_of, selector_matches
 from .netaddr import covers_internet
 from .workloads import Pod, pods, port_number
 

@@ -13,7 +13,7 @@ from typing import Any
 from pulumi_policy import ResourceValidationPolicy, Severity
 
 from .common import Meta, Resource, get, is_false, items, mapping, number, resource_rule, truthy
-from .k8s import SERVICE_ACCOUNT, memory_mi, namespace_of, slot_of
+from .k8s_objects import SERVICE_ACCOUNT, memory_mi, namespace_of, slot_of
 from .workloads import Container, Pod, pods, port_number
 
 PodCheck = Callable[[Resource, list[Pod]], Iterator[str]]

@@ -9,7 +9,7 @@ from pulumi_policy import PolicyResource, Severity
 
 from .common import Meta, Stack, get, number, stack_rule, truthy
 from .haproxy import Config
-from .k8s import CONFIGMAP, DEPLOYMENT, SLOTS, labels, pod_template, slot_of
+from .k8s_objects import CONFIGMAP, DEPLOYMENT, SLOTS, labels, pod_template, slot_of
 
 CANARY_WEIGHTS = (0, 10, 25, 50, 75, 100)
 

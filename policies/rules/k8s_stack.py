@@ -11,7 +11,7 @@ from typing import Any
 from pulumi_policy import PolicyResource, Severity
 
 from .common import Meta, Stack, get, items, mapping, number, stack_rule
-from .k8s import (
+from .k8s_objects import (
     DEPLOYMENT,
     HPA_TYPES,
     NETWORK_POLICY,

@@ -33,8 +33,8 @@ from .common import (
     truthy,
     url_passwords,
 )
-from .k8s import CONFIGMAP, HELM_TYPES
 from .k8s_exposure import internal_load_balancer
+from .k8s_objects import CONFIGMAP, HELM_TYPES
 from .k8s_pods import is_kubernetes
 from .workloads import inline_manifests, is_config_group, pods
 
