@@ -202,36 +202,52 @@ MAX_DEPTH = 64
 """Chart values and specs nest a few levels; a deeper document is not walked further (bounded work)."""
 
 
-def _values_references(resource: Resource, values: Any, path: str, namespace: str, depth: int = 0) -> Iterator[Reference]:
+EntryVisit = Callable[[str, str, Any, str], Iterable[Reference] | None]
+"""(parent path, key, value, the entry's path) -> the references the entry holds, or None to look inside it."""
+
+
+def _walk(value: Any, path: str, visit: EntryVisit, depth: int = 0) -> Iterator[Reference]:
+    """Every entry of every mapping under `value` (lists included), at most MAX_DEPTH levels deep."""
+    if depth > MAX_DEPTH:
+        return
+    if isinstance(value, list):
+        for i, item in enumerate(value):
+            yield from _walk(item, f"{path}[{i}]", visit, depth + 1)
+        return
+    if not isinstance(value, Mapping):
+        return
+    for key, item in value.items():
+        at = f"{path}.{key}"
+        found = visit(path, key, item, at)
+        yield from _walk(item, at, visit, depth + 1) if found is None else found
+
+
+def _values_references(resource: Resource, values: Any, path: str, namespace: str) -> Iterator[Reference]:
     """Chart values that name an existing Secret in the release's namespace: env `secretKeyRef` and
     `envFrom.secretRef`, `existingSecret`, `imagePullSecrets` and the operator specs' `secrets` lists
     (Alertmanager and Prometheus mount each one, and wait for it)."""
-    if depth > MAX_DEPTH:
-        return
-    if isinstance(values, list):
-        for i, item in enumerate(values):
-            yield from _values_references(resource, item, f"{path}[{i}]", namespace, depth + 1)
-        return
-    if not isinstance(values, Mapping):
-        return
-    for key, value in values.items():
-        at = f"{path}.{key}"
+
+    def visit(parent: str, key: str, value: Any, at: str) -> Iterable[Reference] | None:
         if key in ("secretKeyRef", "secretRef"):
-            yield from _selector(resource, at, value, SECRET, namespace)
-        elif key == "existingSecret" and (name := _known(value)):
-            yield Reference(resource.urn, at, SECRET, name, namespace)
-        elif key == "imagePullSecrets":
-            for i, item in _items(value):
-                if name := _known(item):
-                    yield Reference(resource.urn, f"{at}[{i}]", SECRET, name, namespace)
-                else:
-                    yield from _selector(resource, f"{at}[{i}]", item, SECRET, namespace)
-        elif key == "secrets" and path.endswith("Spec"):
-            for i, item in _items(value):
-                if name := _known(item):
-                    yield Reference(resource.urn, f"{at}[{i}]", SECRET, name, namespace)
+            return _selector(resource, at, value, SECRET, namespace)
+        if key == "existingSecret" and (name := _known(value)):
+            return [Reference(resource.urn, at, SECRET, name, namespace)]
+        if key == "imagePullSecrets":
+            return _pull_secrets(resource, at, value, namespace)
+        if key == "secrets" and parent.endswith("Spec"):
+            return [Reference(resource.urn, f"{at}[{i}]", SECRET, name, namespace)
+                    for i, item in _items(value) if (name := _known(item))]
+        return None
+
+    return _walk(values, path, visit)
+
+
+def _pull_secrets(resource: Resource, at: str, value: Any, namespace: str) -> Iterator[Reference]:
+    for i, item in _items(value):
+        if name := _known(item):
+            yield Reference(resource.urn, f"{at}[{i}]", SECRET, name, namespace)
         else:
-            yield from _values_references(resource, value, at, namespace, depth + 1)
+            yield from _selector(resource, f"{at}[{i}]", item, SECRET, namespace)
 
 
 def _custom_references(resource: Resource) -> Iterator[Reference]:
@@ -265,26 +281,17 @@ def _custom_references(resource: Resource) -> Iterator[Reference]:
         yield from _credential_selectors(resource, spec, "spec", ns)
 
 
-def _credential_selectors(
-    resource: Resource, value: Any, path: str, namespace: str, depth: int = 0
-) -> Iterator[Reference]:
+def _credential_selectors(resource: Resource, value: Any, path: str, namespace: str) -> Iterator[Reference]:
     """Secret key selectors (`{name, key}`) under credential fields: S3/Azure/GCS credentials of an
     object store, basic auth, bearer tokens and TLS material of a monitor."""
-    if depth > MAX_DEPTH:
-        return
-    if isinstance(value, list):
-        for i, item in enumerate(value):
-            yield from _credential_selectors(resource, item, f"{path}[{i}]", namespace, depth + 1)
-        return
-    if not isinstance(value, Mapping):
-        return
-    for key, item in value.items():
-        at = f"{path}.{key}"
+
+    def visit(parent: str, key: str, item: Any, at: str) -> Iterable[Reference] | None:
         selector = isinstance(item, Mapping) and "key" in item and "name" in item
-        if key in {"secret", "bearerTokenSecret"} or (selector and path.rsplit(".", 1)[-1] in _CREDENTIAL_HOLDERS):
-            yield from _selector(resource, at, item, SECRET, namespace)
-        else:
-            yield from _credential_selectors(resource, item, at, namespace, depth + 1)
+        if key in {"secret", "bearerTokenSecret"} or (selector and parent.rsplit(".", 1)[-1] in _CREDENTIAL_HOLDERS):
+            return _selector(resource, at, item, SECRET, namespace)
+        return None
+
+    return _walk(value, path, visit)
 
 
 _CREDENTIAL_HOLDERS = frozenset({"s3Credentials", "azureCredentials", "googleCredentials", "basicAuth", "ca", "cert",
