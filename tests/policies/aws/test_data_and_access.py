@@ -9,6 +9,7 @@ import pytest
 
 from offline.gate.analyzer import PolicyPackProcess
 from tests.policies.aws.base import EKS, KEY, RANDOM, changed, dep, policy
+from tests.policies.aws.rule_fixtures import WAF_RULES
 from tests.policies.cloud import Bad, Good, assert_bad, assert_good
 from tests.policies.conftest import resource
 
@@ -31,14 +32,6 @@ def one(type_: str, props: dict[str, Any]) -> list[dict[str, Any]]:
 REDIS = {"transitEncryptionEnabled": True, "atRestEncryptionEnabled": True, "kmsKeyId": KEY, "authToken": "x"}
 KMS = "aws:kms/key:Key"
 ADMIN = {"Sid": "Admin", "Effect": "Allow", "Principal": {"AWS": ROOT_ARN}, "Action": "kms:*", "Resource": "*"}
-WAF_RULES = [
-    *({"name": g, "priority": i, "overrideAction": {"none": {}},
-       "statement": {"managedRuleGroupStatement": {"vendorName": "AWS", "name": g}}}
-      for i, g in enumerate(("AWSManagedRulesCommonRuleSet", "AWSManagedRulesSQLiRuleSet",
-                             "AWSManagedRulesKnownBadInputsRuleSet"))),
-    {"name": "rate", "priority": 9, "action": {"block": {}},
-     "statement": {"rateBasedStatement": {"limit": 2000, "aggregateKeyType": "IP"}}},
-]
 ALB_ARN = "arn:aws:elasticloadbalancing:eu-west-3:1:loadbalancer/app/alb-1234567/abc"
 ACL_ARN = "arn:aws:wafv2:eu-west-3:1:regional/webacl/acl-1234567/def"
 
