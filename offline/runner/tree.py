@@ -86,17 +86,21 @@ def display_type(type_: str) -> str:
     return f"{match.group(1)}:{match.group(2)}:{match.group(4)}"
 
 
-def use_colour(out: TextIO) -> bool:
-    """Colour only on a terminal, and never when NO_COLOR is set (to anything) or TERM is dumb."""
-    if "NO_COLOR" in os.environ or os.environ.get("TERM") == "dumb":
-        return False
+def _is_terminal(out: TextIO) -> bool:
     isatty = getattr(out, "isatty", None)
     return bool(isatty and isatty())
 
 
+def use_colour(out: TextIO) -> bool:
+    """Colour only on a terminal, and never when NO_COLOR is set (to anything) or TERM is dumb."""
+    if "NO_COLOR" in os.environ or os.environ.get("TERM") == "dumb":
+        return False
+    return _is_terminal(out)
+
+
 def output_width(out: TextIO) -> int:
     """The terminal's width on a terminal (at least 60 columns), otherwise 100."""
-    if use_colour(out) or (getattr(out, "isatty", None) and out.isatty()):
+    if _is_terminal(out):
         return max(60, shutil.get_terminal_size((DEFAULT_WIDTH, 24)).columns)
     return DEFAULT_WIDTH
 
