@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from offline import OfflineError, missing_dependency
+from offline.gate.exportfile import MAX_RESOURCES
 
 if TYPE_CHECKING:
     from offline.gate.analyzer import PolicyPackProcess
@@ -40,6 +41,16 @@ def output_file(text: str) -> Path:
         raise argparse.ArgumentTypeError(f"{text} is a directory; give a file path")
     _check_parent(path, text)
     return path
+
+
+def positive_int(text: str) -> int:
+    try:
+        number = int(text)
+    except ValueError:
+        number = 0
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive whole number")
+    return number
 
 
 def output_dir(text: str) -> Path:
@@ -213,6 +224,8 @@ def _add_check(commands: argparse._SubParsersAction[_Parser]) -> None:
     parser.add_argument("--policy-config", type=Path, metavar="FILE",
                         help="Pulumi policy-config JSON (default: policies/config/<stack>.json of STACK or --stack)")
     parser.add_argument("--policy-pack", type=Path, metavar="DIR", help="the pack directory (default: policies)")
+    parser.add_argument("--max-resources", type=positive_int, metavar="N", default=MAX_RESOURCES,
+                        help=f"with --state: judge an export of up to N resources (default: {MAX_RESOURCES:,})")
     parser.set_defaults(handler=_check)
 
 
@@ -243,6 +256,7 @@ def _check(args: argparse.Namespace) -> int:
     # policy config or runs the program: started first, with the standard library only.
     if args.state is not None:
         deployment = statefile.read_state(args.state)
+        statefile.within_limit(deployment, args.max_resources, args.state.name)
         stack, project = statefile.stack_from_deployment(deployment)
         config_stack = args.config_stack
         if config_stack is not None:

@@ -21,15 +21,14 @@ from pathlib import Path
 from typing import Any
 
 import grpc
-from google.protobuf import empty_pb2, json_format, struct_pb2
+from google.protobuf import empty_pb2, json_format
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc, engine_pb2, engine_pb2_grpc
 
 from components.conventions import PROJECT
 from offline import OfflineError
+from offline.gate.encode import field_bool, field_bytes, field_string, struct_bytes, withhold
 from offline.gate.packstart import StartedPack, start_pack
-from offline.wire import SECRET_SIG, SECRET_SIG_KEY, UNKNOWN, is_unknown
-
-REDACTED = "[secret]"
+from offline.wire import SECRET_SIG, SECRET_SIG_KEY
 
 LEVELS = {"advisory": analyzer_pb2.ADVISORY, "mandatory": analyzer_pb2.MANDATORY,
           "remediate": analyzer_pb2.REMEDIATE, "disabled": analyzer_pb2.DISABLED}
@@ -139,40 +138,31 @@ class _Engine(engine_pb2_grpc.EngineServicer):
 
 
 def to_wire(value: Any) -> Any:
-    """Deployment-export values as the engine hands them to an analyzer, with every secret withheld:
-    a secret envelope (ciphertext, or a `--show-secrets` plaintext) reaches the rules as a secret
-    whose value is `REDACTED`, so no rule can judge or quote it; rules that need the value report it
-    as unverifiable."""
-    return _wire(value)
-
-
-def _wire(value: Any) -> Any:
+    """Deployment-export values as the engine hands them to an analyzer, with every secret withheld
+    (`encode.withhold`): for the policy configuration; property bags go through `encode.struct_bytes`."""
     if isinstance(value, dict):
         if value.get(SECRET_SIG_KEY) == SECRET_SIG:
-            # A secret not known yet reaches the rules as the engine sends it: unknown, not withheld.
-            return {SECRET_SIG_KEY: SECRET_SIG, "value": UNKNOWN if is_unknown(value) else REDACTED}
-        return {k: _wire(v) if isinstance(v, (dict, list)) else v for k, v in value.items()}
+            return withhold(value)
+        return {k: to_wire(v) if isinstance(v, (dict, list)) else v for k, v in value.items()}
     if isinstance(value, list):
-        return [_wire(v) if isinstance(v, (dict, list)) else v for v in value]
+        return [to_wire(v) if isinstance(v, (dict, list)) else v for v in value]
     return value
 
 
 Structs = dict[int, tuple[Mapping[str, Any], bytes]]
-"""Serialized property bags by the identity of the mapping (kept alive beside its bytes)."""
+"""Serialized property bags by the identity of the mapping (kept alive beside its bytes): each bag is
+sent twice (per resource and in the stack), and a resource's inputs often are its outputs' bag too."""
 
 
-def _struct(value: Mapping[str, Any], cache: Structs | None = None) -> struct_pb2.Struct:
-    """A property bag as a protobuf Struct. `Struct.update` runs in Python, node by node, and each bag is
-    sent twice (per resource and in the stack): with a cache it is built once and copied from its bytes."""
+def _struct(value: Mapping[str, Any], cache: Structs | None = None) -> bytes:
     if cache is not None:
         hit = cache.get(id(value))
         if hit is not None and hit[0] is value:
-            return struct_pb2.Struct.FromString(hit[1])
-    struct = struct_pb2.Struct()
-    struct.update(to_wire(dict(value)))
+            return hit[1]
+    encoded = struct_bytes(value)
     if cache is not None:
-        cache[id(value)] = (value, struct.SerializeToString())
-    return struct
+        cache[id(value)] = (value, encoded)
+    return encoded
 
 
 def _name(urn: str) -> str:
@@ -206,68 +196,94 @@ def _is_secret(value: Any) -> bool:
     return isinstance(value, dict) and value.get(SECRET_SIG_KEY) == SECRET_SIG
 
 
+class RequestWriter:
+    """The engine's requests for the resources of one export, as protobuf bytes (see offline.gate.encode).
+    `AnalyzeRequest` and the stack request's `AnalyzerResource` share fields 1-6 (type, properties, urn,
+    name, options, provider); the parts that do not depend on the property bag are written once per
+    resource, each bag once, each provider once."""
+
+    def __init__(self, resources: Iterable[Mapping[str, Any]]) -> None:
+        self.providers = providers_of(resources)
+        self.structs: Structs = {}
+        self._provider_bytes: dict[str, bytes] = {}
+        self._common: dict[int, tuple[Mapping[str, Any], bytes, bytes]] = {}
+
+    def _parts(self, resource: Mapping[str, Any]) -> tuple[bytes, bytes]:
+        """(type, before the properties; urn, name, options and provider, after them)."""
+        hit = self._common.get(id(resource))
+        if hit is not None and hit[0] is resource:
+            return hit[1], hit[2]
+        urn = str(resource["urn"])
+        head = field_string(1, str(resource["type"]))
+        tail = field_string(3, urn) + field_string(4, _name(urn)) + field_bytes(5, options_bytes(resource))
+        provider = self._provider(resource)
+        if provider is not None:
+            tail += field_bytes(6, provider)
+        self._common[id(resource)] = (resource, head, tail)
+        return head, tail
+
+    def _provider(self, resource: Mapping[str, Any]) -> bytes | None:
+        reference = resource.get("provider")
+        if not reference:
+            return None
+        urn = str(reference).rsplit("::", 1)[0]
+        known = self._provider_bytes.get(urn)
+        if known is None:
+            provider = self.providers.get(urn)
+            if provider is None:
+                return None
+            known = (field_string(1, str(provider["type"])) + field_bytes(2, _struct(provider.get("inputs") or {}))
+                     + field_string(3, urn) + field_string(4, _name(urn)))
+            self._provider_bytes[urn] = known
+        return known
+
+    def analyze(self, resource: Mapping[str, Any], bag: str = "inputs") -> bytes:
+        """What the engine sends for one resource: its inputs (or, to judge drift, its outputs)."""
+        head, tail = self._parts(resource)
+        properties = bag_of(resource, bag) if bag == "outputs" else resource.get("inputs") or {}
+        return head + field_bytes(2, _struct(properties, self.structs)) + tail
+
+    def stack_entry(self, resource: Mapping[str, Any], bag: str = "outputs") -> bytes:
+        """One resource of the stack request (its field 1, `resources`): its outputs (or, to judge
+        drift, its inputs) and its relations."""
+        head, tail = self._parts(resource)
+        body = [head, field_bytes(2, _struct(bag_of(resource, bag), self.structs)), tail,
+                field_string(7, str(resource.get("parent") or ""))]
+        body += [field_string(8, str(u)) for u in resource.get("dependencies") or []]
+        for key, urns in (resource.get("propertyDependencies") or {}).items():
+            entry = field_string(1, str(key)) + field_bytes(2, b"".join(field_string(1, str(u)) for u in urns))
+            body.append(field_bytes(9, entry))
+        return field_bytes(1, b"".join(body))
+
+    def analyze_stack(self, resources: Iterable[Mapping[str, Any]], bag: str = "outputs") -> bytes:
+        """What the engine sends for the whole stack, serialized."""
+        return b"".join(self.stack_entry(resource, bag) for resource in resources)
+
+
+def options_bytes(resource: Mapping[str, Any]) -> bytes:
+    """A resource's `AnalyzerResourceOptions`."""
+    out = [field_bool(1, bool(resource.get("protect")))]
+    out += [field_string(2, str(x)) for x in resource.get("ignoreChanges") or []]
+    if "deleteBeforeReplace" in resource:
+        out += [field_bool(3, bool(resource["deleteBeforeReplace"])), field_bool(4, True)]
+    out += [field_string(5, str(x)) for x in resource.get("additionalSecretOutputs") or []]
+    out += [field_string(6, a) for a in resource.get("aliases") or [] if isinstance(a, str)]
+    out.append(field_string(8, str(resource.get("parent") or "")))
+    return b"".join(out)
+
+
 def analyze_request(resource: Mapping[str, Any], providers: Mapping[str, Mapping[str, Any]],
-                    bag: str = "inputs", cache: Structs | None = None) -> analyzer_pb2.AnalyzeRequest:
-    """What the engine sends for one resource: its inputs (or, to judge drift, its outputs)."""
-    request = analyzer_pb2.AnalyzeRequest(
-        type=resource["type"],
-        properties=_struct(bag_of(resource, bag) if bag == "outputs" else resource.get("inputs") or {}, cache),
-        urn=resource["urn"],
-        name=_name(resource["urn"]), options=_options(resource))
-    provider = _provider(resource, providers)
-    if provider is not None:
-        request.provider.CopyFrom(provider)
-    return request
+                    bag: str = "inputs") -> analyzer_pb2.AnalyzeRequest:
+    """One resource's request as a message (the gate itself sends `RequestWriter.analyze`'s bytes)."""
+    writer = RequestWriter(providers.values())
+    return analyzer_pb2.AnalyzeRequest.FromString(writer.analyze(resource, bag))
 
 
 def analyze_stack_request(resources: Iterable[Mapping[str, Any]], providers: Mapping[str, Mapping[str, Any]],
-                          bag: str = "outputs", cache: Structs | None = None) -> analyzer_pb2.AnalyzeStackRequest:
-    """What the engine sends for the whole stack: every resource's outputs (or, to judge drift, its
-    inputs) and its relations."""
-    request = analyzer_pb2.AnalyzeStackRequest()
-    for resource in resources:
-        entry = request.resources.add(
-            type=resource["type"], urn=resource["urn"], name=_name(resource["urn"]),
-            properties=_struct(bag_of(resource, bag), cache), options=_options(resource),
-            parent=resource.get("parent") or "", dependencies=list(resource.get("dependencies") or []))
-        for key, urns in (resource.get("propertyDependencies") or {}).items():
-            entry.propertyDependencies[key].urns.extend(urns)
-        provider = _provider(resource, providers)
-        if provider is not None:
-            entry.provider.CopyFrom(provider)
-    return request
-
-
-def analyze_stack_bytes(resources: Iterable[Mapping[str, Any]], providers: Mapping[str, Mapping[str, Any]],
-                        bag: str = "outputs", cache: Structs | None = None) -> bytes:
-    """`analyze_stack_request(...).SerializeToString()`, built per resource: serialized messages
-    concatenate into one whose repeated field holds all their entries (protobuf's merge rule)."""
-    return b"".join(analyze_stack_request([resource], providers, bag, cache).SerializeToString()
-                    for resource in resources)
-
-
-def _options(resource: Mapping[str, Any]) -> analyzer_pb2.AnalyzerResourceOptions:
-    options = analyzer_pb2.AnalyzerResourceOptions(
-        protect=bool(resource.get("protect")), ignoreChanges=list(resource.get("ignoreChanges") or []),
-        additionalSecretOutputs=list(resource.get("additionalSecretOutputs") or []),
-        aliases=[a for a in resource.get("aliases") or [] if isinstance(a, str)], parent=resource.get("parent") or "")
-    if "deleteBeforeReplace" in resource:
-        options.deleteBeforeReplace = bool(resource["deleteBeforeReplace"])
-        options.deleteBeforeReplaceDefined = True
-    return options
-
-
-def _provider(resource: Mapping[str, Any], providers: Mapping[str, Mapping[str, Any]]) \
-        -> analyzer_pb2.AnalyzerProviderResource | None:
-    reference = resource.get("provider")
-    if not reference:
-        return None
-    urn = str(reference).rsplit("::", 1)[0]
-    provider = providers.get(urn)
-    if provider is None:
-        return None
-    return analyzer_pb2.AnalyzerProviderResource(type=provider["type"], urn=urn, name=_name(urn),
-                                                 properties=_struct(provider.get("inputs") or {}))
+                          bag: str = "outputs") -> analyzer_pb2.AnalyzeStackRequest:
+    """The stack request as a message (the gate itself sends `RequestWriter.analyze_stack`'s bytes)."""
+    writer = RequestWriter(providers.values())
+    return analyzer_pb2.AnalyzeStackRequest.FromString(writer.analyze_stack(resources, bag))
 
 
 def _strip_description(message: str, description: str) -> str:
@@ -298,9 +314,9 @@ class PolicyPackProcess:
         self._engine_port = 0
         self._memo: dict[bytes, Results] = {}
         """Answers by request digest, valid for the current configuration."""
-        self._structs: Structs = {}
-        self._structs_of: list[Mapping[str, Any]] | None = None
-        """The resources whose property bags `_structs` holds (both bags of one export are analyzed in turn)."""
+        self._writer: RequestWriter | None = None
+        self._writer_of: list[Mapping[str, Any]] | None = None
+        """The resources `_writer` has written (both bags of one export are analyzed in turn)."""
 
     # --- lifecycle ---------------------------------------------------------------------------
 
@@ -432,34 +448,33 @@ class PolicyPackProcess:
         (per resource) and outputs (stack); `bag="outputs"` swaps them, to judge recorded state.
         Answers to requests this process already answered under the same configuration are reused
         (a resource whose outputs equal its inputs, or a mutant's unchanged resources)."""
-        assert self.stub is not None and self.info is not None
-        if not isinstance(resources, list) or resources is not self._structs_of:
-            self._structs = {}
+        assert self._channel is not None and self.info is not None
         resources = resources if isinstance(resources, list) else list(resources)
-        self._structs_of = resources
-        providers = providers_of(resources)
+        if self._writer is None or resources is not self._writer_of:
+            self._writer, self._writer_of = RequestWriter(resources), resources
+        writer = self._writer
+        # Requests go out as the bytes RequestWriter wrote (no serializer).
+        analyze = self._channel.unary_unary("/pulumirpc.Analyzer/Analyze",
+                                            response_deserializer=analyzer_pb2.AnalyzeResponse.FromString)
         results = Results()
         # Pipelined: up to WINDOW calls in flight, so building the next requests (here) overlaps the
         # pack's work (its own process); results are still taken in order.
         in_flight: collections.deque[tuple[Any, Any, str, bytes]] = collections.deque()
         for resource in resources:
-            request = analyze_request(resource, providers, bag, self._structs)
-            key = _digest(request.SerializeToString(deterministic=True))
+            request = writer.analyze(resource, bag)
+            key = _digest(request)
             known = self._memo.get(key)
             if known is not None:
                 self._replay(known, results)
                 continue
-            in_flight.append((self.stub.Analyze.future(request), request, resource["urn"], key))
+            in_flight.append((analyze.future(request), request, resource["urn"], key))
             if len(in_flight) >= WINDOW:
-                self._finish(in_flight, results)
+                self._finish(analyze, in_flight, results)
         while in_flight:
-            self._finish(in_flight, results)
-        assert self._channel is not None
-        # Sent pre-serialized: the request is built one resource at a time as bytes (a fraction of the
-        # memory of one message holding 10,000 resources' properties as protobuf objects).
+            self._finish(analyze, in_flight, results)
         analyze_stack = self._channel.unary_unary("/pulumirpc.Analyzer/AnalyzeStack",
                                                   response_deserializer=analyzer_pb2.AnalyzeResponse.FromString)
-        payload = analyze_stack_bytes(resources, providers, "outputs" if bag == "inputs" else "inputs", self._structs)
+        payload = writer.analyze_stack(resources, "outputs" if bag == "inputs" else "inputs")
         key = _digest(payload)
         known = self._memo.get(key)
         if known is not None:
@@ -473,17 +488,16 @@ class PolicyPackProcess:
         results.diagnostics.extend(known.diagnostics)
         results.unverified.extend(known.unverified)
 
-    def _finish(self, in_flight: collections.deque[tuple[Any, Any, str, bytes]], results: Results) -> None:
+    def _finish(self, method: Any, in_flight: collections.deque[tuple[Any, Any, str, bytes]], results: Results) -> None:
         """Collect the oldest in-flight Analyze. A failed call is isolated policy by policy, which
         reconfigures the pack: first let every other in-flight call finish under the normal config."""
-        assert self.stub is not None
         future, request, urn, key = in_flight.popleft()
         try:
             response = future.result()
         except grpc.RpcError as error:
             for other, _, _, _ in in_flight:
                 other.exception()  # waits; its outcome is collected in order later
-            self._isolate(self.stub.Analyze, request, urn, results, stack_level=False, error=error)
+            self._isolate(method, request, urn, results, stack_level=False, error=error)
             return
         self._collect(response, urn, results, key)
 

@@ -21,10 +21,11 @@ from pathlib import Path
 from typing import Any
 
 from offline import OfflineError
-from offline.gate.analyzer import BAGS, LEVELS, REDACTED, SECRET_SIG, SECRET_SIG_KEY, PackInfo, PolicyPackProcess, Results
+from offline.gate.analyzer import BAGS, LEVELS, PackInfo, PolicyPackProcess, Results
+from offline.gate.encode import REDACTED
 from offline.gate.exportfile import STACK_TYPE, read_json_object, resources_of, stack_from_deployment
 from offline.gate.packstart import PACK_DIR, StartedPack
-from offline.wire import is_unknown
+from offline.wire import SECRET_SIG, SECRET_SIG_KEY, is_unknown
 
 CONFIG_DIR = PACK_DIR / "config"
 WEIGHTS = {"critical": 30, "high": 20, "medium": 6, "low": 3}

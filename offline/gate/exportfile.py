@@ -25,6 +25,9 @@ VERSIONS = (3, 4)
 """Checkpoint versions `pulumi stack export` writes (4 only when the stack uses newer engine features)."""
 MAX_DEPTH = 100
 """Nesting levels a value may have: deeper than any provider schema, shallow enough for the pack to decode."""
+MAX_RESOURCES = 5_000
+"""Resources one `check` judges by default: about what the gate gets through in 10 s on 2 cores
+(docs/benchmarks.md); `--max-resources` raises it, time grows linearly."""
 NAME = re.compile(r"[A-Za-z0-9_.-]{1,100}")
 """What Pulumi allows in stack and project names."""
 _FIELDS = {"urn": str, "type": str, "custom": bool, "delete": bool, "id": str, "parent": str, "protect": bool,
@@ -223,3 +226,11 @@ def _check_entry(entry: Any, where: str) -> None:
     for key, urns in (entry.get("propertyDependencies") or {}).items():
         if not isinstance(urns, list) or not all(isinstance(u, str) for u in urns):
             raise OfflineError(f"{where}: propertyDependencies.{key} must be a list of URNs")
+
+
+def within_limit(deployment: Mapping[str, Any], limit: int, name: str = "the export") -> None:
+    """Refuse, before any work, an export with more resources than the caller allowed."""
+    count = len(resources_of(deployment))
+    if count > limit:
+        raise OfflineError(f"{name} has {count:,} resources; one check judges at most {limit:,} "
+                           "(raise it with --max-resources N; the time grows linearly, see docs/benchmarks.md)")

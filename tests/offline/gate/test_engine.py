@@ -17,8 +17,8 @@ from offline.gate.analyzer import (
     Diagnostic,
     PackInfo,
     PolicyMeta,
+    RequestWriter,
     Results,
-    analyze_stack_bytes,
     analyze_stack_request,
     providers_of,
 )
@@ -151,7 +151,7 @@ def test_stack_request_bytes_are_the_request(violating_state: Path) -> None:
     resources[1]["provider"] = f"{resources[-1]['urn']}::id-1"
     request = analyze_stack_request(resources, providers_of(resources))
     assert request.resources[1].provider.urn == resources[-1]["urn"]
-    parsed = analyzer_pb2.AnalyzeStackRequest.FromString(analyze_stack_bytes(resources, providers_of(resources)))
+    parsed = analyzer_pb2.AnalyzeStackRequest.FromString(RequestWriter(resources).analyze_stack(resources))
     assert parsed == request
     assert [r.urn for r in parsed.resources] == [r["urn"] for r in resources]
 
@@ -245,3 +245,24 @@ def test_report_render_default_is_text() -> None:
     report = _report([("a", "low", "advisory")], production=False)
     assert render(report, "text").startswith("Stack test")
     assert isinstance(report.violations[0], Violation)
+
+
+def test_an_export_above_the_resource_limit_is_refused_before_any_work(
+        violating_state: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    from offline.gate import packstart
+
+    def no_pack(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("the pack was started for an export the gate refuses")
+
+    count = len(json.loads(violating_state.read_text())["deployment"]["resources"])
+    with monkeypatch.context() as patched:
+        patched.setattr(packstart, "start_pack", no_pack)
+        assert main(["check", "--state", str(violating_state), "--max-resources", str(count - 1)]) == 2
+    assert capsys.readouterr().err.strip() == (
+        f"error: state.json has {count} resources; one check judges at most {count - 1} "
+        "(raise it with --max-resources N; the time grows linearly, see docs/benchmarks.md)")
+    assert main(["check", "--state", str(violating_state), "--max-resources", str(count), "--format", "json"]) == 1
+    with pytest.raises(SystemExit) as refused:
+        main(["check", "--state", str(violating_state), "--max-resources", "0"])
+    assert refused.value.code == 2
+    assert "'0' is not a positive whole number" in capsys.readouterr().err
