@@ -255,8 +255,7 @@ def _check(args: argparse.Namespace) -> int:
     # The pack's process boots (~0.15 s) while this process imports the gRPC client, reads the
     # policy config or runs the program: started first, with the standard library only.
     if args.state is not None:
-        deployment = statefile.read_state(args.state)
-        statefile.within_limit(deployment, args.max_resources, args.state.name)
+        deployment = statefile.read_state(args.state, args.max_resources)
         stack, project = statefile.stack_from_deployment(deployment)
         config_stack = args.config_stack
         if config_stack is not None:

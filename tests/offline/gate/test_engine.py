@@ -266,3 +266,24 @@ def test_an_export_above_the_resource_limit_is_refused_before_any_work(
         main(["check", "--state", str(violating_state), "--max-resources", "0"])
     assert refused.value.code == 2
     assert "'0' is not a positive whole number" in capsys.readouterr().err
+
+
+def test_an_export_file_above_the_byte_limit_is_refused_before_it_is_read(violating_state: Path,
+                                                                          capsys: pytest.CaptureFixture[str]) -> None:
+    from offline.gate.exportfile import BYTES_PER_RESOURCE
+
+    size = violating_state.stat().st_size
+    limit = size // BYTES_PER_RESOURCE  # the largest --max-resources whose byte allowance is below the file
+    assert limit >= 1, "the fixture export is too small for this test"
+    assert main(["check", "--state", str(violating_state), "--max-resources", str(limit)]) == 2
+    assert capsys.readouterr().err.strip() == (
+        f"error: state file state.json holds more than {limit * BYTES_PER_RESOURCE // 1024:,} KiB "
+        f"(with --max-resources {limit}); raise --max-resources to read it")
+
+
+def test_a_file_that_never_ends_is_refused_after_the_limit() -> None:
+    from offline import OfflineError
+    from offline.files import read_user_file
+
+    with pytest.raises(OfflineError, match=r"^state file zero holds more than 4 KiB$"):
+        read_user_file(Path("/dev/zero"), "state file zero", max_bytes=4096)
