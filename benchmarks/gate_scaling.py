@@ -44,8 +44,8 @@ def main() -> int:
             state = Path(tmp) / f"state-{size}.json"
             state.write_text(json.dumps(synthesize(base, size)), encoding="utf-8")
             report = Path(tmp) / f"report-{size}.json"
-            command = [sys.executable, "-m", "offline", "check", "--state", str(state),
-                       "--format", "json", "--output", str(report)]
+            command = [sys.executable, "-m", "offline", "check", "--state", str(state), "--max-resources",
+                       str(size + 1), "--format", "json", "--output", str(report)]
             walls, cpus, peaks, singles = [], [], [], []
             for _ in range(args.runs):
                 run = run_measured(command)
