@@ -7,16 +7,23 @@ configuration with disabled and remediate levels.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import json
+import math
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+from google.protobuf import json_format, struct_pb2
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pulumi.runtime.proto import analyzer_pb2
 from pulumi_policy import EnforcementLevel
 from pulumi_policy.version import VERSION
 
 from offline.gate.analyzer import analyze_request, analyze_stack_request, providers_of
+from offline.gate.encode import struct_bytes
 from policies.rules import PACK_NAME, all_policies, decode_once
+from tests.helpers import SHIPPED_STACKS
 from tests.policies.cases import CASES
 from tests.policies.conftest import resource, root
 from tests.policies.fixtures import app_stack
@@ -104,3 +111,40 @@ def test_a_request_is_decoded_once_for_all_policies(monkeypatch: pytest.MonkeyPa
     calls.clear()
     fast.Analyze(request, None)
     assert len(calls) == 1  # the memo lives for one request only
+
+
+@pytest.mark.parametrize("stack", SHIPPED_STACKS)
+def test_struct_decoding_is_json_format_s(stack: str, stack_export: Callable[..., dict[str, Any]]) -> None:
+    """The direct Struct decoder returns what json_format.MessageToDict does: equal values, keys in
+    the same order at every level, on every property bag of a shipped stack."""
+    for item in stack_export(stack)["deployment"]["resources"]:
+        for bag in ("inputs", "outputs"):
+            message = struct_pb2.Struct.FromString(struct_bytes(item.get(bag) or {}))
+            fast, stock = decode_once.struct_to_dict(message), json_format.MessageToDict(message)
+            assert fast == stock
+            assert json.dumps(fast) == json.dumps(stock)  # same key order, nested too
+
+
+@pytest.mark.parametrize("number", [math.inf, -math.inf, math.nan])
+def test_struct_decoding_refuses_what_json_format_refuses(number: float) -> None:
+    message = struct_pb2.Struct()
+    message["n"] = number
+    with pytest.raises(ValueError) as stock:
+        json_format.MessageToDict(message)
+    with pytest.raises(ValueError) as fast:
+        decode_once.struct_to_dict(message)
+    assert str(fast.value) == str(stock.value)
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=20),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+    max_leaves=30)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.dictionaries(st.text(max_size=8), json_values, max_size=6))
+def test_any_struct_decodes_like_json_format(value: dict[str, Any]) -> None:
+    message = struct_pb2.Struct()
+    message.update(value)
+    assert json.dumps(decode_once.struct_to_dict(message)) == json.dumps(json_format.MessageToDict(message))
