@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import itertools
 import json
 from collections.abc import Iterator, Mapping
 from typing import Any
@@ -54,16 +55,17 @@ def _show(value: Any) -> str:
 
 
 def walk(value: Any, path: tuple[str, ...] = (), budget: list[int] | None = None) -> Iterator[tuple[tuple[str, ...], Any]]:
-    """Leaves of nested mappings/lists as (path, value), bounded (YAML aliases can make a small document huge)."""
+    """Leaves of nested mappings/lists as (path, value), bounded: the budget counts every node taken in, so
+    a YAML alias that makes a small document huge (or refer to itself) costs at most MAX_NODES steps."""
     budget = budget if budget is not None else [MAX_NODES]
     stack: list[tuple[tuple[str, ...], Any]] = [(path, value)]
-    while stack and budget[0] > 0:
-        budget[0] -= 1
+    while stack:
         here, node = stack.pop()
-        if isinstance(node, Mapping):
-            stack.extend(((*here, str(k)), v) for k, v in reversed(list(node.items())))
-        elif is_list(node):
-            stack.extend(((*here, str(i)), v) for i, v in reversed(list(enumerate(node))))
+        if isinstance(node, Mapping) or is_list(node):
+            pairs = node.items() if isinstance(node, Mapping) else enumerate(node)
+            children = list(itertools.islice(pairs, max(budget[0], 0)))
+            budget[0] -= len(children)
+            stack.extend(((*here, str(k)), v) for k, v in reversed(children))
         else:
             yield here, node
 
