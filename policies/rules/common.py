@@ -176,9 +176,8 @@ def resource_rule(meta: Meta,
                     if _passthrough(error):
                         raise
                     raise _crash(meta, args.urn, error) from error
-            problems = list(dict.fromkeys(problems))
             if problems:
-                report("; ".join(problems), None)
+                report(joined(problems), None)
             _unverifiable(reads, {id(props): args.urn})
 
         policy = ResourceValidationPolicy(validate=validate, **meta.policy_kwargs())
@@ -256,6 +255,19 @@ def _stack_index(resources: list[PolicyResource]) -> tuple[dict[int, str], tuple
     return owners, index
 
 
+MAX_MESSAGES = 20
+"""Distinct problems one finding lists; the rest are counted (a resource with 50,000 bad ports is one
+finding of bounded size, not a megabyte message)."""
+
+
+def joined(messages: list[str]) -> str:
+    """One finding's message: its distinct problems in order, at most MAX_MESSAGES of them."""
+    distinct = list(dict.fromkeys(messages))
+    shown = "; ".join(distinct[:MAX_MESSAGES])
+    rest = len(distinct) - MAX_MESSAGES
+    return f"{shown}; and {rest} more" if rest > 0 else shown
+
+
 def stack_rule(meta: Meta) -> Callable[[StackCheck], StackValidationPolicy]:
     """A rule over the whole stack: the check yields (message, urn or None for the stack).
     A value the rule cannot judge concerns its resource only: the finding computed while reading it
@@ -283,11 +295,9 @@ def stack_rule(meta: Meta) -> Callable[[StackCheck], StackValidationPolicy]:
                     raise _crash(meta, "", error) from error
             grouped: dict[str | None, list[str]] = {}
             for message, urn in found:
-                grouped.setdefault(urn, [])
-                if message not in grouped[urn]:
-                    grouped[urn].append(message)
+                grouped.setdefault(urn, []).append(message)
             for urn, messages in grouped.items():
-                report("; ".join(messages), urn)
+                report(joined(messages), urn)
             _unverifiable(reads, owners)
 
         policy = StackValidationPolicy(validate=validate, **meta.policy_kwargs())
