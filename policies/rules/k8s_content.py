@@ -133,6 +133,49 @@ def _structured(text: str) -> Any:
         return None
 
 
+# Runs of the characters tokens are made of; each run is checked against the known shapes below, so the scan is
+# linear in the text whatever it holds.
+TOKEN_RUN = re.compile(r"[A-Za-z0-9_.+/=-]{16,}")
+TOKEN_SHAPES: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("a JSON Web Token", re.compile(r"eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}")),
+    ("a GitHub token", re.compile(r"(gh[pousr]_[A-Za-z0-9]{36,255}|github_pat_[A-Za-z0-9_]{22,255})")),
+    ("a GitLab token", re.compile(r"glpat-[A-Za-z0-9_-]{20,}")),
+    ("a Slack token", re.compile(r"xox[abposr]-[A-Za-z0-9-]{10,}")),
+    ("a Stripe secret key", re.compile(r"[sr]k_live_[A-Za-z0-9]{16,}")),
+    ("a Google API key", re.compile(r"AIza[A-Za-z0-9_-]{35}")),
+)
+MAX_TOKEN = 4096
+
+
+def token_shapes(text: str) -> Iterator[str]:
+    """Well-known credential formats, whatever name they sit under."""
+    seen: set[str] = set()
+    for match in TOKEN_RUN.finditer(text):
+        run = match.group(0)
+        if len(run) > MAX_TOKEN:
+            continue
+        for label, shape in TOKEN_SHAPES:
+            if label not in seen and shape.fullmatch(run.strip(".=+/")):
+                seen.add(label)
+                yield label
+
+
+def name_value_secrets(document: Any) -> Iterator[str]:
+    """`{name: DB_PASSWORD, value: hunter2}` entries (env lists inside chart values or config documents)."""
+    budget = [MAX_NODES]
+    stack: list[tuple[tuple[str, ...], Any]] = [((), document)]
+    while stack and budget[0] > 0:
+        budget[0] -= 1
+        here, node = stack.pop()
+        if isinstance(node, Mapping):
+            name, value = node.get("name"), node.get("value")
+            if isinstance(name, str) and secret_name(name) and is_literal(value):
+                yield f"{'.'.join(here)} sets {_show(name)} to a literal value"
+            stack.extend(((*here, str(k)), v) for k, v in node.items() if isinstance(v, Mapping) or is_list(v))
+        elif is_list(node):
+            stack.extend(((*here, str(i)), v) for i, v in enumerate(node) if isinstance(v, Mapping) or is_list(v))
+
+
 def secrets_in_text(text: str) -> Iterator[str]:
     """What in a text value is credential material: key blocks, URL passwords, connection strings, and JSON or
     YAML documents holding literal values under secret-named keys."""
@@ -151,6 +194,7 @@ def secrets_in_text(text: str) -> Iterator[str]:
                 break
     if PGP_PRIVATE in text:
         yield "a PGP private key block"
+    yield from token_shapes(text)
     key = _connection_string(text)
     if key:
         yield f"a connection string with a literal {key}"
@@ -161,6 +205,9 @@ def secrets_in_text(text: str) -> Iterator[str]:
             if secret_name(name) and is_literal(value):
                 yield f"a literal value under '{'.'.join(path)}'"
                 break
+        for finding in name_value_secrets(document):
+            yield f"an entry that {finding}"
+            break
 
 
 def decode_binary(value: Any) -> str | None:
@@ -320,6 +367,7 @@ helm_values = Meta(
 )
 
 PUBLIC_SERVICE_TYPES = {"LoadBalancer", "NodePort"}
+PUBLIC_TYPES_LOWER = {t.lower() for t in PUBLIC_SERVICE_TYPES}
 # Values that weaken pod security whatever chart renders them: (last key, predicate, what it means).
 POD_SECURITY_VALUES: tuple[tuple[str, Any, str], ...] = (
     ("privileged", truthy, "runs a privileged container"),
@@ -330,10 +378,21 @@ POD_SECURITY_VALUES: tuple[tuple[str, Any, str], ...] = (
     ("runAsNonRoot", lambda v: v is False or str(v).lower() == "false", "allows running as root"),
     ("runAsUser", lambda v: number(v) == 0, "runs as UID 0"),
     ("hostPath", lambda v: v is not None and v != {} and v is not False, "mounts a hostPath"),
+    ("hostPort", lambda v: number(v) not in (None, 0), "binds a host port"),
+    ("hostProcess", truthy, "runs a Windows host process"),
+    ("shareProcessNamespace", truthy, "shares one process namespace between containers"),
+    ("procMount", lambda v: isinstance(v, str) and v.strip().lower() not in ("", "default"), "unmasks /proc"),
+    ("runAsGroup", lambda v: number(v) == 0, "runs with group 0 (root)"),
+    ("fsGroup", lambda v: number(v) == 0, "gives its volumes group 0 (root)"),
 )
+# `seccompProfile: {type: Unconfined}` / `appArmorProfile: {type: Unconfined}`: the parent key names the profile.
+UNCONFINED_PROFILES = {"seccompProfile": "turns seccomp off", "appArmorProfile": "turns AppArmor off"}
 
 
 def helm_values_problems(values: Mapping[str, Any], generated: bool, root_allowed: bool = False) -> Iterator[str]:
+    if not generated:
+        for finding in name_value_secrets(values):
+            yield f"values.{finding}"
     for path, value in walk(values):
         key = path[-1] if path else ""
         name = leaf_name(path)
@@ -344,7 +403,9 @@ def helm_values_problems(values: Mapping[str, Any], generated: bool, root_allowe
             for finding in secrets_in_text(value):
                 yield f"values.{dotted} contains {finding}"
                 break
-        if key == "type" and len(path) >= 2 and path[-2] == "service" and value in PUBLIC_SERVICE_TYPES:
+        if key == "type" and len(path) >= 2 and path[-2] in UNCONFINED_PROFILES and str(value).strip().lower() == "unconfined":
+            yield f"values.{dotted} is {_show(value)}: the chart {UNCONFINED_PROFILES[path[-2]]}"
+        if key == "type" and len(path) >= 2 and path[-2] == "service" and str(value).strip().lower() in PUBLIC_TYPES_LOWER:
             annotations = mapping(get(values, *path[:-1], "annotations"))
             if not internal_load_balancer(annotations):
                 yield f"values.{dotted} is {value}"
@@ -366,7 +427,7 @@ def helm_values_problems(values: Mapping[str, Any], generated: bool, root_allowe
 
 
 RANDOM_SECRETS = ("random:index/randomPassword:RandomPassword", "random:index/randomString:RandomString")
-ROOT_FIELDS = ("runAsUser", "runAsNonRoot")
+ROOT_FIELDS = ("runAsUser", "runAsNonRoot", "runAsGroup", "fsGroup")
 
 
 @stack_rule(helm_values)

@@ -287,8 +287,29 @@ def _host_covered(host: str, tls_hosts: set[str]) -> bool:
     return any(t.startswith("*.") and host.endswith(t[1:]) and host.count(".") == t.count(".") for t in tls_hosts)
 
 
+# Controller annotations that keep a plaintext listener serving although the Ingress has TLS:
+# (annotation, value that does so, what it means).
+PLAINTEXT_ANNOTATIONS = (
+    ("nginx.ingress.kubernetes.io/ssl-redirect", "false", "turns the HTTP to HTTPS redirect off"),
+    ("kubernetes.io/ingress.allow-http", "true", "serves plain HTTP beside HTTPS"),
+    ("traefik.ingress.kubernetes.io/router.entrypoints", "web", "routes the plaintext `web` entry point"),
+)
+
+
+def _plaintext_annotations(annotations: Mapping[str, Any]) -> Iterator[str]:
+    for key, bad, meaning in PLAINTEXT_ANNOTATIONS:
+        value = annotations.get(key)
+        if value is not None and bad in [part.strip().lower() for part in str(value).split(",")]:
+            yield f"metadata.annotations {key}: {str(value)[:40]} {meaning}"
+    listen = annotations.get("alb.ingress.kubernetes.io/listen-ports")
+    if listen is not None and '"http"' in str(listen).lower() and "alb.ingress.kubernetes.io/ssl-redirect" not in annotations:
+        yield f"metadata.annotations alb.ingress.kubernetes.io/listen-ports: {str(listen)[:60]} listens on HTTP without " \
+              "alb.ingress.kubernetes.io/ssl-redirect"
+
+
 def _ingress(resource: PolicyResource) -> Iterator[str]:
     spec = mapping(get(resource.props, "spec"))
+    yield from _plaintext_annotations(mapping(get(resource.props, "metadata", "annotations")))
     tls = items(get(spec, "tls"))
     if not tls:
         yield "the Ingress has no spec.tls: it serves plaintext HTTP"

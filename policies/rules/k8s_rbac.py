@@ -160,7 +160,8 @@ def k8s_rbac_least_privilege(stack: Stack) -> Iterator[tuple[str, str | None]]:
             continue
         grant = granted.get((role_kind, "" if role_kind == "ClusterRole" else namespace, role))
         if grant is not None:
-            yield f"{where}roleRef binds {role_kind} '{role[:80]}', which grants too much ({grant})", urn
+            broad = " -- as broad as cluster-admin" if "contains '*'" in grant else ""
+            yield f"{where}roleRef binds {role_kind} '{role[:80]}', which grants too much ({grant}){broad}", urn
 
 
 POLICIES = [k8s_rbac_least_privilege]
