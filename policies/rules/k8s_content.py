@@ -160,7 +160,7 @@ def token_shapes(text: str) -> Iterator[str]:
                 yield label
 
 
-def name_value_secrets(document: Any) -> Iterator[str]:
+def name_value_secrets(document: Any) -> Iterator[tuple[str, str]]:
     """`{name: DB_PASSWORD, value: hunter2}` entries (env lists inside chart values or config documents)."""
     budget = [MAX_NODES]
     stack: list[tuple[tuple[str, ...], Any]] = [((), document)]
@@ -170,7 +170,7 @@ def name_value_secrets(document: Any) -> Iterator[str]:
         if isinstance(node, Mapping):
             name, value = node.get("name"), node.get("value")
             if isinstance(name, str) and secret_name(name) and is_literal(value):
-                yield f"{'.'.join(here)} sets {_show(name)} to a literal value"
+                yield ".".join(here), _show(name)
             stack.extend(((*here, str(k)), v) for k, v in node.items() if isinstance(v, Mapping) or is_list(v))
         elif is_list(node):
             stack.extend(((*here, str(i)), v) for i, v in enumerate(node) if isinstance(v, Mapping) or is_list(v))
@@ -205,8 +205,8 @@ def secrets_in_text(text: str) -> Iterator[str]:
             if secret_name(name) and is_literal(value):
                 yield f"a literal value under '{'.'.join(path)}'"
                 break
-        for finding in name_value_secrets(document):
-            yield f"an entry that {finding}"
+        for where, entry in name_value_secrets(document):
+            yield f"an entry ({where or 'the document'}) setting {entry} to a literal value"
             break
 
 
@@ -391,8 +391,8 @@ UNCONFINED_PROFILES = {"seccompProfile": "turns seccomp off", "appArmorProfile":
 
 def helm_values_problems(values: Mapping[str, Any], generated: bool, root_allowed: bool = False) -> Iterator[str]:
     if not generated:
-        for finding in name_value_secrets(values):
-            yield f"values.{finding}"
+        for where, entry in name_value_secrets(values):
+            yield f"values.{where} sets {entry} to a literal value"
     for path, value in walk(values):
         key = path[-1] if path else ""
         name = leaf_name(path)

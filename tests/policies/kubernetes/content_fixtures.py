@@ -225,4 +225,27 @@ FIXTURES: list[Fixture] = [
     bad("k8s-opaque-content", one("kubernetes:core/v1:ServiceList", {"items": [
         {"kind": "Service", "metadata": {"name": "s"}, "spec": {"type": "LoadBalancer"}}]}), "subject",
         "ServiceList items of kind Service are not judged"),
+    bad("k8s-no-literal-secret-env", with_env([{"name": "NOTIFY", "value": "xoxb-1234567890-abcdefghijkl"}]),
+        "app-blue", "env[0] NOTIFY holds a Slack token"),
+    bad("k8s-no-literal-secret-env", with_env([{"name": "SESSION", "value": "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0."
+                                                                            "c2lnbmF0dXJlLWJ5dGVz"}]),
+        "app-blue", "env[0] SESSION holds a JSON Web Token"),
+    good("k8s-no-literal-secret-env", with_env([{"name": "BUILD", "value": "sha256-0123456789abcdef0123456789"}]),
+         "long-plain-identifier"),
+    bad("k8s-configmap-no-secrets", one(CM, {"data": {"env.yaml": "- name: DB_PASSWORD\n  value: hunter2\n"}}),
+        "subject", "data.env.yaml contains an entry (0) setting DB_PASSWORD to a literal value"),
+    bad("k8s-helm-release-values", [root(), *one(HELM4, {"chart": "app", "version": "1.2.3", "values": {
+        "extraEnv": [{"name": "ADMIN_TOKEN", "value": "abc123"}]}})], "subject",
+        "values.extraEnv.0 sets ADMIN_TOKEN to a literal value"),
+    bad("k8s-helm-release-values", [root(), *one(HELM4, {"chart": "app", "version": "1.2.3", "values": {
+        "podSecurityContext": {"seccompProfile": {"type": "Unconfined"}}}})], "subject",
+        "values.podSecurityContext.seccompProfile.type is Unconfined: the chart turns seccomp off"),
+    bad("k8s-ingress-tls", one("kubernetes:networking.k8s.io/v1:Ingress", {"metadata": {"annotations": {
+        "nginx.ingress.kubernetes.io/ssl-redirect": "false"}}, "spec": {"tls": [{"hosts": ["a.example"]}],
+                                                                         "rules": [{"host": "a.example"}]}}),
+        "subject", "nginx.ingress.kubernetes.io/ssl-redirect: false turns the HTTP to HTTPS redirect off"),
+    bad("k8s-no-privileged", one("kubernetes:example.com/v1:WorkerPool", {"spec": {"pools": [{"template": {"spec": {
+        "containers": [{"name": "w", "image": "w:1.2.3", "securityContext": {"privileged": True}}]}}}]}}), "subject",
+        "container 'w' (spec.pools[0].template.spec.containers[0]) sets securityContext.privileged: true",
+        "privileged-template-in-list"),
 ]

@@ -157,6 +157,31 @@ def _app_internal_lb(export: Export) -> str:
     return set_input(service, ("metadata", "annotations"), {"service.beta.kubernetes.io/aws-load-balancer-internal": "true"})
 
 
+JWT = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhZG1pbiJ9.c2lnbmF0dXJlLWJ5dGVzLWhlcmU"
+
+
+def _template_in_list(export: Export) -> str:
+    template = copy.deepcopy(_app(export)["inputs"]["spec"]["template"])
+    template["spec"]["containers"][0]["securityContext"]["privileged"] = True
+    return add_resource(export, "kubernetes:example.com/v1:WorkerPool", "pool", {
+        "metadata": {"name": "pool", "namespace": "orchestrator"}, "spec": {"pools": [{"name": "a", "template": template}]}})
+
+
+def _helm_values(path: tuple[str, ...], value: Any) -> Callable[[Export], str]:
+    """Sets a value in the first Helm Release's values (every shipped stack installs charts by Release)."""
+    def apply(export: Export) -> str:
+        release = next(r for r in export["deployment"]["resources"] if r["type"] == "kubernetes:helm.sh/v3:Release")
+        return set_input(release, ("values", *path), copy.deepcopy(value))
+    return apply
+
+
+def _ingress_redirect_off(export: Export) -> str:
+    return add_resource(export, "kubernetes:networking.k8s.io/v1:Ingress", "web", {
+        "metadata": {"name": "web", "namespace": "orchestrator",
+                     "annotations": {"nginx.ingress.kubernetes.io/ssl-redirect": "false"}},
+        "spec": {"tls": [{"hosts": ["app.example.com"], "secretName": "tls"}], "rules": [{"host": "app.example.com"}]}})
+
+
 RBAC = "kubernetes:rbac.authorization.k8s.io/v1"
 WORKLOAD_SPELLINGS = (
     ("kubernetes:apps/v1:StatefulSet", "StatefulSet", "template"), ("kubernetes:apps/v1:DaemonSet", "DaemonSet", "template"),
@@ -293,6 +318,17 @@ OPERATORS: list[Mutation] = [
              lambda e: add_resource(e, "kubernetes:core/v1:ServiceList", "svcs", {"items": [
                  {"kind": "Service", "metadata": {"name": "s"}, "spec": {"type": "LoadBalancer"}}]}),
              message="ServiceList items of kind Service"),
+    Mutation("k8s-no-privileged-template-in-list", "k8s-no-privileged", _template_in_list, stacks=("production",),
+             message="spec.pools[0].template.spec.containers[0]"),
+    Mutation("k8s-no-literal-secret-env-jwt", "k8s-no-literal-secret-env", _env("INIT_DATA", JWT),
+             message="a JSON Web Token"),
+    Mutation("k8s-configmap-no-secrets-env-list", "k8s-configmap-no-secrets",
+             _configmap({"env.json": '[{"name": "REDIS_PASSWORD", "value": "hunter2"}]'}), message="REDIS_PASSWORD"),
+    Mutation("k8s-helm-release-values-extra-env", "k8s-helm-release-values",
+             _helm_values(("extraEnv",), [{"name": "ADMIN_TOKEN", "value": "abc123"}]), message="ADMIN_TOKEN"),
+    Mutation("k8s-helm-release-values-seccomp-off", "k8s-helm-release-values",
+             _helm_values(("podSecurityContext",), {"seccompProfile": {"type": "Unconfined"}}), message="seccomp"),
+    Mutation("k8s-ingress-tls-redirect-off", "k8s-ingress-tls", _ingress_redirect_off, message="ssl-redirect"),
     Mutation("k8s-opaque-patch", "k8s-opaque-content",
              lambda e: add_resource(e, "kubernetes:apps/v1:DeploymentPatch", "patch",
                                     {"metadata": {"name": "coredns", "namespace": "kube-system"}}),
