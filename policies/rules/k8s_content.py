@@ -10,6 +10,7 @@ import base64
 import binascii
 import itertools
 import json
+import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -27,6 +28,7 @@ from .common import (
     items,
     literal_secret,
     mapping,
+    name_words,
     number,
     resource_rule,
     secret_like_name,
@@ -43,6 +45,15 @@ MAX_TEXT = 1_000_000  # characters of one value the secret scanners read
 MAX_STRUCTURED = 256_000  # characters of one value parsed as JSON/YAML
 MAX_NODES = 20_000
 PGP_PRIVATE = "-----BEGIN PGP PRIVATE KEY BLOCK-----"
+# A key block however many dashes frame it (`---BEGIN OPENSSH PRIVATE KEY---` still carries the key).
+KEY_BLOCK = re.compile(r"-{2,10}[ \t]{0,4}BEGIN [A-Z0-9 ]{0,40}PRIVATE KEY")
+# `redis://:password@host`: a URL password without a user name (url_passwords wants a user).
+EMPTY_USER_URL = re.compile(r"[a-z][a-z0-9+.-]{0,31}://:([^/\s@]{1,256})@", re.IGNORECASE)
+# `export API_TOKEN=...` lines of a shell env file: the assignment scanner reads lines that start with the key.
+EXPORTED = re.compile(r"(?m)^[ \t]{0,16}(?:export|set|setenv)[ \t]{1,16}([A-Za-z0-9_.-]{1,128}+)"
+                      r"[ \t]{0,16}=[ \t]{0,16}(\S.{0,1000})$")
+# Words after "key" that still name the key itself: `OCI_CLI_KEY_CONTENT`, `signing_key_data`, `key_pem`.
+KEY_MATERIAL = frozenset({"content", "contents", "data", "material", "pem", "body", "value", "bytes", "b64", "base64"})
 PLACEHOLDERS = frozenset({"null", "none", "~", "''", '""', "<nil>", "changeme-in-secret"})
 
 
@@ -83,6 +94,16 @@ def is_literal(value: Any) -> bool:
     return literal_secret(value) and str(value).strip().lower() not in PLACEHOLDERS
 
 
+def secret_name(name: Any) -> bool:
+    """A name that holds a secret: the shared families, plus key material named by what follows `key`
+    (`OCI_CLI_KEY_CONTENT`, `tls_key_data`)."""
+    text = str(name)[:256]
+    if secret_like_name(text):
+        return True
+    words = name_words(text)
+    return len(words) >= 2 and words[-1] in KEY_MATERIAL and words[-2] in ("key", "keys")
+
+
 def _connection_string(text: str) -> str | None:
     """`Server=db;User Id=app;Password=hunter2;`: a secret-named key with a literal value."""
     if ";" not in text or "=" not in text:
@@ -114,13 +135,68 @@ def _structured(text: str) -> Any:
         return None
 
 
+# Runs of the characters tokens are made of; each run is checked against the known shapes below, so the scan is
+# linear in the text whatever it holds.
+TOKEN_RUN = re.compile(r"[A-Za-z0-9_.+/=-]{16,}")
+TOKEN_SHAPES: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("a JSON Web Token", re.compile(r"eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}")),
+    ("a GitHub token", re.compile(r"(gh[pousr]_[A-Za-z0-9]{36,255}|github_pat_[A-Za-z0-9_]{22,255})")),
+    ("a GitLab token", re.compile(r"glpat-[A-Za-z0-9_-]{20,}")),
+    ("a Slack token", re.compile(r"xox[abposr]-[A-Za-z0-9-]{10,}")),
+    ("a Stripe secret key", re.compile(r"[sr]k_live_[A-Za-z0-9]{16,}")),
+    ("a Google API key", re.compile(r"AIza[A-Za-z0-9_-]{35}")),
+)
+MAX_TOKEN = 4096
+
+
+def token_shapes(text: str) -> Iterator[str]:
+    """Well-known credential formats, whatever name they sit under."""
+    seen: set[str] = set()
+    for match in TOKEN_RUN.finditer(text):
+        run = match.group(0)
+        if len(run) > MAX_TOKEN:
+            continue
+        for label, shape in TOKEN_SHAPES:
+            if label not in seen and shape.fullmatch(run.strip(".=+/")):
+                seen.add(label)
+                yield label
+
+
+def name_value_secrets(document: Any) -> Iterator[tuple[str, str]]:
+    """`{name: DB_PASSWORD, value: hunter2}` entries (env lists inside chart values or config documents)."""
+    budget = [MAX_NODES]
+    stack: list[tuple[tuple[str, ...], Any]] = [((), document)]
+    while stack and budget[0] > 0:
+        budget[0] -= 1
+        here, node = stack.pop()
+        if isinstance(node, Mapping):
+            name, value = node.get("name"), node.get("value")
+            if isinstance(name, str) and secret_name(name) and is_literal(value):
+                yield ".".join(here), _show(name)
+            stack.extend(((*here, str(k)), v) for k, v in node.items() if isinstance(v, Mapping) or is_list(v))
+        elif is_list(node):
+            stack.extend(((*here, str(i)), v) for i, v in enumerate(node) if isinstance(v, Mapping) or is_list(v))
+
+
 def secrets_in_text(text: str) -> Iterator[str]:
     """What in a text value is credential material: key blocks, URL passwords, connection strings, and JSON or
     YAML documents holding literal values under secret-named keys."""
     text = text[:MAX_TEXT]
-    yield from credentials_in_text(text)
+    found = list(credentials_in_text(text))
+    yield from found
+    if "a private key" not in found and KEY_BLOCK.search(text):
+        yield "a private key"
+    if "a password inside a URL" not in found and any(is_literal(m.group(1)) for m in EMPTY_USER_URL.finditer(text)):
+        yield "a password inside a URL"
+    if not any(f.startswith("a literal value for") for f in found):
+        for match in EXPORTED.finditer(text):
+            value = match.group(2).strip().strip("\"',;")
+            if secret_name(match.group(1)) and is_literal(value):
+                yield f"a literal value for '{match.group(1)}'"
+                break
     if PGP_PRIVATE in text:
         yield "a PGP private key block"
+    yield from token_shapes(text)
     key = _connection_string(text)
     if key:
         yield f"a connection string with a literal {key}"
@@ -128,9 +204,12 @@ def secrets_in_text(text: str) -> Iterator[str]:
     if isinstance(document, (Mapping, list)):
         for path, value in walk(document):
             name = leaf_name(path)
-            if secret_like_name(name) and is_literal(value):
+            if secret_name(name) and is_literal(value):
                 yield f"a literal value under '{'.'.join(path)}'"
                 break
+        for where, entry in name_value_secrets(document):
+            yield f"an entry ({where or 'the document'}) setting {entry} to a literal value"
+            break
 
 
 def decode_binary(value: Any) -> str | None:
@@ -160,13 +239,19 @@ literal_env = Meta(
 )
 
 
-def _arg_secret(arg: str) -> str | None:
-    if next(url_passwords(arg[:4096]), None) is not None:
+def _arg_secret(arg: str, following: Any) -> str | None:
+    """A secret on a command line: a URL with a password, `--password=x`, or `--password x` (the value is the next
+    argument)."""
+    if next(url_passwords(arg[:4096]), None) is not None or EMPTY_USER_URL.search(arg[:4096]):
         return "a URL with a password"
-    if arg.startswith("-") and "=" in arg:
-        flag, _, value = arg.lstrip("-").partition("=")
-        if secret_like_name(flag) and is_literal(value):
-            return f"--{flag} with a literal value"
+    if not arg.startswith("-"):
+        return None
+    flag, equals, value = arg[:4096].lstrip("-").partition("=")
+    if equals and secret_name(flag) and is_literal(value):
+        return f"--{_show(flag)} with a literal value"
+    if not equals and secret_name(flag) and isinstance(following, str) and not following.startswith("-") \
+            and is_literal(following):
+        return f"--{_show(flag)} followed by a literal value"
     return None
 
 
@@ -180,15 +265,17 @@ def k8s_no_literal_secret_env(resource: Resource) -> Iterator[str]:
                 if not isinstance(value, str) or not value.strip():
                     continue
                 where = f"{c.label} env[{index}] {_show(name)}"
-                if secret_like_name(name) and is_literal(value):
+                if secret_name(name) and is_literal(value):
                     yield f"{where} is a literal value (secret-like name)"
                     continue
                 for finding in secrets_in_text(value):
                     yield f"{where} holds {finding}"
                     break
             for list_name in ("command", "args"):
-                for index, arg in enumerate(items(get(c.data, list_name))):
-                    problem = _arg_secret(arg) if isinstance(arg, str) else None
+                arguments = items(get(c.data, list_name))
+                for index, arg in enumerate(arguments):
+                    following = arguments[index + 1] if index + 1 < len(arguments) else None
+                    problem = _arg_secret(arg, following) if isinstance(arg, str) else None
                     if problem:
                         yield f"{c.label} {list_name}[{index}] passes {problem}"
 
@@ -230,7 +317,7 @@ def configmap_problems(props: Mapping[str, Any], prefix: str = "") -> Iterator[s
             key = str(raw_key)
             where = f"{prefix}{section}.{_show(key)}"
             text = decode_binary(value) if section == "binaryData" else value
-            if secret_like_name(key) and (is_literal(text) or (section == "binaryData" and is_literal(value))):
+            if secret_name(key) and (is_literal(text) or (section == "binaryData" and is_literal(value))):
                 yield f"{where} holds a literal value under a secret-like key"
                 continue
             if not isinstance(text, str):
@@ -282,6 +369,7 @@ helm_values = Meta(
 )
 
 PUBLIC_SERVICE_TYPES = {"LoadBalancer", "NodePort"}
+PUBLIC_TYPES_LOWER = {t.lower() for t in PUBLIC_SERVICE_TYPES}
 # Values that weaken pod security whatever chart renders them: (last key, predicate, what it means).
 POD_SECURITY_VALUES: tuple[tuple[str, Any, str], ...] = (
     ("privileged", truthy, "runs a privileged container"),
@@ -292,21 +380,34 @@ POD_SECURITY_VALUES: tuple[tuple[str, Any, str], ...] = (
     ("runAsNonRoot", lambda v: v is False or str(v).lower() == "false", "allows running as root"),
     ("runAsUser", lambda v: number(v) == 0, "runs as UID 0"),
     ("hostPath", lambda v: v is not None and v != {} and v is not False, "mounts a hostPath"),
+    ("hostPort", lambda v: number(v) not in (None, 0), "binds a host port"),
+    ("hostProcess", truthy, "runs a Windows host process"),
+    ("shareProcessNamespace", truthy, "shares one process namespace between containers"),
+    ("procMount", lambda v: isinstance(v, str) and v.strip().lower() not in ("", "default"), "unmasks /proc"),
+    ("runAsGroup", lambda v: number(v) == 0, "runs with group 0 (root)"),
+    ("fsGroup", lambda v: number(v) == 0, "gives its volumes group 0 (root)"),
 )
+# `seccompProfile: {type: Unconfined}` / `appArmorProfile: {type: Unconfined}`: the parent key names the profile.
+UNCONFINED_PROFILES = {"seccompProfile": "turns seccomp off", "appArmorProfile": "turns AppArmor off"}
 
 
 def helm_values_problems(values: Mapping[str, Any], generated: bool, root_allowed: bool = False) -> Iterator[str]:
+    if not generated:
+        for where, entry in name_value_secrets(values):
+            yield f"values.{where} sets {entry} to a literal value"
     for path, value in walk(values):
         key = path[-1] if path else ""
         name = leaf_name(path)
         dotted = ".".join(path)
-        if secret_like_name(name) and is_literal(value) and not generated:
+        if secret_name(name) and is_literal(value) and not generated:
             yield f"values.{dotted} is a literal credential"
         elif isinstance(value, str) and not generated:
             for finding in secrets_in_text(value):
                 yield f"values.{dotted} contains {finding}"
                 break
-        if key == "type" and len(path) >= 2 and path[-2] == "service" and value in PUBLIC_SERVICE_TYPES:
+        if key == "type" and len(path) >= 2 and path[-2] in UNCONFINED_PROFILES and str(value).strip().lower() == "unconfined":
+            yield f"values.{dotted} is {_show(value)}: the chart {UNCONFINED_PROFILES[path[-2]]}"
+        if key == "type" and len(path) >= 2 and path[-2] == "service" and str(value).strip().lower() in PUBLIC_TYPES_LOWER:
             annotations = mapping(get(values, *path[:-1], "annotations"))
             if not internal_load_balancer(annotations):
                 yield f"values.{dotted} is {value}"
@@ -328,7 +429,7 @@ def helm_values_problems(values: Mapping[str, Any], generated: bool, root_allowe
 
 
 RANDOM_SECRETS = ("random:index/randomPassword:RandomPassword", "random:index/randomString:RandomString")
-ROOT_FIELDS = ("runAsUser", "runAsNonRoot")
+ROOT_FIELDS = ("runAsUser", "runAsNonRoot", "runAsGroup", "fsGroup")
 
 
 @stack_rule(helm_values)

@@ -22,7 +22,7 @@ from typing import Any
 from pulumi_policy import PolicyResource, Severity
 
 from .common import Meta, Stack, get, items, mapping, stack_rule
-from .k8s_objects import namespace_of, selector_matches
+from .k8s_objects import namespace_of, selector_is_empty, selector_matches
 from .netaddr import covers_internet
 from .workloads import Pod, pods, port_number
 
@@ -123,6 +123,17 @@ public_service = Meta(
 )
 
 
+def _service_type(value: Any) -> str:
+    """spec.type as the API server would read it (a different case is the same intent)."""
+    text = str(value).strip()
+    return {t.lower(): t for t in (*PUBLIC_TYPES, "ClusterIP", "ExternalName")}.get(text.lower(), text)
+
+
+def _show_selector(selector: Any) -> str:
+    shown = ", ".join(f"{k}={v}" for k, v in mapping(selector).items())
+    return (shown[:120] or "none: it selects no pods of the stack, so its endpoints are set by hand")
+
+
 def _exported_edge(stack: Stack) -> tuple[str, str] | None:
     address = stack.output("edgeAddress")
     # Only a cluster DNS name (`name.namespace.svc[.cluster.local]`) names a Service; an IP or hostname does not.
@@ -213,7 +224,7 @@ def k8s_no_public_service(stack: Stack) -> Iterator[tuple[str, str | None]]:
         external = [str(x) for x in items(get(spec, "externalIPs"))]
         if external:
             yield f"spec.externalIPs {', '.join(external)[:120]} publishes the Service on those addresses", service.urn
-        kind = str(get(spec, "type", default="ClusterIP"))
+        kind = _service_type(get(spec, "type", default="ClusterIP"))
         if kind not in PUBLIC_TYPES:
             continue
         namespace = namespace_of(service.props, _provider(service))
@@ -221,22 +232,24 @@ def k8s_no_public_service(stack: Stack) -> Iterator[tuple[str, str | None]]:
         internal = kind == "LoadBalancer" and internal_load_balancer(mapping(get(service.props, "metadata", "annotations")))
         if _selects_edge(selector, namespace, edge):
             candidates.append(service)  # internal load balancers too: a second one is a second way in
-        elif not internal:
-            yield f"a {kind} Service (spec.type) exposes pods other than the edge proxy " \
-                  f"(selector {dict(mapping(selector))})", service.urn
+        else:
+            # An internal load balancer still opens the pods to the whole network, around the edge's rules.
+            how = "an internal " if internal else "a "
+            yield f"{how}{kind} Service (spec.type: {kind}) exposes pods other than the edge proxy " \
+                  f"(selector {_show_selector(selector)})", service.urn
     doors, how = _front_door(stack, candidates)
     internal_door = any(internal_load_balancer(mapping(get(d.props, "metadata", "annotations"))) for d in doors)
     cloud = _cloud_front_door(stack)
     if cloud:
         for door in doors:
-            kind = str(get(door.props, "spec", "type"))
+            kind = _service_type(get(door.props, "spec", "type"))
             if kind == "NodePort" or not internal_load_balancer(mapping(get(door.props, "metadata", "annotations"))):
                 yield f"the edge {kind} Service is public although the stack's front door is {cloud}: clients reach " \
                       "HAProxy around its WAF (keep the Service ClusterIP or an internal load balancer)", door.urn
     for service in candidates:
         if any(service is door for door in doors):
             continue
-        kind = str(get(service.props, "spec", "type"))
+        kind = _service_type(get(service.props, "spec", "type"))
         public = kind == "NodePort" or not internal_load_balancer(mapping(get(service.props, "metadata", "annotations")))
         beside = " (a public one beside an internal front door bypasses the cloud front door)" \
             if public and internal_door else ""
@@ -274,8 +287,29 @@ def _host_covered(host: str, tls_hosts: set[str]) -> bool:
     return any(t.startswith("*.") and host.endswith(t[1:]) and host.count(".") == t.count(".") for t in tls_hosts)
 
 
+# Controller annotations that keep a plaintext listener serving although the Ingress has TLS:
+# (annotation, value that does so, what it means).
+PLAINTEXT_ANNOTATIONS = (
+    ("nginx.ingress.kubernetes.io/ssl-redirect", "false", "turns the HTTP to HTTPS redirect off"),
+    ("kubernetes.io/ingress.allow-http", "true", "serves plain HTTP beside HTTPS"),
+    ("traefik.ingress.kubernetes.io/router.entrypoints", "web", "routes the plaintext `web` entry point"),
+)
+
+
+def _plaintext_annotations(annotations: Mapping[str, Any]) -> Iterator[str]:
+    for key, bad, meaning in PLAINTEXT_ANNOTATIONS:
+        value = annotations.get(key)
+        if value is not None and bad in [part.strip().lower() for part in str(value).split(",")]:
+            yield f"metadata.annotations {key}: {str(value)[:40]} {meaning}"
+    listen = annotations.get("alb.ingress.kubernetes.io/listen-ports")
+    if listen is not None and '"http"' in str(listen).lower() and "alb.ingress.kubernetes.io/ssl-redirect" not in annotations:
+        yield f"metadata.annotations alb.ingress.kubernetes.io/listen-ports: {str(listen)[:60]} listens on HTTP without " \
+              "alb.ingress.kubernetes.io/ssl-redirect"
+
+
 def _ingress(resource: PolicyResource) -> Iterator[str]:
     spec = mapping(get(resource.props, "spec"))
+    yield from _plaintext_annotations(mapping(get(resource.props, "metadata", "annotations")))
     tls = items(get(spec, "tls"))
     if not tls:
         yield "the Ingress has no spec.tls: it serves plaintext HTTP"
@@ -395,14 +429,33 @@ def _everything(peers: list[Any], direction: str) -> str | None:
                                                                                        "ipBlock")):
             return "an empty peer `{}` (everyone)"
         ns_selector = get(peer, "namespaceSelector")
-        if ns_selector is not None and not mapping(get(ns_selector, "matchLabels")) \
-                and not items(get(ns_selector, "matchExpressions")) and get(peer, "podSelector") is None:
-            return "`namespaceSelector: {}` without a podSelector (every pod of every namespace)"
+        pod_selector = get(peer, "podSelector")
+        if ns_selector is not None and _selects_all(ns_selector, NAMESPACE_LABELS) \
+                and (pod_selector is None or _selects_all(pod_selector, frozenset())):
+            shown = "namespaceSelector: {}" if selector_is_empty(ns_selector) else "a namespaceSelector matching every namespace"
+            pods_part = " without a podSelector" if pod_selector is None else " with an empty podSelector"
+            return f"`{shown}`{pods_part} (every pod of every namespace)"
         if get(peer, "ipBlock", "cidr") is not None:
             cidrs.append(get(peer, "ipBlock", "cidr"))
     if cidrs and covers_internet(cidrs):
         return f"ipBlocks {', '.join(str(c) for c in cidrs)[:100]} covering the Internet"
     return None
+
+
+NAMESPACE_LABELS = frozenset({"kubernetes.io/metadata.name"})
+"""Labels every namespace carries (the API server sets them), so `Exists` on them selects every namespace."""
+
+
+def _selects_all(selector: Any, always: frozenset[str]) -> bool:
+    """A LabelSelector that matches everything: empty, or only `Exists` on labels every object carries."""
+    if not isinstance(selector, Mapping):
+        return False
+    if mapping(get(selector, "matchLabels")):
+        return False
+    for expression in items(get(selector, "matchExpressions")):
+        if str(get(expression, "operator", default="")) != "Exists" or str(get(expression, "key", default="")) not in always:
+            return False
+    return True
 
 
 def _internet(peers: list[Any]) -> bool:

@@ -20,7 +20,7 @@ from typing import Any
 from pulumi_policy import Severity
 
 from .common import Meta, Resource, get, items, resource_rule
-from .workloads import inline_manifests, is_config_group, is_patch, parse_documents
+from .workloads import inline_manifests, is_config_group, is_list_kind, is_patch, manifests, parse_documents
 
 POD_RULES = ("k8s-no-privileged", "k8s-no-privilege-escalation", "k8s-run-as-non-root", "k8s-drop-capabilities",
              "k8s-no-host-namespaces", "k8s-no-host-path-or-port", "k8s-image-pinned")
@@ -35,8 +35,8 @@ RULES_BY_KIND: dict[str, tuple[str, ...]] = {
     "PodDisruptionBudget": ("k8s-pdb-sane",),
     "PersistentVolume": ("k8s-no-host-path-or-port",),
 }
-# Kinds whose resource rules read them inside a ConfigGroup too (pods, ConfigMaps, RBAC).
-READ_INLINE = frozenset({"ConfigMap", "Role", "ClusterRole", "RoleBinding", "ClusterRoleBinding"})
+# Kinds whose rules read them inside a ConfigGroup or a `*List` too (pods, ConfigMaps, RBAC, PersistentVolumes).
+READ_INLINE = frozenset({"ConfigMap", "Role", "ClusterRole", "RoleBinding", "ClusterRoleBinding", "PersistentVolume"})
 CONFIG_FILES = ("kubernetes:yaml:ConfigFile", "kubernetes:yaml/v2:ConfigFile")
 KUSTOMIZE = ("kubernetes:kustomize:Directory", "kubernetes:kustomize/v2:Directory")
 HELM = ("kubernetes:helm.sh/v3:Release", "kubernetes:helm.sh/v4:Chart", "kubernetes:helm.sh/v3:Chart",
@@ -112,6 +112,12 @@ def k8s_opaque_content(resource: Resource) -> Iterator[str]:
                   f"({_rules_for(unread)}); declare them as typed resources"
     elif type_ in HELM:
         yield from _helm(resource)
+    elif is_list_kind(type_):
+        unread = sorted({m.kind.removesuffix("Patch") for m in manifests(type_, props)
+                         if m.kind.removesuffix("Patch") in RULES_BY_KIND and m.kind.removesuffix("Patch") not in READ_INLINE})
+        if unread:
+            yield f"{type_.rsplit(':', 1)[-1]} items of kind {', '.join(unread)} are not judged by the stack-wide rules " \
+                  f"({_rules_for(unread)}); declare them as typed resources"
     elif is_patch(type_):
         kind = type_.rsplit(":", 1)[-1].removesuffix("Patch")
         target = f"{get(props, 'metadata', 'namespace', default='')}/{get(props, 'metadata', 'name', default='?')}"

@@ -13,8 +13,8 @@ from typing import Any
 from pulumi_policy import ResourceValidationPolicy, Severity
 
 from .common import Meta, Resource, get, is_false, items, mapping, number, resource_rule, truthy
-from .k8s_objects import SERVICE_ACCOUNT, memory_mi, namespace_of, slot_of
-from .workloads import Container, Pod, pods, port_number
+from .k8s_objects import memory_mi, namespace_of, slot_of
+from .workloads import Container, Pod, manifests, pods, port_number
 
 PodCheck = Callable[[Resource, list[Pod]], Iterator[str]]
 
@@ -70,8 +70,8 @@ def k8s_no_privileged(resource: Resource, found: list[Pod]) -> Iterator[str]:
             if truthy(c.own("windowsOptions", "hostProcess")):
                 yield f"{c.label} sets securityContext.windowsOptions.hostProcess: true (a host process)"
             proc = c.own("procMount")
-            if isinstance(proc, str) and proc.strip().lower() == "unmasked":
-                yield f"{c.label} sets securityContext.procMount: {proc} (the host's /proc is unmasked)"
+            if proc is not None and str(proc).strip().lower() != "default":
+                yield f"{c.label} sets securityContext.procMount: {_show(proc)} (only Default masks the host's /proc)"
 
 
 no_escalation = Meta(
@@ -229,10 +229,14 @@ host_path = Meta(
 
 
 def _persistent_volume(resource: Resource) -> Iterator[str]:
-    if resource.type.rsplit(":", 1)[-1] not in ("PersistentVolume", "PersistentVolumePatch"):
-        return
-    if get(resource.props, "spec", "hostPath") is not None:
-        yield f"PersistentVolume spec.hostPath mounts the node path {_show(get(resource.props, 'spec', 'hostPath', 'path'))}"
+    for manifest in manifests(resource.type, resource.props):
+        if manifest.kind.removesuffix("Patch") != "PersistentVolume":
+            continue
+        if get(manifest.props, "spec", "hostPath") is not None:
+            where = f"{manifest.path}." if manifest.path else ""
+            name = _show(get(manifest.props, "metadata", "name", default=""))
+            yield f"PersistentVolume{f' {name!r}' if name else ''} {where}spec.hostPath mounts the node path " \
+                  f"{_show(get(manifest.props, 'spec', 'hostPath', 'path', default=''))}"
 
 
 @resource_rule(host_path, is_kubernetes)
@@ -274,10 +278,12 @@ sysctls = Meta(
 def k8s_safe_sysctls(resource: Resource, found: list[Pod]) -> Iterator[str]:
     for pod in found:
         for index, entry in enumerate(items(get(pod.spec, "securityContext", "sysctls"))):
-            name = str(get(entry, "name", default="")).strip().replace("/", ".")
+            raw = str(get(entry, "name", default="")).strip()
+            name = raw.replace("/", ".")
             if name not in SAFE_SYSCTLS:
-                yield f"pod ({pod.path}) sets unsafe sysctl {_show(name) or '(unnamed)'} " \
-                      f"(securityContext.sysctls[{index}])"
+                shown = _show(raw) + (f" ({_show(name)})" if name != raw else "")
+                yield f"pod ({pod.path}) sets unsafe sysctl {shown or '(unnamed)'} = " \
+                      f"{_show(get(entry, 'value', default=''))} (securityContext.sysctls[{index}])"
 
 
 # --- confinement profiles ----------------------------------------------------------------------------
@@ -373,9 +379,16 @@ service_account = Meta(
 
 @resource_rule(service_account, is_kubernetes)
 def k8s_service_account(resource: Resource) -> Iterator[str]:
-    if resource.type == SERVICE_ACCOUNT:
-        if truthy(get(resource.props, "automountServiceAccountToken")):
-            yield "the service account automounts its token; set automountServiceAccountToken: false"
+    accounts = [m for m in manifests(resource.type, resource.props) if m.kind.removesuffix("Patch") == "ServiceAccount"]
+    for manifest in accounts:
+        name = _show(get(manifest.props, "metadata", "name", default=""))
+        automount = get(manifest.props, "automountServiceAccountToken")
+        if truthy(automount):
+            yield f"service account '{name}' sets automountServiceAccountToken: {_show(automount)}; set it to false"
+        elif name == "default" and automount is not False and not is_false(automount) and not manifest.partial:
+            # Every pod that names no account runs as `default`: its token must not be mounted by default.
+            yield "service account 'default' does not set automountServiceAccountToken: false"
+    if accounts:
         return
     for pod in pods(resource.type, resource.props):
         if pod.partial:
@@ -400,7 +413,8 @@ MUTABLE_TAGS = frozenset({"latest", "stable", "main", "master", "edge", "dev", "
 # An immutable-looking tag: a full major.minor.patch version (optional `v`, optional suffix such as
 # `-alpine` or `+build`), or a commit id. `1`, `1.2`, `3-alpine`, `latest-slim` name a moving line.
 VERSION_TAG = re.compile(r"v?[0-9]{1,9}\.[0-9]{1,9}\.[0-9]{1,9}([-+_.][0-9A-Za-z][0-9A-Za-z._+-]{0,100})?")
-COMMIT_TAG = re.compile(r"(sha-|g|git-)?[0-9a-f]{7,64}")
+# A commit id is 7 to 40 hex digits; 64 hex digits in a tag only look like a digest (tags can be moved, digests not).
+COMMIT_TAG = re.compile(r"(sha-|g|git-)?[0-9a-f]{7,40}")
 DIGEST = re.compile(r"(sha256:[0-9a-f]{64}|sha384:[0-9a-f]{96}|sha512:[0-9a-f]{128})")
 
 image_pinned = Meta(

@@ -235,7 +235,7 @@ def _templates(props: Mapping[str, Any]) -> Iterator[tuple[str, Mapping[str, Any
             if path.rsplit(".", 1)[-1] == "template" and _looks_like_pod_spec(value.get("spec")):
                 yield path, value
                 continue
-            queue.extend((f"{path}.{k}", v, depth + 1) for k, v in value.items() if isinstance(v, (Mapping, list)))
+            queue.extend((f"{path}.{k}", v, depth + 1) for k, v in value.items() if isinstance(v, Mapping) or is_list(v))
         elif is_list(value) and path.rsplit(".", 1)[-1] not in ("containers", "initContainers", "ephemeralContainers"):
             queue.extend((f"{path}[{i}]", v, depth + 1) for i, v in enumerate(value) if isinstance(v, Mapping))
 

@@ -78,7 +78,7 @@ FIXTURES: list[Fixture] = [
     # A copied label does not make a front door: the pods must run haproxy with the stack's configuration.
     bad("k8s-no-public-service", [*app_stack(), service("copycat", APP_NS, {"app.kubernetes.io/name": "orchestrator",
                                                                             "orchestrator.io/slot": "blue"},
-                                                        kind="NodePort")], "copycat", "NodePort Service (spec.type)"),
+                                                        kind="NodePort")], "copycat", "NodePort Service (spec.type: NodePort)"),
     bad("k8s-no-public-service", [*app_stack(), service("stats", EDGE_NS, EDGE_LABELS, kind="LoadBalancer", target=8443,
                                                         externalTrafficPolicy="Local")], "stats",
         "2 LoadBalancer/NodePort Services expose the edge pods"),
@@ -160,4 +160,92 @@ FIXTURES: list[Fixture] = [
         {"kind": "Pod", "metadata": {"name": "p"}, "spec": {"containers": [
             {"name": "x", "image": "x:1.2.3", "securityContext": {"privileged": True}}]}}]}), "subject",
         "objs[0].spec.containers[0]", "privileged-in-config-group"),
+    # Secrets in spellings the shared scanners do not read.
+    bad("k8s-no-literal-secret-env", with_env([{"name": "CACHE", "value": "redis://:hunter2@cache:6379/0"}]),
+        "app-blue", "env[0] CACHE holds a password inside a URL"),
+    bad("k8s-no-literal-secret-env", with_env([{"name": "SSH", "value": "---BEGIN OPENSSH PRIVATE KEY---\nb3Blbg\n"}]),
+        "app-blue", "env[0] SSH holds a private key"),
+    bad("k8s-no-literal-secret-env", app_stack(**{"app-blue": resource("kubernetes:apps/v1:Deployment", "app-blue", blue(
+        C + ".args", ["serve", "--db-password", "hunter2"]))}), "app-blue",
+        "container 'app' (spec.template.spec.containers[0]) args[1] passes --db-password followed by a literal value"),
+    good("k8s-no-literal-secret-env", app_stack(**{"app-blue": resource("kubernetes:apps/v1:Deployment", "app-blue", blue(
+        C + ".args", ["serve", "--password-file", "/run/secrets/db"]))}), "password-file-flag"),
+    bad("k8s-configmap-no-secrets", one(CM, {"data": {".env": "export API_TOKEN=abc123\nexport LOG=info\n"}}),
+        "subject", "data..env contains a literal value for 'API_TOKEN'"),
+    bad("k8s-configmap-no-secrets", one(CM, {"data": {"OCI_CLI_KEY_CONTENT": "MIIEvQIBADANBg"}}), "subject",
+        "data.OCI_CLI_KEY_CONTENT holds a literal value under a secret-like key"),
+    good("k8s-configmap-no-secrets", one(CM, {"data": {"tls.key.path": "/etc/tls/key.pem", "cache": "redis://cache:6379"}}),
+         "paths-and-plain-urls"),
+
+    # Exposure: an internal load balancer in front of anything but the edge still opens it to the network.
+    bad("k8s-no-public-service", app_stack(**{"svc-live": service(
+        "orchestrator", APP_NS, {"app.kubernetes.io/name": "orchestrator"}, kind="loadbalancer")}), "orchestrator",
+        "spec.type: LoadBalancer"),
+    bad("k8s-network-policy-no-allow-all", app_stack(**{"allow-app": netpol("app", APP_NS, {"app": "x"}, ingress=[
+        {"from": [{"namespaceSelector": {}, "podSelector": {}}]}])}), "app",
+        "`namespaceSelector: {}` with an empty podSelector (every pod of every namespace) on every port"),
+    bad("k8s-network-policy-no-allow-all", app_stack(**{"allow-app": netpol("app", APP_NS, {"app": "x"}, egress=[
+        {"to": [{"namespaceSelector": {"matchExpressions": [
+            {"key": "kubernetes.io/metadata.name", "operator": "Exists"}]}}]}])}), "app",
+        "a namespaceSelector matching every namespace"),
+    good("k8s-network-policy-no-allow-all", app_stack(**{"allow-app": netpol("app", APP_NS, {"app": "x"}, ingress=[
+        {"from": [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "edge"}},
+                   "podSelector": {}}]}])}), "one-namespace-every-pod"),
+
+    # RBAC: pod creation, webhooks, CSR approval, anonymous users, and bindings to home-made broad roles.
+    bad("k8s-rbac-least-privilege", one("kubernetes:rbac.authorization.k8s.io/v1:Role", {
+        "metadata": {"name": "runner", "namespace": "app"},
+        "rules": [{"apiGroups": [""], "resources": ["pods"], "verbs": ["create"]}]}), "subject",
+        "rules[0] grants create on pods"),
+    bad("k8s-rbac-least-privilege", one(ROLE, {"rules": [{"apiGroups": ["admissionregistration.k8s.io"],
+                                                          "resources": ["mutatingwebhookconfigurations"],
+                                                          "verbs": ["patch"]}]}), "subject",
+        "grants patch on mutatingwebhookconfigurations"),
+    bad("k8s-rbac-least-privilege", one(ROLE, {"rules": [{"apiGroups": ["certificates.k8s.io"],
+                                                          "resources": ["certificatesigningrequests/approval"],
+                                                          "verbs": ["update"]}]}), "subject",
+        "certificatesigningrequests/approval"),
+    bad("k8s-rbac-least-privilege", one("kubernetes:rbac.authorization.k8s.io/v1:RoleBinding", {
+        "metadata": {"name": "b", "namespace": "app"}, "roleRef": {"kind": "ClusterRole", "name": "view"},
+        "subjects": [{"kind": "User", "name": "system:anonymous"}]}), "subject",
+        "subjects[0] is the user system:anonymous"),
+    bad("k8s-rbac-least-privilege", [
+        *one(ROLE, {"metadata": {"name": "ops"}, "rules": [{"apiGroups": ["*"], "resources": ["*"], "verbs": ["get"]}]},
+             "ops"),
+        *one(BINDING, {"metadata": {"name": "ops"}, "roleRef": {"kind": "ClusterRole", "name": "ops"},
+                       "subjects": [{"kind": "User", "name": "alice"}]})],
+        "subject", "roleRef binds ClusterRole 'ops', which grants too much (rules[0].resources contains '*')",
+        "binding-to-broad-declared-role"),
+    good("k8s-rbac-least-privilege", [
+        *one(ROLE, {"metadata": {"name": "reader"}, "rules": [{"apiGroups": [""], "resources": ["configmaps"],
+                                                                "verbs": ["get"]}]}, "reader"),
+        *one(BINDING, {"metadata": {"name": "reader"}, "roleRef": {"kind": "ClusterRole", "name": "reader"},
+                       "subjects": [{"kind": "ServiceAccount", "name": "x", "namespace": "app"}]})],
+         "binding-to-narrow-role"),
+    bad("k8s-opaque-content", one("kubernetes:core/v1:ServiceList", {"items": [
+        {"kind": "Service", "metadata": {"name": "s"}, "spec": {"type": "LoadBalancer"}}]}), "subject",
+        "ServiceList items of kind Service are not judged"),
+    bad("k8s-no-literal-secret-env", with_env([{"name": "NOTIFY", "value": "xoxb-1234567890-abcdefghijkl"}]),
+        "app-blue", "env[0] NOTIFY holds a Slack token"),
+    bad("k8s-no-literal-secret-env", with_env([{"name": "SESSION", "value": "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0."
+                                                                            "c2lnbmF0dXJlLWJ5dGVz"}]),
+        "app-blue", "env[0] SESSION holds a JSON Web Token"),
+    good("k8s-no-literal-secret-env", with_env([{"name": "BUILD", "value": "sha256-0123456789abcdef0123456789"}]),
+         "long-plain-identifier"),
+    bad("k8s-configmap-no-secrets", one(CM, {"data": {"env.yaml": "- name: DB_PASSWORD\n  value: hunter2\n"}}),
+        "subject", "data.env.yaml contains an entry (0) setting DB_PASSWORD to a literal value"),
+    bad("k8s-helm-release-values", [root(), *one(HELM4, {"chart": "app", "version": "1.2.3", "values": {
+        "extraEnv": [{"name": "ADMIN_TOKEN", "value": "abc123"}]}})], "subject",
+        "values.extraEnv.0 sets ADMIN_TOKEN to a literal value"),
+    bad("k8s-helm-release-values", [root(), *one(HELM4, {"chart": "app", "version": "1.2.3", "values": {
+        "podSecurityContext": {"seccompProfile": {"type": "Unconfined"}}}})], "subject",
+        "values.podSecurityContext.seccompProfile.type is Unconfined: the chart turns seccomp off"),
+    bad("k8s-ingress-tls", one("kubernetes:networking.k8s.io/v1:Ingress", {"metadata": {"annotations": {
+        "nginx.ingress.kubernetes.io/ssl-redirect": "false"}}, "spec": {"tls": [{"hosts": ["a.example"]}],
+                                                                         "rules": [{"host": "a.example"}]}}),
+        "subject", "nginx.ingress.kubernetes.io/ssl-redirect: false turns the HTTP to HTTPS redirect off"),
+    bad("k8s-no-privileged", one("kubernetes:example.com/v1:WorkerPool", {"spec": {"pools": [{"template": {"spec": {
+        "containers": [{"name": "w", "image": "w:1.2.3", "securityContext": {"privileged": True}}]}}}]}}), "subject",
+        "container 'w' (spec.pools[0].template.spec.containers[0]) sets securityContext.privileged: true",
+        "privileged-template-in-list"),
 ]

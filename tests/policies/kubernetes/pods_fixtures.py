@@ -117,4 +117,26 @@ FIXTURES: list[Fixture] = [
         {"name": "debug", "image": "busybox:1.36.1", "securityContext": {"allowPrivilegeEscalation": True}}])),
         "app-blue", "ephemeral container 'debug' (spec.template.spec.ephemeralContainers[0]) sets "
                     "securityContext.allowPrivilegeEscalation: True"),
+    # procMount takes Default or Unmasked; anything but Default is not the masked /proc.
+    bad("k8s-no-privileged", swap(blue(C + ".securityContext.procMount", "Other")), "app-blue",
+        "container 'app' (spec.template.spec.containers[0]) sets securityContext.procMount: Other"),
+    good("k8s-no-privileged", swap(blue(C + ".securityContext.procMount", "Default")), "procmount-default"),
+    # 64 hex digits in a tag look like a digest but are a movable tag; a 40-digit commit id is a build's tag.
+    bad("k8s-image-pinned", swap(blue(C + ".image", "ghcr.io/acme/orchestrator:" + "a" * 64)), "app-blue",
+        "which is not a full version or digest"),
+    good("k8s-image-pinned", swap(blue(C + ".image", "ghcr.io/acme/orchestrator:" + "0123abcd" * 5)), "commit-tag"),
+    bad("k8s-no-host-path-or-port", one("kubernetes:core/v1:PersistentVolumeList", {"items": [
+        {"metadata": {"name": "node-root"}, "spec": {"hostPath": {"path": "/"}}}]}), "subject",
+        "PersistentVolume 'node-root' items[0].spec.hostPath mounts the node path /", "host-path-pv-list"),
+    bad("k8s-safe-sysctls", swap(blue(P + ".securityContext.sysctls", [{"name": "vm.swappiness", "value": "1"}])),
+        "app-blue", "unsafe sysctl vm.swappiness = 1 (securityContext.sysctls[0])"),
+    bad("k8s-service-account", one("kubernetes:core/v1:ServiceAccount", {"metadata": {"name": "default",
+                                                                                      "namespace": "app"}}),
+        "subject", "service account 'default' does not set automountServiceAccountToken: false"),
+    good("k8s-service-account", one("kubernetes:core/v1:ServiceAccount", {"metadata": {"name": "default"},
+                                                                          "automountServiceAccountToken": False}),
+         "default-account-without-token"),
+    bad("k8s-service-account", one("kubernetes:core/v1:ServiceAccount", {"metadata": {"name": "ci"},
+                                                                         "automountServiceAccountToken": "true"}),
+        "subject", "service account 'ci' sets automountServiceAccountToken: true"),
 ]

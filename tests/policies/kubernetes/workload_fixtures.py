@@ -121,7 +121,7 @@ FIXTURES: list[Fixture] = [
     good("k8s-no-public-service", app_stack(), "k8s-no-public-service-good-1"),
     bad("k8s-no-public-service", app_stack(**{"svc-live": service("app-live", APP_NS, {
         "app.kubernetes.io/name": "orchestrator", "orchestrator.io/slot": "blue"}, kind="LoadBalancer")}),
-        "app-live", "a LoadBalancer Service (spec.type) exposes pods other than the edge proxy (selector",
+        "app-live", "a LoadBalancer Service (spec.type: LoadBalancer) exposes pods other than the edge proxy (selector",
         "k8s-no-public-service-bad-2"),
     bad("k8s-no-public-service", app_stack(**{"svc-edge": service("haproxy", EDGE_NS, EDGE_LABELS, kind="LoadBalancer",
                                                                       target=8443)}),
