@@ -164,18 +164,29 @@ def token_shapes(text: str) -> Iterator[str]:
 
 def name_value_secrets(document: Any) -> Iterator[tuple[str, str]]:
     """`{name: DB_PASSWORD, value: hunter2}` entries (env lists inside chart values or config documents)."""
-    budget = [MAX_NODES]
+    for here, node in mappings(document):
+        name, value = node.get("name"), node.get("value")
+        if isinstance(name, str) and secret_name(name) and is_literal(value):
+            yield ".".join(here), _show(name)
+
+
+def mappings(document: Any) -> Iterator[tuple[tuple[str, ...], Mapping[str, Any]]]:
+    """Every mapping inside a document with its path, bounded like `walk` (the budget counts every node
+    taken in, so a self-referencing alias costs at most MAX_NODES steps)."""
+    budget = MAX_NODES
     stack: list[tuple[tuple[str, ...], Any]] = [((), document)]
-    while stack and budget[0] > 0:
-        budget[0] -= 1
+    while stack:
         here, node = stack.pop()
         if isinstance(node, Mapping):
-            name, value = node.get("name"), node.get("value")
-            if isinstance(name, str) and secret_name(name) and is_literal(value):
-                yield ".".join(here), _show(name)
-            stack.extend(((*here, str(k)), v) for k, v in node.items() if isinstance(v, Mapping) or is_list(v))
+            yield here, node
+            pairs: Iterator[tuple[Any, Any]] = iter(node.items())
         elif is_list(node):
-            stack.extend(((*here, str(i)), v) for i, v in enumerate(node) if isinstance(v, Mapping) or is_list(v))
+            pairs = enumerate(node)
+        else:
+            continue
+        taken = list(itertools.islice(pairs, max(budget, 0)))
+        budget -= len(taken)
+        stack.extend(((*here, str(k)), v) for k, v in taken if isinstance(v, Mapping) or is_list(v))
 
 
 def secrets_in_text(text: str) -> Iterator[str]:

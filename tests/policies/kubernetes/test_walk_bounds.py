@@ -31,3 +31,13 @@ def test_an_alias_expansion_is_walked_within_the_budget() -> None:
 
 def test_a_secret_beside_a_self_referencing_alias_is_found() -> None:
     assert "a literal value under 'password'" in list(secrets_in_text(SELF_REFERENCE))
+
+
+def test_name_value_entries_beside_a_self_referencing_alias_are_found() -> None:
+    import yaml
+
+    from policies.rules.k8s_content import name_value_secrets
+
+    document = yaml.safe_load("loop: &a [" + ", ".join(["*a"] * 1000) + "]\n"
+                              "env: [{name: DB_PASSWORD, value: hunter2-literal}]\n")
+    assert list(name_value_secrets(document)) == [("env.0", "DB_PASSWORD")]
