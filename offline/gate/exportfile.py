@@ -25,11 +25,14 @@ VERSIONS = (3, 4)
 """Checkpoint versions `pulumi stack export` writes (4 only when the stack uses newer engine features)."""
 MAX_DEPTH = 100
 """Nesting levels a value may have: deeper than any provider schema, shallow enough for the pack to decode."""
-MAX_RESOURCES = 5_000
-"""Resources one `check` judges by default: about what the gate gets through in 10 s on 2 cores
-(docs/benchmarks.md); `--max-resources` raises it, time grows linearly."""
+MAX_RESOURCES = 2_500
+"""Resources one `check` judges by default, well within 10 s on 2 cores (docs/benchmarks.md);
+`--max-resources` raises it and the allowances below with it; the time grows linearly."""
+VALUES_PER_RESOURCE = 80
+"""Property values (every object, list and scalar) allowed per resource of the limit: the gate's time
+follows the number of values, and the shipped stacks average under 60 a resource."""
 BYTES_PER_RESOURCE = 16 * 1024
-"""Export bytes allowed per resource of the limit, read before the file is parsed (the shipped
+"""Export bytes allowed per resource of the limit, checked before the file is parsed (the shipped
 stacks' exports average under 3 KiB a resource)."""
 NAME = re.compile(r"[A-Za-z0-9_.-]{1,100}")
 """What Pulumi allows in stack and project names."""
@@ -140,6 +143,7 @@ def read_state(path: Path, max_resources: int = MAX_RESOURCES) -> dict[str, Any]
                          f" (with --max-resources {max_resources:,}); raise --max-resources to read it")
     data = parse_json(raw, path.name, lambda parsed: within_limit(parsed, max_resources, path.name))
     validate(data, path.name)
+    within_value_budget(resources_of(data), max_resources, path.name)
     return data
 
 
@@ -247,3 +251,21 @@ def within_limit(data: Any, limit: int, name: str = "the export") -> None:
     if count > limit:
         raise OfflineError(f"{name} has {count:,} resources; one check judges at most {limit:,} "
                            "(raise it with --max-resources N; the time grows linearly, see docs/benchmarks.md)")
+
+
+def within_value_budget(resources: list[Any], max_resources: int, name: str = "the export") -> None:
+    """Refuse an export holding more property values than `max_resources` resources are allowed (the
+    count stops as soon as it is over: linear in the allowance, not in the file)."""
+    budget = max_resources * VALUES_PER_RESOURCE
+    count, stack = 0, list(resources)
+    while stack:
+        value = stack.pop()
+        count += 1
+        if count > budget:
+            raise OfflineError(f"{name} holds more than {budget:,} property values ({VALUES_PER_RESOURCE} a resource "
+                               f"with --max-resources {max_resources:,}); raise --max-resources to judge it "
+                               "(the time grows linearly, see docs/benchmarks.md)")
+        if isinstance(value, dict):
+            stack.extend(value.values())
+        elif isinstance(value, list):
+            stack.extend(value)

@@ -287,3 +287,21 @@ def test_a_file_that_never_ends_is_refused_after_the_limit() -> None:
 
     with pytest.raises(OfflineError, match=r"^state file zero holds more than 4 KiB$"):
         read_user_file(Path("/dev/zero"), "state file zero", max_bytes=4096)
+
+
+def test_an_export_above_the_value_allowance_is_refused(violating_state: Path, tmp_path: Path,
+                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    from offline.gate.exportfile import VALUES_PER_RESOURCE
+
+    export = json.loads(violating_state.read_text())
+    resources = export["deployment"]["resources"]
+    limit = len(resources)  # the resource count is allowed; the values are not
+    resources[1]["inputs"]["padding"] = list(range(limit * VALUES_PER_RESOURCE))
+    state = tmp_path / "padded.json"
+    state.write_text(json.dumps(export), encoding="utf-8")
+    assert main(["check", "--state", str(state), "--max-resources", str(limit)]) == 2
+    assert capsys.readouterr().err.strip() == (
+        f"error: padded.json holds more than {limit * VALUES_PER_RESOURCE:,} property values ({VALUES_PER_RESOURCE} a "
+        f"resource with --max-resources {limit}); raise --max-resources to judge it (the time grows linearly, "
+        "see docs/benchmarks.md)")
+    assert main(["check", "--state", str(state), "--max-resources", str(2 * limit), "--format", "json"]) == 1
