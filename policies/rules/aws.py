@@ -8,7 +8,8 @@ from typing import Any
 
 from pulumi_policy import PolicyResource, Severity
 
-from .aws_iam import names_resource, public_statements, references, shown
+from .aws_iam import grantee, names_resource, public_statements, references, shown, unreadable
+from .cloud_tokens import accepts, canonical, of
 from .common import (
     Meta,
     Resource,
@@ -82,7 +83,7 @@ rds_public = Meta(
 )
 
 
-@resource_rule(rds_public, (RDS_INSTANCE, RDS_CLUSTER, RDS_CLUSTER_INSTANCE, NATIVE_DB_INSTANCE, NATIVE_DB_CLUSTER))
+@resource_rule(rds_public, accepts((RDS_INSTANCE, RDS_CLUSTER, RDS_CLUSTER_INSTANCE, NATIVE_DB_INSTANCE, NATIVE_DB_CLUSTER)))
 def aws_rds_not_public(resource: Resource) -> Iterator[str]:
     value = get(resource.props, "publiclyAccessible")
     if truthy(value):
@@ -99,17 +100,20 @@ rds_encrypted = Meta(
 )
 
 
-@resource_rule(rds_encrypted, (RDS_INSTANCE, RDS_CLUSTER, NATIVE_DB_INSTANCE, NATIVE_DB_CLUSTER))
+@resource_rule(rds_encrypted, accepts((RDS_INSTANCE, RDS_CLUSTER, NATIVE_DB_INSTANCE, NATIVE_DB_CLUSTER)))
 def aws_rds_encrypted(resource: Resource) -> Iterator[str]:
     props = resource.props
+    encrypted = get(props, "storageEncrypted")
     if _replica(props):
-        if is_false(get(props, "storageEncrypted")):
-            yield "the replica disables storage encryption"
+        if is_false(encrypted):
+            yield f"storageEncrypted is {shown(encrypted)} on a replica (it disables the primary's encryption)"
         return
-    if get(props, "storageEncrypted") is not True:
-        yield "storageEncrypted is not true"
-    if not _cmk(get(props, "kmsKeyId")):
-        yield "no customer-managed kmsKeyId"
+    if not truthy(encrypted):
+        yield f"storageEncrypted is {shown(encrypted)}"
+    key = get(props, "kmsKeyId")
+    if not _cmk(key):
+        yield f"kmsKeyId {key} is an AWS-managed key, not a customer-managed one" if key else \
+            "no customer-managed kmsKeyId (kmsKeyId unset)"
 
 
 rds_tls = Meta(
@@ -138,9 +142,9 @@ def _group_for(stack: Stack, resource: PolicyResource, prop: str, group_type: st
 
 @stack_rule(rds_tls)
 def aws_rds_force_tls(stack: Stack) -> Iterator[tuple[str, str | None]]:
-    groups = {str(get(g.props, "name")): g for g in stack.of(RDS_PARAMETER_GROUP)}
-    cluster_groups = {str(get(g.props, "name")): g for g in stack.of(RDS_CLUSTER_PARAMETER_GROUP)}
-    for instance in stack.of(RDS_INSTANCE):
+    groups = {str(get(g.props, "name")): g for g in of(stack, RDS_PARAMETER_GROUP)}
+    cluster_groups = {str(get(g.props, "name")): g for g in of(stack, RDS_CLUSTER_PARAMETER_GROUP)}
+    for instance in of(stack, RDS_INSTANCE):
         engine = str(get(instance.props, "engine", default="postgres"))
         if "postgres" not in engine and not _replica(instance.props):
             continue
@@ -149,7 +153,7 @@ def aws_rds_force_tls(stack: Stack) -> Iterator[tuple[str, str | None]]:
             yield "no custom parameter group with rds.force_ssl=1 is attached", instance.urn
         elif not _force_ssl(group):
             yield f"parameter group {get(group.props, 'name')} does not set rds.force_ssl=1", instance.urn
-    for cluster in stack.of(RDS_CLUSTER):
+    for cluster in of(stack, RDS_CLUSTER):
         if "postgres" not in str(get(cluster.props, "engine", default="")):
             continue
         group = _group_for(stack, cluster, "dbClusterParameterGroupName", RDS_CLUSTER_PARAMETER_GROUP, cluster_groups)
@@ -181,7 +185,7 @@ def _generated(stack: Stack, db: PolicyResource, prop: str, value: Any) -> bool:
     """The password is a generator's output, proved by the value: equal to a random resource's result, or a
     secret the pack cannot see whose property is wired to such a resource (never a visible literal)."""
     generators = depends_on(db, prop, RANDOM_PASSWORD)
-    results = {str(get(g.props, "result")) for g in stack.of(*RANDOM_PASSWORD) if get(g.props, "result")}
+    results = {str(get(g.props, "result")) for g in of(stack, *RANDOM_PASSWORD) if get(g.props, "result")}
     if str(value) in results and not _opaque_secret(value):
         return True
     if _opaque_secret(value):
@@ -193,25 +197,28 @@ def _generated(stack: Stack, db: PolicyResource, prop: str, value: Any) -> bool:
 
 @stack_rule(rds_auth)
 def aws_rds_auth(stack: Stack) -> Iterator[tuple[str, str | None]]:
-    for db in stack.of(RDS_INSTANCE, RDS_CLUSTER, NATIVE_DB_INSTANCE, NATIVE_DB_CLUSTER):
+    for db in of(stack, RDS_INSTANCE, RDS_CLUSTER, NATIVE_DB_INSTANCE, NATIVE_DB_CLUSTER):
         props = db.props
         if _replica(props) or get(props, "replicationSourceIdentifier") or get(props, "sourceDbInstanceIdentifier") \
                 or get(props, "sourceDbClusterIdentifier"):
             continue
-        iam_auth = get(props, "iamDatabaseAuthenticationEnabled", default=get(props, "enableIamDatabaseAuthentication"))
-        if iam_auth is not True:
-            yield f"iamDatabaseAuthenticationEnabled is {shown(iam_auth)} (IAM authentication off)", db.urn
+        iam_prop = "iamDatabaseAuthenticationEnabled" if "iamDatabaseAuthenticationEnabled" in props \
+            else "enableIamDatabaseAuthentication" if "enableIamDatabaseAuthentication" in props \
+            else "iamDatabaseAuthenticationEnabled"
+        iam_auth = get(props, iam_prop)
+        if not truthy(iam_auth):
+            yield f"{iam_prop} is {shown(iam_auth)} (IAM authentication off)", db.urn
         user = str(get(props, "username", default=get(props, "masterUsername", default="")) or "")
-        if user.lower() in DEFAULT_ADMIN_NAMES:
-            yield f"the admin user is the default-like name '{user}'", db.urn
-        if truthy(get(props, "manageMasterUserPassword")):
-            continue
-        prop = next((p for p in PASSWORD_PROPS if get(props, p)), None)
-        if prop is None:
+        if user.strip().lower() in DEFAULT_ADMIN_NAMES:
+            yield f"the admin user is the default-like name '{user[:64]}'", db.urn
+        managed = truthy(get(props, "manageMasterUserPassword"))
+        present = [p for p in PASSWORD_PROPS if get(props, p)]
+        if not present and not managed:
             yield "no password and no manageMasterUserPassword", db.urn
-        elif not _generated(stack, db, prop, get(props, prop)):
-            # Never quote the value: it may be a real password.
-            yield f"{prop} is a literal, not the value of a random.RandomPassword (in code or config)", db.urn
+        for prop in present:
+            # A literal beside manageMasterUserPassword still sits in code and state. Never quote the value.
+            if not _generated(stack, db, prop, get(props, prop)):
+                yield f"{prop} is a literal, not the value of a random.RandomPassword (in code or config)", db.urn
 
 
 rds_resilience = Meta(
@@ -233,7 +240,7 @@ rds_resilience = Meta(
 @stack_rule(rds_resilience)
 def aws_rds_resilience(stack: Stack) -> Iterator[tuple[str, str | None]]:
     minimum = number(stack.config.get("minBackupRetentionDays")) or 7
-    for db in stack.of(RDS_INSTANCE):
+    for db in of(stack, RDS_INSTANCE):
         props = db.props
         replica = _replica(props)
         if not replica:
@@ -266,7 +273,7 @@ rds_replicas = Meta(
 
 @stack_rule(rds_replicas)
 def aws_rds_replicas(stack: Stack) -> Iterator[tuple[str, str | None]]:
-    instances = stack.of(RDS_INSTANCE)
+    instances = of(stack, RDS_INSTANCE)
     if not instances:
         return
     wanted = int(number(stack.config.get("minReplicas")) or 2)
@@ -310,25 +317,25 @@ def _auth_problem(props: Mapping[str, Any]) -> str | None:
     return "neither an auth token nor RBAC user groups (authToken/userGroupIds unset)"
 
 
-@resource_rule(redis_secure, (REDIS, CACHE_CLUSTER, SERVERLESS_CACHE, MEMORYDB))
+@resource_rule(redis_secure, accepts((REDIS, CACHE_CLUSTER, SERVERLESS_CACHE, MEMORYDB)))
 def aws_redis_encryption_auth(resource: Resource) -> Iterator[str]:
     props = resource.props
-    if resource.type == MEMORYDB:
+    if canonical(resource.type) == MEMORYDB:
         if is_false(get(props, "tlsEnabled")):
             yield "tlsEnabled is false"
         acl = str(get(props, "aclName", default="open-access"))
-        if acl == "open-access":
+        if acl.strip().lower() == "open-access":
             yield f"aclName is '{acl}' (no authentication)"
         if not _cmk(get(props, "kmsKeyArn")):
             yield "no customer-managed kmsKeyArn"
         return
-    if resource.type == SERVERLESS_CACHE:  # always TLS; authentication is a user group
+    if canonical(resource.type) == SERVERLESS_CACHE:  # always TLS; authentication is a user group
         if not get(props, "userGroupId") and str(get(props, "engine", default="redis")) != "memcached":
             yield "userGroupId is unset (no authentication)"
         if not _cmk(get(props, "kmsKeyId")):
             yield "no customer-managed kmsKeyId"
         return
-    if resource.type == CACHE_CLUSTER:
+    if canonical(resource.type) == CACHE_CLUSTER:
         if get(props, "replicationGroupId"):
             return  # a member of a replication group: the group is judged
         # A standalone cache cluster takes no auth token and no user group: anyone on the network is in.
@@ -336,12 +343,13 @@ def aws_redis_encryption_auth(resource: Resource) -> Iterator[str]:
                f"(transitEncryptionEnabled {shown(get(props, 'transitEncryptionEnabled'))}); use a replication group")
         return
     transit = get(props, "transitEncryptionEnabled")
-    if transit is not True:
+    if not truthy(transit):
         yield f"transitEncryptionEnabled is {shown(transit)}"
-    elif str(get(props, "transitEncryptionMode", default="required")) != "required":
-        yield f"transitEncryptionMode is {get(props, 'transitEncryptionMode')} (plaintext still accepted)"
-    if not truthy(get(props, "atRestEncryptionEnabled")):
-        yield "at-rest encryption is not enabled"
+    elif str(get(props, "transitEncryptionMode", default="required")).strip().lower() != "required":
+        yield f"transitEncryptionMode is {shown(get(props, 'transitEncryptionMode'))} (plaintext still accepted)"
+    at_rest = get(props, "atRestEncryptionEnabled")
+    if not truthy(at_rest):
+        yield f"atRestEncryptionEnabled is {shown(at_rest)} (no encryption at rest)"
     if not _cmk(get(props, "kmsKeyId")):
         yield "no customer-managed kmsKeyId"
     problem = _auth_problem(props)
@@ -362,7 +370,7 @@ redis_ha = Meta(
 )
 
 
-@resource_rule(redis_ha, (REDIS,))
+@resource_rule(redis_ha, accepts((REDIS,)))
 def aws_redis_ha(resource: Resource) -> Iterator[str]:
     props = resource.props
     shards = number(get(props, "numNodeGroups")) or 1
@@ -395,18 +403,22 @@ eks_endpoint = Meta(
 )
 
 
-@resource_rule(eks_endpoint, (EKS,))
+@resource_rule(eks_endpoint, accepts((EKS,)))
 def aws_eks_endpoint(resource: Resource) -> Iterator[str]:
     vpc = mapping(get(resource.props, "vpcConfig"))
-    if get(vpc, "endpointPrivateAccess") is not True:
-        yield "private endpoint access is off"
-    if get(vpc, "endpointPublicAccess") is False:
+    private = get(vpc, "endpointPrivateAccess")
+    if not truthy(private):
+        yield f"vpcConfig.endpointPrivateAccess is {shown(private)} (private endpoint access off)"
+    public = get(vpc, "endpointPublicAccess")
+    if is_false(public):
         return
+    # EKS defaults the public endpoint to on, open to 0.0.0.0/0.
+    state = f"vpcConfig.endpointPublicAccess is {shown(public)}" + (" (defaults to true)" if public is None else "")
     cidrs = [str(c) for c in items(get(vpc, "publicAccessCidrs"))]
     if not cidrs:
-        yield "the public endpoint is open to 0.0.0.0/0 (no vpcConfig.publicAccessCidrs)"
+        yield f"{state} and there are no vpcConfig.publicAccessCidrs: the public endpoint is open to 0.0.0.0/0"
     elif covers_internet(cidrs):
-        yield f"vpcConfig.publicAccessCidrs {', '.join(public_ranges(cidrs))} cover the public Internet"
+        yield f"{state} and vpcConfig.publicAccessCidrs {', '.join(public_ranges(cidrs)[:8])} cover the public Internet"
 
 
 LOG_TYPES = ("api", "audit", "authenticator", "controllerManager", "scheduler")
@@ -422,7 +434,7 @@ eks_secrets = Meta(
 )
 
 
-@resource_rule(eks_secrets, (EKS,))
+@resource_rule(eks_secrets, accepts((EKS,)))
 def aws_eks_secrets_logs(resource: Resource) -> Iterator[str]:
     configs = items(get(resource.props, "encryptionConfig"))
     if not any("secrets" in [str(r) for r in items(get(c, "resources"))] and get(c, "provider", "keyArn")
@@ -442,17 +454,24 @@ class IngressRule:
     `vpc.SecurityGroupIngressRule` in one shape, with prefix lists already expanded to their CIDRs."""
 
     def __init__(self, owner: PolicyResource, group: str, cidrs: list[str], from_port: Any, to_port: Any, *,
-                 protocol: Any, source_group: str | None, description: Any, label: str, source_prop: str) -> None:
+                 protocol: Any, source_group: str | None, description: Any, label: str, source_prop: str,
+                 prefix_lists: list[str] | None = None) -> None:
         self.owner = owner
         self.group = group
         self.cidrs = cidrs
-        self.protocol = str(protocol if protocol is not None else "tcp").strip().lower()
-        self.all_ports = self.protocol in ("-1", "all", "-1.0")
+        self.prefix_lists = prefix_lists or []
+        """Prefix-list ids the rule admits (expanded into `cidrs` when the stack declares the list)."""
+        self.protocol = str(protocol if protocol is not None else "tcp").strip().lower()[:32]
+        # -1, "all", "-1.0": every protocol (and so every port).
+        self.all_ports = self.protocol in ("-1", "all", "-1.0", "any", "*")
         low, high = number(from_port), number(to_port)
-        self.from_port = int(low) if low is not None else 0
-        self.to_port = int(high) if high is not None else 65535
-        if self.all_ports or self.from_port < 0 or self.to_port < 0 or (self.from_port == 0 and self.to_port == 0):
+        first = int(low) if low is not None else 0
+        last = int(high) if high is not None else 65535
+        # A swapped range is the same range to anyone reading it for exposure.
+        self.from_port, self.to_port = min(first, last), max(first, last)
+        if self.all_ports or self.from_port < 0 or (self.from_port == 0 and self.to_port == 0):
             self.from_port, self.to_port = 0, 65535
+        self.to_port = min(self.to_port, 65535)
         self.source_group = source_group
         self.description = str(description or "")
         self.label = label
@@ -474,8 +493,8 @@ class IngressRule:
 def _prefix_lists(stack: Stack) -> list[tuple[PolicyResource, list[str]]]:
     """Managed prefix lists with their CIDRs (inline entries plus standalone entry resources)."""
     lists = [(pl, [str(get(e, "cidr")) for e in items(get(pl.props, "entries")) if get(e, "cidr")])
-             for pl in stack.of(PREFIX_LIST)]
-    for entry in stack.of(PREFIX_LIST_ENTRY):
+             for pl in of(stack, PREFIX_LIST)]
+    for entry in of(stack, PREFIX_LIST_ENTRY):
         for prefix_list, cidrs in lists:
             if references(entry, "prefixListId", prefix_list, "name"):
                 cidrs.append(str(get(entry.props, "cidr", default="")))
@@ -496,7 +515,7 @@ def _expand(holder: PolicyResource, prop: str, ids: list[Any], lists: list[tuple
 def _group_key(stack: Stack, rule: PolicyResource, prop: str = "securityGroupId") -> str:
     """The group a standalone rule belongs to: the declared group its value names, else the value itself."""
     value = get(rule.props, prop)
-    for group in stack.of(*GROUPS, EKS):
+    for group in of(stack, *GROUPS, EKS):
         if value and names_resource(value, group, "name"):
             return group.urn
     linked = [d.urn for d in rule.property_dependencies.get(prop, [])]
@@ -509,46 +528,50 @@ def _group_key(stack: Stack, rule: PolicyResource, prop: str = "securityGroupId"
 
 def ingress_rules(stack: Stack) -> Iterator[IngressRule]:
     lists = _prefix_lists(stack)
-    for group in stack.of(*GROUPS):
+    for group in of(stack, *GROUPS):
         for index, rule in enumerate(items(get(group.props, "ingress"))):
             cidrs = [str(c) for c in [*items(get(rule, "cidrBlocks")), *items(get(rule, "ipv6CidrBlocks"))]]
-            cidrs += _expand(group, "ingress", items(get(rule, "prefixListIds")), lists)
+            prefix_lists = [str(p) for p in items(get(rule, "prefixListIds"))]
+            cidrs += _expand(group, "ingress", prefix_lists, lists)
             sources = [str(s) for s in items(get(rule, "securityGroups"))]
             if truthy(get(rule, "self")):
                 sources.append(group.urn)
             yield IngressRule(group, group.urn, cidrs, get(rule, "fromPort"), get(rule, "toPort"),
                               protocol=get(rule, "protocol"), source_group=sources[0] if sources else None,
-                              description=get(rule, "description"), label=f"ingress[{index}]", source_prop="ingress")
-    for rule in stack.of(SG_RULE):
+                              description=get(rule, "description"), label=f"ingress[{index}]", source_prop="ingress",
+                              prefix_lists=prefix_lists)
+    for rule in of(stack, SG_RULE):
         if str(get(rule.props, "type", default="")).strip().lower() != "ingress":
             continue
         cidrs = [str(c) for c in [*items(get(rule.props, "cidrBlocks")), *items(get(rule.props, "ipv6CidrBlocks"))]]
-        cidrs += _expand(rule, "prefixListIds", items(get(rule.props, "prefixListIds")), lists)
+        prefix_lists = [str(p) for p in items(get(rule.props, "prefixListIds"))]
+        cidrs += _expand(rule, "prefixListIds", prefix_lists, lists)
         source = get(rule.props, "sourceSecurityGroupId") or (get(rule.props, "securityGroupId")
                                                                if truthy(get(rule.props, "self")) else None)
         yield IngressRule(rule, _group_key(stack, rule), cidrs, get(rule.props, "fromPort"), get(rule.props, "toPort"),
                           protocol=get(rule.props, "protocol"), source_group=str(source) if source else None,
                           description=get(rule.props, "description"), label="the rule",
-                          source_prop="sourceSecurityGroupId")
-    for rule in stack.of(SG_INGRESS):
+                          source_prop="sourceSecurityGroupId", prefix_lists=prefix_lists)
+    for rule in of(stack, SG_INGRESS):
         cidrs = [str(c) for c in (get(rule.props, "cidrIpv4"), get(rule.props, "cidrIpv6")) if c]
-        cidrs += _expand(rule, "prefixListId", items(get(rule.props, "prefixListId")), lists)
+        prefix_lists = [str(p) for p in items(get(rule.props, "prefixListId"))]
+        cidrs += _expand(rule, "prefixListId", prefix_lists, lists)
         source = get(rule.props, "referencedSecurityGroupId")
         yield IngressRule(rule, _group_key(stack, rule), cidrs, get(rule.props, "fromPort"), get(rule.props, "toPort"),
                           protocol=get(rule.props, "ipProtocol"), source_group=str(source) if source else None,
                           description=get(rule.props, "description"), label="the rule",
-                          source_prop="referencedSecurityGroupId")
+                          source_prop="referencedSecurityGroupId", prefix_lists=prefix_lists)
 
 
 def _public_alb_groups(stack: Stack) -> set[str]:
     """Keys (as `_group_key` makes them) of the groups on Internet-facing application load balancers."""
     keys: set[str] = set()
-    for lb in stack.of(*LB):
+    for lb in of(stack, *LB):
         if truthy(get(lb.props, "internal")) or str(get(lb.props, "loadBalancerType", default="application")) != "application":
             continue
         values = items(get(lb.props, "securityGroups"))
         for value in values:
-            matched = [g.urn for g in stack.of(*GROUPS) if names_resource(value, g, "name")]
+            matched = [g.urn for g in of(stack, *GROUPS) if names_resource(value, g, "name")]
             keys.update(matched or [f"id:{value}"])
         if not values:
             keys.update(d.urn for d in lb.property_dependencies.get("securityGroups", []))
@@ -605,14 +628,14 @@ def _cluster_groups(stack: Stack) -> tuple[set[str], set[str]]:
     """(visible group ids, resources whose group the value may not show yet) of the EKS cluster and nodes."""
     ids: set[str] = set()
     urns: set[str] = set()
-    for cluster in stack.of(EKS):
+    for cluster in of(stack, EKS):
         urns.add(cluster.urn)
         ids.update(str(x) for x in [get(cluster.props, "vpcConfig", "clusterSecurityGroupId"),
                                     *items(get(cluster.props, "vpcConfig", "securityGroupIds"))] if x)
-    for template in stack.of(LAUNCH_TEMPLATE):
+    for template in of(stack, LAUNCH_TEMPLATE):
         ids.update(str(x) for x in items(get(template.props, "vpcSecurityGroupIds")))
         urns.update(d.urn for d in template.property_dependencies.get("vpcSecurityGroupIds", []))
-    for group in stack.of(NODE_GROUP):
+    for group in of(stack, NODE_GROUP):
         urns.add(group.urn)
     return ids, urns
 
@@ -630,20 +653,23 @@ def _from_cluster(stack: Stack, rule: IngressRule, ids: set[str], urns: set[str]
     return bool(linked & urns) and not ids
 
 
-def _data_groups(stack: Stack) -> dict[str, int | None]:
-    """Groups attached to databases and caches, with the port the store listens on."""
-    attached: dict[str, int | None] = {}
-    for store in stack.of(*DATA_STORES):
+def _data_groups(stack: Stack) -> dict[str, set[int]]:
+    """Groups attached to databases and caches, with the ports the stores behind each listen on (one group
+    may front a primary and replicas on different ports)."""
+    attached: dict[str, set[int]] = {}
+    groups = of(stack, *GROUPS)
+    for store in of(stack, *DATA_STORES):
         port = number(get(store.props, "port"))
+        ports = {int(port)} if port is not None and 0 < port <= 65535 else set()
         for prop in ("vpcSecurityGroupIds", "securityGroupIds"):
             values = items(get(store.props, prop))
             for value in values:
-                matched = [g.urn for g in stack.of(*GROUPS) if names_resource(value, g, "name")]
+                matched = [g.urn for g in groups if names_resource(value, g, "name")]
                 for key in matched or [f"id:{value}"]:
-                    attached[key] = int(port) if port is not None else None
+                    attached.setdefault(key, set()).update(ports)
             if not values:
                 for d in store.property_dependencies.get(prop, []):
-                    attached[d.urn] = int(port) if port is not None else None
+                    attached.setdefault(d.urn, set()).update(ports)
     return attached
 
 
@@ -651,9 +677,10 @@ def _data_groups(stack: Stack) -> dict[str, int | None]:
 def aws_sg_data_tier_scoped(stack: Stack) -> Iterator[tuple[str, str | None]]:
     ports = {int(number(p) or 0) for p in items(stack.config.get("ports"))}
     data_groups = _data_groups(stack)
-    ports.update(p for p in data_groups.values() if p)
+    for store_ports in data_groups.values():
+        ports.update(store_ports)
     ids, urns = _cluster_groups(stack)
-    has_cluster = bool(stack.of(EKS))
+    has_cluster = bool(of(stack, EKS))
     for rule in ingress_rules(stack):
         hit = sorted(p for p in ports if rule.covers(p))
         if not hit and rule.group not in data_groups:
@@ -662,6 +689,9 @@ def aws_sg_data_tier_scoped(stack: Stack) -> Iterator[tuple[str, str | None]]:
             f" to {'/'.join(map(str, hit))}" if hit else " on a database/cache group")
         if rule.cidrs:
             yield f"{label} admits CIDRs {', '.join(rule.cidrs[:8])} instead of a security-group reference", rule.owner.urn
+        elif rule.prefix_lists:
+            yield (f"{label} admits prefix list {', '.join(rule.prefix_lists[:8])} instead of a security-group "
+                   "reference"), rule.owner.urn
         elif not rule.source_group:
             yield f"{label} has no security-group source", rule.owner.urn
         elif has_cluster and not _from_cluster(stack, rule, ids, urns):
@@ -684,19 +714,22 @@ kms = Meta(
 )
 
 
-@resource_rule(kms, (KMS_KEY, KMS_POLICY, REPLICA_KEY))
+@resource_rule(kms, accepts((KMS_KEY, KMS_POLICY, REPLICA_KEY)))
 def aws_kms_hygiene(resource: Resource) -> Iterator[str]:
     props = resource.props
-    if resource.type == KMS_KEY:
+    if canonical(resource.type) == KMS_KEY:
         spec = str(get(props, "customerMasterKeySpec", default=get(props, "keySpec", default="SYMMETRIC_DEFAULT")))
-        if spec == "SYMMETRIC_DEFAULT" and get(props, "enableKeyRotation") is not True:
+        if spec.strip().upper() == "SYMMETRIC_DEFAULT" and not truthy(get(props, "enableKeyRotation")):
             yield f"enableKeyRotation is {shown(get(props, 'enableKeyRotation'))} (key rotation off)"
     if truthy(get(props, "bypassPolicyLockoutSafetyCheck")):
         yield f"bypassPolicyLockoutSafetyCheck is {shown(get(props, 'bypassPolicyLockoutSafetyCheck'))}"
+    problem = unreadable(get(props, "policy"))
+    if problem:
+        yield f"policy {problem}"
     for label, statement in public_statements(get(props, "policy")):
         condition = get(statement, "Condition")
-        why = "a condition every caller meets" if condition else "no condition"
-        yield f"policy {label} allows principal * with {why}"
+        why = f"a condition every caller meets ({shown(condition, 80)})" if condition else "no condition"
+        yield f"policy {label} allows principal * with {why}: {grantee(statement)}"
 
 
 secrets = Meta(
@@ -710,7 +743,7 @@ secrets = Meta(
 )
 
 
-@resource_rule(secrets, (SECRET,))
+@resource_rule(secrets, accepts((SECRET,)))
 def aws_secrets_cmk(resource: Resource) -> Iterator[str]:
     if not _cmk(get(resource.props, "kmsKeyId")):
         yield "no customer-managed kmsKeyId"
@@ -732,23 +765,25 @@ waf = Meta(
 
 
 def _waf_rules(props: Mapping[str, Any]) -> list[Mapping[str, Any]]:
-    rules = [mapping(r) for r in items(get(props, "rules"))]
+    rules = [mapping(r) for r in items(get(props, "rules"))[:1000]]
     raw = get(props, "ruleJson")
-    if isinstance(raw, str):
+    if isinstance(raw, str) and len(raw) <= 1_000_000:
         try:
             loaded = json.loads(raw)
-        except json.JSONDecodeError:
+        except (ValueError, RecursionError):
             loaded = []
-        rules.extend(_camel(r) for r in loaded if isinstance(r, Mapping))
+        rules.extend(_camel(r) for r in items(loaded)[:1000] if isinstance(r, Mapping))
     return rules
 
 
-def _camel(value: Any) -> Any:
-    """WAF's JSON rule form is PascalCase; the SDK inputs are camelCase."""
+def _camel(value: Any, depth: int = 0) -> Any:
+    """WAF's JSON rule form is PascalCase; the SDK inputs are camelCase (bounded depth: rules are shallow)."""
+    if depth > 32:
+        return None
     if isinstance(value, Mapping):
-        return {str(k)[:1].lower() + str(k)[1:]: _camel(v) for k, v in value.items()}
+        return {str(k)[:1].lower() + str(k)[1:]: _camel(v, depth + 1) for k, v in value.items()}
     if isinstance(value, list):
-        return [_camel(v) for v in value]
+        return [_camel(v, depth + 1) for v in value]
     return value
 
 
@@ -768,7 +803,7 @@ def _weakened(rule: Mapping[str, Any], managed: Mapping[str, Any]) -> list[str]:
     return out
 
 
-@resource_rule(waf, (WEB_ACL,))
+@resource_rule(waf, accepts((WEB_ACL,)))
 def aws_waf_managed_rules(resource: Resource) -> Iterator[str]:
     rules = _waf_rules(resource.props)
     blocking: set[str] = set()
@@ -779,6 +814,10 @@ def aws_waf_managed_rules(resource: Resource) -> Iterator[str]:
         if managed is not None:
             name = str(get(managed, "name"))
             problems = _weakened(rule, mapping(managed))
+            vendor = get(managed, "vendorName")
+            if str(vendor).strip() != "AWS":
+                # Only AWS publishes these groups: another vendor's namesake is not the managed protection.
+                problems.append(f"vendorName {shown(vendor)} is not AWS")
             if problems:
                 weakened.setdefault(name, []).extend(f"rules[{index}] {p}" for p in problems)
             else:
@@ -811,15 +850,15 @@ waf_attached = Meta(
 
 
 def _public_albs(stack: Stack) -> list[PolicyResource]:
-    return [lb for lb in stack.of(*LB) if not truthy(get(lb.props, "internal"))
+    return [lb for lb in of(stack, *LB) if not truthy(get(lb.props, "internal"))
             and str(get(lb.props, "loadBalancerType", default="application")) == "application"]
 
 
 @stack_rule(waf_attached)
 def aws_waf_attached_logged(stack: Stack) -> Iterator[tuple[str, str | None]]:
-    associations = stack.of(WEB_ACL_ASSOCIATION)
-    loggings = stack.of(WEB_ACL_LOGGING)
-    acls = stack.of(WEB_ACL)
+    associations = of(stack, WEB_ACL_ASSOCIATION)
+    loggings = of(stack, WEB_ACL_LOGGING)
+    acls = of(stack, WEB_ACL)
     for lb in _public_albs(stack):
         # Proved by the ARN the association carries, not by what it depends on.
         mine = [a for a in associations if references(a, "resourceArn", lb, "name")]

@@ -13,7 +13,9 @@ from typing import Any
 
 from pulumi_policy import PolicyResource, Severity
 
-from .common import Meta, Resource, Stack, get, items, mapping, resource_rule, stack_rule
+from . import verify
+from .cloud_tokens import accepts, canonical, kind_of, of
+from .common import Meta, Resource, Stack, get, items, mapping, resource_rule, stack_rule, truthy
 
 IAM_POLICY_TYPES = ("aws:iam/policy:Policy", "aws:iam/rolePolicy:RolePolicy", "aws:iam/userPolicy:UserPolicy",
                     "aws:iam/groupPolicy:GroupPolicy")
@@ -22,8 +24,12 @@ IAM_ATTACHMENTS = ("aws:iam/rolePolicyAttachment:RolePolicyAttachment",
                    "aws:iam/userPolicyAttachment:UserPolicyAttachment",
                    "aws:iam/groupPolicyAttachment:GroupPolicyAttachment", "aws:iam/policyAttachment:PolicyAttachment")
 S3_BUCKET = "aws:s3/bucket:Bucket"
+S3_BUCKET_V2 = "aws:s3/bucketV2:BucketV2"
+S3_BUCKETS = (S3_BUCKET, S3_BUCKET_V2)
+S3_ACL_V2 = "aws:s3/bucketAclV2:BucketAclV2"
 S3_POLICY = "aws:s3/bucketPolicy:BucketPolicy"
 S3_ACL = "aws:s3/bucketAcl:BucketAcl"
+S3_ACLS = (S3_ACL, S3_ACL_V2)
 S3_PUBLIC_ACCESS_BLOCK = "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"
 S3_ACCOUNT_PUBLIC_ACCESS_BLOCK = "aws:s3/accountPublicAccessBlock:AccountPublicAccessBlock"
 PUBLIC_ACLS = {"public-read", "public-read-write", "authenticated-read"}
@@ -57,21 +63,63 @@ def shown(value: Any, limit: int = 120) -> str:
     return text if len(text) <= limit else text[:limit] + "..."
 
 
+def _load(value: Any) -> tuple[Mapping[str, Any], str | None]:
+    """A policy document given as a JSON string or an object, and why it could not be read (None: it could)."""
+    verify.needs_value(value)
+    if value is None:
+        return {}, None
+    if isinstance(value, Mapping):
+        return value, None
+    if not isinstance(value, str):
+        return {}, f"is a {type(value).__name__}, not a policy document"
+    if len(value) > MAX_DOCUMENT:
+        # Parsing is linear, but no valid policy is this large: whatever it grants is unverified.
+        return {}, f"is {len(value)} characters, larger than any valid policy document: its grants are not verified"
+    if not value.strip():
+        return {}, None
+    try:
+        loaded = json.loads(value)
+    except (ValueError, RecursionError) as error:
+        return {}, f"is not valid JSON ({type(error).__name__}): its grants are not verified"
+    if not isinstance(loaded, Mapping):
+        return {}, f"is a JSON {type(loaded).__name__}, not a policy document object"
+    return loaded, None
+
+
 def document(value: Any) -> Mapping[str, Any]:
     """A policy document given as a JSON string or an object; {} when it is neither."""
-    if isinstance(value, str):
-        if len(value) > MAX_DOCUMENT:
-            return {}
-        try:
-            loaded = json.loads(value)
-        except (json.JSONDecodeError, RecursionError):
-            return {}
-        return loaded if isinstance(loaded, Mapping) else {}
-    return mapping(value)
+    return _load(value)[0]
+
+
+def unreadable(value: Any) -> str | None:
+    """Why a policy document cannot be judged (too large, malformed, not an object), or None."""
+    return _load(value)[1]
+
+
+# Policy element names as AWS documents them; a document spelt in another case is read the same way.
+ELEMENTS = {name.lower(): name for name in ("Version", "Id", "Statement", "Sid", "Effect", "Principal", "NotPrincipal",
+                                            "Action", "NotAction", "Resource", "NotResource", "Condition")}
+
+
+def _elements(value: Any) -> dict[str, Any]:
+    return {ELEMENTS.get(str(k).lower(), str(k)): v for k, v in mapping(value).items()}
 
 
 def statements(value: Any) -> list[Mapping[str, Any]]:
-    return [mapping(s) for s in items(get(document(value), "Statement"))]
+    """The document's statements (one object or a list), element names in AWS's spelling."""
+    return [_elements(s) for s in items(_elements(document(value)).get("Statement"))]
+
+
+def allows(statement: Mapping[str, Any]) -> bool:
+    effect = get(statement, "Effect", default="")
+    return isinstance(effect, str) and effect.strip().lower() == "allow"
+
+
+def grantee(statement: Mapping[str, Any]) -> str:
+    """The statement's Principal or NotPrincipal, as a message shows it."""
+    if get(statement, "NotPrincipal") is not None:
+        return f"NotPrincipal {shown(get(statement, 'NotPrincipal'), 80)}"
+    return f"Principal {shown(get(statement, 'Principal'), 80)}"
 
 
 def _principal_values(principal: Any) -> list[str]:
@@ -84,7 +132,7 @@ def star_principal(statement: Mapping[str, Any]) -> bool:
     """`*`, `{"AWS": "*"}`, `arn:aws:iam::*:root`, or any NotPrincipal on an Allow (everyone but a few)."""
     if get(statement, "NotPrincipal") is not None:
         return True
-    return any(v.strip() == "*" or "::*:" in v for v in _principal_values(get(statement, "Principal")))
+    return any(v.strip() == "*" or "::*:" in v for v in _principal_values(get(statement, "Principal"))[:1000])
 
 
 def _vacuous_value(value: Any) -> bool:
@@ -116,7 +164,7 @@ def restricting_condition(condition: Any) -> bool:
 def public_statements(value: Any) -> Iterator[tuple[str, Mapping[str, Any]]]:
     """Allow statements granting `*` without a restricting condition, with a label naming them."""
     for index, statement in enumerate(statements(value)):
-        if str(get(statement, "Effect", default="")) != "Allow" or not star_principal(statement):
+        if not allows(statement) or not star_principal(statement):
             continue
         if restricting_condition(get(statement, "Condition")):
             continue
@@ -125,18 +173,47 @@ def public_statements(value: Any) -> Iterator[tuple[str, Mapping[str, Any]]]:
         yield label, statement
 
 
+# Actions that hand out more privilege than they name (privilege escalation) when granted on every resource.
+ESCALATION_ACTIONS = ("iam:passrole", "iam:createpolicyversion", "iam:setdefaultpolicyversion", "iam:attachrolepolicy",
+                      "iam:attachuserpolicy", "iam:putrolepolicy", "iam:putuserpolicy", "iam:createaccesskey",
+                      "iam:updateassumerolepolicy", "sts:assumerole")
+
+
+def glob_matches(pattern: str, text: str) -> bool:
+    """IAM's `*`/`?` wildcards, case-insensitive, without regex (linear in practice: patterns are short)."""
+    pattern, text = pattern.lower()[:256], text.lower()
+    p = t = 0
+    star, mark = -1, 0
+    while t < len(text):
+        if p < len(pattern) and pattern[p] in ("?", text[t]):
+            p, t = p + 1, t + 1
+        elif p < len(pattern) and pattern[p] == "*":
+            star, mark, p = p, t, p + 1
+        elif star >= 0:
+            p, mark = star + 1, mark + 1
+            t = mark
+        else:
+            return False
+    return all(c == "*" for c in pattern[p:])
+
+
 def wildcard_actions(statement: Mapping[str, Any]) -> list[str]:
-    """`*`, `service:*` on every resource, or NotAction (everything but a list)."""
-    if str(get(statement, "Effect", default="")) != "Allow":
+    """`*`, `service:*` on every resource, an escalation action (`iam:PassRole`) on every resource, or
+    NotAction (everything but a list)."""
+    if not allows(statement):
         return []
     if get(statement, "NotAction") is not None:
         return [f"NotAction {shown(get(statement, 'NotAction'), 80)}"]
-    actions = [str(a).strip() for a in items(get(statement, "Action"))]
-    everything = [a for a in actions if a.replace("*", "").rstrip(":") == ""]
-    resources = [str(r).strip() for r in items(get(statement, "Resource"))]
-    on_all = get(statement, "NotResource") is not None or any(r == "*" for r in resources)
-    service_wide = [a for a in actions if a.endswith(":*") and a[:-2] and "*" not in a[:-2]] if on_all else []
-    return everything + service_wide
+    actions = [str(a).strip() for a in items(get(statement, "Action"))[:1000]]
+    everything = [a for a in actions if a.replace("*", "").replace(":", "") == ""]
+    resources = [str(r).strip() for r in items(get(statement, "Resource"))[:1000]]
+    on_all = get(statement, "NotResource") is not None or any(r.replace("*", "") == "" for r in resources)
+    if not on_all:
+        return everything
+    service_wide = [a for a in actions if a not in everything and a.endswith(":*") and "*" not in a[:-2]]
+    escalation = [a for a in actions if a not in everything and a not in service_wide
+                  and any(glob_matches(a, e) for e in ESCALATION_ACTIONS)]
+    return everything + service_wide + escalation
 
 
 # --- IAM ---------------------------------------------------------------------------------------
@@ -154,24 +231,43 @@ iam = Meta(
 
 
 def _iam_documents(resource: Resource) -> Iterator[tuple[str, Any]]:
-    if resource.type == IAM_ROLE:
-        for index, inline in enumerate(items(get(resource.props, "inlinePolicies"))):
+    if canonical(resource.type) == IAM_ROLE:
+        for index, inline in enumerate(items(get(resource.props, "inlinePolicies"))[:100]):
             yield f"inlinePolicies[{index}].policy", get(inline, "policy")
         return
     yield "policy", get(resource.props, "policy")
 
 
-@resource_rule(iam, (*IAM_POLICY_TYPES, IAM_ROLE, *IAM_ATTACHMENTS))
+def _admin_policy(arn: Any) -> bool:
+    return isinstance(arn, str) and arn.strip().lower().endswith(tuple(p.lower() for p in ADMIN_MANAGED_POLICIES))
+
+
+@resource_rule(iam, accepts((*IAM_POLICY_TYPES, IAM_ROLE, *IAM_ATTACHMENTS)))
 def aws_iam_no_wildcard(resource: Resource) -> Iterator[str]:
-    if resource.type in IAM_ATTACHMENTS:
-        arn = str(get(resource.props, "policyArn", default=""))
-        if arn.endswith(ADMIN_MANAGED_POLICIES):
-            yield f"policyArn attaches {arn}"
+    kind = canonical(resource.type)
+    if kind in IAM_ATTACHMENTS:
+        arn = get(resource.props, "policyArn", default="")
+        if _admin_policy(arn):
+            yield f"policyArn attaches {str(arn)[:200]}"
         return
+    if kind == IAM_ROLE:
+        for arn in items(get(resource.props, "managedPolicyArns"))[:100]:
+            if _admin_policy(arn):
+                yield f"managedPolicyArns attaches {str(arn)[:200]}"
+        trust = get(resource.props, "assumeRolePolicy")
+        problem = unreadable(trust)
+        if problem:
+            yield f"assumeRolePolicy {problem}"
+        for label, statement in public_statements(trust):
+            # Anyone (any AWS account) may assume the role and use every permission it holds.
+            yield f"assumeRolePolicy {label} lets {grantee(statement)} assume the role without a restricting condition"
     for path, value in _iam_documents(resource):
-        for index, statement in enumerate(statements(value)):
+        problem = unreadable(value)
+        if problem:
+            yield f"{path} {problem}"
+        for index, statement in enumerate(statements(value)[:1000]):
             for action in wildcard_actions(statement):
-                yield f"{path} Statement[{index}] allows {action} on {shown(get(statement, 'Resource'))}"
+                yield f"{path} Statement[{index}] allows {action[:120]} on {shown(get(statement, 'Resource'))}"
 
 
 # --- S3 ----------------------------------------------------------------------------------------
@@ -209,14 +305,17 @@ def _auto_named(segment: str, logical: str) -> bool:
 
 def names_resource(value: Any, target: PolicyResource, *name_props: str) -> bool:
     """Whether a reference's *value* (an id, name or ARN) is the target's, judged by the value itself: its
-    recorded id/ARN/name when the bag carries them, else its explicit or auto-generated physical name."""
+    recorded id/ARN/name when the bag carries them, else its explicit or auto-generated physical name.
+    An ARN must be the target's recorded ARN exactly: a namesake in another account or region is not it."""
     text = str(value or "").strip()
     if not text or len(text) > 2048:
         return False
-    known = {str(v) for v in (get(target.props, "arn"), get(target.props, "id"),
-                              *(get(target.props, p) for p in name_props)) if v}
+    arn = get(target.props, "arn")
+    known = {str(v) for v in (arn, get(target.props, "id"), *(get(target.props, p) for p in name_props)) if v}
     if text in known:
         return True
+    if arn and text.startswith("arn:"):
+        return False
     segments = [s for part in text.split(":") for s in part.split("/") if s]
     explicit = {str(get(target.props, p)) for p in name_props if get(target.props, p)}
     if explicit or known:
@@ -236,23 +335,25 @@ def references(holder: PolicyResource, prop: str, target: PolicyResource, *name_
 
 @stack_rule(s3)
 def aws_s3_not_public(stack: Stack) -> Iterator[tuple[str, str | None]]:
-    for policy in stack.of(S3_POLICY, S3_BUCKET):
+    for policy in of(stack, S3_POLICY, *S3_BUCKETS):
+        problem = unreadable(get(policy.props, "policy"))
+        if problem:
+            yield f"policy {problem}", policy.urn
         for label, statement in public_statements(get(policy.props, "policy")):
-            yield (f"policy {label} allows {shown(get(statement, 'Action'))} to principal "
-                   f"{shown(get(statement, 'Principal', default=get(statement, 'NotPrincipal')))} "
+            yield (f"policy {label} allows {shown(get(statement, 'Action'))} to {grantee(statement)} "
                    "without a restricting condition"), policy.urn
-    for resource in stack.of(S3_ACL, S3_BUCKET):
+    for resource in of(stack, *S3_ACLS, *S3_BUCKETS):
         for problem in _acl_problems(resource.props):
             yield problem, resource.urn
     blocks: list[PolicyResource] = []
-    for block in stack.of(S3_PUBLIC_ACCESS_BLOCK, S3_ACCOUNT_PUBLIC_ACCESS_BLOCK):
-        off = [flag for flag in BLOCK_FLAGS if get(block.props, flag) is not True]
+    for block in of(stack, S3_PUBLIC_ACCESS_BLOCK, S3_ACCOUNT_PUBLIC_ACCESS_BLOCK):
+        off = [flag for flag in BLOCK_FLAGS if not truthy(get(block.props, flag))]
         if off:
             flags = ", ".join(f"{f}={shown(get(block.props, f))}" for f in off)
             yield f"public access block leaves {flags}", block.urn
-        elif block.resource_type == S3_PUBLIC_ACCESS_BLOCK:
+        elif kind_of(block) == S3_PUBLIC_ACCESS_BLOCK:
             blocks.append(block)
-    for bucket in stack.of(S3_BUCKET):
+    for bucket in of(stack, *S3_BUCKETS):
         if not any(references(block, "bucket", bucket, "bucket") for block in blocks):
             yield "the bucket has no public access block with all four settings true", bucket.urn
 

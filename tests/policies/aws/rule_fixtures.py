@@ -91,7 +91,7 @@ FIXTURES: list[Fixture] = [
         "db-primary", "publiclyAccessible is true", "aws-rds-not-public-bad-2"),
     good("aws-rds-encrypted", rds(), "aws-rds-encrypted-good-1"),
     bad("aws-rds-encrypted", rds(primary={**PRIMARY, "kmsKeyId": "alias/aws/rds"}),
-        "db-primary", "no customer-managed kmsKeyId", "aws-rds-encrypted-bad-2"),
+        "db-primary", "kmsKeyId alias/aws/rds is an AWS-managed key", "aws-rds-encrypted-bad-2"),
     good("aws-rds-force-tls", rds(), "aws-rds-force-tls-good-1"),
     bad("aws-rds-force-tls", rds(group={"name": "pg-force-ssl", "parameters": [{"name": "rds.force_ssl", "value": "0"}]}),
         "db-primary", "parameter group pg-force-ssl does not set rds.force_ssl=1", "aws-rds-force-tls-bad-2"),
@@ -124,7 +124,8 @@ FIXTURES: list[Fixture] = [
                                                                         "vpcConfig.publicAccessCidrs", ["203.0.113.0/24"])),
          "aws-eks-endpoint-good-2"),
     bad("aws-eks-endpoint", one("aws:eks/cluster:Cluster", mutate(EKS, "vpcConfig.endpointPublicAccess", True)),
-        "subject", "the public endpoint is open to 0.0.0.0/0 (no vpcConfig.publicAccessCidrs)", "aws-eks-endpoint-bad-3"),
+        "subject", "endpointPublicAccess is true and there are no vpcConfig.publicAccessCidrs: the public endpoint is "
+        "open to 0.0.0.0/0", "aws-eks-endpoint-bad-3"),
     good("aws-eks-secrets-logs", one("aws:eks/cluster:Cluster", EKS), "aws-eks-secrets-logs-good-1"),
     bad("aws-eks-secrets-logs", one("aws:eks/cluster:Cluster", {**EKS, "enabledClusterLogTypes": ["api"]}),
         "subject", "control-plane logs missing: audit, authenticator, controllerManager, scheduler",

@@ -57,7 +57,7 @@ FIXTURES: list[Fixture] = [
         "subject", "no networkProfile: NetworkPolicies would not be enforced", "azure-aks-network-policy-bad-2"),
     good("azure-pg-private-tls", pg_stack(), "azure-pg-private-tls-good-1"),
     bad("azure-pg-private-tls", pg_stack(primary=mutate(PG, "network", {"publicNetworkAccess": "Enabled"})),
-        "pg", "public network access is enabled", "azure-pg-private-tls-bad-2"),
+        "pg", "network.publicNetworkAccess is Enabled", "azure-pg-private-tls-bad-2"),
     bad("azure-pg-private-tls", one("azure-native:dbforpostgresql:FirewallRule", {
         "startIpAddress": "0.0.0.0", "endIpAddress": "255.255.255.255"}),
         "subject", "firewall rule startIpAddress 0.0.0.0 .. endIpAddress 255.255.255.255 covers the public",
