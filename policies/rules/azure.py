@@ -7,7 +7,7 @@ from typing import Any
 
 from pulumi_policy import PolicyResource, Severity
 
-from .cloud_tokens import accepts, canonical, of
+from .cloud_tokens import accepts, as_text, canonical, cut, of
 from .common import (
     Meta,
     Resource,
@@ -41,7 +41,7 @@ WAF_POLICY = "azure-native:network:WebApplicationFirewallPolicy"
 APP_GATEWAY = "azure-native:network:ApplicationGateway"
 def _text(value: Any, limit: int = 64) -> str:
     """A setting as a message quotes it: its text, cut short (exports can carry megabyte strings)."""
-    text = "unset" if value is None else str(value)
+    text = "unset" if value is None else as_text(value)
     return text if len(text) <= limit else text[:limit] + "..."
 
 
@@ -63,7 +63,7 @@ aks_access = Meta(
 def azure_aks_access(resource: Resource) -> Iterator[str]:
     props = resource.props
     access = mapping(get(props, "apiServerAccessProfile"))
-    ranges = [str(r) for r in items(get(access, "authorizedIPRanges"))[:1000]]
+    ranges = [as_text(r) for r in items(get(access, "authorizedIPRanges"))[:1000]]
     private = get(access, "enablePrivateCluster")
     if not truthy(private):
         state = f"apiServerAccessProfile.enablePrivateCluster is {_text(private).lower()}"
@@ -100,9 +100,9 @@ def azure_aks_network_policy(resource: Resource) -> Iterator[str]:
     if profile is None:
         yield "no networkProfile: NetworkPolicies would not be enforced"
         return
-    engine = str(get(profile, "networkPolicy", default="none")).lower()
+    engine = as_text(get(profile, "networkPolicy", default="none")).lower()
     if engine not in ("azure", "calico", "cilium"):
-        yield f"networkPolicy is {engine}"
+        yield f"networkPolicy is {cut(engine)}"
 
 
 pg_private = Meta(
@@ -161,9 +161,9 @@ pg_resilience = Meta(
 
 
 def _replica_of(props: Any) -> str | None:
-    if str(get(props, "createMode", default="")).lower() in ("replica", "georestore_replica") or \
-            str(get(props, "replica", "role", default="")).lower() in ("asyncreplica", "geoasyncreplica"):
-        return str(get(props, "sourceServerResourceId", default=""))
+    if as_text(get(props, "createMode", default="")).lower() in ("replica", "georestore_replica") or \
+            as_text(get(props, "replica", "role", default="")).lower() in ("asyncreplica", "geoasyncreplica"):
+        return as_text(get(props, "sourceServerResourceId", default=""))
     return None
 
 
@@ -184,13 +184,13 @@ def azure_pg_resilience(stack: Stack) -> Iterator[tuple[str, str | None]]:
             by_dependency.setdefault(id(dependency), []).append(server)
     for primary in (s for s in servers if _replica_of(s.props) is None):
         if stack.production:
-            if str(get(primary.props, "highAvailability", "mode", default="Disabled")) != "ZoneRedundant":
+            if as_text(get(primary.props, "highAvailability", "mode", default="Disabled")) != "ZoneRedundant":
                 yield "high availability is not ZoneRedundant (production)", primary.urn
-            if str(get(primary.props, "backup", "geoRedundantBackup", default="Disabled")) != "Enabled":
+            if as_text(get(primary.props, "backup", "geoRedundantBackup", default="Disabled")) != "Enabled":
                 yield "geo-redundant backup is off (production)", primary.urn
         if (number(get(primary.props, "backup", "backupRetentionDays")) or 7) < 7:
             yield "backups are kept under 7 days", primary.urn
-        keys = {str(v) for v in (get(primary.props, "id"), get(primary.props, "serverName"), primary.urn) if v}
+        keys = {as_text(v) for v in (get(primary.props, "id"), get(primary.props, "serverName"), primary.urn) if v}
         mine = {id(r): r for key in keys for r in by_key.get(key, [])}
         mine.update((id(r), r) for r in by_dependency.get(id(primary), []))
         if len(mine) < wanted:
@@ -266,7 +266,7 @@ def azure_keyvault_hardened(resource: Resource) -> Iterator[str]:
     if action is None or _text(action).strip().lower() != "deny":
         yield (f"properties.networkAcls.defaultAction is "
                f"{_text(action) if action is not None else 'unset (defaults to Allow)'}")
-    ip_rules = [str(get(r, "value", default="")) for r in items(get(props, "networkAcls", "ipRules"))[:1000]]
+    ip_rules = [as_text(get(r, "value", default="")) for r in items(get(props, "networkAcls", "ipRules"))[:1000]]
     if covers_internet(ip_rules):
         yield f"properties.networkAcls.ipRules {', '.join(public_ranges(ip_rules)[:8])} cover the public Internet"
 
@@ -288,7 +288,7 @@ nsg = Meta(
 def _port_ranges(rule: Any) -> list[tuple[int, int]]:
     out = []
     for value in [get(rule, "destinationPortRange"), *items(get(rule, "destinationPortRanges"))[:1000]]:
-        text = str(value if value is not None else "").strip()[:64]
+        text = as_text(value if value is not None else "").strip()[:64]
         if not text:
             continue
         if text.lower() in ("*", "any", "all"):
@@ -307,11 +307,11 @@ class NsgRule:
         props = mapping(get(rule, "properties")) or mapping(rule)
         self.owner = owner
         self.label = label
-        self.inbound = str(get(props, "direction", default="")).strip().lower() == "inbound"
-        self.allow = str(get(props, "access", default="")).strip().lower() == "allow"
+        self.inbound = as_text(get(props, "direction", default="")).strip().lower() == "inbound"
+        self.allow = as_text(get(props, "access", default="")).strip().lower() == "allow"
         self.priority = number(get(props, "priority")) or 4096.0
-        self.protocol = str(get(props, "protocol", default="*")).strip().lower()
-        self.sources = [str(v) for v in [get(props, "sourceAddressPrefix"),
+        self.protocol = as_text(get(props, "protocol", default="*")).strip().lower()
+        self.sources = [as_text(v) for v in [get(props, "sourceAddressPrefix"),
                                          *items(get(props, "sourceAddressPrefixes"))[:4096]] if v is not None]
         self.ranges = _port_ranges(props)
 
@@ -324,16 +324,16 @@ def _nsg_rules(stack: Stack) -> dict[str, list[NsgRule]]:
     groups: dict[str, list[NsgRule]] = {}
     names: dict[str, str] = {}
     for group in of(stack, NSG):
-        groups[group.urn] = [NsgRule(group, r, f"securityRules '{get(r, 'name', default=i)}'")
+        groups[group.urn] = [NsgRule(group, r, f"securityRules '{cut(get(r, 'name', default=i))}'")
                              for i, r in enumerate(items(get(group.props, "securityRules")))]
         for name in (get(group.props, "networkSecurityGroupName"), get(group.props, "name")):
             if name:
-                names[str(name)] = group.urn
+                names[as_text(name)] = group.urn
     for rule in of(stack, NSG_RULE):
-        value = str(get(rule.props, "networkSecurityGroupName", default=""))
+        value = as_text(get(rule.props, "networkSecurityGroupName", default=""))
         linked = [d.urn for d in rule.property_dependencies.get("networkSecurityGroupName", []) if d.urn in groups]
         key = names.get(value) or (linked[0] if linked else f"name:{value}")
-        groups.setdefault(key, []).append(NsgRule(rule, rule.props, f"rule '{get(rule.props, 'name', default=rule.name)}'"))
+        groups.setdefault(key, []).append(NsgRule(rule, rule.props, f"rule '{cut(get(rule.props, 'name', default=rule.name))}'"))
     return groups
 
 
@@ -359,12 +359,12 @@ def azure_nsg_no_internet_admin(stack: Stack) -> Iterator[tuple[str, str | None]
                            "before any Deny of the Internet"), rule.owner.urn
                     break
     for subnet in of(stack, SUBNET):
-        name = str(get(subnet.props, "subnetName", default=get(subnet.props, "name", default="")))
+        name = as_text(get(subnet.props, "subnetName", default=get(subnet.props, "name", default="")))
         if name not in NSG_EXEMPT_SUBNETS and not get(subnet.props, "networkSecurityGroup", "id"):
             yield f"subnet {name or subnet.name} has no network security group", subnet.urn
     for vnet in of(stack, VNET):
         for subnet in items(get(vnet.props, "subnets")):
-            name = str(get(subnet, "name", default=""))
+            name = as_text(get(subnet, "name", default=""))
             if name not in NSG_EXEMPT_SUBNETS and not get(subnet, "networkSecurityGroup", "id"):
                 yield f"subnets '{name or '?'}' has no network security group", vnet.urn
 
@@ -409,11 +409,12 @@ def azure_waf_prevention(resource: Resource) -> Iterator[str]:
                 state = _text(get(rule, "state", default="Enabled"))
                 action = _text(get(rule, "action", default="AnomalyScoring"))
                 if state.strip().lower() == "disabled" or action.strip().lower() in ("log", "allow"):
-                    yield (f"managedRuleSets[{i}].ruleGroupOverrides[{j}] ({get(group, 'ruleGroupName', default='?')}) "
-                           f"rules[{k}] {get(rule, 'ruleId', default='?')} is state {state}, action {action}")
+                    yield (f"managedRuleSets[{i}].ruleGroupOverrides[{j}] ({cut(get(group, 'ruleGroupName', default='?'))}) "
+                           f"rules[{k}] {cut(get(rule, 'ruleId', default='?'))} is state {state}, action {action}")
     for i, exclusion in enumerate(items(get(props, "managedRules", "exclusions"))[:100]):
-        yield (f"managedRules.exclusions[{i}] exempts {get(exclusion, 'matchVariable', default='?')} "
-               f"{get(exclusion, 'selectorMatchOperator', default='')} {get(exclusion, 'selector', default='')}".rstrip())
+        operator, selector = get(exclusion, "selectorMatchOperator", default=""), get(exclusion, "selector", default="")
+        yield (f"managedRules.exclusions[{i}] exempts {cut(get(exclusion, 'matchVariable', default='?'))} "
+               f"{cut(operator)} {cut(selector)}".rstrip())
     if not any(_text(get(r, "ruleType")).lower() == "ratelimitrule" and _text(get(r, "action")).lower() == "block"
                and _text(get(r, "state", default="Enabled")).lower() == "enabled"
                for r in items(get(props, "customRules"))[:1000]):

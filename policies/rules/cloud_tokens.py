@@ -11,7 +11,9 @@ A rule must not be walked around by naming the resource differently:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import json
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any
 
 from pulumi_policy import PolicyResource
 
@@ -75,3 +77,32 @@ def accepts(tokens: Iterable[str]) -> Callable[[str], bool]:
     """A `resource_rule` type predicate matching every spelling of `tokens`."""
     wanted = frozenset(tokens)
     return lambda type_: canonical(type_) in wanted
+
+
+def _bounded(value: Any, depth: int = 0) -> Any:
+    if depth > 8:
+        return "..."
+    if isinstance(value, Mapping):
+        return {str(k)[:64]: _bounded(v, depth + 1) for k, v in list(value.items())[:32]}
+    if isinstance(value, Sequence) and not isinstance(value, str | bytes):
+        return [_bounded(v, depth + 1) for v in list(value[:32])]
+    if isinstance(value, str):
+        return value[:1024]
+    return value if isinstance(value, int | float | bool) or value is None else type(value).__name__
+
+
+def as_text(value: Any, limit: int = 256) -> str:
+    """A value as text to compare or quote: strings and numbers as `str` does, containers as bounded JSON.
+    `str()` of an export's value is not safe: nesting thousands deep overflows repr, megabytes flood a message."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool | int | float) or value is None:
+        return str(value)
+    text = json.dumps(_bounded(value), sort_keys=True, default=str)
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
+def cut(value: Any, limit: int = 120) -> str:
+    """A value as a message quotes it: `as_text`, cut at `limit` characters."""
+    text = as_text(value, limit)
+    return text if len(text) <= limit else text[:limit] + "..."
