@@ -822,7 +822,13 @@ def aws_waf_managed_rules(resource: Resource) -> Iterator[str]:
     blocking: set[str] = set()
     weakened: dict[str, list[str]] = {}
     rate_based = False
+    protecting: list[float] = []  # priorities of the rules that block
+    allowing: list[tuple[float, int, Any]] = []
     for index, rule in enumerate(rules):
+        priority = number(get(rule, "priority"))
+        order = priority if priority is not None else float(index)
+        if get(mapping(get(rule, "action")), "allow") is not None:
+            allowing.append((order, index, get(rule, "name", default="?")))
         managed = get(rule, "statement", "managedRuleGroupStatement")
         if managed is not None:
             name = as_text(get(managed, "name"))
@@ -831,17 +837,27 @@ def aws_waf_managed_rules(resource: Resource) -> Iterator[str]:
             if as_text(vendor).strip() != "AWS":
                 # Only AWS publishes these groups: another vendor's namesake is not the managed protection.
                 problems.append(f"vendorName {shown(vendor)} is not AWS")
+            if get(managed, "scopeDownStatement") is not None:
+                problems.append(f"scopeDownStatement {shown(get(managed, 'scopeDownStatement'), 80)} limits it to "
+                                "the requests that statement matches")
             if problems:
                 weakened.setdefault(name, []).extend(f"rules[{index}] {p}" for p in problems)
             else:
                 blocking.add(name)
-        if get(rule, "statement", "rateBasedStatement") is not None:
+                protecting.append(order)
+        rate = get(rule, "statement", "rateBasedStatement")
+        if rate is not None:
             action = mapping(get(rule, "action"))
-            if get(action, "block") is not None:
-                rate_based = True
-            else:
+            limit = number(get(rate, "limit"))
+            if get(action, "block") is None:
                 yield f"rules[{index}] ({cut(get(rule, 'name', default='?'))}) rate-based rule action is " \
                       f"{'/'.join(sorted(action)) or 'unset'}, not block"
+            elif limit is not None and limit > MAX_RATE_LIMIT:
+                yield (f"rules[{index}] ({cut(get(rule, 'name', default='?'))}) rateBasedStatement.limit is "
+                       f"{int(limit)}: no single client ever reaches it (at most {MAX_RATE_LIMIT})")
+            else:
+                rate_based = True
+                protecting.append(order)
     for group in MANAGED_GROUPS:
         if group in weakened and group not in blocking:
             yield f"{group} does not block: {'; '.join(weakened[group])}"
@@ -849,6 +865,15 @@ def aws_waf_managed_rules(resource: Resource) -> Iterator[str]:
             yield f"{group} is missing"
     if not rate_based:
         yield "no blocking rate-based rule"
+    # WAF stops at the first terminating action: an allow evaluated first lets its requests skip every block.
+    for order, index, name in allowing:
+        if any(order < later for later in protecting):
+            yield (f"rules[{index}] ({cut(name)}) action allow at priority {order:g} runs before the blocking "
+                   "rules: requests it matches skip them")
+
+
+MAX_RATE_LIMIT = 100_000
+"""Requests per evaluation window above which a per-IP rate rule never triggers for a real client."""
 
 
 waf_attached = Meta(

@@ -8,6 +8,7 @@ restricts nothing, so it counts as no condition at all.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
@@ -16,6 +17,7 @@ from pulumi_policy import PolicyResource, Severity
 from . import verify
 from .cloud_tokens import accepts, as_text, canonical, cut, kind_of, of
 from .common import Meta, Resource, Stack, get, items, mapping, resource_rule, stack_rule, truthy
+from .netaddr import covers_internet
 
 IAM_POLICY_TYPES = ("aws:iam/policy:Policy", "aws:iam/rolePolicy:RolePolicy", "aws:iam/userPolicy:UserPolicy",
                     "aws:iam/groupPolicy:GroupPolicy")
@@ -23,6 +25,10 @@ IAM_ROLE = "aws:iam/role:Role"
 IAM_ATTACHMENTS = ("aws:iam/rolePolicyAttachment:RolePolicyAttachment",
                    "aws:iam/userPolicyAttachment:UserPolicyAttachment",
                    "aws:iam/groupPolicyAttachment:GroupPolicyAttachment", "aws:iam/policyAttachment:PolicyAttachment")
+# Attach a list of managed policies (`policyArns`) and detach every other.
+IAM_EXCLUSIVE_ATTACHMENTS = ("aws:iam/rolePolicyAttachmentsExclusive:RolePolicyAttachmentsExclusive",
+                             "aws:iam/userPolicyAttachmentsExclusive:UserPolicyAttachmentsExclusive",
+                             "aws:iam/groupPolicyAttachmentsExclusive:GroupPolicyAttachmentsExclusive")
 S3_BUCKET = "aws:s3/bucket:Bucket"
 S3_BUCKET_V2 = "aws:s3/bucketV2:BucketV2"
 S3_BUCKETS = (S3_BUCKET, S3_BUCKET_V2)
@@ -135,16 +141,24 @@ def star_principal(statement: Mapping[str, Any]) -> bool:
     return any(v.strip() == "*" or "::*:" in v for v in _principal_values(get(statement, "Principal"))[:1000])
 
 
-def _vacuous_value(value: Any) -> bool:
-    """A condition value every caller matches: wildcards without an account, org, VPC or address in them."""
-    text = as_text(value).strip()
+# What pins a wildcard condition value to someone: an organisation, VPC endpoint or VPC id, or an account.
+# Bounded character classes on a cut string: linear, no backtracking.
+CONCRETE_IDENTITY = re.compile(r"o-[a-z0-9]{10,32}|vpce-[0-9a-f]{8,17}|vpc-[0-9a-f]{8,17}|(?<![0-9])[0-9]{12}(?![0-9])")
+ADDRESS_KEYS = {"aws:sourceip", "aws:vpcsourceip"}
+
+
+def _vacuous_value(key: str, value: Any) -> bool:
+    """A condition value every caller matches: a wildcard with no account, organisation or VPC in what it
+    fixes, or (for address keys) ranges that cover the public Internet."""
+    text = as_text(value).strip()[:2048]
     if not text:
         return True
+    if key in ADDRESS_KEYS:
+        return covers_internet([text])
     if "*" not in text and "?" not in text:
         return False
-    concrete = text.replace("*", "").replace("?", "")
-    return not any(marker in concrete for marker in ("o-", "vpce-", "vpc-")) and not any(
-        len(run) == 12 for run in "".join(c if c.isdigit() else " " for c in concrete).split())
+    concrete = text.replace("*", " ").replace("?", " ")
+    return CONCRETE_IDENTITY.search(concrete) is None
 
 
 def restricting_condition(condition: Any) -> bool:
@@ -156,7 +170,8 @@ def restricting_condition(condition: Any) -> bool:
         if op not in POSITIVE_OPERATORS:  # Not*, *IfExists, Bool, Null, numeric and date operators
             continue
         for key, values in mapping(clauses).items():
-            if as_text(key).lower() in IDENTITY_KEYS and items(values) and not any(_vacuous_value(v) for v in items(values)):
+            name = as_text(key).lower()
+            if name in IDENTITY_KEYS and items(values) and not any(_vacuous_value(name, v) for v in items(values)[:100]):
                 return True
     return False
 
@@ -242,7 +257,7 @@ def _admin_policy(arn: Any) -> bool:
     return isinstance(arn, str) and arn.strip().lower().endswith(tuple(p.lower() for p in ADMIN_MANAGED_POLICIES))
 
 
-@resource_rule(iam, accepts((*IAM_POLICY_TYPES, IAM_ROLE, *IAM_ATTACHMENTS)))
+@resource_rule(iam, accepts((*IAM_POLICY_TYPES, IAM_ROLE, *IAM_ATTACHMENTS, *IAM_EXCLUSIVE_ATTACHMENTS)))
 def aws_iam_no_wildcard(resource: Resource) -> Iterator[str]:
     kind = canonical(resource.type)
     if kind in IAM_ATTACHMENTS:
@@ -250,10 +265,15 @@ def aws_iam_no_wildcard(resource: Resource) -> Iterator[str]:
         if _admin_policy(arn):
             yield f"policyArn attaches {as_text(arn)[:200]}"
         return
+    if kind in IAM_EXCLUSIVE_ATTACHMENTS:
+        for arn in items(get(resource.props, "policyArns"))[:100]:
+            if _admin_policy(arn):
+                yield f"policyArns attaches {cut(arn, 200)}"
+        return
     if kind == IAM_ROLE:
         for arn in items(get(resource.props, "managedPolicyArns"))[:100]:
             if _admin_policy(arn):
-                yield f"managedPolicyArns attaches {as_text(arn)[:200]}"
+                yield f"managedPolicyArns attaches {cut(arn, 200)}"
         trust = get(resource.props, "assumeRolePolicy")
         problem = unreadable(trust)
         if problem:

@@ -39,6 +39,11 @@ SUBNET = "azure-native:network:Subnet"
 VNET = "azure-native:network:VirtualNetwork"
 WAF_POLICY = "azure-native:network:WebApplicationFirewallPolicy"
 APP_GATEWAY = "azure-native:network:ApplicationGateway"
+MAX_RATE_LIMIT = 100_000
+"""Requests per window above which a per-client rate-limit rule never triggers for a real client."""
+# The retired Single Server (still in the pinned provider): TLS and network settings under `properties`.
+PG_SINGLE = "azure-native:dbforpostgresql:SingleServer"
+PG_SINGLE_FIREWALL = "azure-native:dbforpostgresql:SingleServerFirewallRule"
 def _text(value: Any, limit: int = 64) -> str:
     """A setting as a message quotes it: its text, cut short (exports can carry megabyte strings)."""
     text = "unset" if value is None else as_text(value)
@@ -117,10 +122,23 @@ pg_private = Meta(
 )
 
 
-@resource_rule(pg_private, accepts((PG, PG_FIREWALL, PG_CONFIGURATION)))
+@resource_rule(pg_private, accepts((PG, PG_FIREWALL, PG_CONFIGURATION, PG_SINGLE, PG_SINGLE_FIREWALL)))
 def azure_pg_private_tls(resource: Resource) -> Iterator[str]:
     props = resource.props
-    if canonical(resource.type) == PG:
+    kind = canonical(resource.type)
+    if kind == PG_SINGLE:
+        settings = mapping(get(props, "properties"))
+        access = get(settings, "publicNetworkAccess")
+        if _text(access if access is not None else "Enabled").strip().lower() != "disabled":
+            yield f"properties.publicNetworkAccess is {_text(access) if access is not None else 'unset (Enabled)'}"
+        ssl = get(settings, "sslEnforcement")
+        if _text(ssl if ssl is not None else "Enabled").strip().lower() != "enabled":
+            yield f"properties.sslEnforcement is {_text(ssl)} (plaintext connections accepted)"
+        tls = get(settings, "minimalTlsVersion")
+        if tls is not None and _text(tls).strip().upper() not in ("TLS1_2", "TLS1_3"):
+            yield f"properties.minimalTlsVersion is {_text(tls)} (below TLS 1.2)"
+        return
+    if kind == PG:
         network = mapping(get(props, "network"))
         access = get(network, "publicNetworkAccess")
         if access is None:
@@ -129,7 +147,7 @@ def azure_pg_private_tls(resource: Resource) -> Iterator[str]:
                        "server is public (publicNetworkAccess defaults to Enabled)")
         elif _text(access).lower() != "disabled":
             yield f"network.publicNetworkAccess is {_text(access)} (public network access enabled)"
-    elif canonical(resource.type) == PG_FIREWALL:
+    elif kind in (PG_FIREWALL, PG_SINGLE_FIREWALL):
         start = _text(get(props, "startIpAddress", default=""))
         end = _text(get(props, "endIpAddress", default=""))
         if covers_internet(range_networks(start, end)):
@@ -415,9 +433,22 @@ def azure_waf_prevention(resource: Resource) -> Iterator[str]:
         operator, selector = get(exclusion, "selectorMatchOperator", default=""), get(exclusion, "selector", default="")
         yield (f"managedRules.exclusions[{i}] exempts {cut(get(exclusion, 'matchVariable', default='?'))} "
                f"{cut(operator)} {cut(selector)}".rstrip())
-    if not any(_text(get(r, "ruleType")).lower() == "ratelimitrule" and _text(get(r, "action")).lower() == "block"
-               and _text(get(r, "state", default="Enabled")).lower() == "enabled"
-               for r in items(get(props, "customRules"))[:1000]):
+    custom = items(get(props, "customRules"))[:1000]
+    for i, rule in enumerate(custom):
+        # Custom rules run before the managed rule sets: an Allow lets what it matches skip them.
+        if _text(get(rule, "action")).strip().lower() == "allow" and \
+                _text(get(rule, "state", default="Enabled")).strip().lower() == "enabled":
+            yield (f"customRules[{i}] ({_text(get(rule, 'name', default='?'))}) action is Allow: requests it matches "
+                   "skip the managed rule sets")
+    rate_rules = [r for r in custom if _text(get(r, "ruleType")).lower() == "ratelimitrule"
+                  and _text(get(r, "action")).lower() == "block"
+                  and _text(get(r, "state", default="Enabled")).lower() == "enabled"]
+    for rule in rate_rules:
+        threshold = number(get(rule, "rateLimitThreshold"))
+        if threshold is not None and threshold > MAX_RATE_LIMIT:
+            yield (f"RateLimitRule {_text(get(rule, 'name', default='?'))} rateLimitThreshold is {int(threshold)}: "
+                   f"no single client ever reaches it (at most {MAX_RATE_LIMIT})")
+    if not any((number(get(r, "rateLimitThreshold")) or 0) <= MAX_RATE_LIMIT for r in rate_rules):
         yield "no blocking RateLimitRule"
 
 

@@ -754,6 +754,12 @@ OPERATORS: list[Mutation] = [
         "a condition every caller meets"),
     _op("drift-outputs", KMS_RULE, _kms({**STAR_KMS, "Principal": "*"}, how=set_output), "allows principal *"),
     _op("key-policy-resource", KMS_RULE, kms_key_policy_resource, "allows principal *"),
+    _op("source-ip-world", KMS_RULE, _kms({**STAR_KMS, "Principal": "*",
+                                           "Condition": {"IpAddress": {"aws:SourceIp": "0.0.0.0/0"}}}),
+        "a condition every caller meets"),
+    _op("org-wildcard", KMS_RULE, _kms({**STAR_KMS, "Principal": "*",
+                                        "Condition": {"StringLike": {"aws:PrincipalOrgID": "o-*"}}}),
+        "a condition every caller meets"),
     _op("bypass", KMS_RULE, kms_bypass, "bypassPolicyLockoutSafetyCheck is true"),
     _op("no-rotation", KMS_RULE, kms_no_rotation, 'enableKeyRotation is "false"'),
     # EKS
@@ -780,6 +786,19 @@ OPERATORS: list[Mutation] = [
     _op("rate-count", WAF, _waf(lambda r: _rate(r).__setitem__("action", {"count": {}})),
         "rate-based rule action is count"),
     _op("rate-removed", WAF, _waf(lambda r: r.remove(_rate(r))), "no blocking rate-based rule"),
+    _op("scope-down", WAF, _waf(lambda r: _managed(r, "AWSManagedRulesCommonRuleSet").__setitem__(
+        "scopeDownStatement", {"byteMatchStatement": {"searchString": "never", "fieldToMatch": {"uriPath": {}},
+                                                      "positionalConstraint": "EXACTLY", "textTransformations": []}})),
+        "scopeDownStatement"),
+    _op("rate-unreachable", WAF, _waf(lambda r: _rate(r)["statement"]["rateBasedStatement"].__setitem__(
+        "limit", 2_000_000_000)), "rateBasedStatement.limit is 2000000000"),
+    _op("allow-first", WAF, _waf(lambda r: r.append({
+        "name": "allow-everything", "priority": 0, "action": {"allow": {}},
+        "statement": {"notStatement": {"statement": {"byteMatchStatement": {
+            "searchString": "never", "fieldToMatch": {"uriPath": {}}, "positionalConstraint": "EXACTLY",
+            "textTransformations": [{"priority": 0, "type": "NONE"}]}}}},
+        "visibilityConfig": {"metricName": "x", "sampledRequestsEnabled": False, "cloudwatchMetricsEnabled": False}})),
+        "(allow-everything) action allow at priority 0"),
     _op("drift-count", WAF, _waf_drift, "AWSManagedRulesCommonRuleSet does not block"),
     _op("other-alb", "aws-waf-attached-logged", waf_other_alb, "no WAFv2 web ACL association"),
     _op("namesake-alb", "aws-waf-attached-logged", waf_same_name_other_alb, "no WAFv2 web ACL association"),
@@ -829,6 +848,12 @@ OPERATORS: list[Mutation] = [
     _op("trust-anyone", IAM, iam_trust_anyone, "assumeRolePolicy"),
     _op("admin-attachment", IAM, iam_admin, "AdministratorAccess"),
     _op("managed-arns", IAM, iam_managed_arns, "PowerUserAccess"),
+    _op("exclusive-attachments", IAM, lambda e: add_resource(
+        e, "aws:iam/rolePolicyAttachmentsExclusive:RolePolicyAttachmentsExclusive", "mutant-exclusive",
+        {"roleName": "x", "policyArns": ["arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess",
+                                         "arn:aws:iam::aws:policy/AdministratorAccess"]}), "AdministratorAccess"),
+    _op("pass-wildcard", IAM, _iam_statement({"Effect": "Allow", "Action": "iam:Pass*", "Resource": "*"}),
+        "iam:Pass*"),
 ]
 
 

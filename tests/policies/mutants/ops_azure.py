@@ -220,6 +220,13 @@ OPERATORS: list[Mutation] = [
     _op("firewall-halves", PG_RULE, pg_firewall_halves, "128.0.0.0"),
     _op("firewall-pieces", PG_RULE, pg_firewall_pieces, "20.0.0.0"),
     _op("firewall-azure-services", PG_RULE, _firewall("0.0.0.0", "0.0.0.0"), "all Azure services"),
+    _op("single-server-ssl", PG_RULE, lambda e: add_resource(e, "azure-native:dbforpostgresql:SingleServer", "mutant-ss", {
+        "resourceGroupName": _rg(e), "properties": {"createMode": "Default", "sslEnforcement": "Disabled",
+                                                    "publicNetworkAccess": "Disabled"}}), "sslEnforcement is Disabled"),
+    _op("single-server-firewall", PG_RULE, lambda e: add_resource(
+        e, "azure-native:dbforpostgresql:SingleServerFirewallRule", "mutant-ss-fw", {
+            "resourceGroupName": _rg(e), "serverName": "x", "startIpAddress": "0.0.0.0",
+            "endIpAddress": "255.255.255.255"}), "covers the public internet"),
     _op("public-access", PG_RULE, _on(PG, "primary", ("network", "publicNetworkAccess"), "Enabled"),
         "publicNetworkAccess is Enabled"),
     _op("public-access-lowercase", PG_RULE, _on(PG, "primary", ("network", "publicNetworkAccess"), "enabled"),
@@ -306,6 +313,11 @@ OPERATORS: list[Mutation] = [
     _op("no-default-rule-set", WAF_RULE, waf_no_default_set, "no OWASP / Microsoft_DefaultRuleSet"),
     _op("rate-log", WAF_RULE, waf_rate_rule({"action": "Log"}), "no blocking RateLimitRule"),
     _op("rate-disabled", WAF_RULE, waf_rate_rule({"state": "Disabled"}), "no blocking RateLimitRule"),
+    _op("custom-allow", WAF_RULE, lambda e: set_input(first(e, WAF), ("customRules",), [
+        {"name": "letmein", "ruleType": "MatchRule", "action": "Allow", "priority": 1, "state": "Enabled",
+         "matchConditions": [{"matchVariables": [{"variableName": "RequestUri"}], "operator": "Any"}]},
+        *first(e, WAF)["inputs"]["customRules"]]), "customRules[0] (letmein) action is Allow"),
+    _op("rate-unreachable", WAF_RULE, waf_rate_rule({"rateLimitThreshold": 10_000_000}), "rateLimitThreshold is 10000000"),
     _op("drift-detection", WAF_RULE, _on(WAF, "", ("policySettings", "mode"), "Detection", set_output),
         "mode is Detection"),
     _op("gateway-standard", WAF_RULE, _on(GATEWAY, "", ("sku", "tier"), "Standard_v2"), "sku tier is Standard_v2"),
