@@ -420,7 +420,8 @@ def azure_waf_prevention(resource: Resource) -> Iterator[str]:
     rule_sets = items(get(props, "managedRules", "managedRuleSets"))[:100]
     sets = [_text(get(r, "ruleSetType", default="")).strip().lower() for r in rule_sets]
     if not any(t in ("owasp", "microsoft_defaultruleset") for t in sets):
-        yield "no OWASP / Microsoft_DefaultRuleSet managed rule set"
+        present = ", ".join(_text(get(r, "ruleSetType", default="?")) for r in rule_sets[:5]) or "none"
+        yield f"no OWASP / Microsoft_DefaultRuleSet managed rule set (managedRules.managedRuleSets: {present})"
     for i, rule_set in enumerate(rule_sets):
         for j, group in enumerate(items(get(rule_set, "ruleGroupOverrides"))[:1000]):
             for k, rule in enumerate(items(get(group, "rules"))[:1000]):
