@@ -8,7 +8,8 @@ from typing import Any
 
 from pulumi_policy import PolicyResource, Severity
 
-from .aws_iam import names_resource, public_statements, references, shown
+from .aws_iam import Names, grantee, public_statements, referrers, shown, unreadable
+from .cloud_tokens import accepts, as_text, canonical, cut, of
 from .common import (
     Meta,
     Resource,
@@ -69,7 +70,7 @@ def _replica(props: Mapping[str, Any]) -> bool:
 
 
 def _cmk(key: Any) -> bool:
-    return bool(key) and not any(str(key).startswith(p) or f":{p}" in str(key) for p in AWS_MANAGED_KEYS)
+    return bool(key) and not any(as_text(key).startswith(p) or f":{p}" in as_text(key) for p in AWS_MANAGED_KEYS)
 
 
 rds_public = Meta(
@@ -82,7 +83,7 @@ rds_public = Meta(
 )
 
 
-@resource_rule(rds_public, (RDS_INSTANCE, RDS_CLUSTER, RDS_CLUSTER_INSTANCE, NATIVE_DB_INSTANCE, NATIVE_DB_CLUSTER))
+@resource_rule(rds_public, accepts((RDS_INSTANCE, RDS_CLUSTER, RDS_CLUSTER_INSTANCE, NATIVE_DB_INSTANCE, NATIVE_DB_CLUSTER)))
 def aws_rds_not_public(resource: Resource) -> Iterator[str]:
     value = get(resource.props, "publiclyAccessible")
     if truthy(value):
@@ -99,17 +100,20 @@ rds_encrypted = Meta(
 )
 
 
-@resource_rule(rds_encrypted, (RDS_INSTANCE, RDS_CLUSTER, NATIVE_DB_INSTANCE, NATIVE_DB_CLUSTER))
+@resource_rule(rds_encrypted, accepts((RDS_INSTANCE, RDS_CLUSTER, NATIVE_DB_INSTANCE, NATIVE_DB_CLUSTER)))
 def aws_rds_encrypted(resource: Resource) -> Iterator[str]:
     props = resource.props
+    encrypted = get(props, "storageEncrypted")
     if _replica(props):
-        if is_false(get(props, "storageEncrypted")):
-            yield "the replica disables storage encryption"
+        if is_false(encrypted):
+            yield f"storageEncrypted is {shown(encrypted)} on a replica (it disables the primary's encryption)"
         return
-    if get(props, "storageEncrypted") is not True:
-        yield "storageEncrypted is not true"
-    if not _cmk(get(props, "kmsKeyId")):
-        yield "no customer-managed kmsKeyId"
+    if not truthy(encrypted):
+        yield f"storageEncrypted is {shown(encrypted)}"
+    key = get(props, "kmsKeyId")
+    if not _cmk(key):
+        yield f"kmsKeyId {cut(key)} is an AWS-managed key, not a customer-managed one" if key else \
+            "no customer-managed kmsKeyId (kmsKeyId unset)"
 
 
 rds_tls = Meta(
@@ -124,7 +128,7 @@ rds_tls = Meta(
 
 
 def _force_ssl(group: PolicyResource) -> bool:
-    return any(get(p, "name") == "rds.force_ssl" and str(get(p, "value")) == "1"
+    return any(get(p, "name") == "rds.force_ssl" and as_text(get(p, "value")) == "1"
                for p in items(get(group.props, "parameters")))
 
 
@@ -133,24 +137,24 @@ def _group_for(stack: Stack, resource: PolicyResource, prop: str, group_type: st
     linked = depends_on(resource, prop, (group_type,))
     if linked:
         return linked[0]
-    return by_name.get(str(get(resource.props, prop, default="")))
+    return by_name.get(as_text(get(resource.props, prop, default="")))
 
 
 @stack_rule(rds_tls)
 def aws_rds_force_tls(stack: Stack) -> Iterator[tuple[str, str | None]]:
-    groups = {str(get(g.props, "name")): g for g in stack.of(RDS_PARAMETER_GROUP)}
-    cluster_groups = {str(get(g.props, "name")): g for g in stack.of(RDS_CLUSTER_PARAMETER_GROUP)}
-    for instance in stack.of(RDS_INSTANCE):
-        engine = str(get(instance.props, "engine", default="postgres"))
+    groups = {as_text(get(g.props, "name")): g for g in of(stack, RDS_PARAMETER_GROUP)}
+    cluster_groups = {as_text(get(g.props, "name")): g for g in of(stack, RDS_CLUSTER_PARAMETER_GROUP)}
+    for instance in of(stack, RDS_INSTANCE):
+        engine = as_text(get(instance.props, "engine", default="postgres"))
         if "postgres" not in engine and not _replica(instance.props):
             continue
         group = _group_for(stack, instance, "parameterGroupName", RDS_PARAMETER_GROUP, groups)
         if group is None:
             yield "no custom parameter group with rds.force_ssl=1 is attached", instance.urn
         elif not _force_ssl(group):
-            yield f"parameter group {get(group.props, 'name')} does not set rds.force_ssl=1", instance.urn
-    for cluster in stack.of(RDS_CLUSTER):
-        if "postgres" not in str(get(cluster.props, "engine", default="")):
+            yield f"parameter group {cut(get(group.props, 'name'))} does not set rds.force_ssl=1", instance.urn
+    for cluster in of(stack, RDS_CLUSTER):
+        if "postgres" not in as_text(get(cluster.props, "engine", default="")):
             continue
         group = _group_for(stack, cluster, "dbClusterParameterGroupName", RDS_CLUSTER_PARAMETER_GROUP, cluster_groups)
         if group is None or not _force_ssl(group):
@@ -173,7 +177,7 @@ PASSWORD_PROPS = ("password", "passwordWo", "masterPassword", "masterPasswordWo"
 
 def _opaque_secret(value: Any) -> bool:
     """A secret the pack is not shown (an export's redacted ciphertext): its value cannot be judged."""
-    text = str(value).strip().lower()
+    text = as_text(value).strip().lower()
     return text.startswith("[") and text.endswith("]") and "redacted" in text
 
 
@@ -181,8 +185,8 @@ def _generated(stack: Stack, db: PolicyResource, prop: str, value: Any) -> bool:
     """The password is a generator's output, proved by the value: equal to a random resource's result, or a
     secret the pack cannot see whose property is wired to such a resource (never a visible literal)."""
     generators = depends_on(db, prop, RANDOM_PASSWORD)
-    results = {str(get(g.props, "result")) for g in stack.of(*RANDOM_PASSWORD) if get(g.props, "result")}
-    if str(value) in results and not _opaque_secret(value):
+    results = {as_text(get(g.props, "result")) for g in of(stack, *RANDOM_PASSWORD) if get(g.props, "result")}
+    if as_text(value) in results and not _opaque_secret(value):
         return True
     if _opaque_secret(value):
         return bool(generators)
@@ -193,25 +197,28 @@ def _generated(stack: Stack, db: PolicyResource, prop: str, value: Any) -> bool:
 
 @stack_rule(rds_auth)
 def aws_rds_auth(stack: Stack) -> Iterator[tuple[str, str | None]]:
-    for db in stack.of(RDS_INSTANCE, RDS_CLUSTER, NATIVE_DB_INSTANCE, NATIVE_DB_CLUSTER):
+    for db in of(stack, RDS_INSTANCE, RDS_CLUSTER, NATIVE_DB_INSTANCE, NATIVE_DB_CLUSTER):
         props = db.props
         if _replica(props) or get(props, "replicationSourceIdentifier") or get(props, "sourceDbInstanceIdentifier") \
                 or get(props, "sourceDbClusterIdentifier"):
             continue
-        iam_auth = get(props, "iamDatabaseAuthenticationEnabled", default=get(props, "enableIamDatabaseAuthentication"))
-        if iam_auth is not True:
-            yield f"iamDatabaseAuthenticationEnabled is {shown(iam_auth)} (IAM authentication off)", db.urn
-        user = str(get(props, "username", default=get(props, "masterUsername", default="")) or "")
-        if user.lower() in DEFAULT_ADMIN_NAMES:
-            yield f"the admin user is the default-like name '{user}'", db.urn
-        if truthy(get(props, "manageMasterUserPassword")):
-            continue
-        prop = next((p for p in PASSWORD_PROPS if get(props, p)), None)
-        if prop is None:
+        iam_prop = "iamDatabaseAuthenticationEnabled" if "iamDatabaseAuthenticationEnabled" in props \
+            else "enableIamDatabaseAuthentication" if "enableIamDatabaseAuthentication" in props \
+            else "iamDatabaseAuthenticationEnabled"
+        iam_auth = get(props, iam_prop)
+        if not truthy(iam_auth):
+            yield f"{iam_prop} is {shown(iam_auth)} (IAM authentication off)", db.urn
+        user = as_text(get(props, "username", default=get(props, "masterUsername", default="")) or "")
+        if user.strip().lower() in DEFAULT_ADMIN_NAMES:
+            yield f"the admin user is the default-like name '{user[:64]}'", db.urn
+        managed = truthy(get(props, "manageMasterUserPassword"))
+        present = [p for p in PASSWORD_PROPS if get(props, p)]
+        if not present and not managed:
             yield "no password and no manageMasterUserPassword", db.urn
-        elif not _generated(stack, db, prop, get(props, prop)):
-            # Never quote the value: it may be a real password.
-            yield f"{prop} is a literal, not the value of a random.RandomPassword (in code or config)", db.urn
+        for prop in present:
+            # A literal beside manageMasterUserPassword still sits in code and state. Never quote the value.
+            if not _generated(stack, db, prop, get(props, prop)):
+                yield f"{prop} is a literal, not the value of a random.RandomPassword (in code or config)", db.urn
 
 
 rds_resilience = Meta(
@@ -233,7 +240,7 @@ rds_resilience = Meta(
 @stack_rule(rds_resilience)
 def aws_rds_resilience(stack: Stack) -> Iterator[tuple[str, str | None]]:
     minimum = number(stack.config.get("minBackupRetentionDays")) or 7
-    for db in stack.of(RDS_INSTANCE):
+    for db in of(stack, RDS_INSTANCE):
         props = db.props
         replica = _replica(props)
         if not replica:
@@ -249,7 +256,7 @@ def aws_rds_resilience(stack: Stack) -> Iterator[tuple[str, str | None]]:
             yield "autoMinorVersionUpgrade is disabled", db.urn
         if get(props, "performanceInsightsEnabled") is not True or not _cmk(get(props, "performanceInsightsKmsKeyId")):
             yield "Performance Insights is not enabled on a customer-managed key", db.urn
-        if "postgresql" not in {str(x) for x in items(get(props, "enabledCloudwatchLogsExports"))}:
+        if "postgresql" not in {as_text(x) for x in items(get(props, "enabledCloudwatchLogsExports"))}:
             yield "the postgresql log is not exported", db.urn
 
 
@@ -266,7 +273,7 @@ rds_replicas = Meta(
 
 @stack_rule(rds_replicas)
 def aws_rds_replicas(stack: Stack) -> Iterator[tuple[str, str | None]]:
-    instances = stack.of(RDS_INSTANCE)
+    instances = of(stack, RDS_INSTANCE)
     if not instances:
         return
     wanted = int(number(stack.config.get("minReplicas")) or 2)
@@ -277,11 +284,11 @@ def aws_rds_replicas(stack: Stack) -> Iterator[tuple[str, str | None]]:
     by_source: dict[str, list[PolicyResource]] = {}
     by_dependency: dict[int, list[PolicyResource]] = {}
     for replica in (i for i in instances if _replica(i.props)):
-        by_source.setdefault(str(get(replica.props, "replicateSourceDb")), []).append(replica)
+        by_source.setdefault(as_text(get(replica.props, "replicateSourceDb")), []).append(replica)
         for source in replica.property_dependencies.get("replicateSourceDb", []):
             by_dependency.setdefault(id(source), []).append(replica)
     for primary in primaries:
-        keys = {str(v) for v in (get(primary.props, "identifier"), get(primary.props, "arn"), get(primary.props, "id"),
+        keys = {as_text(v) for v in (get(primary.props, "identifier"), get(primary.props, "arn"), get(primary.props, "id"),
                                  get(primary.props, "resourceId")) if v}
         replicas = {id(r): r for key in keys for r in by_source.get(key, [])}
         replicas.update((id(r), r) for r in by_dependency.get(id(primary), []))
@@ -310,38 +317,39 @@ def _auth_problem(props: Mapping[str, Any]) -> str | None:
     return "neither an auth token nor RBAC user groups (authToken/userGroupIds unset)"
 
 
-@resource_rule(redis_secure, (REDIS, CACHE_CLUSTER, SERVERLESS_CACHE, MEMORYDB))
+@resource_rule(redis_secure, accepts((REDIS, CACHE_CLUSTER, SERVERLESS_CACHE, MEMORYDB)))
 def aws_redis_encryption_auth(resource: Resource) -> Iterator[str]:
     props = resource.props
-    if resource.type == MEMORYDB:
+    if canonical(resource.type) == MEMORYDB:
         if is_false(get(props, "tlsEnabled")):
             yield "tlsEnabled is false"
-        acl = str(get(props, "aclName", default="open-access"))
-        if acl == "open-access":
-            yield f"aclName is '{acl}' (no authentication)"
+        acl = as_text(get(props, "aclName", default="open-access"))
+        if acl.strip().lower() == "open-access":
+            yield f"aclName is '{cut(acl)}' (no authentication)"
         if not _cmk(get(props, "kmsKeyArn")):
             yield "no customer-managed kmsKeyArn"
         return
-    if resource.type == SERVERLESS_CACHE:  # always TLS; authentication is a user group
-        if not get(props, "userGroupId") and str(get(props, "engine", default="redis")) != "memcached":
+    if canonical(resource.type) == SERVERLESS_CACHE:  # always TLS; authentication is a user group
+        if not get(props, "userGroupId") and as_text(get(props, "engine", default="redis")) != "memcached":
             yield "userGroupId is unset (no authentication)"
         if not _cmk(get(props, "kmsKeyId")):
             yield "no customer-managed kmsKeyId"
         return
-    if resource.type == CACHE_CLUSTER:
+    if canonical(resource.type) == CACHE_CLUSTER:
         if get(props, "replicationGroupId"):
             return  # a member of a replication group: the group is judged
         # A standalone cache cluster takes no auth token and no user group: anyone on the network is in.
-        yield (f"a standalone {get(props, 'engine', default='cache')} cluster has no authentication "
+        yield (f"a standalone {cut(get(props, 'engine', default='cache'))} cluster has no authentication "
                f"(transitEncryptionEnabled {shown(get(props, 'transitEncryptionEnabled'))}); use a replication group")
         return
     transit = get(props, "transitEncryptionEnabled")
-    if transit is not True:
+    if not truthy(transit):
         yield f"transitEncryptionEnabled is {shown(transit)}"
-    elif str(get(props, "transitEncryptionMode", default="required")) != "required":
-        yield f"transitEncryptionMode is {get(props, 'transitEncryptionMode')} (plaintext still accepted)"
-    if not truthy(get(props, "atRestEncryptionEnabled")):
-        yield "at-rest encryption is not enabled"
+    elif as_text(get(props, "transitEncryptionMode", default="required")).strip().lower() != "required":
+        yield f"transitEncryptionMode is {shown(get(props, 'transitEncryptionMode'))} (plaintext still accepted)"
+    at_rest = get(props, "atRestEncryptionEnabled")
+    if not truthy(at_rest):
+        yield f"atRestEncryptionEnabled is {shown(at_rest)} (no encryption at rest)"
     if not _cmk(get(props, "kmsKeyId")):
         yield "no customer-managed kmsKeyId"
     problem = _auth_problem(props)
@@ -362,12 +370,12 @@ redis_ha = Meta(
 )
 
 
-@resource_rule(redis_ha, (REDIS,))
+@resource_rule(redis_ha, accepts((REDIS,)))
 def aws_redis_ha(resource: Resource) -> Iterator[str]:
     props = resource.props
     shards = number(get(props, "numNodeGroups")) or 1
     wanted = number(resource.config.get("shards")) or 3
-    cluster_mode = str(get(props, "clusterMode", default="")) == "enabled" or ".cluster.on" in str(
+    cluster_mode = as_text(get(props, "clusterMode", default="")) == "enabled" or ".cluster.on" in as_text(
         get(props, "parameterGroupName", default=""))
     if not cluster_mode:
         yield "cluster mode is not enabled"
@@ -395,18 +403,22 @@ eks_endpoint = Meta(
 )
 
 
-@resource_rule(eks_endpoint, (EKS,))
+@resource_rule(eks_endpoint, accepts((EKS,)))
 def aws_eks_endpoint(resource: Resource) -> Iterator[str]:
     vpc = mapping(get(resource.props, "vpcConfig"))
-    if get(vpc, "endpointPrivateAccess") is not True:
-        yield "private endpoint access is off"
-    if get(vpc, "endpointPublicAccess") is False:
+    private = get(vpc, "endpointPrivateAccess")
+    if not truthy(private):
+        yield f"vpcConfig.endpointPrivateAccess is {shown(private)} (private endpoint access off)"
+    public = get(vpc, "endpointPublicAccess")
+    if is_false(public):
         return
-    cidrs = [str(c) for c in items(get(vpc, "publicAccessCidrs"))]
+    # EKS defaults the public endpoint to on, open to 0.0.0.0/0.
+    state = f"vpcConfig.endpointPublicAccess is {shown(public)}" + (" (defaults to true)" if public is None else "")
+    cidrs = [as_text(c) for c in items(get(vpc, "publicAccessCidrs"))]
     if not cidrs:
-        yield "the public endpoint is open to 0.0.0.0/0 (no vpcConfig.publicAccessCidrs)"
+        yield f"{state} and there are no vpcConfig.publicAccessCidrs: the public endpoint is open to 0.0.0.0/0"
     elif covers_internet(cidrs):
-        yield f"vpcConfig.publicAccessCidrs {', '.join(public_ranges(cidrs))} cover the public Internet"
+        yield f"{state} and vpcConfig.publicAccessCidrs {', '.join(public_ranges(cidrs)[:8])} cover the public Internet"
 
 
 LOG_TYPES = ("api", "audit", "authenticator", "controllerManager", "scheduler")
@@ -422,13 +434,13 @@ eks_secrets = Meta(
 )
 
 
-@resource_rule(eks_secrets, (EKS,))
+@resource_rule(eks_secrets, accepts((EKS,)))
 def aws_eks_secrets_logs(resource: Resource) -> Iterator[str]:
     configs = items(get(resource.props, "encryptionConfig"))
-    if not any("secrets" in [str(r) for r in items(get(c, "resources"))] and get(c, "provider", "keyArn")
+    if not any("secrets" in [as_text(r) for r in items(get(c, "resources"))] and get(c, "provider", "keyArn")
                for c in configs):
         yield "Kubernetes Secrets are not encrypted with a KMS key"
-    enabled = {str(t) for t in items(get(resource.props, "enabledClusterLogTypes"))}
+    enabled = {as_text(t) for t in items(get(resource.props, "enabledClusterLogTypes"))}
     missing = [t for t in LOG_TYPES if t not in enabled]
     if missing:
         yield f"control-plane logs missing: {', '.join(missing)}"
@@ -442,19 +454,26 @@ class IngressRule:
     `vpc.SecurityGroupIngressRule` in one shape, with prefix lists already expanded to their CIDRs."""
 
     def __init__(self, owner: PolicyResource, group: str, cidrs: list[str], from_port: Any, to_port: Any, *,
-                 protocol: Any, source_group: str | None, description: Any, label: str, source_prop: str) -> None:
+                 protocol: Any, source_group: str | None, description: Any, label: str, source_prop: str,
+                 prefix_lists: list[str] | None = None) -> None:
         self.owner = owner
         self.group = group
         self.cidrs = cidrs
-        self.protocol = str(protocol if protocol is not None else "tcp").strip().lower()
-        self.all_ports = self.protocol in ("-1", "all", "-1.0")
+        self.prefix_lists = prefix_lists or []
+        """Prefix-list ids the rule admits (expanded into `cidrs` when the stack declares the list)."""
+        self.protocol = as_text(protocol if protocol is not None else "tcp").strip().lower()[:32]
+        # -1, "all", "-1.0": every protocol (and so every port).
+        self.all_ports = self.protocol in ("-1", "all", "-1.0", "any", "*")
         low, high = number(from_port), number(to_port)
-        self.from_port = int(low) if low is not None else 0
-        self.to_port = int(high) if high is not None else 65535
-        if self.all_ports or self.from_port < 0 or self.to_port < 0 or (self.from_port == 0 and self.to_port == 0):
+        first = int(low) if low is not None else 0
+        last = int(high) if high is not None else 65535
+        # A swapped range is the same range to anyone reading it for exposure.
+        self.from_port, self.to_port = min(first, last), max(first, last)
+        if self.all_ports or self.from_port < 0 or (self.from_port == 0 and self.to_port == 0):
             self.from_port, self.to_port = 0, 65535
+        self.to_port = min(self.to_port, 65535)
         self.source_group = source_group
-        self.description = str(description or "")
+        self.description = as_text(description or "")
         self.label = label
         self.source_prop = source_prop
 
@@ -468,88 +487,108 @@ class IngressRule:
     @property
     def ports(self) -> str:
         return "all ports" if (self.from_port, self.to_port) == (0, 65535) else (
-            str(self.from_port) if self.from_port == self.to_port else f"{self.from_port}-{self.to_port}")
+            as_text(self.from_port) if self.from_port == self.to_port else f"{self.from_port}-{self.to_port}")
 
 
-def _prefix_lists(stack: Stack) -> list[tuple[PolicyResource, list[str]]]:
+def _prefix_lists(stack: Stack) -> PrefixLists:
     """Managed prefix lists with their CIDRs (inline entries plus standalone entry resources)."""
-    lists = [(pl, [str(get(e, "cidr")) for e in items(get(pl.props, "entries")) if get(e, "cidr")])
-             for pl in stack.of(PREFIX_LIST)]
-    for entry in stack.of(PREFIX_LIST_ENTRY):
-        for prefix_list, cidrs in lists:
-            if references(entry, "prefixListId", prefix_list, "name"):
-                cidrs.append(str(get(entry.props, "cidr", default="")))
-    return lists
+    declared = of(stack, PREFIX_LIST)
+    cidrs: dict[str, list[str]] = {pl.urn: [as_text(get(e, "cidr")) for e in items(get(pl.props, "entries"))[:10_000]
+                                            if get(e, "cidr")] for pl in declared}
+    names = Names(declared, "name")
+    for entry in of(stack, PREFIX_LIST_ENTRY):
+        value = get(entry.props, "prefixListId")
+        targets = [t.urn for t in names.find(value)] if value else \
+            [d.urn for d in entry.property_dependencies.get("prefixListId", [])]
+        for urn in targets:
+            if urn in cidrs:
+                cidrs[urn].append(as_text(get(entry.props, "cidr", default="")))
+    return PrefixLists(names, cidrs)
 
 
-def _expand(holder: PolicyResource, prop: str, ids: list[Any], lists: list[tuple[PolicyResource, list[str]]]) -> list[str]:
-    """Prefix-list ids as the CIDRs they stand for (`pl-...(0.0.0.0/0)` keeps the list named in messages)."""
+class PrefixLists:
+    """The stack's prefix lists by what names them, with their CIDRs."""
+
+    def __init__(self, names: Names, cidrs: dict[str, list[str]]) -> None:
+        self.names = names
+        self.cidrs = cidrs
+
+
+def _expand(holder: PolicyResource, prop: str, ids: list[Any], lists: PrefixLists) -> list[str]:
+    """Prefix-list ids as the CIDRs they stand for (a list the value cannot show yet: by its dependency)."""
     out: list[str] = []
-    for value in ids:
-        for prefix_list, cidrs in lists:
-            if names_resource(value, prefix_list, "name") or (
-                    not value and prefix_list.urn in {d.urn for d in holder.property_dependencies.get(prop, [])}):
-                out.extend(cidrs)
+    for value in ids[:100]:
+        urns = [t.urn for t in lists.names.find(value)] if value else \
+            [d.urn for d in holder.property_dependencies.get(prop, [])]
+        for urn in urns:
+            out.extend(lists.cidrs.get(urn, []))
     return out
 
 
-def _group_key(stack: Stack, rule: PolicyResource, prop: str = "securityGroupId") -> str:
+def _group_key(stack: Stack, rule: PolicyResource, groups: Names, prop: str = "securityGroupId") -> str:
     """The group a standalone rule belongs to: the declared group its value names, else the value itself."""
     value = get(rule.props, prop)
-    for group in stack.of(*GROUPS, EKS):
-        if value and names_resource(value, group, "name"):
-            return group.urn
+    found = groups.find(value) if value else []
+    if found:
+        return found[0].urn
     linked = [d.urn for d in rule.property_dependencies.get(prop, [])]
     if not value and linked:
         return linked[0]
     if value:
-        return f"id:{value}"
+        return f"id:{cut(value, 2048)}"
     return linked[0] if linked else rule.urn
 
 
 def ingress_rules(stack: Stack) -> Iterator[IngressRule]:
     lists = _prefix_lists(stack)
-    for group in stack.of(*GROUPS):
+    groups = Names(of(stack, *GROUPS, EKS), "name")
+    for group in of(stack, *GROUPS):
         for index, rule in enumerate(items(get(group.props, "ingress"))):
-            cidrs = [str(c) for c in [*items(get(rule, "cidrBlocks")), *items(get(rule, "ipv6CidrBlocks"))]]
-            cidrs += _expand(group, "ingress", items(get(rule, "prefixListIds")), lists)
-            sources = [str(s) for s in items(get(rule, "securityGroups"))]
+            cidrs = [as_text(c) for c in [*items(get(rule, "cidrBlocks")), *items(get(rule, "ipv6CidrBlocks"))]]
+            prefix_lists = [as_text(p) for p in items(get(rule, "prefixListIds"))]
+            cidrs += _expand(group, "ingress", prefix_lists, lists)
+            sources = [as_text(s) for s in items(get(rule, "securityGroups"))]
             if truthy(get(rule, "self")):
                 sources.append(group.urn)
             yield IngressRule(group, group.urn, cidrs, get(rule, "fromPort"), get(rule, "toPort"),
                               protocol=get(rule, "protocol"), source_group=sources[0] if sources else None,
-                              description=get(rule, "description"), label=f"ingress[{index}]", source_prop="ingress")
-    for rule in stack.of(SG_RULE):
-        if str(get(rule.props, "type", default="")).strip().lower() != "ingress":
+                              description=get(rule, "description"), label=f"ingress[{index}]", source_prop="ingress",
+                              prefix_lists=prefix_lists)
+    for rule in of(stack, SG_RULE):
+        if as_text(get(rule.props, "type", default="")).strip().lower() != "ingress":
             continue
-        cidrs = [str(c) for c in [*items(get(rule.props, "cidrBlocks")), *items(get(rule.props, "ipv6CidrBlocks"))]]
-        cidrs += _expand(rule, "prefixListIds", items(get(rule.props, "prefixListIds")), lists)
+        cidrs = [as_text(c) for c in [*items(get(rule.props, "cidrBlocks")), *items(get(rule.props, "ipv6CidrBlocks"))]]
+        prefix_lists = [as_text(p) for p in items(get(rule.props, "prefixListIds"))]
+        cidrs += _expand(rule, "prefixListIds", prefix_lists, lists)
         source = get(rule.props, "sourceSecurityGroupId") or (get(rule.props, "securityGroupId")
                                                                if truthy(get(rule.props, "self")) else None)
-        yield IngressRule(rule, _group_key(stack, rule), cidrs, get(rule.props, "fromPort"), get(rule.props, "toPort"),
-                          protocol=get(rule.props, "protocol"), source_group=str(source) if source else None,
+        yield IngressRule(rule, _group_key(stack, rule, groups), cidrs, get(rule.props, "fromPort"), get(rule.props, "toPort"),
+                          protocol=get(rule.props, "protocol"), source_group=as_text(source) if source else None,
                           description=get(rule.props, "description"), label="the rule",
-                          source_prop="sourceSecurityGroupId")
-    for rule in stack.of(SG_INGRESS):
-        cidrs = [str(c) for c in (get(rule.props, "cidrIpv4"), get(rule.props, "cidrIpv6")) if c]
-        cidrs += _expand(rule, "prefixListId", items(get(rule.props, "prefixListId")), lists)
+                          source_prop="sourceSecurityGroupId", prefix_lists=prefix_lists)
+    for rule in of(stack, SG_INGRESS):
+        cidrs = [as_text(c) for c in (get(rule.props, "cidrIpv4"), get(rule.props, "cidrIpv6")) if c]
+        prefix_lists = [as_text(p) for p in items(get(rule.props, "prefixListId"))]
+        cidrs += _expand(rule, "prefixListId", prefix_lists, lists)
         source = get(rule.props, "referencedSecurityGroupId")
-        yield IngressRule(rule, _group_key(stack, rule), cidrs, get(rule.props, "fromPort"), get(rule.props, "toPort"),
-                          protocol=get(rule.props, "ipProtocol"), source_group=str(source) if source else None,
+        yield IngressRule(rule, _group_key(stack, rule, groups), cidrs, get(rule.props, "fromPort"), get(rule.props, "toPort"),
+                          protocol=get(rule.props, "ipProtocol"), source_group=as_text(source) if source else None,
                           description=get(rule.props, "description"), label="the rule",
-                          source_prop="referencedSecurityGroupId")
+                          source_prop="referencedSecurityGroupId", prefix_lists=prefix_lists)
 
 
 def _public_alb_groups(stack: Stack) -> set[str]:
     """Keys (as `_group_key` makes them) of the groups on Internet-facing application load balancers."""
     keys: set[str] = set()
-    for lb in stack.of(*LB):
-        if truthy(get(lb.props, "internal")) or str(get(lb.props, "loadBalancerType", default="application")) != "application":
+    groups = Names(of(stack, *GROUPS), "name")
+    for lb in of(stack, *LB):
+        if truthy(get(lb.props, "internal")) or \
+                as_text(get(lb.props, "loadBalancerType", default="application")) != "application":
             continue
-        values = items(get(lb.props, "securityGroups"))
+        values = items(get(lb.props, "securityGroups"))[:100]
         for value in values:
-            matched = [g.urn for g in stack.of(*GROUPS) if names_resource(value, g, "name")]
-            keys.update(matched or [f"id:{value}"])
+            matched = [g.urn for g in groups.find(value)]
+            keys.update(matched or [f"id:{cut(value, 2048)}"])
         if not values:
             keys.update(d.urn for d in lb.property_dependencies.get("securityGroups", []))
     return keys
@@ -605,45 +644,44 @@ def _cluster_groups(stack: Stack) -> tuple[set[str], set[str]]:
     """(visible group ids, resources whose group the value may not show yet) of the EKS cluster and nodes."""
     ids: set[str] = set()
     urns: set[str] = set()
-    for cluster in stack.of(EKS):
+    for cluster in of(stack, EKS):
         urns.add(cluster.urn)
-        ids.update(str(x) for x in [get(cluster.props, "vpcConfig", "clusterSecurityGroupId"),
+        ids.update(as_text(x) for x in [get(cluster.props, "vpcConfig", "clusterSecurityGroupId"),
                                     *items(get(cluster.props, "vpcConfig", "securityGroupIds"))] if x)
-    for template in stack.of(LAUNCH_TEMPLATE):
-        ids.update(str(x) for x in items(get(template.props, "vpcSecurityGroupIds")))
+    for template in of(stack, LAUNCH_TEMPLATE):
+        ids.update(as_text(x) for x in items(get(template.props, "vpcSecurityGroupIds")))
         urns.update(d.urn for d in template.property_dependencies.get("vpcSecurityGroupIds", []))
-    for group in stack.of(NODE_GROUP):
+    for group in of(stack, NODE_GROUP):
         urns.add(group.urn)
     return ids, urns
 
 
-def _from_cluster(stack: Stack, rule: IngressRule, ids: set[str], urns: set[str]) -> bool:
+def _from_cluster(rule: IngressRule, ids: set[str], urns: set[str], cluster: Names) -> bool:
     source = rule.source_group or ""
-    if source in ids:
+    if source in ids or source in urns or cluster.find(source):
         return True
-    for urn in urns:
-        target = stack.by_urn.get(urn)
-        if target is not None and (names_resource(source, target, "name") or source == urn):
-            return True
     # The cluster group's id is an output: before it exists only the dependency can stand for it.
     linked = {d.urn for d in rule.owner.property_dependencies.get(rule.source_prop, [])}
     return bool(linked & urns) and not ids
 
 
-def _data_groups(stack: Stack) -> dict[str, int | None]:
-    """Groups attached to databases and caches, with the port the store listens on."""
-    attached: dict[str, int | None] = {}
-    for store in stack.of(*DATA_STORES):
+def _data_groups(stack: Stack) -> dict[str, set[int]]:
+    """Groups attached to databases and caches, with the ports the stores behind each listen on (one group
+    may front a primary and replicas on different ports)."""
+    attached: dict[str, set[int]] = {}
+    groups = Names(of(stack, *GROUPS), "name")
+    for store in of(stack, *DATA_STORES):
         port = number(get(store.props, "port"))
+        ports = {int(port)} if port is not None and 0 < port <= 65535 else set()
         for prop in ("vpcSecurityGroupIds", "securityGroupIds"):
-            values = items(get(store.props, prop))
+            values = items(get(store.props, prop))[:100]
             for value in values:
-                matched = [g.urn for g in stack.of(*GROUPS) if names_resource(value, g, "name")]
-                for key in matched or [f"id:{value}"]:
-                    attached[key] = int(port) if port is not None else None
+                matched = [g.urn for g in groups.find(value)]
+                for key in matched or [f"id:{cut(value, 2048)}"]:
+                    attached.setdefault(key, set()).update(ports)
             if not values:
                 for d in store.property_dependencies.get(prop, []):
-                    attached[d.urn] = int(port) if port is not None else None
+                    attached.setdefault(d.urn, set()).update(ports)
     return attached
 
 
@@ -651,9 +689,11 @@ def _data_groups(stack: Stack) -> dict[str, int | None]:
 def aws_sg_data_tier_scoped(stack: Stack) -> Iterator[tuple[str, str | None]]:
     ports = {int(number(p) or 0) for p in items(stack.config.get("ports"))}
     data_groups = _data_groups(stack)
-    ports.update(p for p in data_groups.values() if p)
+    for store_ports in data_groups.values():
+        ports.update(store_ports)
     ids, urns = _cluster_groups(stack)
-    has_cluster = bool(stack.of(EKS))
+    cluster = Names((stack.by_urn[u] for u in urns if u in stack.by_urn), "name")
+    has_cluster = bool(of(stack, EKS))
     for rule in ingress_rules(stack):
         hit = sorted(p for p in ports if rule.covers(p))
         if not hit and rule.group not in data_groups:
@@ -662,10 +702,13 @@ def aws_sg_data_tier_scoped(stack: Stack) -> Iterator[tuple[str, str | None]]:
             f" to {'/'.join(map(str, hit))}" if hit else " on a database/cache group")
         if rule.cidrs:
             yield f"{label} admits CIDRs {', '.join(rule.cidrs[:8])} instead of a security-group reference", rule.owner.urn
+        elif rule.prefix_lists:
+            yield (f"{label} admits prefix list {', '.join(rule.prefix_lists[:8])} instead of a security-group "
+                   "reference"), rule.owner.urn
         elif not rule.source_group:
             yield f"{label} has no security-group source", rule.owner.urn
-        elif has_cluster and not _from_cluster(stack, rule, ids, urns):
-            yield f"{label} references {rule.source_group}, not the cluster's security group", rule.owner.urn
+        elif has_cluster and not _from_cluster(rule, ids, urns, cluster):
+            yield f"{label} references {cut(rule.source_group)}, not the cluster's security group", rule.owner.urn
         if not rule.description.strip():
             yield f"{label} has no description", rule.owner.urn
 
@@ -684,19 +727,22 @@ kms = Meta(
 )
 
 
-@resource_rule(kms, (KMS_KEY, KMS_POLICY, REPLICA_KEY))
+@resource_rule(kms, accepts((KMS_KEY, KMS_POLICY, REPLICA_KEY)))
 def aws_kms_hygiene(resource: Resource) -> Iterator[str]:
     props = resource.props
-    if resource.type == KMS_KEY:
-        spec = str(get(props, "customerMasterKeySpec", default=get(props, "keySpec", default="SYMMETRIC_DEFAULT")))
-        if spec == "SYMMETRIC_DEFAULT" and get(props, "enableKeyRotation") is not True:
+    if canonical(resource.type) == KMS_KEY:
+        spec = as_text(get(props, "customerMasterKeySpec", default=get(props, "keySpec", default="SYMMETRIC_DEFAULT")))
+        if spec.strip().upper() == "SYMMETRIC_DEFAULT" and not truthy(get(props, "enableKeyRotation")):
             yield f"enableKeyRotation is {shown(get(props, 'enableKeyRotation'))} (key rotation off)"
     if truthy(get(props, "bypassPolicyLockoutSafetyCheck")):
         yield f"bypassPolicyLockoutSafetyCheck is {shown(get(props, 'bypassPolicyLockoutSafetyCheck'))}"
+    problem = unreadable(get(props, "policy"))
+    if problem:
+        yield f"policy {problem}"
     for label, statement in public_statements(get(props, "policy")):
         condition = get(statement, "Condition")
-        why = "a condition every caller meets" if condition else "no condition"
-        yield f"policy {label} allows principal * with {why}"
+        why = f"a condition every caller meets ({shown(condition, 80)})" if condition else "no condition"
+        yield f"policy {label} allows principal * with {why}: {grantee(statement)}"
 
 
 secrets = Meta(
@@ -710,7 +756,7 @@ secrets = Meta(
 )
 
 
-@resource_rule(secrets, (SECRET,))
+@resource_rule(secrets, accepts((SECRET,)))
 def aws_secrets_cmk(resource: Resource) -> Iterator[str]:
     if not _cmk(get(resource.props, "kmsKeyId")):
         yield "no customer-managed kmsKeyId"
@@ -732,23 +778,25 @@ waf = Meta(
 
 
 def _waf_rules(props: Mapping[str, Any]) -> list[Mapping[str, Any]]:
-    rules = [mapping(r) for r in items(get(props, "rules"))]
+    rules = [mapping(r) for r in items(get(props, "rules"))[:1000]]
     raw = get(props, "ruleJson")
-    if isinstance(raw, str):
+    if isinstance(raw, str) and len(raw) <= 1_000_000:
         try:
             loaded = json.loads(raw)
-        except json.JSONDecodeError:
+        except (ValueError, RecursionError):
             loaded = []
-        rules.extend(_camel(r) for r in loaded if isinstance(r, Mapping))
+        rules.extend(_camel(r) for r in items(loaded)[:1000] if isinstance(r, Mapping))
     return rules
 
 
-def _camel(value: Any) -> Any:
-    """WAF's JSON rule form is PascalCase; the SDK inputs are camelCase."""
+def _camel(value: Any, depth: int = 0) -> Any:
+    """WAF's JSON rule form is PascalCase; the SDK inputs are camelCase (bounded depth: rules are shallow)."""
+    if depth > 32:
+        return None
     if isinstance(value, Mapping):
-        return {str(k)[:1].lower() + str(k)[1:]: _camel(v) for k, v in value.items()}
+        return {as_text(k)[:1].lower() + as_text(k)[1:]: _camel(v, depth + 1) for k, v in value.items()}
     if isinstance(value, list):
-        return [_camel(v) for v in value]
+        return [_camel(v, depth + 1) for v in value]
     return value
 
 
@@ -761,35 +809,55 @@ def _weakened(rule: Mapping[str, Any], managed: Mapping[str, Any]) -> list[str]:
     for index, item in enumerate(items(get(managed, "ruleActionOverrides"))):
         action = mapping(get(item, "actionToUse"))
         if get(action, "block") is None and action:
-            out.append(f"ruleActionOverrides[{index}] sets {get(item, 'name', default='?')} to "
+            out.append(f"ruleActionOverrides[{index}] sets {cut(get(item, 'name', default='?'))} to "
                        f"{'/'.join(sorted(action))}")
     for index, item in enumerate(items(get(managed, "excludedRules"))):
-        out.append(f"excludedRules[{index}] excludes {get(item, 'name', default='?')}")
+        out.append(f"excludedRules[{index}] excludes {cut(get(item, 'name', default='?'))}")
     return out
 
 
-@resource_rule(waf, (WEB_ACL,))
+@resource_rule(waf, accepts((WEB_ACL,)))
 def aws_waf_managed_rules(resource: Resource) -> Iterator[str]:
     rules = _waf_rules(resource.props)
     blocking: set[str] = set()
     weakened: dict[str, list[str]] = {}
     rate_based = False
+    protecting: list[float] = []  # priorities of the rules that block
+    allowing: list[tuple[float, int, Any]] = []
     for index, rule in enumerate(rules):
+        priority = number(get(rule, "priority"))
+        order = priority if priority is not None else float(index)
+        if get(mapping(get(rule, "action")), "allow") is not None:
+            allowing.append((order, index, get(rule, "name", default="?")))
         managed = get(rule, "statement", "managedRuleGroupStatement")
         if managed is not None:
-            name = str(get(managed, "name"))
+            name = as_text(get(managed, "name"))
             problems = _weakened(rule, mapping(managed))
+            vendor = get(managed, "vendorName")
+            if as_text(vendor).strip() != "AWS":
+                # Only AWS publishes these groups: another vendor's namesake is not the managed protection.
+                problems.append(f"vendorName {shown(vendor)} is not AWS")
+            if get(managed, "scopeDownStatement") is not None:
+                problems.append(f"scopeDownStatement {shown(get(managed, 'scopeDownStatement'), 80)} limits it to "
+                                "the requests that statement matches")
             if problems:
                 weakened.setdefault(name, []).extend(f"rules[{index}] {p}" for p in problems)
             else:
                 blocking.add(name)
-        if get(rule, "statement", "rateBasedStatement") is not None:
+                protecting.append(order)
+        rate = get(rule, "statement", "rateBasedStatement")
+        if rate is not None:
             action = mapping(get(rule, "action"))
-            if get(action, "block") is not None:
-                rate_based = True
-            else:
-                yield f"rules[{index}] ({get(rule, 'name', default='?')}) rate-based rule action is " \
+            limit = number(get(rate, "limit"))
+            if get(action, "block") is None:
+                yield f"rules[{index}] ({cut(get(rule, 'name', default='?'))}) rate-based rule action is " \
                       f"{'/'.join(sorted(action)) or 'unset'}, not block"
+            elif limit is not None and limit > MAX_RATE_LIMIT:
+                yield (f"rules[{index}] ({cut(get(rule, 'name', default='?'))}) rateBasedStatement.limit is "
+                       f"{int(limit)}: no single client ever reaches it (at most {MAX_RATE_LIMIT})")
+            else:
+                rate_based = True
+                protecting.append(order)
     for group in MANAGED_GROUPS:
         if group in weakened and group not in blocking:
             yield f"{group} does not block: {'; '.join(weakened[group])}"
@@ -797,6 +865,15 @@ def aws_waf_managed_rules(resource: Resource) -> Iterator[str]:
             yield f"{group} is missing"
     if not rate_based:
         yield "no blocking rate-based rule"
+    # WAF stops at the first terminating action: an allow evaluated first lets its requests skip every block.
+    for order, index, name in allowing:
+        if any(order < later for later in protecting):
+            yield (f"rules[{index}] ({cut(name)}) action allow at priority {order:g} runs before the blocking "
+                   "rules: requests it matches skip them")
+
+
+MAX_RATE_LIMIT = 100_000
+"""Requests per evaluation window above which a per-IP rate rule never triggers for a real client."""
 
 
 waf_attached = Meta(
@@ -811,26 +888,29 @@ waf_attached = Meta(
 
 
 def _public_albs(stack: Stack) -> list[PolicyResource]:
-    return [lb for lb in stack.of(*LB) if not truthy(get(lb.props, "internal"))
-            and str(get(lb.props, "loadBalancerType", default="application")) == "application"]
+    return [lb for lb in of(stack, *LB) if not truthy(get(lb.props, "internal"))
+            and as_text(get(lb.props, "loadBalancerType", default="application")) == "application"]
 
 
 @stack_rule(waf_attached)
 def aws_waf_attached_logged(stack: Stack) -> Iterator[tuple[str, str | None]]:
-    associations = stack.of(WEB_ACL_ASSOCIATION)
-    loggings = stack.of(WEB_ACL_LOGGING)
-    acls = stack.of(WEB_ACL)
-    for lb in _public_albs(stack):
-        # Proved by the ARN the association carries, not by what it depends on.
-        mine = [a for a in associations if references(a, "resourceArn", lb, "name")]
+    associations = of(stack, WEB_ACL_ASSOCIATION)
+    acls = of(stack, WEB_ACL)
+    albs = _public_albs(stack)
+    # Proved by the ARN each association carries, not by what it depends on.
+    by_alb = referrers(associations, "resourceArn", Names(albs, "name"))
+    acl_names = Names(acls, "name")
+    others = ", ".join(cut(get(a.props, "resourceArn")) for a in associations[:3])
+    for lb in albs:
+        mine = by_alb.get(lb.urn, [])
         if not mine:
-            shown = ", ".join(str(get(a.props, "resourceArn")) for a in associations)[:200]
             yield ("the Internet-facing load balancer has no WAFv2 web ACL association"
-                   + (f" (resourceArn {shown} is another resource)" if shown else "")), lb.urn
-        elif not any(references(a, "webAclArn", acl, "name") for a in mine for acl in acls):
+                   + (f" (resourceArn {others} is another resource)" if others else "")), lb.urn
+        elif not referrers(mine, "webAclArn", acl_names):
             yield "the load balancer's association names no web ACL of this stack (webAclArn)", lb.urn
+    by_acl = referrers(of(stack, WEB_ACL_LOGGING), "resourceArn", acl_names)
     for acl in acls:
-        mine = [log for log in loggings if references(log, "resourceArn", acl, "name")]
+        mine = by_acl.get(acl.urn, [])
         if not mine:
             yield "the web ACL has no logging configuration naming its ARN", acl.urn
         elif not any(items(get(log.props, "logDestinationConfigs")) for log in mine):

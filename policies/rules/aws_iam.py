@@ -8,12 +8,16 @@ restricts nothing, so it counts as no condition at all.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping, Sequence
+import re
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 from pulumi_policy import PolicyResource, Severity
 
-from .common import Meta, Resource, Stack, get, items, mapping, resource_rule, stack_rule
+from . import verify
+from .cloud_tokens import accepts, as_text, canonical, cut, kind_of, of
+from .common import Meta, Resource, Stack, get, items, mapping, resource_rule, stack_rule, truthy
+from .netaddr import covers_internet
 
 IAM_POLICY_TYPES = ("aws:iam/policy:Policy", "aws:iam/rolePolicy:RolePolicy", "aws:iam/userPolicy:UserPolicy",
                     "aws:iam/groupPolicy:GroupPolicy")
@@ -21,9 +25,17 @@ IAM_ROLE = "aws:iam/role:Role"
 IAM_ATTACHMENTS = ("aws:iam/rolePolicyAttachment:RolePolicyAttachment",
                    "aws:iam/userPolicyAttachment:UserPolicyAttachment",
                    "aws:iam/groupPolicyAttachment:GroupPolicyAttachment", "aws:iam/policyAttachment:PolicyAttachment")
+# Attach a list of managed policies (`policyArns`) and detach every other.
+IAM_EXCLUSIVE_ATTACHMENTS = ("aws:iam/rolePolicyAttachmentsExclusive:RolePolicyAttachmentsExclusive",
+                             "aws:iam/userPolicyAttachmentsExclusive:UserPolicyAttachmentsExclusive",
+                             "aws:iam/groupPolicyAttachmentsExclusive:GroupPolicyAttachmentsExclusive")
 S3_BUCKET = "aws:s3/bucket:Bucket"
+S3_BUCKET_V2 = "aws:s3/bucketV2:BucketV2"
+S3_BUCKETS = (S3_BUCKET, S3_BUCKET_V2)
+S3_ACL_V2 = "aws:s3/bucketAclV2:BucketAclV2"
 S3_POLICY = "aws:s3/bucketPolicy:BucketPolicy"
 S3_ACL = "aws:s3/bucketAcl:BucketAcl"
+S3_ACLS = (S3_ACL, S3_ACL_V2)
 S3_PUBLIC_ACCESS_BLOCK = "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"
 S3_ACCOUNT_PUBLIC_ACCESS_BLOCK = "aws:s3/accountPublicAccessBlock:AccountPublicAccessBlock"
 PUBLIC_ACLS = {"public-read", "public-read-write", "authenticated-read"}
@@ -45,10 +57,10 @@ def plain(value: Any, depth: int = 0) -> Any:
     if depth > 8:
         return "..."
     if isinstance(value, Mapping):
-        return {str(k): plain(v, depth + 1) for k, v in value.items()}
+        return {as_text(k): plain(v, depth + 1) for k, v in value.items()}
     if isinstance(value, Sequence) and not isinstance(value, str | bytes):
         return [plain(v, depth + 1) for v in value]
-    return value if isinstance(value, str | int | float | bool) or value is None else str(value)
+    return value if isinstance(value, str | int | float | bool) or value is None else as_text(value)
 
 
 def shown(value: Any, limit: int = 120) -> str:
@@ -57,58 +69,109 @@ def shown(value: Any, limit: int = 120) -> str:
     return text if len(text) <= limit else text[:limit] + "..."
 
 
+def _load(value: Any) -> tuple[Mapping[str, Any], str | None]:
+    """A policy document given as a JSON string or an object, and why it could not be read (None: it could)."""
+    verify.needs_value(value)
+    if value is None:
+        return {}, None
+    if isinstance(value, Mapping):
+        return value, None
+    if not isinstance(value, str):
+        return {}, f"is a {type(value).__name__}, not a policy document"
+    if len(value) > MAX_DOCUMENT:
+        # Parsing is linear, but no valid policy is this large: whatever it grants is unverified.
+        return {}, f"is {len(value)} characters, larger than any valid policy document: its grants are not verified"
+    if not value.strip():
+        return {}, None
+    try:
+        loaded = json.loads(value)
+    except (ValueError, RecursionError) as error:
+        return {}, f"is not valid JSON ({type(error).__name__}): its grants are not verified"
+    if not isinstance(loaded, Mapping):
+        return {}, f"is a JSON {type(loaded).__name__}, not a policy document object"
+    return loaded, None
+
+
 def document(value: Any) -> Mapping[str, Any]:
     """A policy document given as a JSON string or an object; {} when it is neither."""
-    if isinstance(value, str):
-        if len(value) > MAX_DOCUMENT:
-            return {}
-        try:
-            loaded = json.loads(value)
-        except (json.JSONDecodeError, RecursionError):
-            return {}
-        return loaded if isinstance(loaded, Mapping) else {}
-    return mapping(value)
+    return _load(value)[0]
+
+
+def unreadable(value: Any) -> str | None:
+    """Why a policy document cannot be judged (too large, malformed, not an object), or None."""
+    return _load(value)[1]
+
+
+# Policy element names as AWS documents them; a document spelt in another case is read the same way.
+ELEMENTS = {name.lower(): name for name in ("Version", "Id", "Statement", "Sid", "Effect", "Principal", "NotPrincipal",
+                                            "Action", "NotAction", "Resource", "NotResource", "Condition")}
+
+
+def _elements(value: Any) -> dict[str, Any]:
+    return {ELEMENTS.get(as_text(k).lower(), as_text(k)): v for k, v in mapping(value).items()}
 
 
 def statements(value: Any) -> list[Mapping[str, Any]]:
-    return [mapping(s) for s in items(get(document(value), "Statement"))]
+    """The document's statements (one object or a list), element names in AWS's spelling."""
+    return [_elements(s) for s in items(_elements(document(value)).get("Statement"))]
+
+
+def allows(statement: Mapping[str, Any]) -> bool:
+    effect = get(statement, "Effect", default="")
+    return isinstance(effect, str) and effect.strip().lower() == "allow"
+
+
+def grantee(statement: Mapping[str, Any]) -> str:
+    """The statement's Principal or NotPrincipal, as a message shows it."""
+    if get(statement, "NotPrincipal") is not None:
+        return f"NotPrincipal {shown(get(statement, 'NotPrincipal'), 80)}"
+    return f"Principal {shown(get(statement, 'Principal'), 80)}"
 
 
 def _principal_values(principal: Any) -> list[str]:
     if isinstance(principal, Mapping):
-        return [str(v) for value in principal.values() for v in items(value)]
-    return [str(v) for v in items(principal)]
+        return [as_text(v) for value in principal.values() for v in items(value)]
+    return [as_text(v) for v in items(principal)]
 
 
 def star_principal(statement: Mapping[str, Any]) -> bool:
     """`*`, `{"AWS": "*"}`, `arn:aws:iam::*:root`, or any NotPrincipal on an Allow (everyone but a few)."""
     if get(statement, "NotPrincipal") is not None:
         return True
-    return any(v.strip() == "*" or "::*:" in v for v in _principal_values(get(statement, "Principal")))
+    return any(v.strip() == "*" or "::*:" in v for v in _principal_values(get(statement, "Principal"))[:1000])
 
 
-def _vacuous_value(value: Any) -> bool:
-    """A condition value every caller matches: wildcards without an account, org, VPC or address in them."""
-    text = str(value).strip()
+# What pins a wildcard condition value to someone: an organisation, VPC endpoint or VPC id, or an account.
+# Bounded character classes on a cut string: linear, no backtracking.
+CONCRETE_IDENTITY = re.compile(r"o-[a-z0-9]{10,32}|vpce-[0-9a-f]{8,17}|vpc-[0-9a-f]{8,17}|(?<![0-9])[0-9]{12}(?![0-9])")
+ADDRESS_KEYS = {"aws:sourceip", "aws:vpcsourceip"}
+
+
+def _vacuous_value(key: str, value: Any) -> bool:
+    """A condition value every caller matches: a wildcard with no account, organisation or VPC in what it
+    fixes, or (for address keys) ranges that cover the public Internet."""
+    text = as_text(value).strip()[:2048]
     if not text:
         return True
+    if key in ADDRESS_KEYS:
+        return covers_internet([text])
     if "*" not in text and "?" not in text:
         return False
-    concrete = text.replace("*", "").replace("?", "")
-    return not any(marker in concrete for marker in ("o-", "vpce-", "vpc-")) and not any(
-        len(run) == 12 for run in "".join(c if c.isdigit() else " " for c in concrete).split())
+    concrete = text.replace("*", " ").replace("?", " ")
+    return CONCRETE_IDENTITY.search(concrete) is None
 
 
 def restricting_condition(condition: Any) -> bool:
     """True when at least one clause pins the caller to an identity, account, organisation or network."""
     for operator, clauses in mapping(condition).items():
-        op = str(operator).lower()
+        op = as_text(operator).lower()
         if op.startswith(("forallvalues:", "foranyvalue:")):
             op = op.split(":", 1)[1]
         if op not in POSITIVE_OPERATORS:  # Not*, *IfExists, Bool, Null, numeric and date operators
             continue
         for key, values in mapping(clauses).items():
-            if str(key).lower() in IDENTITY_KEYS and items(values) and not any(_vacuous_value(v) for v in items(values)):
+            name = as_text(key).lower()
+            if name in IDENTITY_KEYS and items(values) and not any(_vacuous_value(name, v) for v in items(values)[:100]):
                 return True
     return False
 
@@ -116,27 +179,56 @@ def restricting_condition(condition: Any) -> bool:
 def public_statements(value: Any) -> Iterator[tuple[str, Mapping[str, Any]]]:
     """Allow statements granting `*` without a restricting condition, with a label naming them."""
     for index, statement in enumerate(statements(value)):
-        if str(get(statement, "Effect", default="")) != "Allow" or not star_principal(statement):
+        if not allows(statement) or not star_principal(statement):
             continue
         if restricting_condition(get(statement, "Condition")):
             continue
         sid = get(statement, "Sid")
-        label = f"Statement[{index}]" + (f" ({sid})" if sid else "")
+        label = f"Statement[{index}]" + (f" ({cut(sid, 64)})" if sid else "")
         yield label, statement
 
 
+# Actions that hand out more privilege than they name (privilege escalation) when granted on every resource.
+ESCALATION_ACTIONS = ("iam:passrole", "iam:createpolicyversion", "iam:setdefaultpolicyversion", "iam:attachrolepolicy",
+                      "iam:attachuserpolicy", "iam:putrolepolicy", "iam:putuserpolicy", "iam:createaccesskey",
+                      "iam:updateassumerolepolicy", "sts:assumerole")
+
+
+def glob_matches(pattern: str, text: str) -> bool:
+    """IAM's `*`/`?` wildcards, case-insensitive, without regex (linear in practice: patterns are short)."""
+    pattern, text = pattern.lower()[:256], text.lower()
+    p = t = 0
+    star, mark = -1, 0
+    while t < len(text):
+        if p < len(pattern) and pattern[p] in ("?", text[t]):
+            p, t = p + 1, t + 1
+        elif p < len(pattern) and pattern[p] == "*":
+            star, mark, p = p, t, p + 1
+        elif star >= 0:
+            p, mark = star + 1, mark + 1
+            t = mark
+        else:
+            return False
+    return all(c == "*" for c in pattern[p:])
+
+
 def wildcard_actions(statement: Mapping[str, Any]) -> list[str]:
-    """`*`, `service:*` on every resource, or NotAction (everything but a list)."""
-    if str(get(statement, "Effect", default="")) != "Allow":
+    """`*`, `service:*` on every resource, an escalation action (`iam:PassRole`) on every resource, or
+    NotAction (everything but a list)."""
+    if not allows(statement):
         return []
     if get(statement, "NotAction") is not None:
         return [f"NotAction {shown(get(statement, 'NotAction'), 80)}"]
-    actions = [str(a).strip() for a in items(get(statement, "Action"))]
-    everything = [a for a in actions if a.replace("*", "").rstrip(":") == ""]
-    resources = [str(r).strip() for r in items(get(statement, "Resource"))]
-    on_all = get(statement, "NotResource") is not None or any(r == "*" for r in resources)
-    service_wide = [a for a in actions if a.endswith(":*") and a[:-2] and "*" not in a[:-2]] if on_all else []
-    return everything + service_wide
+    actions = [as_text(a).strip() for a in items(get(statement, "Action"))[:1000]]
+    everything = [a for a in actions if a.replace("*", "").replace(":", "") == ""]
+    resources = [as_text(r).strip() for r in items(get(statement, "Resource"))[:1000]]
+    on_all = get(statement, "NotResource") is not None or any(r.replace("*", "") == "" for r in resources)
+    if not on_all:
+        return everything
+    service_wide = [a for a in actions if a not in everything and a.endswith(":*") and "*" not in a[:-2]]
+    escalation = [a for a in actions if a not in everything and a not in service_wide
+                  and any(glob_matches(a, e) for e in ESCALATION_ACTIONS)]
+    return everything + service_wide + escalation
 
 
 # --- IAM ---------------------------------------------------------------------------------------
@@ -154,24 +246,48 @@ iam = Meta(
 
 
 def _iam_documents(resource: Resource) -> Iterator[tuple[str, Any]]:
-    if resource.type == IAM_ROLE:
-        for index, inline in enumerate(items(get(resource.props, "inlinePolicies"))):
+    if canonical(resource.type) == IAM_ROLE:
+        for index, inline in enumerate(items(get(resource.props, "inlinePolicies"))[:100]):
             yield f"inlinePolicies[{index}].policy", get(inline, "policy")
         return
     yield "policy", get(resource.props, "policy")
 
 
-@resource_rule(iam, (*IAM_POLICY_TYPES, IAM_ROLE, *IAM_ATTACHMENTS))
+def _admin_policy(arn: Any) -> bool:
+    return isinstance(arn, str) and arn.strip().lower().endswith(tuple(p.lower() for p in ADMIN_MANAGED_POLICIES))
+
+
+@resource_rule(iam, accepts((*IAM_POLICY_TYPES, IAM_ROLE, *IAM_ATTACHMENTS, *IAM_EXCLUSIVE_ATTACHMENTS)))
 def aws_iam_no_wildcard(resource: Resource) -> Iterator[str]:
-    if resource.type in IAM_ATTACHMENTS:
-        arn = str(get(resource.props, "policyArn", default=""))
-        if arn.endswith(ADMIN_MANAGED_POLICIES):
-            yield f"policyArn attaches {arn}"
+    kind = canonical(resource.type)
+    if kind in IAM_ATTACHMENTS:
+        arn = get(resource.props, "policyArn", default="")
+        if _admin_policy(arn):
+            yield f"policyArn attaches {as_text(arn)[:200]}"
         return
+    if kind in IAM_EXCLUSIVE_ATTACHMENTS:
+        for arn in items(get(resource.props, "policyArns"))[:100]:
+            if _admin_policy(arn):
+                yield f"policyArns attaches {cut(arn, 200)}"
+        return
+    if kind == IAM_ROLE:
+        for arn in items(get(resource.props, "managedPolicyArns"))[:100]:
+            if _admin_policy(arn):
+                yield f"managedPolicyArns attaches {cut(arn, 200)}"
+        trust = get(resource.props, "assumeRolePolicy")
+        problem = unreadable(trust)
+        if problem:
+            yield f"assumeRolePolicy {problem}"
+        for label, statement in public_statements(trust):
+            # Anyone (any AWS account) may assume the role and use every permission it holds.
+            yield f"assumeRolePolicy {label} lets {grantee(statement)} assume the role without a restricting condition"
     for path, value in _iam_documents(resource):
-        for index, statement in enumerate(statements(value)):
+        problem = unreadable(value)
+        if problem:
+            yield f"{path} {problem}"
+        for index, statement in enumerate(statements(value)[:1000]):
             for action in wildcard_actions(statement):
-                yield f"{path} Statement[{index}] allows {action} on {shown(get(statement, 'Resource'))}"
+                yield f"{path} Statement[{index}] allows {action[:120]} on {shown(get(statement, 'Resource'))}"
 
 
 # --- S3 ----------------------------------------------------------------------------------------
@@ -191,14 +307,14 @@ s3 = Meta(
 
 
 def _acl_problems(props: Mapping[str, Any]) -> Iterator[str]:
-    acl = str(get(props, "acl", default="")).strip().lower()
+    acl = as_text(get(props, "acl", default="")).strip().lower()
     if acl in PUBLIC_ACLS:
-        yield f"acl is '{acl}'"
+        yield f"acl is '{cut(acl)}'"
     for grants_path in (("accessControlPolicy", "grants"), ("grants",)):
         for index, grant in enumerate(items(get(props, *grants_path))):
-            uri = str(get(grant, "grantee", "uri", default=get(grant, "uri", default="")))
+            uri = as_text(get(grant, "grantee", "uri", default=get(grant, "uri", default="")))
             if uri.rstrip("/").endswith(PUBLIC_GRANTEES):
-                yield f"{'.'.join(grants_path)}[{index}] grants {get(grant, 'permission', default='access')} to {uri}"
+                yield f"{'.'.join(grants_path)}[{index}] grants {cut(get(grant, 'permission', default='access'))} to {cut(uri)}"
 
 
 def _auto_named(segment: str, logical: str) -> bool:
@@ -209,51 +325,99 @@ def _auto_named(segment: str, logical: str) -> bool:
 
 def names_resource(value: Any, target: PolicyResource, *name_props: str) -> bool:
     """Whether a reference's *value* (an id, name or ARN) is the target's, judged by the value itself: its
-    recorded id/ARN/name when the bag carries them, else its explicit or auto-generated physical name."""
-    text = str(value or "").strip()
+    recorded id/ARN/name when the bag carries them, else its explicit or auto-generated physical name.
+    An ARN must be the target's recorded ARN exactly: a namesake in another account or region is not it."""
+    text = as_text(value or "").strip()
     if not text or len(text) > 2048:
         return False
-    known = {str(v) for v in (get(target.props, "arn"), get(target.props, "id"),
-                              *(get(target.props, p) for p in name_props)) if v}
+    arn = get(target.props, "arn")
+    known = {as_text(v) for v in (arn, get(target.props, "id"), *(get(target.props, p) for p in name_props)) if v}
     if text in known:
         return True
-    segments = [s for part in text.split(":") for s in part.split("/") if s]
-    explicit = {str(get(target.props, p)) for p in name_props if get(target.props, p)}
+    if arn and text.startswith("arn:"):
+        return False
+    segments = _segments(text)
+    explicit = {as_text(get(target.props, p)) for p in name_props if get(target.props, p)}
     if explicit or known:
         return bool(explicit & set(segments))
     logical = target.urn.rsplit("::", 1)[-1]
     return any(s == logical or _auto_named(s, logical) for s in segments)
 
 
-def references(holder: PolicyResource, prop: str, target: PolicyResource, *name_props: str) -> bool:
-    """`holder.prop` refers to `target`: by value when the value is visible; by dependency only when the
-    value is not known yet (preview)."""
-    value = get(holder.props, prop)
-    if value:
-        return any(names_resource(v, target, *name_props) for v in items(value))
-    return target.urn in {d.urn for d in holder.property_dependencies.get(prop, [])}
+def _segments(text: str) -> list[str]:
+    return [s for part in text.split(":") for s in part.split("/") if s][:64]
+
+
+class Names:
+    """Declared resources indexed by every value that may name them (ARN, id, explicit or logical name), so a
+    reference resolves in time proportional to its own length, not to the number of resources: a stack of
+    thousands of groups and rules stays linear. `find` answers exactly what `names_resource` would."""
+
+    def __init__(self, targets: Iterable[PolicyResource], *name_props: str) -> None:
+        self.name_props = name_props
+        self._by_key: dict[str, list[PolicyResource]] = {}
+        for target in targets:
+            keys = {as_text(v) for v in (get(target.props, "arn"), get(target.props, "id"),
+                                         *(get(target.props, p) for p in name_props)) if v}
+            if not keys:
+                keys = {target.urn.rsplit("::", 1)[-1]}
+            for key in keys:
+                self._by_key.setdefault(key, []).append(target)
+
+    def find(self, value: Any) -> list[PolicyResource]:
+        text = as_text(value).strip() if value else ""
+        if not text or len(text) > 2048:
+            return []
+        keys = [text]
+        for segment in _segments(text):
+            keys.append(segment)
+            if len(segment) > 8 and segment[-8] == "-":  # an auto-name: the logical name and 7 hex digits
+                keys.append(segment[:-8])
+        found: dict[int, PolicyResource] = {}
+        for key in keys:
+            for target in self._by_key.get(key, [])[:1000]:
+                found.setdefault(id(target), target)
+        return [t for t in found.values() if names_resource(text, t, *self.name_props)]
+
+
+def referrers(holders: Iterable[PolicyResource], prop: str, names: Names) -> dict[str, list[PolicyResource]]:
+    """Target URN -> the holders whose `prop` refers to it (as `references` decides), in one pass."""
+    out: dict[str, list[PolicyResource]] = {}
+    for holder in holders:
+        value = get(holder.props, prop)
+        if value:
+            urns = {t.urn for v in items(value)[:100] for t in names.find(v)}
+        else:
+            urns = {d.urn for d in holder.property_dependencies.get(prop, [])}
+        for urn in urns:
+            out.setdefault(urn, []).append(holder)
+    return out
 
 
 @stack_rule(s3)
 def aws_s3_not_public(stack: Stack) -> Iterator[tuple[str, str | None]]:
-    for policy in stack.of(S3_POLICY, S3_BUCKET):
+    for policy in of(stack, S3_POLICY, *S3_BUCKETS):
+        problem = unreadable(get(policy.props, "policy"))
+        if problem:
+            yield f"policy {problem}", policy.urn
         for label, statement in public_statements(get(policy.props, "policy")):
-            yield (f"policy {label} allows {shown(get(statement, 'Action'))} to principal "
-                   f"{shown(get(statement, 'Principal', default=get(statement, 'NotPrincipal')))} "
+            yield (f"policy {label} allows {shown(get(statement, 'Action'))} to {grantee(statement)} "
                    "without a restricting condition"), policy.urn
-    for resource in stack.of(S3_ACL, S3_BUCKET):
+    for resource in of(stack, *S3_ACLS, *S3_BUCKETS):
         for problem in _acl_problems(resource.props):
             yield problem, resource.urn
     blocks: list[PolicyResource] = []
-    for block in stack.of(S3_PUBLIC_ACCESS_BLOCK, S3_ACCOUNT_PUBLIC_ACCESS_BLOCK):
-        off = [flag for flag in BLOCK_FLAGS if get(block.props, flag) is not True]
+    for block in of(stack, S3_PUBLIC_ACCESS_BLOCK, S3_ACCOUNT_PUBLIC_ACCESS_BLOCK):
+        off = [flag for flag in BLOCK_FLAGS if not truthy(get(block.props, flag))]
         if off:
             flags = ", ".join(f"{f}={shown(get(block.props, f))}" for f in off)
             yield f"public access block leaves {flags}", block.urn
-        elif block.resource_type == S3_PUBLIC_ACCESS_BLOCK:
+        elif kind_of(block) == S3_PUBLIC_ACCESS_BLOCK:
             blocks.append(block)
-    for bucket in stack.of(S3_BUCKET):
-        if not any(references(block, "bucket", bucket, "bucket") for block in blocks):
+    buckets = of(stack, *S3_BUCKETS)
+    covered = referrers(blocks, "bucket", Names(buckets, "bucket"))
+    for bucket in buckets:
+        if bucket.urn not in covered:
             yield "the bucket has no public access block with all four settings true", bucket.urn
 
 

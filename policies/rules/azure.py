@@ -7,6 +7,7 @@ from typing import Any
 
 from pulumi_policy import PolicyResource, Severity
 
+from .cloud_tokens import accepts, as_text, canonical, cut, of
 from .common import (
     Meta,
     Resource,
@@ -38,6 +39,17 @@ SUBNET = "azure-native:network:Subnet"
 VNET = "azure-native:network:VirtualNetwork"
 WAF_POLICY = "azure-native:network:WebApplicationFirewallPolicy"
 APP_GATEWAY = "azure-native:network:ApplicationGateway"
+MAX_RATE_LIMIT = 100_000
+"""Requests per window above which a per-client rate-limit rule never triggers for a real client."""
+# The retired Single Server (still in the pinned provider): TLS and network settings under `properties`.
+PG_SINGLE = "azure-native:dbforpostgresql:SingleServer"
+PG_SINGLE_FIREWALL = "azure-native:dbforpostgresql:SingleServerFirewallRule"
+def _text(value: Any, limit: int = 64) -> str:
+    """A setting as a message quotes it: its text, cut short (exports can carry megabyte strings)."""
+    text = "unset" if value is None else as_text(value)
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
 NSG_EXEMPT_SUBNETS = {"GatewaySubnet", "AzureFirewallSubnet", "AzureFirewallManagementSubnet", "RouteServerSubnet"}
 
 aks_access = Meta(
@@ -52,23 +64,29 @@ aks_access = Meta(
 )
 
 
-@resource_rule(aks_access, (AKS,))
+@resource_rule(aks_access, accepts((AKS,)))
 def azure_aks_access(resource: Resource) -> Iterator[str]:
     props = resource.props
     access = mapping(get(props, "apiServerAccessProfile"))
-    ranges = [str(r) for r in items(get(access, "authorizedIPRanges"))]
-    if get(access, "enablePrivateCluster") is not True:
+    ranges = [as_text(r) for r in items(get(access, "authorizedIPRanges"))[:1000]]
+    private = get(access, "enablePrivateCluster")
+    if not truthy(private):
+        state = f"apiServerAccessProfile.enablePrivateCluster is {_text(private).lower()}"
         if not ranges:
-            yield "the API server is public to the Internet (not private, no authorizedIPRanges)"
+            yield f"{state} and there are no authorizedIPRanges: the API server is public to the Internet"
         elif covers_internet(ranges):
-            yield f"apiServerAccessProfile.authorizedIPRanges {', '.join(public_ranges(ranges))} cover the public Internet"
-    if get(props, "disableLocalAccounts") is not True:
-        yield f"disableLocalAccounts is {get(props, 'disableLocalAccounts', default='unset')} (local accounts enabled)"
-    if is_false(get(props, "enableRBAC")):
-        yield "Kubernetes RBAC is disabled"
+            yield (f"{state} and apiServerAccessProfile.authorizedIPRanges {', '.join(public_ranges(ranges)[:8])} "
+                   "cover the public Internet")
+    local = get(props, "disableLocalAccounts")
+    if not truthy(local):
+        yield f"disableLocalAccounts is {_text(local).lower()} (local accounts enabled)"
+    rbac = get(props, "enableRBAC")
+    if is_false(rbac):
+        yield f"enableRBAC is {_text(rbac).lower()} (Kubernetes RBAC disabled)"
     aad = mapping(get(props, "aadProfile"))
-    if get(aad, "managed") is not True or get(aad, "enableAzureRBAC") is not True:
-        yield "Entra ID integration with Azure RBAC is not enabled"
+    for key in ("managed", "enableAzureRBAC"):
+        if not truthy(get(aad, key)):
+            yield f"aadProfile.{key} is {_text(get(aad, key)).lower()} (Entra ID with Azure RBAC not enabled)"
 
 
 aks_netpol = Meta(
@@ -81,15 +99,15 @@ aks_netpol = Meta(
 )
 
 
-@resource_rule(aks_netpol, (AKS,))
+@resource_rule(aks_netpol, accepts((AKS,)))
 def azure_aks_network_policy(resource: Resource) -> Iterator[str]:
     profile = get(resource.props, "networkProfile")
     if profile is None:
         yield "no networkProfile: NetworkPolicies would not be enforced"
         return
-    engine = str(get(profile, "networkPolicy", default="none")).lower()
+    engine = as_text(get(profile, "networkPolicy", default="none")).lower()
     if engine not in ("azure", "calico", "cilium"):
-        yield f"networkPolicy is {engine}"
+        yield f"networkPolicy is {cut(engine)}"
 
 
 pg_private = Meta(
@@ -104,29 +122,46 @@ pg_private = Meta(
 )
 
 
-@resource_rule(pg_private, (PG, PG_FIREWALL, PG_CONFIGURATION))
+@resource_rule(pg_private, accepts((PG, PG_FIREWALL, PG_CONFIGURATION, PG_SINGLE, PG_SINGLE_FIREWALL)))
 def azure_pg_private_tls(resource: Resource) -> Iterator[str]:
     props = resource.props
-    if resource.type == PG:
+    kind = canonical(resource.type)
+    if kind == PG_SINGLE:
+        settings = mapping(get(props, "properties"))
+        access = get(settings, "publicNetworkAccess")
+        if _text(access if access is not None else "Enabled").strip().lower() != "disabled":
+            yield f"properties.publicNetworkAccess is {_text(access) if access is not None else 'unset (Enabled)'}"
+        ssl = get(settings, "sslEnforcement")
+        if _text(ssl if ssl is not None else "Enabled").strip().lower() != "enabled":
+            yield f"properties.sslEnforcement is {_text(ssl)} (plaintext connections accepted)"
+        tls = get(settings, "minimalTlsVersion")
+        if tls is not None and _text(tls).strip().upper() not in ("TLS1_2", "TLS1_3"):
+            yield f"properties.minimalTlsVersion is {_text(tls)} (below TLS 1.2)"
+        return
+    if kind == PG:
         network = mapping(get(props, "network"))
-        access = str(get(network, "publicNetworkAccess", default="Enabled" if not get(network, "delegatedSubnetResourceId")
-                         else "Disabled"))
-        if access.lower() != "disabled":
-            yield "public network access is enabled"
-    elif resource.type == PG_FIREWALL:
-        start = str(get(props, "startIpAddress", default=""))
-        end = str(get(props, "endIpAddress", default=""))
+        access = get(network, "publicNetworkAccess")
+        if access is None:
+            if not get(network, "delegatedSubnetResourceId"):
+                yield ("network.publicNetworkAccess is unset and there is no network.delegatedSubnetResourceId: the "
+                       "server is public (publicNetworkAccess defaults to Enabled)")
+        elif _text(access).lower() != "disabled":
+            yield f"network.publicNetworkAccess is {_text(access)} (public network access enabled)"
+    elif kind in (PG_FIREWALL, PG_SINGLE_FIREWALL):
+        start = _text(get(props, "startIpAddress", default=""))
+        end = _text(get(props, "endIpAddress", default=""))
         if covers_internet(range_networks(start, end)):
             yield f"firewall rule startIpAddress {start} .. endIpAddress {end} covers the public Internet"
         elif start.strip() == "0.0.0.0":
             yield f"firewall rule {start}-{end} opens the server to all Azure services"
     else:
-        name = str(get(props, "configurationName", default=get(props, "name", default=""))).lower()
-        value = str(get(props, "value", default="")).lower()
-        if name == "require_secure_transport" and value in ("off", "0", "false"):
-            yield "require_secure_transport is off"
-        if name == "ssl_min_protocol_version" and value in ("tlsv1", "tlsv1.0", "tlsv1.1"):
-            yield f"ssl_min_protocol_version is {value}"
+        name = _text(get(props, "configurationName", default=get(props, "name", default=""))).strip().lower()
+        value = _text(get(props, "value", default=""))
+        if name == "require_secure_transport" and value.strip().lower() in ("off", "0", "false", "no"):
+            yield f"require_secure_transport is {value} (plaintext connections accepted)"
+        if name == "ssl_min_protocol_version" and value.strip().lower() in ("tlsv1", "tlsv1.0", "tlsv1.1", "tls1.0",
+                                                                             "tls1.1", "1.0", "1.1"):
+            yield f"ssl_min_protocol_version is {value} (below TLSv1.2)"
 
 
 pg_resilience = Meta(
@@ -144,15 +179,15 @@ pg_resilience = Meta(
 
 
 def _replica_of(props: Any) -> str | None:
-    if str(get(props, "createMode", default="")).lower() in ("replica", "georestore_replica") or \
-            str(get(props, "replica", "role", default="")).lower() in ("asyncreplica", "geoasyncreplica"):
-        return str(get(props, "sourceServerResourceId", default=""))
+    if as_text(get(props, "createMode", default="")).lower() in ("replica", "georestore_replica") or \
+            as_text(get(props, "replica", "role", default="")).lower() in ("asyncreplica", "geoasyncreplica"):
+        return as_text(get(props, "sourceServerResourceId", default=""))
     return None
 
 
 @stack_rule(pg_resilience)
 def azure_pg_resilience(stack: Stack) -> Iterator[tuple[str, str | None]]:
-    servers = stack.of(PG)
+    servers = of(stack, PG)
     wanted = int(number(stack.config.get("minReplicas")) or 2)
     # Replicas indexed by their source (full id and last segment) and by the primary they depend on.
     by_key: dict[str, list[PolicyResource]] = {}
@@ -167,13 +202,13 @@ def azure_pg_resilience(stack: Stack) -> Iterator[tuple[str, str | None]]:
             by_dependency.setdefault(id(dependency), []).append(server)
     for primary in (s for s in servers if _replica_of(s.props) is None):
         if stack.production:
-            if str(get(primary.props, "highAvailability", "mode", default="Disabled")) != "ZoneRedundant":
+            if as_text(get(primary.props, "highAvailability", "mode", default="Disabled")) != "ZoneRedundant":
                 yield "high availability is not ZoneRedundant (production)", primary.urn
-            if str(get(primary.props, "backup", "geoRedundantBackup", default="Disabled")) != "Enabled":
+            if as_text(get(primary.props, "backup", "geoRedundantBackup", default="Disabled")) != "Enabled":
                 yield "geo-redundant backup is off (production)", primary.urn
         if (number(get(primary.props, "backup", "backupRetentionDays")) or 7) < 7:
             yield "backups are kept under 7 days", primary.urn
-        keys = {str(v) for v in (get(primary.props, "id"), get(primary.props, "serverName"), primary.urn) if v}
+        keys = {as_text(v) for v in (get(primary.props, "id"), get(primary.props, "serverName"), primary.urn) if v}
         mine = {id(r): r for key in keys for r in by_key.get(key, [])}
         mine.update((id(r), r) for r in by_dependency.get(id(primary), []))
         if len(mine) < wanted:
@@ -191,22 +226,28 @@ redis = Meta(
 )
 
 
-@resource_rule(redis, (*REDIS, *REDIS_ENTERPRISE, *REDIS_DATABASE))
+@resource_rule(redis, accepts((*REDIS, *REDIS_ENTERPRISE, *REDIS_DATABASE)))
 def azure_redis_tls_private(resource: Resource) -> Iterator[str]:
     props = resource.props
-    if resource.type in REDIS_DATABASE:
-        protocol = str(get(props, "clientProtocol", default="Encrypted"))
+    kind = canonical(resource.type)
+    if kind in REDIS_DATABASE:
+        protocol = _text(get(props, "clientProtocol", default="Encrypted"))
         if protocol.strip().lower() != "encrypted":
             yield f"clientProtocol is {protocol} (plaintext clients accepted)"
         return
-    if str(get(props, "minimumTlsVersion", default="1.0" if resource.type in REDIS else "1.2")).strip() not in ("1.2", "1.3"):
-        yield f"minimumTlsVersion is {get(props, 'minimumTlsVersion', default='unset')}"
+    tls = get(props, "minimumTlsVersion")
+    # Classic Azure Cache for Redis accepted TLS 1.0 when the setting was left out; Managed Redis starts at 1.2.
+    if tls is None and kind in REDIS:
+        yield "minimumTlsVersion is unset (TLS 1.0 and 1.1 accepted)"
+    elif tls is not None and _text(tls).strip().lower().removeprefix("tls").strip(" v") not in ("1.2", "1.3"):
+        yield f"minimumTlsVersion is {_text(tls)} (below 1.2)"
     if truthy(get(props, "enableNonSslPort")):
-        yield "enableNonSslPort is true (plaintext port open)"
+        yield f"enableNonSslPort is {_text(get(props, 'enableNonSslPort')).lower()} (plaintext port 6379 open)"
     if truthy(get(props, "redisConfiguration", "authnotrequired")):
         yield "redisConfiguration.authnotrequired is true (no authentication)"
-    if str(get(props, "publicNetworkAccess", default="Enabled")).lower() != "disabled":
-        yield f"publicNetworkAccess is {get(props, 'publicNetworkAccess', default='unset (Enabled)')}"
+    public = get(props, "publicNetworkAccess")
+    if _text(public if public is not None else "Enabled").strip().lower() != "disabled":
+        yield f"publicNetworkAccess is {_text(public) if public is not None else 'unset (defaults to Enabled)'}"
 
 
 vault = Meta(
@@ -220,28 +261,32 @@ vault = Meta(
 )
 
 
-@resource_rule(vault, (VAULT, VAULT_SECRET))
+@resource_rule(vault, accepts((VAULT, VAULT_SECRET)))
 def azure_keyvault_hardened(resource: Resource) -> Iterator[str]:
     props = mapping(get(resource.props, "properties"))
-    if resource.type == VAULT_SECRET:
+    if canonical(resource.type) == VAULT_SECRET:
         if not get(props, "attributes", "expires") and not get(props, "attributes", "exp"):
             yield "the secret has no expiry"
         return
-    if is_false(get(props, "enableSoftDelete")):
-        yield "soft delete is disabled"
-    if get(props, "enablePurgeProtection") is not True:
-        yield f"properties.enablePurgeProtection is {get(props, 'enablePurgeProtection', default='unset')} (purge protection off)"
-    if get(props, "enableRbacAuthorization") is not True:
-        yield "access policies instead of Azure RBAC"
-    public = str(get(props, "publicNetworkAccess", default="Enabled"))
-    if public.strip().lower() != "disabled":
-        yield f"properties.publicNetworkAccess is {public}"
-    action = str(get(props, "networkAcls", "defaultAction", default="Allow"))
-    if action.strip().lower() != "deny":
-        yield f"properties.networkAcls.defaultAction is {action}"
-    ip_rules = [str(get(r, "value", default="")) for r in items(get(props, "networkAcls", "ipRules"))]
+    soft_delete = get(props, "enableSoftDelete")
+    if is_false(soft_delete):
+        yield f"properties.enableSoftDelete is {_text(soft_delete).lower()} (soft delete disabled)"
+    purge = get(props, "enablePurgeProtection")
+    if not truthy(purge):
+        yield f"properties.enablePurgeProtection is {_text(purge).lower()} (purge protection off)"
+    rbac = get(props, "enableRbacAuthorization")
+    if not truthy(rbac):
+        yield f"properties.enableRbacAuthorization is {_text(rbac).lower()} (access policies instead of Azure RBAC)"
+    public = get(props, "publicNetworkAccess")
+    if _text(public if public is not None else "Enabled").strip().lower() != "disabled":
+        yield f"properties.publicNetworkAccess is {_text(public) if public is not None else 'unset (defaults to Enabled)'}"
+    action = get(props, "networkAcls", "defaultAction")
+    if action is None or _text(action).strip().lower() != "deny":
+        yield (f"properties.networkAcls.defaultAction is "
+               f"{_text(action) if action is not None else 'unset (defaults to Allow)'}")
+    ip_rules = [as_text(get(r, "value", default="")) for r in items(get(props, "networkAcls", "ipRules"))[:1000]]
     if covers_internet(ip_rules):
-        yield f"properties.networkAcls.ipRules {', '.join(public_ranges(ip_rules))} cover the public Internet"
+        yield f"properties.networkAcls.ipRules {', '.join(public_ranges(ip_rules)[:8])} cover the public Internet"
 
 
 ADMIN_PORTS = (22, 3389, 5432, 6379, 10000)
@@ -260,17 +305,18 @@ nsg = Meta(
 
 def _port_ranges(rule: Any) -> list[tuple[int, int]]:
     out = []
-    for value in [get(rule, "destinationPortRange"), *items(get(rule, "destinationPortRanges"))]:
-        text = str(value if value is not None else "").strip()
+    for value in [get(rule, "destinationPortRange"), *items(get(rule, "destinationPortRanges"))[:1000]]:
+        text = as_text(value if value is not None else "").strip()[:64]
         if not text:
             continue
-        if text in ("*", "any", "Any"):
+        if text.lower() in ("*", "any", "all"):
             out.append((0, 65535))
             continue
         low, _, high = text.partition("-")
         first, last = number(low), number(high or low)
         if first is not None and last is not None:
-            out.append((int(first), int(last)))
+            # A swapped range is the same range to anyone reading it for exposure.
+            out.append((max(0, int(min(first, last))), min(65535, int(max(first, last)))))
     return out
 
 
@@ -279,12 +325,12 @@ class NsgRule:
         props = mapping(get(rule, "properties")) or mapping(rule)
         self.owner = owner
         self.label = label
-        self.inbound = str(get(props, "direction", default="")).strip().lower() == "inbound"
-        self.allow = str(get(props, "access", default="")).strip().lower() == "allow"
+        self.inbound = as_text(get(props, "direction", default="")).strip().lower() == "inbound"
+        self.allow = as_text(get(props, "access", default="")).strip().lower() == "allow"
         self.priority = number(get(props, "priority")) or 4096.0
-        self.protocol = str(get(props, "protocol", default="*")).strip().lower()
-        self.sources = [str(v) for v in [get(props, "sourceAddressPrefix"), *items(get(props, "sourceAddressPrefixes"))]
-                        if v is not None]
+        self.protocol = as_text(get(props, "protocol", default="*")).strip().lower()
+        self.sources = [as_text(v) for v in [get(props, "sourceAddressPrefix"),
+                                         *items(get(props, "sourceAddressPrefixes"))[:4096]] if v is not None]
         self.ranges = _port_ranges(props)
 
     def reaches(self, port: int) -> bool:
@@ -295,17 +341,17 @@ def _nsg_rules(stack: Stack) -> dict[str, list[NsgRule]]:
     """Inline and standalone rules per NSG (standalone ones by the NSG name their value carries)."""
     groups: dict[str, list[NsgRule]] = {}
     names: dict[str, str] = {}
-    for group in stack.of(NSG):
-        groups[group.urn] = [NsgRule(group, r, f"securityRules '{get(r, 'name', default=i)}'")
+    for group in of(stack, NSG):
+        groups[group.urn] = [NsgRule(group, r, f"securityRules '{cut(get(r, 'name', default=i))}'")
                              for i, r in enumerate(items(get(group.props, "securityRules")))]
         for name in (get(group.props, "networkSecurityGroupName"), get(group.props, "name")):
             if name:
-                names[str(name)] = group.urn
-    for rule in stack.of(NSG_RULE):
-        value = str(get(rule.props, "networkSecurityGroupName", default=""))
+                names[as_text(name)] = group.urn
+    for rule in of(stack, NSG_RULE):
+        value = as_text(get(rule.props, "networkSecurityGroupName", default=""))
         linked = [d.urn for d in rule.property_dependencies.get("networkSecurityGroupName", []) if d.urn in groups]
         key = names.get(value) or (linked[0] if linked else f"name:{value}")
-        groups.setdefault(key, []).append(NsgRule(rule, rule.props, f"rule '{get(rule.props, 'name', default=rule.name)}'"))
+        groups.setdefault(key, []).append(NsgRule(rule, rule.props, f"rule '{cut(get(rule.props, 'name', default=rule.name))}'"))
     return groups
 
 
@@ -314,7 +360,7 @@ def azure_nsg_no_internet_admin(stack: Stack) -> Iterator[tuple[str, str | None]
     for rules in _nsg_rules(stack).values():
         ordered = sorted((r for r in rules if r.inbound), key=lambda r: r.priority)
         for rule in ordered:
-            if rule.allow and (0, 65535) in rule.ranges and covers_internet(rule.sources):
+            if rule.allow and any(lo <= 1 and hi >= 65535 for lo, hi in rule.ranges) and covers_internet(rule.sources):
                 yield (f"{rule.label} (priority {int(rule.priority)}) admits {', '.join(public_ranges(rule.sources))} "
                        "to all ports"), rule.owner.urn
         for port in ADMIN_PORTS:
@@ -330,13 +376,13 @@ def azure_nsg_no_internet_admin(stack: Stack) -> Iterator[tuple[str, str | None]
                            f"{', '.join(public_ranges(rule.sources)) or ', '.join(rule.sources)} to port {port} "
                            "before any Deny of the Internet"), rule.owner.urn
                     break
-    for subnet in stack.of(SUBNET):
-        name = str(get(subnet.props, "subnetName", default=get(subnet.props, "name", default="")))
+    for subnet in of(stack, SUBNET):
+        name = as_text(get(subnet.props, "subnetName", default=get(subnet.props, "name", default="")))
         if name not in NSG_EXEMPT_SUBNETS and not get(subnet.props, "networkSecurityGroup", "id"):
             yield f"subnet {name or subnet.name} has no network security group", subnet.urn
-    for vnet in stack.of(VNET):
+    for vnet in of(stack, VNET):
         for subnet in items(get(vnet.props, "subnets")):
-            name = str(get(subnet, "name", default=""))
+            name = as_text(get(subnet, "name", default=""))
             if name not in NSG_EXEMPT_SUBNETS and not get(subnet, "networkSecurityGroup", "id"):
                 yield f"subnets '{name or '?'}' has no network security group", vnet.urn
 
@@ -353,38 +399,57 @@ waf = Meta(
 )
 
 
-@resource_rule(waf, (WAF_POLICY, APP_GATEWAY))
+@resource_rule(waf, accepts((WAF_POLICY, APP_GATEWAY)))
 def azure_waf_prevention(resource: Resource) -> Iterator[str]:
     props = resource.props
-    if resource.type == APP_GATEWAY:
-        if str(get(props, "sku", "tier", default="")) != "WAF_v2":
-            yield f"sku tier is {get(props, 'sku', 'tier', default='unset')} (need WAF_v2)"
-        if not get(props, "firewallPolicy", "id") and str(get(
-                props, "webApplicationFirewallConfiguration", "firewallMode", default="")) != "Prevention":
-            yield "no WAF policy is attached"
+    if canonical(resource.type) == APP_GATEWAY:
+        tier = get(props, "sku", "tier")
+        if _text(tier).strip().lower() != "waf_v2":
+            yield f"sku tier is {_text(tier)} (need WAF_v2)"
+        if not get(props, "firewallPolicy", "id") and _text(get(
+                props, "webApplicationFirewallConfiguration", "firewallMode")).strip().lower() != "prevention":
+            yield "no WAF policy is attached (firewallPolicy.id unset)"
         return
     settings = mapping(get(props, "policySettings"))
-    if str(get(settings, "mode", default="Detection")) != "Prevention":
-        yield f"mode is {get(settings, 'mode', default='Detection')}"
-    if str(get(settings, "state", default="Enabled")) != "Enabled":
-        yield "the policy is disabled"
-    rule_sets = items(get(props, "managedRules", "managedRuleSets"))
-    sets = [str(get(r, "ruleSetType", default="")) for r in rule_sets]
-    if not any(t in ("OWASP", "Microsoft_DefaultRuleSet") for t in sets):
-        yield "no OWASP / Microsoft_DefaultRuleSet managed rule set"
+    mode = get(settings, "mode")
+    if _text(mode).strip().lower() != "prevention":
+        yield f"policySettings.mode is {_text(mode) if mode is not None else 'unset (defaults to Detection)'}"
+    state = get(settings, "state")
+    if state is not None and _text(state).strip().lower() != "enabled":
+        yield f"policySettings.state is {_text(state)} (the policy is disabled)"
+    rule_sets = items(get(props, "managedRules", "managedRuleSets"))[:100]
+    sets = [_text(get(r, "ruleSetType", default="")).strip().lower() for r in rule_sets]
+    if not any(t in ("owasp", "microsoft_defaultruleset") for t in sets):
+        present = ", ".join(_text(get(r, "ruleSetType", default="?")) for r in rule_sets[:5]) or "none"
+        yield f"no OWASP / Microsoft_DefaultRuleSet managed rule set (managedRules.managedRuleSets: {present})"
     for i, rule_set in enumerate(rule_sets):
-        for j, group in enumerate(items(get(rule_set, "ruleGroupOverrides"))):
-            for k, rule in enumerate(items(get(group, "rules"))):
-                state = str(get(rule, "state", default="Enabled"))
-                action = str(get(rule, "action", default="AnomalyScoring"))
-                if state.lower() == "disabled" or action.lower() in ("log", "allow"):
-                    yield (f"managedRuleSets[{i}].ruleGroupOverrides[{j}] ({get(group, 'ruleGroupName', default='?')}) "
-                           f"rules[{k}] {get(rule, 'ruleId', default='?')} is state {state}, action {action}")
-    for i, exclusion in enumerate(items(get(props, "managedRules", "exclusions"))):
-        yield (f"managedRules.exclusions[{i}] exempts {get(exclusion, 'matchVariable', default='?')} "
-               f"{get(exclusion, 'selectorMatchOperator', default='')} {get(exclusion, 'selector', default='')}".rstrip())
-    if not any(str(get(r, "ruleType")) == "RateLimitRule" and str(get(r, "action")) == "Block"
-               and str(get(r, "state", default="Enabled")) == "Enabled" for r in items(get(props, "customRules"))):
+        for j, group in enumerate(items(get(rule_set, "ruleGroupOverrides"))[:1000]):
+            for k, rule in enumerate(items(get(group, "rules"))[:1000]):
+                state = _text(get(rule, "state", default="Enabled"))
+                action = _text(get(rule, "action", default="AnomalyScoring"))
+                if state.strip().lower() == "disabled" or action.strip().lower() in ("log", "allow"):
+                    yield (f"managedRuleSets[{i}].ruleGroupOverrides[{j}] ({cut(get(group, 'ruleGroupName', default='?'))}) "
+                           f"rules[{k}] {cut(get(rule, 'ruleId', default='?'))} is state {state}, action {action}")
+    for i, exclusion in enumerate(items(get(props, "managedRules", "exclusions"))[:100]):
+        operator, selector = get(exclusion, "selectorMatchOperator", default=""), get(exclusion, "selector", default="")
+        yield (f"managedRules.exclusions[{i}] exempts {cut(get(exclusion, 'matchVariable', default='?'))} "
+               f"{cut(operator)} {cut(selector)}".rstrip())
+    custom = items(get(props, "customRules"))[:1000]
+    for i, rule in enumerate(custom):
+        # Custom rules run before the managed rule sets: an Allow lets what it matches skip them.
+        if _text(get(rule, "action")).strip().lower() == "allow" and \
+                _text(get(rule, "state", default="Enabled")).strip().lower() == "enabled":
+            yield (f"customRules[{i}] ({_text(get(rule, 'name', default='?'))}) action is Allow: requests it matches "
+                   "skip the managed rule sets")
+    rate_rules = [r for r in custom if _text(get(r, "ruleType")).lower() == "ratelimitrule"
+                  and _text(get(r, "action")).lower() == "block"
+                  and _text(get(r, "state", default="Enabled")).lower() == "enabled"]
+    for rule in rate_rules:
+        threshold = number(get(rule, "rateLimitThreshold"))
+        if threshold is not None and threshold > MAX_RATE_LIMIT:
+            yield (f"RateLimitRule {_text(get(rule, 'name', default='?'))} rateLimitThreshold is {int(threshold)}: "
+                   f"no single client ever reaches it (at most {MAX_RATE_LIMIT})")
+    if not any((number(get(r, "rateLimitThreshold")) or 0) <= MAX_RATE_LIMIT for r in rate_rules):
         yield "no blocking RateLimitRule"
 
 

@@ -11,12 +11,14 @@ import pulumi_aws
 import pulumi_azure_native
 import pytest
 
-from policies.rules import aws, aws_iam, azure
+from policies.rules import aws, aws_iam, azure, cloud_tokens
+from policies.rules.common import base_type
 
 # Tokens of packages the program does not install (aws-native: the RDS rules also read its CloudFormation shapes).
 NOT_PINNED = {"aws-native"}
 PACKAGES = {"aws": Path(pulumi_aws.__file__).parent, "azure-native": Path(pulumi_azure_native.__file__).parent}
 REGISTERED = re.compile(r"__self__\)\.__init__\(\s*'([^']+)'")
+ALIASED = re.compile(r'Alias\(type_="(azure-native:[^"]+)"\)')
 
 
 @cache
@@ -26,6 +28,18 @@ def registered(package: str, module: str) -> frozenset[str]:
     found: set[str] = set()
     for source in folder.glob("*.py"):
         found.update(REGISTERED.findall(source.read_text(encoding="utf-8")))
+    return frozenset(found)
+
+
+@cache
+def aliases(package: str, module: str, kind: str) -> frozenset[str]:
+    """The old tokens (version stripped) a provider class declares as aliases of `module:kind`."""
+    folder = PACKAGES[package] / module.replace("-", "_")
+    found: set[str] = set()
+    for source in folder.glob("*.py"):
+        text = source.read_text(encoding="utf-8")
+        if f"'{package}:{module}:{kind}'" in text:
+            found.update(re.sub(r"/v[0-9a-z]+:", ":", a) for a in ALIASED.findall(text))
     return frozenset(found)
 
 
@@ -56,3 +70,29 @@ def test_token_exists_in_the_pinned_provider(token: str) -> None:
 def test_old_azure_cache_tokens_are_not_used() -> None:
     """azure-native 3 moved Redis to `redis:` / `redisenterprise:`; `cache:` tokens would match nothing."""
     assert not any(t.startswith("azure-native:cache:") for t in named_tokens())
+
+
+@pytest.mark.parametrize(("old", "new"), sorted(cloud_tokens.AZURE_ALIASES.items()))
+def test_old_tokens_are_aliases_the_pinned_provider_declares(old: str, new: str) -> None:
+    package, module, kind = new.split(":")
+    assert new in registered(package, module)
+    assert old in aliases(package, module, kind), f"{old} is not an alias of {new} in the pinned {package}"
+
+
+@pytest.mark.parametrize(("spelling", "token"), [
+    ("aws:ec2:SecurityGroupRule", "aws:ec2/securityGroupRule:SecurityGroupRule"),
+    ("aws:vpc:SecurityGroupIngressRule", "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"),
+    ("aws:ec2:DefaultSecurityGroup", "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup"),
+    ("aws:rds:Instance", "aws:rds/instance:Instance"),
+    ("aws:rds/instance:Instance", "aws:rds/instance:Instance"),
+    ("azure-native:network/v20240501:SecurityRule", "azure-native:network:SecurityRule"),
+    ("azure-native:cache/v20230401:Redis", "azure-native:redis:Redis"),
+    ("aws-native:rds:DbInstance", "aws-native:rds:DbInstance"),
+])
+def test_every_spelling_has_one_canonical_token(spelling: str, token: str) -> None:
+    assert cloud_tokens.canonical(spelling) == token
+    # The stack index holds a resource under its spelling (versions stripped); the rules ask for every spelling.
+    assert base_type(spelling) in cloud_tokens.spellings(token)
+    package, module, _ = token.split(":")
+    if package not in NOT_PINNED:
+        assert token in registered(package, module)

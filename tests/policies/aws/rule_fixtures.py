@@ -91,7 +91,7 @@ FIXTURES: list[Fixture] = [
         "db-primary", "publiclyAccessible is true", "aws-rds-not-public-bad-2"),
     good("aws-rds-encrypted", rds(), "aws-rds-encrypted-good-1"),
     bad("aws-rds-encrypted", rds(primary={**PRIMARY, "kmsKeyId": "alias/aws/rds"}),
-        "db-primary", "no customer-managed kmsKeyId", "aws-rds-encrypted-bad-2"),
+        "db-primary", "kmsKeyId alias/aws/rds is an AWS-managed key", "aws-rds-encrypted-bad-2"),
     good("aws-rds-force-tls", rds(), "aws-rds-force-tls-good-1"),
     bad("aws-rds-force-tls", rds(group={"name": "pg-force-ssl", "parameters": [{"name": "rds.force_ssl", "value": "0"}]}),
         "db-primary", "parameter group pg-force-ssl does not set rds.force_ssl=1", "aws-rds-force-tls-bad-2"),
@@ -124,7 +124,8 @@ FIXTURES: list[Fixture] = [
                                                                         "vpcConfig.publicAccessCidrs", ["203.0.113.0/24"])),
          "aws-eks-endpoint-good-2"),
     bad("aws-eks-endpoint", one("aws:eks/cluster:Cluster", mutate(EKS, "vpcConfig.endpointPublicAccess", True)),
-        "subject", "the public endpoint is open to 0.0.0.0/0 (no vpcConfig.publicAccessCidrs)", "aws-eks-endpoint-bad-3"),
+        "subject", "endpointPublicAccess is true and there are no vpcConfig.publicAccessCidrs: the public endpoint is "
+        "open to 0.0.0.0/0", "aws-eks-endpoint-bad-3"),
     good("aws-eks-secrets-logs", one("aws:eks/cluster:Cluster", EKS), "aws-eks-secrets-logs-good-1"),
     bad("aws-eks-secrets-logs", one("aws:eks/cluster:Cluster", {**EKS, "enabledClusterLogTypes": ["api"]}),
         "subject", "control-plane logs missing: audit, authenticator, controllerManager, scheduler",
@@ -171,4 +172,62 @@ FIXTURES: list[Fixture] = [
         "alb", "the Internet-facing load balancer has no WAFv2 web ACL association", "aws-waf-attached-logged-bad-2"),
     bad("aws-waf-attached-logged", waf_stack(log=False),
         "acl", "the web ACL has no logging configuration naming its ARN", "aws-waf-attached-logged-bad-3"),
+]
+
+
+def _kms(statement: dict[str, Any]) -> list[dict[str, Any]]:
+    return one("aws:kms/key:Key", {"enableKeyRotation": True, "policy": json.dumps(
+        {"Statement": [{"Sid": "root", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::123456789012:root"},
+                        "Action": "kms:*", "Resource": "*"}, statement]})})
+
+
+def _role_policy(statement: dict[str, Any]) -> list[dict[str, Any]]:
+    return one("aws:iam/rolePolicy:RolePolicy", {"role": "r", "policy": {"Statement": statement}})
+
+
+STAR = {"Effect": "Allow", "Principal": "*", "Action": "kms:Decrypt", "Resource": "*"}
+ALLOW_FIRST = {"name": "allow-first", "priority": 0, "action": {"allow": {}},
+               "statement": {"byteMatchStatement": {"searchString": "/", "positionalConstraint": "STARTS_WITH"}}}
+
+# Other spellings of the same defects, and the narrow settings that must stay silent.
+FIXTURES += [
+    bad("aws-sg-no-world-ingress", network({"__type": "aws:ec2:SecurityGroupRule", "type": "Ingress",
+                                               "securityGroupId": "sg-db", "cidrBlocks": ["0.0.0.0/0"], "fromPort": 22,
+                                               "toPort": 22, "protocol": "6"}),
+        "rule-0", "the rule admits 0.0.0.0/0 (6 22)", "aws-sg-no-world-ingress-short-token"),
+    bad("aws-sg-no-world-ingress", network({"securityGroupId": "sg-db", "cidrIpv6": "::ffff:0:0/96", "fromPort": 6400,
+                                               "toPort": 6300, "ipProtocol": "tcp"}),
+        "rule-0", "admits ::ffff:0:0/96 (tcp 6300-6400)", "aws-sg-no-world-ingress-mapped-swapped"),
+    good("aws-sg-no-world-ingress", network(DB_RULE, {"securityGroupId": "sg-alb", "cidrIpv6": "::/0", "fromPort": 443,
+                                                      "toPort": 443, "ipProtocol": "tcp"}),
+         "aws-sg-no-world-ingress-good-edge-ipv6"),
+    bad("aws-kms-hygiene", _kms({**STAR, "Condition": {"IpAddress": {"aws:SourceIp": ["0.0.0.0/1", "128.0.0.0/1"]}}}),
+        "subject", "allows principal * with a condition every caller meets", "aws-kms-hygiene-source-ip-halves"),
+    bad("aws-kms-hygiene", _kms({**STAR, "effect": "allow", "Condition": {"StringLike": {"aws:PrincipalOrgID": "o-*"}}}),
+        "subject", "allows principal * with a condition every caller meets", "aws-kms-hygiene-org-wildcard"),
+    good("aws-kms-hygiene", _kms({**STAR, "Condition": {"StringEquals": {"aws:PrincipalOrgID": "o-a1b2c3d4e5"}}}),
+         "aws-kms-hygiene-good-org-pinned"),
+    bad("aws-kms-hygiene", one("aws:kms/key:Key", {"enableKeyRotation": True, "policy": "{" * 100_000}),
+        "subject", "policy is not valid JSON", "aws-kms-hygiene-malformed"),
+    bad("aws-iam-no-wildcard", _role_policy({"Effect": "Allow", "Action": ["iam:passrole"], "Resource": ["*"]}),
+        "subject", "allows iam:passrole on", "aws-iam-no-wildcard-pass-role"),
+    good("aws-iam-no-wildcard", _role_policy({"Effect": "Allow", "Action": "iam:PassRole",
+                                              "Resource": "arn:aws:iam::123456789012:role/app"}),
+         "aws-iam-no-wildcard-good-pass-named-role"),
+    bad("aws-iam-no-wildcard", one("aws:iam/role:Role", {"assumeRolePolicy": json.dumps({"Statement": [
+        {"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole"}]})}),
+        "subject", 'assumeRolePolicy Statement[0] lets Principal {"AWS": "*"} assume the role',
+        "aws-iam-no-wildcard-trust-anyone"),
+    bad("aws-waf-managed-rules", one("aws:wafv2/webAcl:WebAcl", {"rules": [ALLOW_FIRST, *WAF_RULES]}),
+        "subject", "rules[0] (allow-first) action allow at priority 0 runs before the blocking rules",
+        "aws-waf-managed-rules-allow-first"),
+    good("aws-waf-managed-rules", one("aws:wafv2/webAcl:WebAcl", {"rules": [*WAF_RULES, {**ALLOW_FIRST, "priority": 99}]}),
+         "aws-waf-managed-rules-good-allow-last"),
+    bad("aws-s3-not-public", [resource("aws:s3/bucketV2:BucketV2", "logs", {"bucket": "logs", "acl": "public-read"})],
+        "logs", "acl is 'public-read'", "aws-s3-not-public-bucket-v2"),
+    bad("aws-rds-encrypted", rds(primary={**PRIMARY, "storageEncrypted": "false"}),
+        "db-primary", 'storageEncrypted is "false"', "aws-rds-encrypted-string"),
+    bad("aws-redis-encryption-auth", one("aws:elasticache/replicationGroup:ReplicationGroup",
+                                            {**REDIS, "transitEncryptionMode": "preferred"}),
+        "subject", 'transitEncryptionMode is "preferred"', "aws-redis-encryption-auth-preferred"),
 ]

@@ -57,7 +57,7 @@ FIXTURES: list[Fixture] = [
         "subject", "no networkProfile: NetworkPolicies would not be enforced", "azure-aks-network-policy-bad-2"),
     good("azure-pg-private-tls", pg_stack(), "azure-pg-private-tls-good-1"),
     bad("azure-pg-private-tls", pg_stack(primary=mutate(PG, "network", {"publicNetworkAccess": "Enabled"})),
-        "pg", "public network access is enabled", "azure-pg-private-tls-bad-2"),
+        "pg", "network.publicNetworkAccess is Enabled", "azure-pg-private-tls-bad-2"),
     bad("azure-pg-private-tls", one("azure-native:dbforpostgresql:FirewallRule", {
         "startIpAddress": "0.0.0.0", "endIpAddress": "255.255.255.255"}),
         "subject", "firewall rule startIpAddress 0.0.0.0 .. endIpAddress 255.255.255.255 covers the public",
@@ -101,4 +101,31 @@ FIXTURES: list[Fixture] = [
         "subject", "mode is Detection", "azure-waf-prevention-bad-2"),
     bad("azure-waf-prevention", one("azure-native:network:ApplicationGateway", mutate(APP_GW, "sku.tier", "Standard_v2")),
         "subject", "sku tier is Standard_v2 (need WAF_v2)", "azure-waf-prevention-bad-3"),
+]
+
+# Other spellings of the same defects (old tokens, ARM shapes, case), and what must stay silent.
+FIXTURES += [
+    bad("azure-redis-tls-private", one("azure-native:cache:Redis", {"enableNonSslPort": True, "minimumTlsVersion": "1.2",
+                                                                       "publicNetworkAccess": "Disabled"}),
+        "subject", "enableNonSslPort is true", "azure-redis-tls-private-old-token"),
+    bad("azure-nsg-no-internet-admin", one("azure-native:network/v20240501:NetworkSecurityGroup", {"securityRules": [
+        {"name": "arm", "properties": {**NSG_RULE, "name": None, "sourceAddressPrefixes": ["0.0.0.0/1", "128.0.0.0/1"],
+                                       "sourceAddressPrefix": None, "destinationPortRanges": ["3000-3400"],
+                                       "access": "allow", "direction": "inbound"}}]}),
+        "subject", "admits 0.0.0.0/1, 128.0.0.0/1 to port 3389", "azure-nsg-no-internet-admin-arm-halves"),
+    good("azure-nsg-no-internet-admin", one("azure-native:network:NetworkSecurityGroup", {"securityRules": [
+        {**NSG_RULE, "name": "deny", "access": "Deny", "priority": 90, "destinationPortRange": "22", "protocol": "*"},
+        {**NSG_RULE, "destinationPortRange": "22"}]}), "azure-nsg-no-internet-admin-good-deny-first"),
+    bad("azure-keyvault-hardened", one("azure-native:keyvault:Vault", mutate(VAULT, "properties.networkAcls", None)),
+        "subject", "properties.networkAcls.defaultAction is unset (defaults to Allow)", "azure-keyvault-hardened-acl-unset"),
+    bad("azure-pg-private-tls", one("azure-native:dbforpostgresql:SingleServer", {"properties": {
+        "sslEnforcement": "Disabled", "publicNetworkAccess": "Disabled"}}),
+        "subject", "properties.sslEnforcement is Disabled", "azure-pg-private-tls-single-server"),
+    bad("azure-waf-prevention", one("azure-native:network:WebApplicationFirewallPolicy", mutate(
+        WAF_POLICY, "customRules", [{"name": "letmein", "ruleType": "MatchRule", "action": "Allow", "priority": 1},
+                                    *WAF_POLICY["customRules"]])),
+        "subject", "customRules[0] (letmein) action is Allow", "azure-waf-prevention-custom-allow"),
+    bad("azure-aks-access", one("azure-native:containerservice:ManagedCluster", {
+        **AKS, "apiServerAccessProfile": {"enablePrivateCluster": "false", "authorizedIPRanges": ["::/0"]}}),
+        "subject", "authorizedIPRanges ::/0 cover the public Internet", "azure-aks-access-ipv6"),
 ]
