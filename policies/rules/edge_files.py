@@ -21,7 +21,7 @@ from typing import Any
 from pulumi_policy import PolicyResource, Severity
 
 from .common import Meta, Stack, get, items, mapping, stack_rule
-from .haproxy_config import SECTION_KEYWORDS, split_line
+from .haproxy_config import SECTION_KEYWORDS, Config, OversizeError, is_loopback, parse_address, split_line
 from .k8s_objects import namespace_of
 from .workloads import Container, pods
 
@@ -29,6 +29,9 @@ HAPROXY_KEY = "haproxy.cfg"
 IMAGE_DEFAULT_ARGV = ("haproxy", "-f", "/usr/local/etc/haproxy/haproxy.cfg")
 """The official image's CMD (its entrypoint prefixes `haproxy` to arguments that start with `-`)."""
 SHELLS = frozenset({"sh", "bash", "ash", "dash", "zsh", "ksh", "busybox", "python", "python3", "perl"})
+LAUNCHERS = frozenset({"docker-entrypoint.sh", "env", "tini", "dumb-init", "nice", "exec"})
+"""Programs that may run before `haproxy` in an argv: they start it with the same arguments (the official
+image's entrypoint, an init). Anything else (a script from the image, a wrapper) decides what really runs."""
 FLAGS_WITH_VALUE = frozenset({"-L", "-p", "-x", "-S", "-m", "-n", "-N"})
 """haproxy options whose value is the next word (the config-loading ones, -f and -C, are handled apart)."""
 IMAGE_DEFAULT = "the image's default command"
@@ -99,6 +102,10 @@ def parse_argv(argv: list[str]) -> tuple[list[Load], str | None, dict[str, str],
         return [], None, {}, f"runs `{' '.join(argv)[:80]}` instead of haproxy, so the pack cannot tell which " \
                              "configuration it loads"
     assigned = {w.split("=", 1)[0]: w.split("=", 1)[1] for w in argv[:start] if "=" in w and not w.startswith("-")}
+    unknown = [w for w in argv[:start] if "=" not in w and not w.startswith("-") and _basename(w) not in LAUNCHERS]
+    if unknown:
+        return [], None, {}, f"runs `{unknown[0][:60]}` before haproxy (`{' '.join(argv)[:120]}`), a program that " \
+                             "decides what actually runs, so the pack cannot tell which files it loads"
     loads: list[Load] = []
     chdir: str | None = None
     rest = argv[start + 1:]
@@ -294,14 +301,28 @@ def _env_references(text: str) -> Iterator[tuple[int, list[str], list[str]]]:
             yield number, line.split("#", 1)[0].split(), names
 
 
+CODE_DIRECTIVES = {
+    "lua-load": "loads Lua code", "lua-load-per-thread": "loads Lua code", "lua-prepend-path": "adds a Lua module path",
+    "external-check": "runs an external program for health checks", "setenv": "sets an environment variable",
+    "presetenv": "sets an environment variable", "resetenv": "resets the environment"}
+"""Global directives that bring in code or environment the pack cannot evaluate."""
+
+
 def _expansion_problems(container: Container, text: str, file: str) -> Iterator[str]:
-    """Text whose meaning the environment decides: `"${VAR}"` expansions and `.if` blocks."""
+    """Text whose meaning the environment or code outside the configuration decides: `"${VAR}"` expansions,
+    `.if` blocks the environment decides, Lua, external programs and `program` sections."""
     references = {number: (words, names) for number, words, names in _env_references(text)}
     section = ""
     for number, raw in enumerate(text.split("\n"), start=1):
         parsed, _ = split_line(raw)
         if parsed and parsed[0] in SECTION_KEYWORDS:
             section = parsed[0]
+            if section == "program":
+                yield f"{container.label}: {file}:{number} declares 'program {' '.join(parsed[1:2])[:40]}', which " \
+                      "makes HAProxy start another program the pack cannot evaluate"
+        elif parsed and parsed[0] in CODE_DIRECTIVES:
+            yield f"{container.label}: {file}:{number} '{' '.join(parsed)[:80]}' {CODE_DIRECTIVES[parsed[0]]}, which " \
+                  "the pack cannot evaluate"
         if number not in references:
             continue
         words, names = references[number]
@@ -310,12 +331,14 @@ def _expansion_problems(container: Container, text: str, file: str) -> Iterator[
         if not password_hash:
             yield f"{container.label}: {file}:{number} expands ${{{', '.join(names)}}} from the environment, text the " \
                   "pack cannot evaluate (only a userlist password hash may come from the environment)"
-    for number, raw in enumerate(text.split("\n"), start=1):
-        words, _ = split_line(raw)
-        if words and words[0] in (".if", ".elif"):
-            # The block is kept or dropped by the environment or the version at start-up, which the pack cannot see.
-            yield f"{container.label}: {file}:{number} is a conditional block ('{' '.join(words)[:60]}'), decided by " \
-                  "the environment at start-up, which the pack cannot evaluate"
+    try:
+        conditionals = Config.parse(text, file).conditionals
+    except OversizeError:
+        conditionals = []  # the edge rules report the oversize configuration themselves
+    for line in conditionals:
+        # The block is kept or dropped by the environment or the version at start-up, which the pack cannot see.
+        yield f"{container.label}: {line.where} is a conditional block ('{line.text[:60]}'), decided by " \
+              "the environment at start-up, which the pack cannot evaluate"
 
 
 edge_config_evaluated = Meta(
@@ -372,6 +395,7 @@ def _container_problems(container: Container, namespace: str, configs: dict[tupl
     if problem:
         yield f"{container.label} {problem}"
         return
+    yield from _master_cli(container, argv)
     if origin == IMAGE_DEFAULT:
         loads = [Load(load.path, origin) for load in loads]
     env = {str(get(e, "name", default="")): e for e in items(get(container.data, "env"))}
@@ -402,6 +426,19 @@ def _container_problems(container: Container, namespace: str, configs: dict[tupl
     for key in sorted(mounted & set(texts)):
         for file, text in sorted(texts[key].items()):
             yield from _expansion_problems(container, text, file)
+
+
+def _master_cli(container: Container, argv: list[str]) -> Iterator[str]:
+    """`haproxy -S <address>` opens the master CLI (reload, every worker's runtime API): a unix socket or
+    loopback only."""
+    for index, word in enumerate(argv):
+        if not word.startswith("-S"):
+            continue
+        value = word[2:] or (argv[index + 1] if index + 1 < len(argv) else "")
+        host, port = parse_address(value.split(",")[0])
+        if port is not None and not is_loopback(host):
+            yield f"{container.label} opens the master CLI on the network address {value[:60]} (`-S`): every " \
+                  "worker's admin runtime API, reachable from the pod network"
 
 
 def _configmaps_at(container: Container, path: str) -> list[str]:
