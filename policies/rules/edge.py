@@ -13,6 +13,7 @@ from typing import Any
 from pulumi_policy import Severity
 
 from .common import Meta, Resource, get, items, mapping, number, resource_rule
+from .edge_files import configmap_texts
 from .haproxy import (
     FLOOD_RATE,
     FLOOD_RPS,
@@ -65,7 +66,7 @@ def config_files(data: Mapping[str, Any]) -> list[tuple[str, str]]:
 
 
 def haproxy_loaded(resource: Resource) -> Loaded | None:
-    data = mapping(get(resource.props, "data"))
+    data = configmap_texts(resource.props)
     if not isinstance(data.get(HAPROXY_KEY), str):
         return None
     return _parse(tuple(config_files(data)))
@@ -90,6 +91,23 @@ def _configs(resource: Resource) -> Iterator[Config | str]:
     if loaded is None:
         return
     yield loaded.config if loaded.config is not None else loaded.problem
+
+
+MAX_MESSAGES = 50
+"""Findings one edge rule reports per resource; a configuration with thousands of listeners gets a count."""
+
+
+def capped(found: Iterator[str]) -> Iterator[str]:
+    """The first MAX_MESSAGES distinct findings, then how many more there are."""
+    seen: set[str] = set()
+    for message in found:
+        if message in seen:
+            continue
+        seen.add(message)
+        if len(seen) <= MAX_MESSAGES:
+            yield message
+    if len(seen) > MAX_MESSAGES:
+        yield f"... and {len(seen) - MAX_MESSAGES} more findings of this rule in the same configuration"
 
 
 def public_listeners(config: Config) -> list[Section]:
@@ -212,6 +230,10 @@ admin = Meta(
 
 @resource_rule(admin, (CONFIGMAP,))
 def edge_admin_protected(resource: Resource) -> Iterator[str]:
+    yield from capped(_edge_admin_protected(resource))
+
+
+def _edge_admin_protected(resource: Resource) -> Iterator[str]:
     for config in _configs(resource):
         if isinstance(config, str):
             yield config
@@ -254,6 +276,10 @@ health = Meta(
 
 @resource_rule(health, (CONFIGMAP,))
 def edge_health_not_public(resource: Resource) -> Iterator[str]:
+    yield from capped(_edge_health_not_public(resource))
+
+
+def _edge_health_not_public(resource: Resource) -> Iterator[str]:
     for config in _configs(resource):
         if isinstance(config, str):
             yield config
@@ -317,6 +343,10 @@ def _plaintext_problems(config: Config) -> Iterator[str]:
 
 @resource_rule(https, (CONFIGMAP, *ALB_LISTENERS, APP_GATEWAY))
 def edge_https_only(resource: Resource) -> Iterator[str]:
+    yield from capped(_edge_https_only(resource))
+
+
+def _edge_https_only(resource: Resource) -> Iterator[str]:
     if resource.type in ALB_LISTENERS:
         if str(get(resource.props, "protocol", default="HTTP")).upper() == "HTTP":
             actions = items(get(resource.props, "defaultActions"))
@@ -478,6 +508,10 @@ def _tls_problems(config: Config, wanted: int, wanted_label: str) -> Iterator[st
 
 @resource_rule(tls, (CONFIGMAP, *ALB_LISTENERS, APP_GATEWAY))
 def edge_tls_min_version(resource: Resource) -> Iterator[str]:
+    yield from capped(_edge_tls_min_version(resource))
+
+
+def _edge_tls_min_version(resource: Resource) -> Iterator[str]:
     label = str(resource.config.get("minVersion", "TLSv1.2"))
     wanted = TLS_ORDER.get(label.upper(), TLS_ORDER["TLSV1.2"])
     if resource.type in ALB_LISTENERS:
@@ -680,6 +714,10 @@ def _header_value_problems(found: dict[str, HeaderState], min_age: float) -> Ite
 
 @resource_rule(headers, (CONFIGMAP,))
 def edge_security_headers(resource: Resource) -> Iterator[str]:
+    yield from capped(_edge_security_headers(resource))
+
+
+def _edge_security_headers(resource: Resource) -> Iterator[str]:
     min_age = number(resource.config.get("minHstsMaxAge")) or 31536000
     for config in _configs(resource):
         if isinstance(config, str):
@@ -760,12 +798,21 @@ def _table_problems(config: Config, listener: Section) -> Iterator[str]:
                   f"({longest:g} s), so counters reset before they reach the limit"
 
 
+def _any_rate_table(config: Config) -> bool:
+    cached = config.memo.get("any_rate_table")
+    if isinstance(cached, bool):
+        return cached
+    found = any(stored_counters(config, s.name) & {"http_req_rate", "http_req_cnt", "conn_rate"}
+                for s in config.sections if s.first("stick-table"))
+    config.memo["any_rate_table"] = found
+    return found
+
+
 def _rate_hints(config: Config, listener: Section) -> list[str]:
     hints = []
     sections = [s for s in (config.defaults_for(listener), listener) if s is not None]
     tracks = _tracks(config, listener)
-    if not any(stored_counters(config, s.name) & {"http_req_rate", "http_req_cnt", "conn_rate"}
-               for s in config.sections if s.first("stick-table")):
+    if not _any_rate_table(config):
         hints.append("no stick-table stores http_req_rate")
     if not tracks:
         hints.append("no track-sc rule tracks clients")
@@ -788,6 +835,10 @@ def _rate_hints(config: Config, listener: Section) -> list[str]:
 
 @resource_rule(rate, (CONFIGMAP,))
 def edge_rate_limit(resource: Resource) -> Iterator[str]:
+    yield from capped(_edge_rate_limit(resource))
+
+
+def _edge_rate_limit(resource: Resource) -> Iterator[str]:
     for config in _configs(resource):
         if isinstance(config, str):
             yield config
@@ -851,7 +902,11 @@ LEAKY_PAGE = re.compile(r"haproxy|traceback|exception|stack trace|nginx|gunicorn
 
 @resource_rule(errors, (CONFIGMAP,))
 def edge_error_pages(resource: Resource) -> Iterator[str]:
-    data = mapping(get(resource.props, "data"))
+    yield from capped(_edge_error_pages(resource))
+
+
+def _edge_error_pages(resource: Resource) -> Iterator[str]:
+    data = configmap_texts(resource.props)
     for config in _configs(resource):
         if isinstance(config, str):
             yield config

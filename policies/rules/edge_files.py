@@ -13,6 +13,8 @@ hash: anywhere else it is text the rules cannot see.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import posixpath
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -21,7 +23,15 @@ from typing import Any
 from pulumi_policy import PolicyResource, Severity
 
 from .common import Meta, Stack, get, items, mapping, stack_rule
-from .haproxy_config import SECTION_KEYWORDS, Config, OversizeError, is_loopback, parse_address, split_line
+from .haproxy_config import (
+    MAX_CONFIG_BYTES,
+    SECTION_KEYWORDS,
+    Config,
+    OversizeError,
+    is_loopback,
+    parse_address,
+    split_line,
+)
 from .k8s_objects import namespace_of
 from .workloads import Container, pods
 
@@ -154,10 +164,27 @@ class ConfigSource:
     keys: frozenset[str]
 
 
+def configmap_texts(props: Any) -> dict[str, str]:
+    """A ConfigMap's text keys: `data`, and `binaryData` (base64) decoded, as the kubelet writes both as files.
+    A value that does not decode, or is larger than the pack reads, becomes a marker the parser reports."""
+    texts = {str(k): v for k, v in mapping(get(props, "data")).items() if isinstance(v, str)}
+    for key, value in mapping(get(props, "binaryData")).items():
+        if not isinstance(value, str) or str(key) in texts:
+            continue
+        if len(value) > 2 * MAX_CONFIG_BYTES:
+            texts[str(key)] = "#" * (MAX_CONFIG_BYTES + 1)  # oversize: reported, not read
+            continue
+        try:
+            texts[str(key)] = base64.b64decode(value, validate=True).decode("utf-8", errors="replace")
+        except (ValueError, binascii.Error):
+            continue
+    return texts
+
+
 def evaluated_configmaps(stack: Stack) -> dict[tuple[str, str], ConfigSource]:
     found: dict[tuple[str, str], ConfigSource] = {}
     for resource in stack.of("kubernetes:core/v1:ConfigMap"):
-        data = mapping(get(resource.props, "data"))
+        data = configmap_texts(resource.props)
         if not isinstance(data.get(HAPROXY_KEY), str):
             continue
         keys = {HAPROXY_KEY} | {str(k) for k, v in data.items() if str(k).endswith(".cfg") and isinstance(v, str)}
@@ -217,9 +244,10 @@ def _mount_for(container: Container, path: str) -> Mapping[str, Any] | None:
 
 
 def _file_problems(path: str, load: Load, container: Container, namespace: str, *,
-                   configs: dict[tuple[str, str], ConfigSource], data_keys: dict[tuple[str, str], frozenset[str]]
-                   ) -> Iterator[str]:
-    """Why `path` (absolute) is not an evaluated configuration file; nothing when it is."""
+                   configs: dict[tuple[str, str], ConfigSource], data_keys: dict[tuple[str, str], frozenset[str]],
+                   loaded: set[tuple[str, str, str]]) -> Iterator[str]:
+    """Why `path` (absolute) is not an evaluated configuration file; nothing when it is. Each ConfigMap key the
+    path loads is added to `loaded` as (namespace, ConfigMap, key)."""
     label = f"{container.label} loads {path} ({load.how})"
     mount = _mount_for(container, path)
     if mount is None:
@@ -261,6 +289,7 @@ def _file_problems(path: str, load: Load, container: Container, namespace: str, 
         if kind != "configMap":
             yield f"{shown} from {kind} '{name}' (volume '{volume_name}'), not from the evaluated ConfigMap"
             continue
+        loaded.add((namespace, name, key))
         config = configs.get((namespace, name))
         if config is None:
             yield f"{shown} from ConfigMap '{name}', which holds no haproxy.cfg the pack evaluates"
@@ -370,7 +399,8 @@ def edge_config_evaluated_rule(stack: Stack) -> Iterator[tuple[str, str | None]]
         data_keys[key] = frozenset({*(str(k) for k in data), *(str(k) for k in mapping(get(resource.props,
                                                                                               "binaryData")))})
         if key in configs:
-            texts[key] = {k: str(data[k]) for k in configs[key].keys}
+            decoded = configmap_texts(resource.props)
+            texts[key] = {k: decoded[k] for k in configs[key].keys if k in decoded}
     for resource in stack.resources:
         if not resource.resource_type.startswith("kubernetes:"):
             continue
@@ -413,16 +443,25 @@ def _container_problems(container: Container, namespace: str, configs: dict[tupl
         yield f"{container.label} names no configuration file ({origin}: `{' '.join(argv)[:80]}`)"
     working_dir = get(container.data, "workingDir")
     mounted: set[tuple[str, str]] = set()
+    loaded: set[tuple[str, str, str]] = set()
     for load in loads:
         path = _resolve(load.path, chdir, str(working_dir) if working_dir else None)
         if path is None:
             yield f"{container.label} loads the relative path {load.path} ({load.how}) from a working directory " \
                   "the pack cannot see"
             continue
-        problems = list(_file_problems(path, load, container, namespace, configs=configs, data_keys=data_keys))
+        problems = list(_file_problems(path, load, container, namespace, configs=configs, data_keys=data_keys,
+                                       loaded=loaded))
         yield from problems
         if not problems:
             mounted.update((namespace, name) for name in _configmaps_at(container, path))
+    for config_namespace, name in sorted({(n, c) for n, c, _ in loaded}):
+        # The edge rules judge haproxy.cfg together with the ConfigMap's other .cfg keys; HAProxy running a
+        # key without haproxy.cfg (a `.cfg` key mounted under another name) runs a configuration never judged alone.
+        if (config_namespace, name, HAPROXY_KEY) not in loaded:
+            keys = sorted(k for n, c, k in loaded if (n, c) == (config_namespace, name))
+            yield f"{container.label} loads {', '.join(keys)[:120]} of ConfigMap '{name}' without its {HAPROXY_KEY}: " \
+                  "the pack evaluates those keys only together with haproxy.cfg, not as HAProxy runs them"
     for key in sorted(mounted & set(texts)):
         for file, text in sorted(texts[key].items()):
             yield from _expansion_problems(container, text, file)

@@ -30,6 +30,7 @@ FLOOD_RPS = 100
 FLOOD_RATE = 1000
 """What such a client's counter reads over the usual 10 s period (messages quote it)."""
 MAX_SPOOFED = 8
+MAX_TERM_MEMO = 100_000
 """Forged source addresses tried per request: the documented one and hosts of the ranges the config trusts."""
 WEB_PORTS = frozenset({80, 443, 8080, 8443, 8000, 8888})
 FINAL_DENY = {"deny": 403, "reject": 403, "tarpit": 500, "silent-drop": 403}
@@ -143,11 +144,17 @@ class Evaluator:
     def __init__(self, config: Config, sections: list[Section], request: Request) -> None:
         self.config = config
         self.request = request
-        self.acls: dict[str, list[Line]] = {}
-        for section in sections:
-            for entry in section.matching("acl"):
-                if len(entry.words) >= 3:
-                    self.acls.setdefault(entry.words[1], []).append(entry)
+        memo = config.memo.setdefault("acls", {})
+        assert isinstance(memo, dict)
+        key = tuple(id(section) for section in sections)
+        if key not in memo:  # the ACLs of a proxy are the same for every probe request
+            acls: dict[str, list[Line]] = {}
+            for section in sections:
+                for entry in section.entries:
+                    if entry.words[0] == "acl" and len(entry.words) >= 3:
+                        acls.setdefault(entry.words[1], []).append(entry)
+            memo[key] = acls
+        self.acls: dict[str, list[Line]] = memo[key]
 
     # sample fetches: (default match method, samples)
     def fetch(self, expr: str, *, sample: bool = False) -> tuple[str, list[str]]:
@@ -273,10 +280,22 @@ class Evaluator:
         return self.request.flood * 10 if name.endswith("_cnt") else 0
 
     def term(self, words: list[str]) -> Tri:
-        """One ACL body: `<fetch> [flags] [patterns...]`; None when it cannot be evaluated."""
+        """One ACL body: `<fetch> [flags] [patterns...]`; None when it cannot be evaluated. The match depends
+        only on the body and the samples fetched, so it is computed once per pair for the configuration (every
+        probe request asks again)."""
         if not words:
             raise UnknownConditionError("empty condition")
         default_method, samples = self.fetch(words[0])
+        memo = self.config.memo.setdefault("terms", {})
+        assert isinstance(memo, dict)
+        key = (tuple(words), default_method, tuple(samples))
+        if key not in memo:
+            if len(memo) > MAX_TERM_MEMO:
+                memo.clear()
+            memo[key] = self._match_term(words, default_method, samples)
+        return memo[key]
+
+    def _match_term(self, words: list[str], default_method: str, samples: list[str]) -> bool:
         method = default_method
         ignore_case = False
         patterns: list[str] = []
@@ -591,37 +610,48 @@ def _proxy_sections(config: Config, proxy: Section) -> list[Section]:
     return [s for s in (config.defaults_for(proxy), proxy) if s is not None]
 
 
+def _rule_lines(config: Config, sections: list[Section], keyword: str) -> list[Line]:
+    """The lines of `sections` that start with `keyword` (or `block`, an old spelling of a deny), in order;
+    computed once per configuration."""
+    memo = config.memo.setdefault("rule_lines", {})
+    assert isinstance(memo, dict)
+    key = (keyword, *(id(section) for section in sections))
+    if key not in memo:
+        wanted = {keyword, "block"} if keyword == "http-request" else {keyword}
+        memo[key] = [entry for section in sections for entry in section.entries if entry.words[0] in wanted]
+    return memo[key]
+
+
 def _run_rules(config: Config, proxy: Section, request: Request, keyword: str) -> Outcome | None:
     """One proxy's `http-request` (or `tcp-request content`) ruleset; a final Outcome, or None to go on."""
     sections = _proxy_sections(config, proxy)
     evaluator = Evaluator(config, sections, request)
-    for section in sections:
-        for entry in section.entries:
-            words = entry.words
-            if keyword == "tcp-request":
-                if words[:2] not in (["tcp-request", "content"], ["tcp-request", "connection"]) or len(words) < 3:
-                    continue
-                action, condition = split_condition(words[2:])
-            elif words[0] == "block":
-                action, condition = split_condition(["deny", *words[1:]])
-            elif words[0] != "http-request" or len(words) < 2:
+    for entry in _rule_lines(config, sections, keyword):
+        words = entry.words
+        if keyword == "tcp-request":
+            if words[:2] not in (["tcp-request", "content"], ["tcp-request", "connection"]) or len(words) < 3:
                 continue
-            else:
-                action, condition = split_condition(words[1:])
-            verb = action[0] if action else ""
-            matched = evaluator.condition(condition)
-            if matched is False:
-                continue
-            if matched is None:
-                if verb in ("set-header", "add-header", "set-log-level", "capture", "set-var", "del-header"):
-                    continue  # an uncertain cosmetic action does not decide the outcome
-                after = f" after the path is rewritten by {request.dynamic_path}" if request.dynamic_path else ""
-                return Outcome("unknown", " ".join(words), line=entry,
-                               unknown=f"cannot evaluate '{evaluator.last_unknown}'{after}", notes=tuple(request.notes),
-                               rewritten=bool(request.dynamic_path))
-            outcome = _apply(proxy, request, evaluator, entry, action)
-            if outcome is not None:
-                return outcome
+            action, condition = split_condition(words[2:])
+        elif words[0] == "block":
+            action, condition = split_condition(["deny", *words[1:]])
+        elif words[0] != "http-request" or len(words) < 2:
+            continue
+        else:
+            action, condition = split_condition(words[1:])
+        verb = action[0] if action else ""
+        matched = evaluator.condition(condition)
+        if matched is False:
+            continue
+        if matched is None:
+            if verb in ("set-header", "add-header", "set-log-level", "capture", "set-var", "del-header"):
+                continue  # an uncertain cosmetic action does not decide the outcome
+            after = f" after the path is rewritten by {request.dynamic_path}" if request.dynamic_path else ""
+            return Outcome("unknown", " ".join(words), line=entry,
+                           unknown=f"cannot evaluate '{evaluator.last_unknown}'{after}", notes=tuple(request.notes),
+                           rewritten=bool(request.dynamic_path))
+        outcome = _apply(proxy, request, evaluator, entry, action)
+        if outcome is not None:
+            return outcome
     return None
 
 
@@ -847,10 +877,16 @@ def source_networks(config: Config, words: list[str]) -> list[str]:
     for term in condition_terms(words):
         if split_expression(term[0])[0] == "src":
             out += term_patterns(term)
-    for section in config.sections:
-        for entry in section.matching("acl"):
-            if len(entry.words) > 3 and entry.words[1] in names and split_expression(entry.words[2])[0] == "src":
-                out += term_patterns(entry.words[2:])
+    cached = config.memo.get("src_acls")
+    by_name: dict[str, list[str]] = cached if isinstance(cached, dict) else {}
+    if not isinstance(cached, dict):
+        for section in config.sections:
+            for entry in section.matching("acl"):
+                if len(entry.words) > 3 and split_expression(entry.words[2])[0] == "src":
+                    by_name.setdefault(entry.words[1], []).extend(term_patterns(entry.words[2:]))
+        config.memo["src_acls"] = by_name
+    for name in sorted(names):
+        out += by_name.get(name, [])
     return out
 
 
@@ -915,6 +951,20 @@ def client_requests(config: Config, path: str, *, tls: bool, port: int, query: s
     for header, patterns in list(header_names(config).items())[:8]:
         for pattern in dict.fromkeys(patterns[:3] or ["1"]):
             requests.append(replace(plain, headers={"host": ["www.example.com"], header: [pattern]}))
+    for proxy in trusted_proxies(config):
+        for address in trusted_addresses(config)[:2]:
+            requests.append(replace(plain, src=proxy, headers={
+                "host": ["www.example.com"], "x-forwarded-for": [f"{address}, {PUBLIC_CLIENT}"],
+                "x-real-ip": [address], "x-forwarded-proto": ["https"]}))
+    return requests
+
+
+def trusted_proxies(config: Config) -> list[str]:
+    """An address of each proxy whose forwarding header HAProxy believes (`set-src ... if <src acl>`)."""
+    cached = config.memo.get("trusted_proxies")
+    if isinstance(cached, list):
+        return cached
+    found: list[str] = []
     for section in config.sections:
         for entry in section.matching("http-request", "set-src"):
             _, condition = split_condition(entry.words)
@@ -922,14 +972,11 @@ def client_requests(config: Config, path: str, *, tls: bool, port: int, query: s
                 network = _network(word) if "/" in word else None
                 if network is not None and network.version == 4 and network.num_addresses > 1:
                     proxy = str(next(network.hosts()))
-                    for address in trusted_addresses(config)[:2]:
-                        through = replace(plain, src=proxy, headers={
-                            "host": ["www.example.com"], "x-forwarded-for": [f"{address}, {PUBLIC_CLIENT}"],
-                            "x-real-ip": [address], "x-forwarded-proto": ["https"]})
-                        if through not in requests:
-                            requests.append(through)
+                    if proxy not in found and len(found) < MAX_SPOOFED:
+                        found.append(proxy)
                     break
-    return requests
+    config.memo["trusted_proxies"] = found
+    return found
 
 
 def path_spellings(path: str) -> list[str]:

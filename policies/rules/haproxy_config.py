@@ -310,9 +310,9 @@ class Config:
     def _directive(self, line: Line, blocks: list[_Block]) -> None:
         """`.if`/`.elif`/`.else`/`.endif` (other dot directives only print messages)."""
         keyword = line.words[0]
-        outer: Tri = True
-        for block in blocks[:-1] if keyword != ".if" else blocks:
-            outer = False if block.taking is False or outer is False else (None if block.taking is None else outer)
+        # Each block's `taking` already includes the blocks around it, so the enclosing state is one look-up.
+        depth = len(blocks) if keyword == ".if" else len(blocks) - 1
+        outer: Tri = blocks[depth - 1].taking if depth > 0 else True
         if keyword == ".if":
             if len(blocks) >= MAX_NESTED_CONDITIONS:
                 self.problems.append(f"{line.where}: '.if' nested deeper than {MAX_NESTED_CONDITIONS}")
@@ -338,21 +338,38 @@ class Config:
             else:
                 self.problems.append(f"{line.where}: '.endif' without '.if'")
 
+    def _index(self) -> tuple[dict[tuple[str, str], Section], dict[int, Section | None], Section]:
+        """Sections by (kind, name), the last `defaults` before each section, and the merged global section;
+        built once (rules ask per probe request, and a configuration may hold thousands of sections)."""
+        cached = self.memo.get("index")
+        if isinstance(cached, tuple) and cached[0] == len(self.sections):
+            return cached[1]
+        named: dict[tuple[str, str], Section] = {}
+        before: dict[int, Section | None] = {}
+        last: Section | None = None
+        found = [s for s in self.sections if s.kind == "global"]
+        merged = found[0] if len(found) == 1 else Section("global", "")
+        for section in self.sections:
+            named.setdefault((section.kind, section.name), section)
+            before[id(section)] = last
+            if section.kind == "defaults":
+                last = section
+            if section.kind == "global" and len(found) > 1:
+                merged.entries.extend(section.entries)  # HAProxy merges every global section, in order
+        before[0] = last  # a section of another parse: the last defaults, as a scan to its end would find
+        index = (named, before, merged)
+        self.memo["index"] = (len(self.sections), index)
+        return index
+
     def of(self, kind: str) -> list[Section]:
         return [s for s in self.sections if s.kind == kind]
 
     def named(self, kind: str, name: str) -> Section | None:
-        return next((s for s in self.sections if s.kind == kind and s.name == name), None)
+        return self._index()[0].get((kind, name))
 
     @property
     def global_(self) -> Section:
-        found = [s for s in self.sections if s.kind == "global"]
-        if len(found) <= 1:
-            return found[0] if found else Section("global", "")
-        merged = Section("global", "")  # HAProxy merges every global section, in order
-        for section in found:
-            merged.entries.extend(section.entries)
-        return merged
+        return self._index()[2]
 
     def defaults_for(self, section: Section) -> Section | None:
         """The defaults a proxy inherits: `from <name>`, else the last `defaults` section before it."""
@@ -360,13 +377,8 @@ class Config:
             index = section.line.words.index("from")
             if index + 1 < len(section.line.words):
                 return self.named("defaults", section.line.words[index + 1])
-        found: Section | None = None
-        for s in self.sections:
-            if s is section:
-                return found
-            if s.kind == "defaults":
-                found = s
-        return found
+        before = self._index()[1]
+        return before[id(section)] if id(section) in before else before[0]
 
     def listeners(self) -> list[Section]:
         """Every proxy that accepts connections: frontends and listens with a bind line."""

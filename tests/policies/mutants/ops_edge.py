@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import copy
 import re
 from collections.abc import Callable
@@ -180,6 +181,35 @@ def _chain(*changes: Callable[[str], str]) -> Callable[[str], str]:
 
 def _cfg(name: str, rule: str, change: Callable[[str], str], message: str) -> Mutation:
     return Mutation(name, rule, _edit(change), PROD, message)
+
+
+def _as_binary_data(change: Callable[[str], str]) -> Callable[[Export], str | None]:
+    """Moves haproxy.cfg from `data` to `binaryData` (base64, as the kubelet decodes it) after `change`."""
+
+    def apply(export: Export) -> str | None:
+        for configmap in of_type(export, CONFIGMAP):
+            for side in ("inputs", "outputs"):
+                data = configmap.get(side, {}).get("data") or {}
+                if "haproxy.cfg" in data:
+                    text = change(data.pop("haproxy.cfg"))
+                    configmap[side].setdefault("binaryData", {})["haproxy.cfg"] = \
+                        base64.b64encode(text.encode()).decode()
+            return str(configmap["urn"])
+        raise KeyError("no HAProxy ConfigMap")
+
+    return apply
+
+
+def _swap_key(container: dict[str, Any], pod: dict[str, Any]) -> None:
+    """Mounts another `.cfg` key of the same ConfigMap as haproxy.cfg (the key is added to the ConfigMap)."""
+    pod["volumes"][0]["configMap"]["items"][0] = {"key": "override.cfg", "path": "haproxy.cfg"}
+
+
+def _override_key(export: Export) -> str | None:
+    for configmap in of_type(export, CONFIGMAP):
+        if "haproxy.cfg" in (configmap.get("inputs", {}).get("data") or {}):
+            set_input(configmap, ("data", "override.cfg"), "frontend public_https\n    bind *:8443\n")
+    return _edge_container(_swap_key)(export)
 
 
 def _container(name: str, message: str, change: Callable[[dict[str, Any], dict[str, Any]], None]) -> Mutation:
@@ -394,6 +424,8 @@ RED_TEAM: list[Mutation] = [
     _container("edge-evaluated-config-from-emptydir", "emptyDir",
                lambda c, pod: pod["volumes"].__setitem__(0, {"name": "config", "emptyDir": {}})),
     _container("edge-evaluated-sidecar", "edge-extra", _sidecar),
+    Mutation("edge-evaluated-other-key-as-haproxy-cfg", EVALUATED, _override_key, PROD, "override.cfg"),
+    Mutation("edge-admin-binary-data", ADMIN, _as_binary_data(_in_https("http-request allow")), PROD, "allow"),
     Mutation("edge-evaluated-lua-load", EVALUATED,
              _on_edge(_edit(_sub("global\n", "global\n    lua-load /tmp/edge.lua\n"))), PROD, "lua-load"),
     Mutation("edge-evaluated-program", EVALUATED,
