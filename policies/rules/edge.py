@@ -26,6 +26,7 @@ from .haproxy import (
     Request,
     Section,
     client_requests,
+    config_paths,
     is_public,
     network_binds,
     proxy_protocol,
@@ -215,6 +216,25 @@ def _src_acls(config: Config) -> Iterator[tuple[str, Line, list[str]]]:
         yield f"acl '{name}'", line, values
 
 
+def _literal_credentials(config: Config) -> Iterator[str]:
+    """Credentials written into the configuration (a ConfigMap anyone who reads the namespace can read): `stats
+    auth user:password`, userlist `insecure-password`, or a password hash not taken from the environment."""
+    for section in config.sections:
+        for entry in section.entries:
+            words = entry.words
+            if words[:2] == ["stats", "auth"] and len(words) > 2:
+                user = words[2].split(":", 1)[0]
+                yield f"'stats auth {user[:40]}:...' ({entry.where}) writes a stats password into the configuration"
+            elif section.kind == "userlist" and words[0] == "user" and len(words) > 3:
+                kind, value = words[2], words[3]
+                if kind == "insecure-password":
+                    yield f"userlist '{section.name}' ({entry.where}) gives user '{words[1][:40]}' a clear-text " \
+                          "password (insecure-password)"
+                elif kind == "password" and not value.startswith("${"):
+                    yield f"userlist '{section.name}' ({entry.where}) writes the password hash of user " \
+                          f"'{words[1][:40]}' into the configuration instead of taking it from a Secret"
+
+
 admin = Meta(
     name="edge-admin-protected",
     description="HAProxy serves /admin* only to internal addresses (and authenticated clients); no public stats page.",
@@ -250,6 +270,7 @@ def _edge_admin_protected(resource: Resource) -> Iterator[str]:
             if covers_internet(values):
                 yield (f"{what} ({line.where}) trusts source ranges that together cover the Internet: "
                        f"{', '.join(public_ranges(values)[:6])}")
+        yield from _literal_credentials(config)
         for entry in config.global_.matching("stats", "socket"):
             target = entry.words[2] if len(entry.words) > 2 else ""
             host, port = parse_address(target)
@@ -318,15 +339,19 @@ def _https_target(detail: str) -> bool:
 
 def _plaintext_problems(config: Config) -> Iterator[str]:
     for listener in config.listeners():
+        # An answer HAProxy makes itself (a service such as the Prometheus exporter, a `return` page) counts on
+        # a listener clients use; on an internal port only forwarding application traffic does.
+        public = is_public(config, listener)
         for bind in network_binds(listener):
             if bind.ssl:
                 continue
             problem = ""
-            for path in ("/", "/login"):
+            for path in dict.fromkeys(("/", "/login", *config_paths(config))):
                 for request in client_requests(config, path, tls=False, port=bind.port or 0):
                     outcome = walk(config, listener, request)
-                    if outcome.forwards or outcome.action == "unknown" or (
-                            outcome.action == "return" and outcome.status == 200 and outcome.detail != "monitor-uri"):
+                    answered = outcome.action in ("service", "return") and outcome.status == 200 \
+                        and outcome.detail != "monitor-uri"
+                    if outcome.action in ("forward", "stats", "unknown") or (answered and public):
                         forged = sorted(k for k in request.headers if k != "host")
                         sent = f" (client sent {', '.join(forged)})" if forged else ""
                         problem = f"{path}{sent} is {describe(outcome)}"
@@ -662,6 +687,16 @@ def _directives(value: str) -> list[tuple[str, str]]:
     return out
 
 
+def _csp(value: str) -> dict[str, str]:
+    """Content-Security-Policy directives: name (lower-cased) -> its sources; the first of a name counts."""
+    out: dict[str, str] = {}
+    for part in value.split(";"):
+        name, _, sources = part.strip().partition(" ")
+        if name:
+            out.setdefault(name.lower(), sources.strip())
+    return out
+
+
 def _hsts_problem(value: str, min_age: float) -> str:
     if value == REWRITTEN:
         return "its value is rewritten at run time"
@@ -688,8 +723,7 @@ def _header_value_problems(found: dict[str, HeaderState], min_age: float) -> Ite
     frame = found.get("x-frame-options")
     csp = found.get("content-security-policy")
     frame_ok = frame is not None and frame.present is True and frame.value.strip().lower() in ("deny", "sameorigin")
-    ancestors = next((a for n, a in _directives(csp.value) if n.startswith("frame-ancestors")), None) \
-        if csp is not None and csp.present is True else None
+    ancestors = _csp(csp.value).get("frame-ancestors") if csp is not None and csp.present is True else None
     ancestors_ok = ancestors is not None and "*" not in ancestors and not any(
         w in ("http:", "https:") for w in ancestors.split())
     if not frame_ok and not ancestors_ok:
@@ -697,6 +731,17 @@ def _header_value_problems(found: dict[str, HeaderState], min_age: float) -> Ite
             "X-Frame-Options is not always sent"
         yield f"does not protect against framing: {shown}{where(frame) if frame else ''} and CSP frame-ancestors " + \
               (f"is '{ancestors[:40]}'" if ancestors is not None else "is not set")
+    if csp is not None and csp.present is True and csp.value != REWRITTEN:
+        directives = _csp(csp.value)
+        scripts = directives.get("script-src", directives.get("default-src"))
+        which = "script-src" if "script-src" in directives else "default-src"
+        sources = (scripts or "").split()
+        nonce = any(s.startswith(("'nonce-", "'sha256-", "'sha384-", "'sha512-", "'strict-dynamic'")) for s in sources)
+        weak = [s for s in sources if s in ("*", "http:", "https:", "data:", "'unsafe-eval'")
+                or (s == "'unsafe-inline'" and not nonce)]
+        if scripts is None or weak:
+            shown = f"{which} allows {', '.join(weak[:3])}" if weak else "it sets neither script-src nor default-src"
+            yield f"sets a Content-Security-Policy that does not restrict scripts: {shown}{where(csp)}"
     nosniff = found.get("x-content-type-options")
     if nosniff is not None and nosniff.present and nosniff.value.strip().lower() != "nosniff":
         yield f"sets X-Content-Type-Options to '{nosniff.value[:40]}'{where(nosniff)}"
@@ -849,7 +894,7 @@ def _edge_rate_limit(resource: Resource) -> Iterator[str]:
             bind = next(network_binds(listener))
             problem = ""
             proxied = proxy_protocol(config, listener, bind)
-            for path in ("/", "/login", "/api/orders"):
+            for path in dict.fromkeys(("/", "/login", "/api/orders", *config_paths(config))):
                 for request in client_requests(config, path, tls=bind.ssl, port=bind.port or 0, proxied=proxied):
                     outcome = walk(config, listener, replace(request, flood=FLOOD_RPS))
                     if outcome.blocked and outcome.status == 429:

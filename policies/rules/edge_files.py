@@ -47,6 +47,7 @@ FLAGS_WITH_VALUE = frozenset({"-L", "-p", "-x", "-S", "-m", "-n", "-N"})
 IMAGE_DEFAULT = "the image's default command"
 CFGFILES_ENV = "HAPROXY_CFGFILES"
 MAX_ARGV = 512
+MAX_EXPANDED_WORD = 4096
 
 
 @dataclass(frozen=True)
@@ -95,6 +96,49 @@ def effective_argv(container: Container) -> tuple[list[str], str]:
     if args[0].startswith("-"):
         return ["haproxy", *args], "args"  # the image entrypoint runs `haproxy <args>`
     return args, "args"
+
+
+def expand_argv(argv: list[str], container: Container) -> tuple[list[str], list[str]]:
+    """Kubernetes `$(NAME)` references in command/args replaced by the container's literal env values (`$$` is a
+    literal `$`); returns the argv and the names set from a reference (a ConfigMap or Secret key) the pack cannot
+    read. An undefined name stays as written, as the kubelet leaves it."""
+    literal: dict[str, str] = {}
+    referenced: set[str] = set()
+    for entry in items(get(container.data, "env")):
+        name = str(get(entry, "name", default=""))
+        value = get(entry, "value")
+        if isinstance(value, str):
+            literal[name] = value
+            referenced.discard(name)
+        elif name:
+            referenced.add(name)
+            literal.pop(name, None)
+    hidden: list[str] = []
+    out = []
+    for word in argv:
+        if "$" not in word or len(word) > MAX_EXPANDED_WORD:
+            out.append(word)  # a longer word is kept as written (each reference would rescan it)
+            continue
+        text: list[str] = []
+        index = 0
+        while index < len(word):
+            if word.startswith("$$", index):
+                text.append("$")
+                index += 2
+                continue
+            if word.startswith("$(", index):
+                end = word.find(")", index + 2)
+                name = word[index + 2:end] if end > 0 else ""
+                if name in literal:
+                    text.append(literal[name])
+                    index = end + 1
+                    continue
+                if name in referenced and name not in hidden:
+                    hidden.append(name)
+            text.append(word[index])
+            index += 1
+        out.append("".join(text))
+    return out, hidden
 
 
 def parse_argv(argv: list[str]) -> tuple[list[Load], str | None, dict[str, str], str]:
@@ -417,6 +461,10 @@ def _container_problems(container: Container, namespace: str, configs: dict[tupl
                         data_keys: dict[tuple[str, str], frozenset[str]],
                         texts: dict[tuple[str, str], dict[str, str]]) -> Iterator[str]:
     argv, origin = effective_argv(container)
+    argv, hidden = expand_argv(argv, container)
+    for name in hidden:
+        yield f"{container.label} runs an argv that expands $({name}), a variable from a reference the pack " \
+              "cannot read, so the pack cannot tell which files it loads"
     if origin == IMAGE_DEFAULT and not _image_name(container).startswith("haproxy"):
         yield f"{container.label} mounts the HAProxy configuration but runs image " \
               f"{str(get(container.data, 'image', default='?'))[:80]}'s own command, which the pack cannot see"

@@ -758,9 +758,9 @@ def _walk(config: Config, listener: Section, request: Request) -> Outcome:
         if target is None:
             return Outcome("none", "no backend")
         return Outcome("forward", f"mode tcp: the HTTP rules do not apply; to {name}")
-    monitor = listener.first("monitor-uri")
-    if monitor and len(monitor) > 1 and request.path == monitor[1]:
-        return Outcome("return", "monitor-uri", 200)
+    monitor = config.setting(listener, "monitor-uri")  # a defaults section gives it to every proxy
+    if monitor is not None and len(monitor.words) > 1 and request.path == monitor.words[1]:
+        return Outcome("return", "monitor-uri", 200, monitor)
     for keyword in ("tcp-request", "http-request"):
         outcome = _run_rules(config, listener, request, keyword)
         if outcome is not None and outcome.action == "allow":
@@ -976,6 +976,32 @@ def trusted_proxies(config: Config) -> list[str]:
                         found.append(proxy)
                     break
     config.memo["trusted_proxies"] = found
+    return found
+
+
+MAX_CONFIG_PATHS = 8
+
+
+def config_paths(config: Config) -> list[str]:
+    """Paths the configuration's conditions single out (`path_beg /api`, `path /x`): a rule that treats them
+    apart (forwards them over plain HTTP, leaves them out of the rate limit) is found by probing them."""
+    cached = config.memo.get("config_paths")
+    if isinstance(cached, list):
+        return cached
+    found: list[str] = []
+    for section in config.sections:
+        for entry in section.entries:
+            for term in condition_terms(entry.words):
+                name = split_expression(term[0])[0]
+                if name not in ("path", "path_beg", "path_dir", "path_end", "url", "url_beg", "base", "pathq"):
+                    continue
+                for pattern in term_patterns(term):
+                    if pattern.startswith("/") and len(pattern) < 200 and pattern not in found:
+                        found.append(pattern)
+                    if len(found) >= MAX_CONFIG_PATHS:
+                        config.memo["config_paths"] = found
+                        return found
+    config.memo["config_paths"] = found
     return found
 
 

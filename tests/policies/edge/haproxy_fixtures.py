@@ -86,6 +86,18 @@ RETURN_429 = swap(RATE, '    http-request return status 429 content-type text/pl
                         '{ sc_http_req_rate(0) gt 100 }\n')
 PARTNER = swap(RATE, "    http-request deny deny_status 429 if { sc_http_req_rate(0) gt 100 } !{ req.hdr(x-partner) -m found }\n")
 
+CSP = swap("Content-Security-Policy \"default-src 'self'\"",
+           "Content-Security-Policy \"default-src 'self'; script-src 'self' 'unsafe-inline'\"")
+CSP_NONCE = swap("Content-Security-Policy \"default-src 'self'\"",
+                 "Content-Security-Policy \"default-src 'self'; script-src 'nonce-r4nd' 'unsafe-inline'\"")
+STATS_AUTH = HAPROXY_CFG + "\nlisten stats_ui\n    bind 127.0.0.1:9000\n    mode http\n    stats enable\n" \
+                           "    stats auth admin:s3cret\n"
+LITERAL_HASH = HAPROXY_CFG + "\nuserlist admins\n    user admin password $6$salt$0123456789abcdef\n"
+ENV_HASH = HAPROXY_CFG + '\nuserlist admins\n    user admin password "${ADMIN_HASH}"\n'
+MONITOR_DEFAULTS = swap("defaults\n", "defaults\n    monitor-uri /healthz\n")
+PLAIN_API = swap(REDIRECT, REDIRECT.replace("unless { ssl_fc }", "unless { ssl_fc } || { path_beg /api/ }")
+                 + "    use_backend app if { path_beg /api/ }\n")
+
 FIXTURES: list[Fixture] = [
     # edge-admin-protected: who reaches /admin, and how
     case(ADMIN, HAPROXY_CFG, "shipped-shape"),
@@ -107,8 +119,15 @@ FIXTURES: list[Fixture] = [
     case(ADMIN, swap("    stats socket /var/run/haproxy/admin.sock mode 600 level admin\n",
                      "    stats socket ipv4@127.0.0.1:9999 level admin\n    stats socket abns@admin level admin\n"),
          "runtime-api-local"),
+    case(ADMIN, STATS_AUTH, "stats-auth-literal", "'stats auth admin:...' (", line(STATS_AUTH, "stats auth"),
+         ") writes a stats password into the configuration"),
+    case(ADMIN, LITERAL_HASH, "literal-password-hash", "userlist 'admins' (", line(LITERAL_HASH, "$6$"),
+         ") writes the password hash of user 'admin' into the configuration"),
+    case(ADMIN, ENV_HASH, "password-hash-from-environment"),
     # edge-health-not-public
     case(HEALTH, HAPROXY_CFG, "shipped-shape"),
+    case(HEALTH, MONITOR_DEFAULTS, "monitor-uri-inherited", "reaches /healthz: answered 200 by monitor-uri (",
+         line(MONITOR_DEFAULTS, "monitor-uri"), ")"),
     case(HEALTH, IF_ZERO, "if-zero-drops-deny", "listener 'public_https' (*:8443, ", line(IF_ZERO, "bind :8443"),
          "): a public client reaches /health"),
     case(HEALTH, IF_ONE, "if-one-keeps-deny"),
@@ -123,6 +142,8 @@ FIXTURES: list[Fixture] = [
                                                              "8081"), ") does not only redirect"),
     case(HTTPS_ONLY, swap(HTTPS_BIND, HTTPS_BIND + "    bind unix@/var/run/edge.sock\n    bind 127.0.0.1:8081\n"),
          "local-sockets-are-not-listeners"),
+    case(HTTPS_ONLY, PLAIN_API, "path-the-config-singles-out", "plaintext listener 'public_http' (*:8080, ",
+         line(PLAIN_API, "bind :8080"), ") does not only redirect to HTTPS: /api/ is forwarded to backend 'app'"),
     # edge-tls-min-version
     case(TLS, HAPROXY_CFG, "shipped-shape"),
     case(TLS, SECOND_GLOBAL, "second-global-section", "accepts TLS below TLSv1.2: TLSv1.1 through "
@@ -147,6 +168,9 @@ FIXTURES: list[Fixture] = [
          "(set on ", line(ALLOWALL, "ALLOWALL"), ")"),
     case(HEADERS, UNSAFE, "referrer-unsafe", "sets Referrer-Policy to 'unsafe-url'"),
     case(HEADERS, QUOTED, "quoted-and-upper-case-max-age"),
+    case(HEADERS, CSP, "csp-inline-scripts", "sets a Content-Security-Policy that does not restrict scripts: script-src "
+         "allows 'unsafe-inline' (set on ", line(CSP, "unsafe-inline"), ")"),
+    case(HEADERS, CSP_NONCE, "csp-nonce-overrides-inline"),
     # edge-rate-limit
     case(RATE_LIMIT, HAPROXY_CFG, "shipped-shape"),
     case(RATE_LIMIT, RETURN_429, "return-429"),

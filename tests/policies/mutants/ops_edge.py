@@ -434,3 +434,32 @@ RED_TEAM: list[Mutation] = [
     Mutation("edge-evaluated-master-cli", EVALUATED, _edge_container(_argv("-S", "ipv4@0.0.0.0:9999")), PROD, "-S"),
 ]
 OPERATORS += RED_TEAM
+
+CREDS_USERLIST = "userlist edge_admins\n"
+RED_TEAM_2: list[Mutation] = [
+    _cfg("edge-admin-stats-auth-literal", ADMIN,
+         _append("listen stats_ui\n    bind 127.0.0.1:9000\n    mode http\n    stats enable\n    stats auth admin:admin\n"),
+         "stats auth admin"),
+    _cfg("edge-admin-insecure-password", ADMIN,
+         _re(r'user admin password "\$\{HAPROXY_ADMIN_PASSWORD_HASH\}"', "user admin insecure-password hunter2"),
+         "insecure-password"),
+    _cfg("edge-admin-deny-in-unused-backend", ADMIN,
+         _chain(_drop(DENY_403), _append("backend unused\n    http-request " + DENY_403.removeprefix("http-request ") + "\n")),
+         "/admin"),
+    _cfg("edge-health-monitor-uri-in-defaults", HEALTH, _sub("defaults\n", "defaults\n    monitor-uri /healthz\n"),
+         "/healthz"),
+    _cfg("edge-https-plain-api-path", HTTPS_ONLY,
+         _sub(REDIRECT, REDIRECT + " unless { path_beg /api/ }\n    use_backend app if { path_beg /api/ }"), "/api/"),
+    _cfg("edge-headers-csp-wildcard-scripts", HEADERS,
+         _sub("default-src 'self';", "default-src 'self'; script-src * 'unsafe-inline';"), "script-src allows *"),
+    _cfg("edge-rate-some-paths-exempt", RATE,
+         _in_https("http-request allow if { path_beg /api/orders }"), "/api/orders"),
+    _container("edge-evaluated-kubelet-expansion", "EXTRA_CFG",
+               _then(_env("EXTRA_CFG", "ignored"),
+                     lambda c, pod: c["env"].__setitem__(-1, {"name": "EXTRA_CFG", "valueFrom": {
+                         "configMapKeyRef": {"name": "edge-extra", "key": "path"}}}),
+                     _argv("-f", "$(EXTRA_CFG)"))),
+    _container("edge-evaluated-kubelet-expansion-literal", "/etc/haproxy/extra.cfg",
+               _then(_env("EXTRA_CFG", "/etc/haproxy/extra.cfg"), _argv("-f", "$(EXTRA_CFG)"))),
+]
+OPERATORS += RED_TEAM_2
