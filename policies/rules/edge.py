@@ -147,12 +147,20 @@ def describe(outcome: Outcome) -> str:
 
 
 def _forged(request: Request) -> str:
-    """The headers the client forged, and the value it claims (` with x-forwarded-for, ... set by the client`)."""
+    """How the probe differs from a plain GET: the method, the protocol version, the query, and the headers the
+    client forged with the value it claims (` with x-forwarded-for, ... set by the client (claiming ...)`)."""
+    text = ""
+    if request.method != "GET":
+        text += f" as a {request.method}"
+    if request.version != "1.1":
+        text += f" over HTTP/{request.version}"
+    if request.query:
+        text += f" with the query {request.query[:60]!r}"
     forged = sorted(k for k, v in request.headers.items() if k != "host" and v)
     if not forged:
-        return ""
+        return text
     claimed = next((v[0] for k in ("x-forwarded-for", "x-real-ip", *forged) if (v := request.headers.get(k))), "")
-    return f" with {', '.join(forged)} set by the client (claiming {claimed[:60]!r})"
+    return text + f" with {', '.join(forged)} set by the client (claiming {claimed[:60]!r})"
 
 
 def _reachable(config: Config, listener: Section, paths: list[str], *, password_only: bool = False) -> Iterator[str]:
@@ -352,9 +360,7 @@ def _plaintext_problems(config: Config) -> Iterator[str]:
                     answered = outcome.action in ("service", "return") and outcome.status == 200 \
                         and outcome.detail != "monitor-uri"
                     if outcome.action in ("forward", "stats", "unknown") or (answered and public):
-                        forged = sorted(k for k in request.headers if k != "host")
-                        sent = f" (client sent {', '.join(forged)})" if forged else ""
-                        problem = f"{path}{sent} is {describe(outcome)}"
+                        problem = f"{path}{_forged(request)} is {describe(outcome)}"
                     elif outcome.action == "redirect" and not _https_target(outcome.detail):
                         problem = f"{path} is redirected to a non-HTTPS target ({outcome.detail}, {outcome.where})"
                     if problem:

@@ -41,7 +41,7 @@ Tri = bool | None
 BUILTIN_ACLS = frozenset({
     "TRUE", "FALSE", "HTTP", "HTTP_1.0", "HTTP_1.1", "HTTP_2.0", "HTTP_CONTENT", "HTTP_URL_ABS", "HTTP_URL_SLASH",
     "HTTP_URL_STAR", "LOCALHOST", "METH_CONNECT", "METH_DELETE", "METH_GET", "METH_HEAD", "METH_OPTIONS", "METH_POST",
-    "METH_PUT", "METH_TRACE", "RDP_COOKIE", "REQ_CONTENT", "WAIT_END"})
+    "METH_PUT", "METH_TRACE", "RDP_COOKIE", "REQ_CONTENT", "WAIT_END", "HTTP_3.0"})
 
 
 class UnknownConditionError(Exception):
@@ -55,6 +55,7 @@ class Request:
     tls: bool
     headers: dict[str, list[str]] = field(default_factory=dict)
     method: str = "GET"
+    version: str = "1.1"
     query: str = ""
     port: int = 443
     flood: int = 0
@@ -238,7 +239,7 @@ class Evaluator:
         if name == "var":
             return "str", list(request.variables.get(args.split(",", maxsplit=1)[0], []))
         if name in ("req.ver", "req_ver"):
-            return "str", ["1.1"]
+            return "str", [request.version]
         return self._rate(name, args)
 
     def _rate(self, name: str, args: str) -> tuple[str, list[str]]:
@@ -350,14 +351,16 @@ class Evaluator:
             return _any([self.term(line.words[2:]) for line in self.acls[name]])
         if name not in BUILTIN_ACLS:
             raise UnknownConditionError(f"acl {name} is not defined")
+        method, version = self.request.method, self.request.version
+        if name.startswith("METH_"):
+            return method in ("GET", "HEAD") if name == "METH_GET" else method == name[5:]
         builtin: dict[str, Tri] = {
-            "TRUE": True, "FALSE": False, "HTTP": True, "HTTP_1.0": False, "HTTP_1.1": True, "HTTP_2.0": False,
-            "HTTP_CONTENT": False, "HTTP_URL_ABS": False, "HTTP_URL_SLASH": self.request.path.startswith("/"),
-            "HTTP_URL_STAR": False, "LOCALHOST": _ip_match([self.request.src], ["127.0.0.0/8", "::1"]),
-            "METH_CONNECT": False, "METH_DELETE": False, "METH_GET": self.request.method in ("GET", "HEAD"),
-            "METH_HEAD": False, "METH_OPTIONS": False, "METH_POST": False, "METH_PUT": False, "METH_TRACE": False,
-            "RDP_COOKIE": False, "REQ_CONTENT": False, "WAIT_END": False}
-        return builtin[name]
+            "TRUE": True, "FALSE": False, "HTTP": True, "HTTP_1.0": version == "1.0", "HTTP_1.1": version == "1.1",
+            "HTTP_2.0": version == "2.0", "HTTP_3.0": version == "3.0", "HTTP_CONTENT": method == "POST",
+            "HTTP_URL_ABS": False, "HTTP_URL_SLASH": self.request.path.startswith("/"), "HTTP_URL_STAR": False,
+            "LOCALHOST": _ip_match([self.request.src], ["127.0.0.0/8", "::1"]), "RDP_COOKIE": False,
+            "REQ_CONTENT": method == "POST", "WAIT_END": False}
+        return builtin.get(name)
 
     def condition(self, words: list[str]) -> Tri:
         """`if`/`unless` followed by ACL names, `!`, `{ anonymous acl }`, `||`/`or`; True when none."""
@@ -745,7 +748,8 @@ def walk(config: Config, listener: Section, request: Request) -> Outcome:
     memo = config.memo.setdefault("walk", {})
     assert isinstance(memo, dict)
     key = (id(listener), request.path, request.query, request.src, request.tls, request.port, request.flood,
-           request.method, request.authenticated, tuple(sorted((k, tuple(v)) for k, v in request.headers.items())))
+           request.method, request.version, request.authenticated,
+           tuple(sorted((k, tuple(v)) for k, v in request.headers.items())))
     if key not in memo:
         memo[key] = _walk(config, listener, request.copy())
     return memo[key]
@@ -824,6 +828,25 @@ def header_names(config: Config) -> dict[str, list[str]]:
                 if name.removeprefix("req.").startswith(("hdr", "fhdr")) and args:
                     header = args.split(",")[0].strip().lower()
                     found.setdefault(header, []).extend(term_patterns(term)[:3])
+                elif name in ("cook", "req.cook", "cook_val", "req.cook_val") and args:
+                    cookie = args.split(",")[0].strip()
+                    found.setdefault("cookie", []).extend(f"{cookie}={p}" for p in term_patterns(term)[:2] or ["1"])
+    return found
+
+
+def parameter_names(config: Config) -> dict[str, list[str]]:
+    """Query parameters the conditions read (`url_param(debug)`), with the patterns they are compared to."""
+    cached = config.memo.get("parameter_names")
+    if isinstance(cached, dict):
+        return cached
+    found: dict[str, list[str]] = {}
+    for section in config.sections:
+        for entry in section.entries:
+            for term in condition_terms(entry.words):
+                name, args, _ = split_expression(term[0])
+                if name in ("url_param", "urlp") and args:
+                    found.setdefault(args.split(",")[0].strip(), []).extend(term_patterns(term)[:2])
+    config.memo["parameter_names"] = found
     return found
 
 
@@ -951,6 +974,11 @@ def client_requests(config: Config, path: str, *, tls: bool, port: int, query: s
     for header, patterns in list(header_names(config).items())[:8]:
         for pattern in dict.fromkeys(patterns[:3] or ["1"]):
             requests.append(replace(plain, headers={"host": ["www.example.com"], header: [pattern]}))
+    for name, patterns in list(parameter_names(config).items())[:4]:
+        for pattern in dict.fromkeys(patterns[:2] or ["1"]):
+            requests.append(replace(plain, query=f"{name}={pattern}"))
+    # Conditions on the method or the protocol version: the same request as a POST and over HTTP/2.
+    requests += [replace(plain, method="POST"), replace(plain, version="2.0")]
     for proxy in trusted_proxies(config):
         for address in trusted_addresses(config)[:2]:
             requests.append(replace(plain, src=proxy, headers={

@@ -463,3 +463,11 @@ RED_TEAM_2: list[Mutation] = [
                _then(_env("EXTRA_CFG", "/etc/haproxy/extra.cfg"), _argv("-f", "$(EXTRA_CFG)"))),
 ]
 OPERATORS += RED_TEAM_2
+
+RED_TEAM_3: list[Mutation] = [
+    _cfg("edge-admin-deny-only-get", ADMIN, _sub(DENY_403, DENY_403 + " METH_GET"), "as a POST"),
+    _cfg("edge-health-deny-only-http11", HEALTH, _sub(DENY_403, DENY_403 + " { req.ver 1.1 }"), "over HTTP/2.0"),
+    _cfg("edge-admin-query-bypass", ADMIN, _sub(DENY_403, DENY_403 + " !{ url_param(debug) -m str on }"), "debug=on"),
+    _cfg("edge-health-cookie-bypass", HEALTH, _sub(DENY_403, DENY_403 + " !{ req.cook(probe) -m found }"), "probe=1"),
+]
+OPERATORS += RED_TEAM_3
