@@ -13,8 +13,10 @@ from typing import Any
 from pulumi_policy import Severity
 
 from .common import Meta, Resource, get, items, mapping, number, resource_rule
+from .edge_files import configmap_texts
 from .haproxy import (
     FLOOD_RATE,
+    FLOOD_RPS,
     PUBLIC_CLIENT,
     Config,
     Evaluator,
@@ -24,16 +26,23 @@ from .haproxy import (
     Request,
     Section,
     client_requests,
+    config_paths,
     is_public,
     network_binds,
+    proxy_protocol,
+    seconds,
+    size_of,
     split_condition,
     split_expression,
+    stick_table,
     stored_counters,
     walk,
 )
 from .haproxy import (
     path_spellings as spellings_of,
 )
+from .haproxy_config import is_loopback, parse_address
+from .haproxy_regex import UnsupportedPatternError, compile_pattern
 from .k8s_objects import CONFIGMAP
 from .netaddr import covers_internet, public_ranges
 
@@ -58,7 +67,7 @@ def config_files(data: Mapping[str, Any]) -> list[tuple[str, str]]:
 
 
 def haproxy_loaded(resource: Resource) -> Loaded | None:
-    data = mapping(get(resource.props, "data"))
+    data = configmap_texts(resource.props)
     if not isinstance(data.get(HAPROXY_KEY), str):
         return None
     return _parse(tuple(config_files(data)))
@@ -83,6 +92,23 @@ def _configs(resource: Resource) -> Iterator[Config | str]:
     if loaded is None:
         return
     yield loaded.config if loaded.config is not None else loaded.problem
+
+
+MAX_MESSAGES = 50
+"""Findings one edge rule reports per resource; a configuration with thousands of listeners gets a count."""
+
+
+def capped(found: Iterator[str]) -> Iterator[str]:
+    """The first MAX_MESSAGES distinct findings, then how many more there are."""
+    seen: set[str] = set()
+    for message in found:
+        if message in seen:
+            continue
+        seen.add(message)
+        if len(seen) <= MAX_MESSAGES:
+            yield message
+    if len(seen) > MAX_MESSAGES:
+        yield f"... and {len(seen) - MAX_MESSAGES} more findings of this rule in the same configuration"
 
 
 def public_listeners(config: Config) -> list[Section]:
@@ -120,25 +146,57 @@ def describe(outcome: Outcome) -> str:
     return text
 
 
-def _reachable(config: Config, listener: Section, paths: list[str]) -> Iterator[str]:
-    """Why a public client reaches one of `paths` (any spelling) through the listener: the first way found."""
+def _forged(request: Request) -> str:
+    """How the probe differs from a plain GET: the method, the protocol version, the query, and the headers the
+    client forged with the value it claims (` with x-forwarded-for, ... set by the client (claiming ...)`)."""
+    text = ""
+    if request.method != "GET":
+        text += f" as a {request.method}"
+    if request.version != "1.1":
+        text += f" over HTTP/{request.version}"
+    if request.query:
+        text += f" with the query {request.query[:60]!r}"
+    forged = sorted(k for k, v in request.headers.items() if k != "host" and v)
+    if not forged:
+        return text
+    claimed = next((v[0] for k in ("x-forwarded-for", "x-real-ip", *forged) if (v := request.headers.get(k))), "")
+    return text + f" with {', '.join(forged)} set by the client (claiming {claimed[:60]!r})"
+
+
+def _reachable(config: Config, listener: Section, paths: list[str], *, password_only: bool = False) -> Iterator[str]:
+    """Why a public client reaches one of `paths` (any spelling) through the listener: the first way found.
+    With `password_only`, a client holding valid HTTP credentials is a public client too: an admin path
+    must be refused by source, not only behind a password."""
     for bind in network_binds(listener):
+        proxied = proxy_protocol(config, listener, bind)
+        # A path rewritten after the checks turns any harmless path into one of `paths` at the backend.
+        neutral = walk(config, listener, Request("/static/x", PUBLIC_CLIENT, tls=bind.ssl, port=bind.port or 0,
+                                                 headers={"host": ["www.example.com"]}))
+        if neutral.rewritten:
+            yield (f"listener '{listener.name}' ({bind.describe}, {bind.line.where}): a public client may reach "
+                   f"{paths[0]}: {neutral.unknown}")
+            return
         for path in paths:
             for spelling in spellings_of(path):
-                requests = client_requests(config, spelling, tls=bind.ssl, port=bind.port or 0)
+                requests = client_requests(config, spelling, tls=bind.ssl, port=bind.port or 0, proxied=proxied)
                 # Forged headers and trusted-proxy paths are tried on the plain spelling; other spellings
                 # test path handling, so the plain and the forged-header request suffice for them.
-                for request in requests if spelling == path else requests[:1]:
+                requests = requests if spelling == path else requests[:2]
+                if password_only:
+                    requests = [*requests, *(replace(r, authenticated=True) for r in requests)]
+                for request in requests:
                     outcome = walk(config, listener, request)
                     if outcome.blocked or outcome.action == "none":
                         continue
                     if outcome.action == "redirect" and not bind.ssl:
                         continue  # a plaintext bind that redirects; where it leads is checked on its own
-                    via = "" if request.src == PUBLIC_CLIENT else f" through the trusted proxy {request.src}"
-                    forged = sorted(k for k in request.headers if k != "host")
-                    sent = f" with {', '.join(forged)} set by the client" if forged else ""
+                    via = "" if request.src == PUBLIC_CLIENT or request.notes else \
+                        f" through the trusted proxy {request.src}"
+                    sent = _forged(request)
+                    creds = " with valid HTTP credentials (only a password stands in the way)" \
+                        if request.authenticated else ""
                     yield (f"listener '{listener.name}' ({bind.describe}, {bind.line.where}): a public client reaches "
-                           f"{spelling}{via}{sent}: {describe(outcome)}")
+                           f"{spelling}{via}{sent}{creds}: {describe(outcome)}")
                     return
 
 
@@ -166,6 +224,25 @@ def _src_acls(config: Config) -> Iterator[tuple[str, Line, list[str]]]:
         yield f"acl '{name}'", line, values
 
 
+def _literal_credentials(config: Config) -> Iterator[str]:
+    """Credentials written into the configuration (a ConfigMap anyone who reads the namespace can read): `stats
+    auth user:password`, userlist `insecure-password`, or a password hash not taken from the environment."""
+    for section in config.sections:
+        for entry in section.entries:
+            words = entry.words
+            if words[:2] == ["stats", "auth"] and len(words) > 2:
+                user = words[2].split(":", 1)[0]
+                yield f"'stats auth {user[:40]}:...' ({entry.where}) writes a stats password into the configuration"
+            elif section.kind == "userlist" and words[0] == "user" and len(words) > 3:
+                kind, value = words[2], words[3]
+                if kind == "insecure-password":
+                    yield f"userlist '{section.name}' ({entry.where}) gives user '{words[1][:40]}' a clear-text " \
+                          "password (insecure-password)"
+                elif kind == "password" and not value.startswith("${"):
+                    yield f"userlist '{section.name}' ({entry.where}) writes the password hash of user " \
+                          f"'{words[1][:40]}' into the configuration instead of taking it from a Secret"
+
+
 admin = Meta(
     name="edge-admin-protected",
     description="HAProxy serves /admin* only to internal addresses (and authenticated clients); no public stats page.",
@@ -181,12 +258,16 @@ admin = Meta(
 
 @resource_rule(admin, (CONFIGMAP,))
 def edge_admin_protected(resource: Resource) -> Iterator[str]:
+    yield from capped(_edge_admin_protected(resource))
+
+
+def _edge_admin_protected(resource: Resource) -> Iterator[str]:
     for config in _configs(resource):
         if isinstance(config, str):
             yield config
             continue
         for listener in public_listeners(config):
-            yield from _reachable(config, listener, ["/admin", "/admin/users"])
+            yield from _reachable(config, listener, ["/admin", "/admin/users"], password_only=True)
             for proxy in (listener, *config.backends_of(listener)):
                 for section in (config.defaults_for(proxy), proxy):
                     stats = section.first("stats", "enable") or section.first("stats", "uri") if section else None
@@ -197,13 +278,14 @@ def edge_admin_protected(resource: Resource) -> Iterator[str]:
             if covers_internet(values):
                 yield (f"{what} ({line.where}) trusts source ranges that together cover the Internet: "
                        f"{', '.join(public_ranges(values)[:6])}")
-        for words in config.global_.directives("stats", "socket"):
-            target = words[2] if len(words) > 2 else ""
-            if target.startswith(("ipv4@", "ipv6@", "tcp@")) or re.fullmatch(r"[0-9a-fA-F.:*\[\]]{0,64}:[0-9]{1,5}",
-                                                                            target):
-                host = target.split("@", 1)[-1].rsplit(":", 1)[0]
-                if host not in ("127.0.0.1", "localhost", "[::1]", "::1"):
-                    yield f"the runtime API (stats socket {target}) listens on a network address"
+        yield from _literal_credentials(config)
+        for entry in config.global_.matching("stats", "socket"):
+            target = entry.words[2] if len(entry.words) > 2 else ""
+            host, port = parse_address(target)
+            if port is not None and not is_loopback(host):
+                level = entry.words[entry.words.index("level") + 1] if "level" in entry.words[3:-1] else "user"
+                yield (f"the runtime API ('stats socket {target[:80]}', level {level[:20]}, {entry.where}) listens on a "
+                       "network address: bind it to a unix socket or loopback")
 
 
 health = Meta(
@@ -223,6 +305,10 @@ health = Meta(
 
 @resource_rule(health, (CONFIGMAP,))
 def edge_health_not_public(resource: Resource) -> Iterator[str]:
+    yield from capped(_edge_health_not_public(resource))
+
+
+def _edge_health_not_public(resource: Resource) -> Iterator[str]:
     for config in _configs(resource):
         if isinstance(config, str):
             yield config
@@ -261,18 +347,20 @@ def _https_target(detail: str) -> bool:
 
 def _plaintext_problems(config: Config) -> Iterator[str]:
     for listener in config.listeners():
+        # An answer HAProxy makes itself (a service such as the Prometheus exporter, a `return` page) counts on
+        # a listener clients use; on an internal port only forwarding application traffic does.
+        public = is_public(config, listener)
         for bind in network_binds(listener):
             if bind.ssl:
                 continue
             problem = ""
-            for path in ("/", "/login"):
+            for path in dict.fromkeys(("/", "/login", *config_paths(config))):
                 for request in client_requests(config, path, tls=False, port=bind.port or 0):
                     outcome = walk(config, listener, request)
-                    if outcome.forwards or outcome.action == "unknown" or (
-                            outcome.action == "return" and outcome.status == 200 and outcome.detail != "monitor-uri"):
-                        forged = sorted(k for k in request.headers if k != "host")
-                        sent = f" (client sent {', '.join(forged)})" if forged else ""
-                        problem = f"{path}{sent} is {describe(outcome)}"
+                    answered = outcome.action in ("service", "return") and outcome.status == 200 \
+                        and outcome.detail != "monitor-uri"
+                    if outcome.action in ("forward", "stats", "unknown") or (answered and public):
+                        problem = f"{path}{_forged(request)} is {describe(outcome)}"
                     elif outcome.action == "redirect" and not _https_target(outcome.detail):
                         problem = f"{path} is redirected to a non-HTTPS target ({outcome.detail}, {outcome.where})"
                     if problem:
@@ -286,6 +374,10 @@ def _plaintext_problems(config: Config) -> Iterator[str]:
 
 @resource_rule(https, (CONFIGMAP, *ALB_LISTENERS, APP_GATEWAY))
 def edge_https_only(resource: Resource) -> Iterator[str]:
+    yield from capped(_edge_https_only(resource))
+
+
+def _edge_https_only(resource: Resource) -> Iterator[str]:
     if resource.type in ALB_LISTENERS:
         if str(get(resource.props, "protocol", default="HTTP")).upper() == "HTTP":
             actions = items(get(resource.props, "defaultActions"))
@@ -310,8 +402,6 @@ def edge_https_only(resource: Resource) -> Iterator[str]:
 
 
 TLS_ORDER = {"SSLV3": 0, "TLSV1.0": 1, "TLSV1.1": 2, "TLSV1.2": 3, "TLSV1.3": 4}
-WEAK_CIPHERS = re.compile(r"(^|[-_+])(RC4|DES|3DES|MD5|NULL|EXPORT|EXP|ADH|AECDH|aNULL|eNULL|LOW|MEDIUM|ALL|DEFAULT|"
-                          r"CBC|SHA)([-_+]|$)", re.IGNORECASE)
 ALB_TLS13 = re.compile(r"^ELBSecurityPolicy-TLS13-1-[23]-")
 APP_GATEWAY_MODERN = {"AppGwSslPolicy20220101", "AppGwSslPolicy20220101S"}
 
@@ -329,61 +419,130 @@ tls = Meta(
 )
 
 
-def _haproxy_min_version(options: list[str]) -> int | None:
-    """The lowest version the options allow, None when they do not say."""
-    lowered = [o.lower() for o in options]
-    forced = [TLS_ORDER[v] for o in lowered if o.startswith("force-")
-              and (v := o.removeprefix("force-").upper().replace("TLSV1", "TLSV1.").replace("..", ".")) in TLS_ORDER]
-    if forced:
-        return min(forced)
-    if "ssl-min-ver" in lowered:
-        index = lowered.index("ssl-min-ver")
-        if index + 1 < len(options):
-            return TLS_ORDER.get(options[index + 1].upper(), -1)
-    disabled = {"no-sslv3": 0, "no-tlsv10": 1, "no-tlsv11": 2, "no-tlsv12": 3}
-    floor = None
-    for option, level in sorted(disabled.items(), key=lambda kv: kv[1]):
-        if option in lowered and (floor is None or floor == level):
-            floor = level + 1
-    return floor
+VERSION_WORDS = {"sslv3": 0, "tlsv10": 1, "tlsv11": 2, "tlsv12": 3, "tlsv13": 4}
+VERSION_LABELS = ("SSLv3", "TLSv1.0", "TLSv1.1", "TLSv1.2", "TLSv1.3")
+AEAD = ("GCM", "CHACHA20", "POLY1305", "CCM")
+FORWARD_SECRET = ("ECDHE", "DHE", "EECDH", "EDH", "KEECDH", "KEDH", "TLS_")
+
+
+@dataclass
+class TlsVersions:
+    """The protocol versions a TLS listener accepts, from HAProxy's options applied in order (global
+    `ssl-default-bind-options` lines, then the bind line, whose settings win)."""
+
+    low: int | None = None
+    high: int = 4
+    low_from: str = ""
+    high_from: str = ""
+    disabled: frozenset[int] = frozenset()
+
+    def apply(self, words: list[str], where: str) -> None:
+        index = 0
+        while index < len(words):
+            word = words[index].lower()
+            following = words[index + 1] if index + 1 < len(words) else ""
+            if word in ("ssl-min-ver", "ssl-max-ver"):
+                level = TLS_ORDER.get(following.upper(), -1)
+                if word == "ssl-min-ver":
+                    self.low, self.low_from = level, f"'ssl-min-ver {following}' ({where})"
+                else:
+                    self.high, self.high_from = level, f"'ssl-max-ver {following}' ({where})"
+                index += 2
+                continue
+            if word.startswith("force-") and word[6:] in VERSION_WORDS:
+                level = VERSION_WORDS[word[6:]]
+                self.low, self.high = level, level
+                self.low_from = self.high_from = f"'{words[index]}' ({where})"
+            elif word.startswith("no-") and word[3:] in VERSION_WORDS:
+                self.disabled = self.disabled | {VERSION_WORDS[word[3:]]}
+                if self.low is None or self.low_from.startswith("'no-"):
+                    self.low_from = f"'{' '.join(w for w in words if w.lower().startswith('no-'))}' ({where})"
+            index += 1
+
+    def lowest(self) -> int | None:
+        """The lowest version accepted; None when no option sets a minimum (the pack wants it explicit)."""
+        if self.low is None and not self.disabled:
+            return None
+        start = self.low if self.low is not None and self.low >= 0 else 0
+        if self.low is not None and self.low < 0:
+            return -1  # a version HAProxy does not know: not proven
+        accepted = [v for v in range(start, 5) if v not in self.disabled and v <= self.high]
+        return accepted[0] if accepted else 4
 
 
 def _weak(ciphers: str) -> list[str]:
-    return [c for c in re.split(r"[:, ]", ciphers) if c and c[0] not in "!-" and WEAK_CIPHERS.search(c)
-            and not re.search(r"GCM|CHACHA20|POLY1305", c, re.IGNORECASE)]
+    """Cipher-list entries that enable suites without AEAD or forward secrecy (classes such as HIGH or ALL
+    included); entries removing (`!`, `-`) or reordering (`+`, `@`) suites add nothing."""
+    out = []
+    for entry in re.split(r"[:, ]", ciphers):
+        if not entry or entry[0] in "!-+@":
+            continue
+        upper = entry.upper()
+        if any(token in upper for token in ("NULL", "ADH", "AECDH", "EXP", "RC4", "DES", "MD5", "PSK", "SRP")):
+            out.append(entry)
+        elif not any(token in upper for token in AEAD):
+            out.append(entry)  # CBC suites, SHA-1 MACs and broad classes (HIGH, MEDIUM, ALL, DEFAULT, AES...)
+        elif "-" in entry and not upper.startswith(FORWARD_SECRET) and "+" not in entry:
+            out.append(entry)  # a static-RSA suite: no forward secrecy
+    return out
 
 
 def _option_value(words: list[str], name: str) -> str | None:
-    if name in words[:-1]:
-        return words[words.index(name) + 1]
-    return None
+    """The value of the last `name <value>` pair."""
+    found = None
+    for index, word in enumerate(words[:-1]):
+        if word == name:
+            found = words[index + 1]
+    return found
 
 
 def _tls_problems(config: Config, wanted: int, wanted_label: str) -> Iterator[str]:
     global_ = config.global_
-    defaults = global_.first("ssl-default-bind-options") or []
-    default_ciphers = (global_.first("ssl-default-bind-ciphers") or [])[1:2]
+    option_lines = list(global_.matching("ssl-default-bind-options"))
+    cipher_lines = list(global_.matching("ssl-default-bind-ciphers"))
     for listener in config.listeners():
         for bind in network_binds(listener):
             if not bind.ssl:
                 continue
             where = f"listener '{listener.name}' ({bind.describe}, {bind.line.where})"
-            options = list(bind.words)
-            level = _haproxy_min_version(options)
-            if level is None:
-                level = _haproxy_min_version(defaults)
-            if level is None or level < wanted:
-                yield f"{where} accepts TLS below {wanted_label}"
-            ciphers = _option_value(options, "ciphers") or (default_ciphers[0] if default_ciphers else None)
-            if ciphers is not None and _weak(ciphers):
-                yield f"{where} allows weak ciphers {', '.join(_weak(ciphers)[:4])}"
-            maximum = _option_value(options, "ssl-max-ver") or _option_value(defaults, "ssl-max-ver")
-            if maximum is not None and TLS_ORDER.get(maximum.upper(), 9) < TLS_ORDER["TLSV1.2"]:
-                yield f"{where} caps TLS at {maximum}"
+            versions = TlsVersions()
+            for line in option_lines:
+                versions.apply(line.words[1:], line.where)
+            versions.apply(list(bind.words[2:]), f"bind line {bind.line.where}")
+            lowest = versions.lowest()
+            if lowest is None:
+                yield f"{where} sets no minimum TLS version (no ssl-min-ver on the bind line or in " \
+                      f"ssl-default-bind-options); {wanted_label} must be required explicitly"
+            elif lowest < wanted:
+                shown = VERSION_LABELS[lowest] if lowest >= 0 else "an unknown version"
+                yield f"{where} accepts TLS below {wanted_label}: {shown} through {versions.low_from or 'the defaults'}"
+            if versions.high < TLS_ORDER["TLSV1.2"]:
+                shown = VERSION_LABELS[versions.high] if versions.high >= 0 else "an unknown version"
+                yield f"{where} caps TLS at {shown} through {versions.high_from}"
+            own = _option_value(list(bind.words), "ciphers")
+            if own is not None:
+                ciphers, source = own, f"'ciphers' on the bind line {bind.line.where}"
+            elif cipher_lines and len(cipher_lines[-1].words) > 1:
+                ciphers, source = cipher_lines[-1].words[1], f"ssl-default-bind-ciphers ({cipher_lines[-1].where})"
+            else:
+                ciphers, source = "", ""
+            if not source and wanted < TLS_ORDER["TLSV1.3"]:
+                yield f"{where} sets no cipher list (ssl-default-bind-ciphers or ciphers): the TLS library's default " \
+                      "enables CBC and SHA-1 suites"
+            elif _weak(ciphers):
+                yield f"{where} allows weak ciphers {', '.join(_weak(ciphers)[:4])} through {source}"
+            crt_list = _option_value(list(bind.words), "crt-list")
+            if crt_list is not None:
+                yield f"{where} loads certificates from crt-list {crt_list[:80]}, whose per-certificate TLS options " \
+                      "(ssl-min-ver, ciphers) the pack cannot read"
 
 
 @resource_rule(tls, (CONFIGMAP, *ALB_LISTENERS, APP_GATEWAY))
 def edge_tls_min_version(resource: Resource) -> Iterator[str]:
+    yield from capped(_edge_tls_min_version(resource))
+
+
+def _edge_tls_min_version(resource: Resource) -> Iterator[str]:
     label = str(resource.config.get("minVersion", "TLSv1.2"))
     wanted = TLS_ORDER.get(label.upper(), TLS_ORDER["TLSV1.2"])
     if resource.type in ALB_LISTENERS:
@@ -440,6 +599,32 @@ class HeaderState:
     why: str = ""
 
 
+REWRITTEN = "<rewritten>"
+"""The value of a header a `replace-header`/`replace-value` rule rewrites into something only known at run time."""
+
+
+def _name_matches(method: str, pattern: str, name: str) -> bool:
+    """`del-header <pattern> -m <method>`: which header names it deletes (names compare case-insensitively)."""
+    pattern = pattern.lower()
+    if method == "reg":
+        try:
+            return compile_pattern(pattern, ignore_case=True).search(name)
+        except UnsupportedPatternError:
+            return True  # cannot tell: assume the worst for a deletion
+    return {"str": name == pattern, "beg": name.startswith(pattern), "end": name.endswith(pattern),
+            "sub": pattern in name}.get(method, name == pattern)
+
+
+def _replaced(current: HeaderState, regex: str, replacement: str) -> str | None:
+    """The value after `replace-header/-value <name> <regex> <fmt>`; None when the regex does not match."""
+    try:
+        if not compile_pattern(regex).search(current.value):
+            return None
+    except UnsupportedPatternError:
+        return REWRITTEN
+    return REWRITTEN if "\\" in replacement or "%[" in replacement or current.value == REWRITTEN else replacement
+
+
 def _response_headers(config: Config, listener: Section, request: Request) -> dict[str, HeaderState]:
     """The response headers clients get, after every `http-response` / `http-after-response` rule in HAProxy's
     order (backend before frontend), with conditions evaluated three-valued."""
@@ -455,13 +640,27 @@ def _response_headers(config: Config, listener: Section, request: Request) -> di
         for section in sections:
             for entry in section.matching(keyword):
                 action, condition = split_condition(entry.words[1:])
-                if len(action) < 2 or action[0] not in ("set-header", "add-header", "del-header", "replace-header"):
+                if len(action) < 2 or action[0] not in ("set-header", "add-header", "del-header", "replace-header",
+                                                        "replace-value"):
                     continue
                 name = action[1].lower()
                 matched = evaluator.condition(condition)
-                current = state.get(name, HeaderState(False))
                 cond = " ".join(condition)
-                if action[0] in ("set-header", "add-header") and len(action) > 2:
+                if action[0] == "del-header":
+                    method = action[action.index("-m") + 1] if "-m" in action[2:-1] else "str"
+                    names = [n for n in {*state, *REQUIRED_HEADERS, "x-frame-options"} if _name_matches(method, name, n)]
+                    for target in names or [name]:
+                        _delete(state, target, entry, matched, cond)
+                    continue
+                current = state.get(name, HeaderState(False))
+                if action[0] in ("replace-header", "replace-value"):
+                    if len(action) < 4 or current.present is False or matched is False:
+                        continue
+                    value = _replaced(current, action[2], action[3])
+                    if value is not None:
+                        how = f"rewritten by '{action[0]} {action[1]} {action[2][:40]} {action[3][:40]}' on {entry.where}"
+                        state[name] = HeaderState(current.present if matched else None, value, entry, how)
+                elif len(action) > 2:
                     if matched is True:
                         state[name] = HeaderState(True, action[2], entry, "")
                     elif matched is None and current.present is not True:
@@ -469,22 +668,107 @@ def _response_headers(config: Config, listener: Section, request: Request) -> di
                                                                           "cannot prove")
                     elif matched is False and current.present is not True:
                         state[name] = HeaderState(False, action[2], entry, f"under '{cond}', which never holds")
-                elif action[0] == "del-header":
-                    if matched is True and current.present is not False:
-                        state[name] = HeaderState(False, "", entry, f"deleted on {entry.where}" +
-                                                  (f" after being set on {current.line.where}" if current.line
-                                                   and current.present else ""))
-                    elif matched is None and current.present is True:
-                        state[name] = HeaderState(None, current.value, entry, f"deleted on {entry.where} when "
-                                                                               f"'{cond}' holds")
-                    elif matched is False and name == "server":
-                        state[name] = HeaderState(current.present, current.value, entry,
-                                                  f"removed only under '{cond}', which never holds")
     return state
+
+
+def _delete(state: dict[str, HeaderState], name: str, entry: Line, matched: bool | None, cond: str) -> None:
+    current = state.get(name, HeaderState(False))
+    rule = f"'{entry.text[:80]}' on {entry.where}"
+    if matched is True and current.present is not False:
+        state[name] = HeaderState(False, "", entry, f"deleted by {rule}" + (
+            f" after being set on {current.line.where}" if current.line and current.present else ""))
+    elif matched is None and current.present is True:
+        state[name] = HeaderState(None, current.value, entry, f"deleted by {rule} when '{cond}' holds")
+    elif matched is False and name == "server":
+        state[name] = HeaderState(current.present, current.value, entry, f"removed only under '{cond}', which never holds")
+
+
+def _directives(value: str) -> list[tuple[str, str]]:
+    """`a=1; b; c="x"` -> [(a, 1), (b, ""), (c, x)], names lower-cased, quotes removed."""
+    out = []
+    for part in value.split(";"):
+        name, _, argument = part.partition("=")
+        if name.strip():
+            out.append((name.strip().lower(), argument.strip().strip('"')))
+    return out
+
+
+def _csp(value: str) -> dict[str, str]:
+    """Content-Security-Policy directives: name (lower-cased) -> its sources; the first of a name counts."""
+    out: dict[str, str] = {}
+    for part in value.split(";"):
+        name, _, sources = part.strip().partition(" ")
+        if name:
+            out.setdefault(name.lower(), sources.strip())
+    return out
+
+
+def _hsts_problem(value: str, min_age: float) -> str:
+    if value == REWRITTEN:
+        return "its value is rewritten at run time"
+    found = _directives(value)
+    names = [n for n, _ in found]
+    repeated = sorted({n for n in names if names.count(n) > 1})
+    if repeated:
+        return f"'{value[:80]}' repeats {', '.join(repeated)}, so browsers ignore the header"
+    age = next((a for n, a in found if n == "max-age"), None)
+    if age is None or not age.isdigit() or len(age) > 12:
+        return f"'{value[:80]}' has no valid max-age"
+    if int(age) < min_age:
+        return f"max-age={age} is below {int(min_age)} s"
+    return ""
+
+
+WEAK_REFERRER = frozenset({"unsafe-url", "no-referrer-when-downgrade"})
+
+
+def _header_value_problems(found: dict[str, HeaderState], min_age: float) -> Iterator[str]:
+    def where(header: HeaderState) -> str:
+        return f" ({header.why or 'set'} on {header.line.where})" if header.line else ""
+
+    frame = found.get("x-frame-options")
+    csp = found.get("content-security-policy")
+    frame_ok = frame is not None and frame.present is True and frame.value.strip().lower() in ("deny", "sameorigin")
+    ancestors = _csp(csp.value).get("frame-ancestors") if csp is not None and csp.present is True else None
+    ancestors_ok = ancestors is not None and "*" not in ancestors and not any(
+        w in ("http:", "https:") for w in ancestors.split())
+    if not frame_ok and not ancestors_ok:
+        shown = f"X-Frame-Options is '{frame.value[:40]}'" if frame is not None and frame.present else \
+            "X-Frame-Options is not always sent"
+        yield f"does not protect against framing: {shown}{where(frame) if frame else ''} and CSP frame-ancestors " + \
+              (f"is '{ancestors[:40]}'" if ancestors is not None else "is not set")
+    if csp is not None and csp.present is True and csp.value != REWRITTEN:
+        directives = _csp(csp.value)
+        scripts = directives.get("script-src", directives.get("default-src"))
+        which = "script-src" if "script-src" in directives else "default-src"
+        sources = (scripts or "").split()
+        nonce = any(s.startswith(("'nonce-", "'sha256-", "'sha384-", "'sha512-", "'strict-dynamic'")) for s in sources)
+        weak = [s for s in sources if s in ("*", "http:", "https:", "data:", "'unsafe-eval'")
+                or (s == "'unsafe-inline'" and not nonce)]
+        if scripts is None or weak:
+            shown = f"{which} allows {', '.join(weak[:3])}" if weak else "it sets neither script-src nor default-src"
+            yield f"sets a Content-Security-Policy that does not restrict scripts: {shown}{where(csp)}"
+    nosniff = found.get("x-content-type-options")
+    if nosniff is not None and nosniff.present and nosniff.value.strip().lower() != "nosniff":
+        yield f"sets X-Content-Type-Options to '{nosniff.value[:40]}'{where(nosniff)}"
+    referrer = found.get("referrer-policy")
+    if referrer is not None and referrer.present:
+        policies = [p.strip().lower() for p in referrer.value.split(",") if p.strip()]
+        if referrer.value == REWRITTEN or not policies or policies[-1] in WEAK_REFERRER:
+            yield f"sets Referrer-Policy to '{referrer.value[:40]}', which sends full URLs to other sites{where(referrer)}"
+    hsts = found.get("strict-transport-security")
+    if hsts is not None and hsts.present:
+        problem = _hsts_problem(hsts.value, min_age)
+        if problem:
+            yield f"HSTS is ineffective: {problem}{where(hsts)}"
 
 
 @resource_rule(headers, (CONFIGMAP,))
 def edge_security_headers(resource: Resource) -> Iterator[str]:
+    yield from capped(_edge_security_headers(resource))
+
+
+def _edge_security_headers(resource: Resource) -> Iterator[str]:
     min_age = number(resource.config.get("minHstsMaxAge")) or 31536000
     for config in _configs(resource):
         if isinstance(config, str):
@@ -505,18 +789,8 @@ def edge_security_headers(resource: Resource) -> Iterator[str]:
                 elif header.present is not True:
                     yield f"{name} does not always send {label}: {header.why}" + (
                         f" ({header.line.where})" if header.line else "")
-            frame = found.get("x-frame-options")
-            csp = found.get("content-security-policy")
-            if not (frame and frame.present) and not (csp and csp.present and "frame-ancestors" in csp.value):
-                yield f"{name} does not set X-Frame-Options (or CSP frame-ancestors)"
-            nosniff = found.get("x-content-type-options")
-            if nosniff is not None and nosniff.present and nosniff.value.lower() != "nosniff":
-                yield f"{name} sets X-Content-Type-Options to {nosniff.value} ({nosniff.line.where if nosniff.line else ''})"
-            hsts = found.get("strict-transport-security")
-            if hsts is not None and hsts.present:
-                age = re.search(r"max-age=([0-9]{1,12})", hsts.value)
-                if age is None or int(age.group(1)) < min_age:
-                    yield f"{name} HSTS max-age is below {int(min_age)} s ({hsts.line.where if hsts.line else ''})"
+            for problem in _header_value_problems(found, min_age):
+                yield f"{name} {problem}"
             server = found["server"]
             if server.present is not False:
                 why = f": {server.why}" if server.why and server.line is not None else ""
@@ -535,32 +809,87 @@ rate = Meta(
 )
 
 
+MIN_TABLE_ENTRIES = 10000
+"""A rate-limit table holding fewer clients than this evicts counters under a spread-out flood."""
+
+
+def _tracks(config: Config, listener: Section) -> list[tuple[Line, str, str]]:
+    """(line, key, table) of every `track-scN` rule of the listener and its defaults."""
+    sections = [s for s in (config.defaults_for(listener), listener) if s is not None]
+    out = []
+    for entry in (e for s in sections for e in s.entries):
+        if entry.words[0] not in ("http-request", "tcp-request"):
+            continue
+        index = next((i for i, w in enumerate(entry.words[:6]) if w.startswith("track-sc")), None)
+        if index is None:
+            continue
+        key = entry.words[index + 1] if index + 1 < len(entry.words) else ""
+        table = _option_value(entry.words[index:], "table") or listener.name
+        out.append((entry, key, table))
+    return out
+
+
+def _table_problems(config: Config, listener: Section) -> Iterator[str]:
+    """Tables the listener counts clients in that cannot hold a flood: too few entries, or entries that expire
+    before the rate period they measure ends."""
+    for table in dict.fromkeys(t for _, _, t in _tracks(config, listener)):
+        found = stick_table(config, table)
+        if found is None or found.line is None:
+            continue
+        rates = {n: p for n, p in found.periods.items() if n.endswith("_rate") and p}
+        size = size_of(found.option("size") or "")
+        label = f"stick-table '{table}' ({found.line.where})"
+        if size is not None and size < MIN_TABLE_ENTRIES:
+            yield f"{label} holds only {size} entries (size {found.option('size')}): a flood from more clients evicts " \
+                  "each other's counters"
+        expire = seconds(found.option("expire") or "")
+        longest = max(rates.values(), default=0.0) or 0.0
+        if expire is not None and expire < longest:
+            yield f"{label} expires entries after {found.option('expire')}, sooner than the rate period it measures " \
+                  f"({longest:g} s), so counters reset before they reach the limit"
+
+
+def _any_rate_table(config: Config) -> bool:
+    cached = config.memo.get("any_rate_table")
+    if isinstance(cached, bool):
+        return cached
+    found = any(stored_counters(config, s.name) & {"http_req_rate", "http_req_cnt", "conn_rate"}
+                for s in config.sections if s.first("stick-table"))
+    config.memo["any_rate_table"] = found
+    return found
+
+
 def _rate_hints(config: Config, listener: Section) -> list[str]:
     hints = []
     sections = [s for s in (config.defaults_for(listener), listener) if s is not None]
-    tracks = [e for s in sections for e in s.entries if (e.words[0] == "http-request" and len(e.words) > 2
-              and e.words[1].startswith("track-sc")) or (e.words[0] == "tcp-request" and any(
-                  w.startswith("track-sc") for w in e.words))]
-    if not any(stored_counters(config, s.name) & {"http_req_rate", "http_req_cnt", "conn_rate"}
-               for s in config.sections if s.first("stick-table")):
+    tracks = _tracks(config, listener)
+    if not _any_rate_table(config):
         hints.append("no stick-table stores http_req_rate")
     if not tracks:
         hints.append("no track-sc rule tracks clients")
-    for entry in tracks:
-        index = next(i for i, w in enumerate(entry.words) if w.startswith("track-sc"))
-        key = entry.words[index + 1] if index + 1 < len(entry.words) else ""
+    for entry, key, table in tracks:
         if split_expression(key)[0].removeprefix("req.").startswith(("hdr", "fhdr", "cook", "url_param")):
             hints.append(f"{entry.where} tracks clients by {key}, which each client chooses")
+        found = stick_table(config, table)
+        if found is None:
+            continue
+        for name, period in found.periods.items():
+            if name.endswith("_rate") and period is not None and period < 1:
+                hints.append(f"stick-table '{table}' stores {found.spelled(name)}, a period of {period:g} s")
     for entry in (e for s in sections for e in s.entries):
         for index, word in enumerate(entry.words[:-2]):
             if "_rate" in word and entry.words[index + 1] in ("gt", "ge") and entry.words[index + 2].rstrip("}").isdigit() \
-                    and int(entry.words[index + 2].rstrip("}")) >= FLOOD_RATE:
+                    and len(entry.words[index + 2]) < 13 and int(entry.words[index + 2].rstrip("}")) >= FLOOD_RATE:
                 hints.append(f"{entry.where} compares the rate with {entry.words[index + 2].rstrip('}')}")
     return hints
 
 
 @resource_rule(rate, (CONFIGMAP,))
 def edge_rate_limit(resource: Resource) -> Iterator[str]:
+    yield from capped(_edge_rate_limit(resource))
+
+
+def _edge_rate_limit(resource: Resource) -> Iterator[str]:
     for config in _configs(resource):
         if isinstance(config, str):
             yield config
@@ -568,23 +897,24 @@ def edge_rate_limit(resource: Resource) -> Iterator[str]:
         for listener in public_listeners(config):
             if not _serves_content(config, listener):
                 continue
-            bind = next(b for b in network_binds(listener) if True)
+            bind = next(network_binds(listener))
             problem = ""
-            for path in ("/", "/login", "/api/orders"):
-                for request in client_requests(config, path, tls=bind.ssl, port=bind.port or 0):
-                    outcome = walk(config, listener, replace(request, flood=FLOOD_RATE))
-                    if outcome.action in ("deny",) and outcome.status == 429:
+            proxied = proxy_protocol(config, listener, bind)
+            for path in dict.fromkeys(("/", "/login", "/api/orders", *config_paths(config))):
+                for request in client_requests(config, path, tls=bind.ssl, port=bind.port or 0, proxied=proxied):
+                    outcome = walk(config, listener, replace(request, flood=FLOOD_RPS))
+                    if outcome.blocked and outcome.status == 429:
                         continue
-                    forged = sorted(k for k in request.headers if k != "host")
-                    sent = f" with {', '.join(forged)} set" if forged else ""
-                    problem = (f"a client sending {FLOOD_RATE} requests per period for {path}{sent} is not answered "
-                               f"429: {describe(outcome)}")
+                    problem = (f"a client sending {FLOOD_RPS} requests per second for {path}{_forged(request)} is not "
+                               f"answered 429: {describe(outcome)}")
                     break
                 if problem:
                     break
             if problem:
                 hints = _rate_hints(config, listener)
                 yield f"listener '{listener.name}': {problem}" + (f" ({'; '.join(hints)})" if hints else "")
+            for table_problem in _table_problems(config, listener):
+                yield f"listener '{listener.name}': {table_problem}"
 
 
 ERROR_CODES = (400, 403, 408, 429, 500, 502, 503, 504)
@@ -623,7 +953,11 @@ LEAKY_PAGE = re.compile(r"haproxy|traceback|exception|stack trace|nginx|gunicorn
 
 @resource_rule(errors, (CONFIGMAP,))
 def edge_error_pages(resource: Resource) -> Iterator[str]:
-    data = mapping(get(resource.props, "data"))
+    yield from capped(_edge_error_pages(resource))
+
+
+def _edge_error_pages(resource: Resource) -> Iterator[str]:
+    data = configmap_texts(resource.props)
     for config in _configs(resource):
         if isinstance(config, str):
             yield config

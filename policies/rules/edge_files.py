@@ -13,6 +13,8 @@ hash: anywhere else it is text the rules cannot see.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import posixpath
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -21,7 +23,15 @@ from typing import Any
 from pulumi_policy import PolicyResource, Severity
 
 from .common import Meta, Stack, get, items, mapping, stack_rule
-from .haproxy_config import SECTION_KEYWORDS, split_line
+from .haproxy_config import (
+    MAX_CONFIG_BYTES,
+    SECTION_KEYWORDS,
+    Config,
+    OversizeError,
+    is_loopback,
+    parse_address,
+    split_line,
+)
 from .k8s_objects import namespace_of
 from .workloads import Container, pods
 
@@ -29,11 +39,15 @@ HAPROXY_KEY = "haproxy.cfg"
 IMAGE_DEFAULT_ARGV = ("haproxy", "-f", "/usr/local/etc/haproxy/haproxy.cfg")
 """The official image's CMD (its entrypoint prefixes `haproxy` to arguments that start with `-`)."""
 SHELLS = frozenset({"sh", "bash", "ash", "dash", "zsh", "ksh", "busybox", "python", "python3", "perl"})
+LAUNCHERS = frozenset({"docker-entrypoint.sh", "env", "tini", "dumb-init", "nice", "exec"})
+"""Programs that may run before `haproxy` in an argv: they start it with the same arguments (the official
+image's entrypoint, an init). Anything else (a script from the image, a wrapper) decides what really runs."""
 FLAGS_WITH_VALUE = frozenset({"-L", "-p", "-x", "-S", "-m", "-n", "-N"})
 """haproxy options whose value is the next word (the config-loading ones, -f and -C, are handled apart)."""
 IMAGE_DEFAULT = "the image's default command"
 CFGFILES_ENV = "HAPROXY_CFGFILES"
 MAX_ARGV = 512
+MAX_EXPANDED_WORD = 4096
 
 
 @dataclass(frozen=True)
@@ -84,6 +98,49 @@ def effective_argv(container: Container) -> tuple[list[str], str]:
     return args, "args"
 
 
+def expand_argv(argv: list[str], container: Container) -> tuple[list[str], list[str]]:
+    """Kubernetes `$(NAME)` references in command/args replaced by the container's literal env values (`$$` is a
+    literal `$`); returns the argv and the names set from a reference (a ConfigMap or Secret key) the pack cannot
+    read. An undefined name stays as written, as the kubelet leaves it."""
+    literal: dict[str, str] = {}
+    referenced: set[str] = set()
+    for entry in items(get(container.data, "env")):
+        name = str(get(entry, "name", default=""))
+        value = get(entry, "value")
+        if isinstance(value, str):
+            literal[name] = value
+            referenced.discard(name)
+        elif name:
+            referenced.add(name)
+            literal.pop(name, None)
+    hidden: list[str] = []
+    out = []
+    for word in argv:
+        if "$" not in word or len(word) > MAX_EXPANDED_WORD:
+            out.append(word)  # a longer word is kept as written (each reference would rescan it)
+            continue
+        text: list[str] = []
+        index = 0
+        while index < len(word):
+            if word.startswith("$$", index):
+                text.append("$")
+                index += 2
+                continue
+            if word.startswith("$(", index):
+                end = word.find(")", index + 2)
+                name = word[index + 2:end] if end > 0 else ""
+                if name in literal:
+                    text.append(literal[name])
+                    index = end + 1
+                    continue
+                if name in referenced and name not in hidden:
+                    hidden.append(name)
+            text.append(word[index])
+            index += 1
+        out.append("".join(text))
+    return out, hidden
+
+
 def parse_argv(argv: list[str]) -> tuple[list[Load], str | None, dict[str, str], str]:
     """(files loaded, -C directory, NAME=value words before haproxy, problem) for one argv.
     `problem` is set when haproxy is not what runs (a shell, another program): the files are then unknown."""
@@ -99,6 +156,10 @@ def parse_argv(argv: list[str]) -> tuple[list[Load], str | None, dict[str, str],
         return [], None, {}, f"runs `{' '.join(argv)[:80]}` instead of haproxy, so the pack cannot tell which " \
                              "configuration it loads"
     assigned = {w.split("=", 1)[0]: w.split("=", 1)[1] for w in argv[:start] if "=" in w and not w.startswith("-")}
+    unknown = [w for w in argv[:start] if "=" not in w and not w.startswith("-") and _basename(w) not in LAUNCHERS]
+    if unknown:
+        return [], None, {}, f"runs `{unknown[0][:60]}` before haproxy (`{' '.join(argv)[:120]}`), a program that " \
+                             "decides what actually runs, so the pack cannot tell which files it loads"
     loads: list[Load] = []
     chdir: str | None = None
     rest = argv[start + 1:]
@@ -147,10 +208,27 @@ class ConfigSource:
     keys: frozenset[str]
 
 
+def configmap_texts(props: Any) -> dict[str, str]:
+    """A ConfigMap's text keys: `data`, and `binaryData` (base64) decoded, as the kubelet writes both as files.
+    A value that does not decode, or is larger than the pack reads, becomes a marker the parser reports."""
+    texts = {str(k): v for k, v in mapping(get(props, "data")).items() if isinstance(v, str)}
+    for key, value in mapping(get(props, "binaryData")).items():
+        if not isinstance(value, str) or str(key) in texts:
+            continue
+        if len(value) > 2 * MAX_CONFIG_BYTES:
+            texts[str(key)] = "#" * (MAX_CONFIG_BYTES + 1)  # oversize: reported, not read
+            continue
+        try:
+            texts[str(key)] = base64.b64decode(value, validate=True).decode("utf-8", errors="replace")
+        except (ValueError, binascii.Error):
+            continue
+    return texts
+
+
 def evaluated_configmaps(stack: Stack) -> dict[tuple[str, str], ConfigSource]:
     found: dict[tuple[str, str], ConfigSource] = {}
     for resource in stack.of("kubernetes:core/v1:ConfigMap"):
-        data = mapping(get(resource.props, "data"))
+        data = configmap_texts(resource.props)
         if not isinstance(data.get(HAPROXY_KEY), str):
             continue
         keys = {HAPROXY_KEY} | {str(k) for k, v in data.items() if str(k).endswith(".cfg") and isinstance(v, str)}
@@ -210,9 +288,10 @@ def _mount_for(container: Container, path: str) -> Mapping[str, Any] | None:
 
 
 def _file_problems(path: str, load: Load, container: Container, namespace: str, *,
-                   configs: dict[tuple[str, str], ConfigSource], data_keys: dict[tuple[str, str], frozenset[str]]
-                   ) -> Iterator[str]:
-    """Why `path` (absolute) is not an evaluated configuration file; nothing when it is."""
+                   configs: dict[tuple[str, str], ConfigSource], data_keys: dict[tuple[str, str], frozenset[str]],
+                   loaded: set[tuple[str, str, str]]) -> Iterator[str]:
+    """Why `path` (absolute) is not an evaluated configuration file; nothing when it is. Each ConfigMap key the
+    path loads is added to `loaded` as (namespace, ConfigMap, key)."""
     label = f"{container.label} loads {path} ({load.how})"
     mount = _mount_for(container, path)
     if mount is None:
@@ -254,6 +333,7 @@ def _file_problems(path: str, load: Load, container: Container, namespace: str, 
         if kind != "configMap":
             yield f"{shown} from {kind} '{name}' (volume '{volume_name}'), not from the evaluated ConfigMap"
             continue
+        loaded.add((namespace, name, key))
         config = configs.get((namespace, name))
         if config is None:
             yield f"{shown} from ConfigMap '{name}', which holds no haproxy.cfg the pack evaluates"
@@ -294,14 +374,28 @@ def _env_references(text: str) -> Iterator[tuple[int, list[str], list[str]]]:
             yield number, line.split("#", 1)[0].split(), names
 
 
+CODE_DIRECTIVES = {
+    "lua-load": "loads Lua code", "lua-load-per-thread": "loads Lua code", "lua-prepend-path": "adds a Lua module path",
+    "external-check": "runs an external program for health checks", "setenv": "sets an environment variable",
+    "presetenv": "sets an environment variable", "resetenv": "resets the environment"}
+"""Global directives that bring in code or environment the pack cannot evaluate."""
+
+
 def _expansion_problems(container: Container, text: str, file: str) -> Iterator[str]:
-    """Text whose meaning the environment decides: `"${VAR}"` expansions and `.if` blocks."""
+    """Text whose meaning the environment or code outside the configuration decides: `"${VAR}"` expansions,
+    `.if` blocks the environment decides, Lua, external programs and `program` sections."""
     references = {number: (words, names) for number, words, names in _env_references(text)}
     section = ""
     for number, raw in enumerate(text.split("\n"), start=1):
         parsed, _ = split_line(raw)
         if parsed and parsed[0] in SECTION_KEYWORDS:
             section = parsed[0]
+            if section == "program":
+                yield f"{container.label}: {file}:{number} declares 'program {' '.join(parsed[1:2])[:40]}', which " \
+                      "makes HAProxy start another program the pack cannot evaluate"
+        elif parsed and parsed[0] in CODE_DIRECTIVES:
+            yield f"{container.label}: {file}:{number} '{' '.join(parsed)[:80]}' {CODE_DIRECTIVES[parsed[0]]}, which " \
+                  "the pack cannot evaluate"
         if number not in references:
             continue
         words, names = references[number]
@@ -310,12 +404,14 @@ def _expansion_problems(container: Container, text: str, file: str) -> Iterator[
         if not password_hash:
             yield f"{container.label}: {file}:{number} expands ${{{', '.join(names)}}} from the environment, text the " \
                   "pack cannot evaluate (only a userlist password hash may come from the environment)"
-    for number, raw in enumerate(text.split("\n"), start=1):
-        words, _ = split_line(raw)
-        if words and words[0] in (".if", ".elif"):
-            # The block is kept or dropped by the environment or the version at start-up, which the pack cannot see.
-            yield f"{container.label}: {file}:{number} is a conditional block ('{' '.join(words)[:60]}'), decided by " \
-                  "the environment at start-up, which the pack cannot evaluate"
+    try:
+        conditionals = Config.parse(text, file).conditionals
+    except OversizeError:
+        conditionals = []  # the edge rules report the oversize configuration themselves
+    for line in conditionals:
+        # The block is kept or dropped by the environment or the version at start-up, which the pack cannot see.
+        yield f"{container.label}: {line.where} is a conditional block ('{line.text[:60]}'), decided by " \
+              "the environment at start-up, which the pack cannot evaluate"
 
 
 edge_config_evaluated = Meta(
@@ -347,7 +443,8 @@ def edge_config_evaluated_rule(stack: Stack) -> Iterator[tuple[str, str | None]]
         data_keys[key] = frozenset({*(str(k) for k in data), *(str(k) for k in mapping(get(resource.props,
                                                                                               "binaryData")))})
         if key in configs:
-            texts[key] = {k: str(data[k]) for k in configs[key].keys}
+            decoded = configmap_texts(resource.props)
+            texts[key] = {k: decoded[k] for k in configs[key].keys if k in decoded}
     for resource in stack.resources:
         if not resource.resource_type.startswith("kubernetes:"):
             continue
@@ -364,6 +461,10 @@ def _container_problems(container: Container, namespace: str, configs: dict[tupl
                         data_keys: dict[tuple[str, str], frozenset[str]],
                         texts: dict[tuple[str, str], dict[str, str]]) -> Iterator[str]:
     argv, origin = effective_argv(container)
+    argv, hidden = expand_argv(argv, container)
+    for name in hidden:
+        yield f"{container.label} runs an argv that expands $({name}), a variable from a reference the pack " \
+              "cannot read, so the pack cannot tell which files it loads"
     if origin == IMAGE_DEFAULT and not _image_name(container).startswith("haproxy"):
         yield f"{container.label} mounts the HAProxy configuration but runs image " \
               f"{str(get(container.data, 'image', default='?'))[:80]}'s own command, which the pack cannot see"
@@ -372,6 +473,7 @@ def _container_problems(container: Container, namespace: str, configs: dict[tupl
     if problem:
         yield f"{container.label} {problem}"
         return
+    yield from _master_cli(container, argv)
     if origin == IMAGE_DEFAULT:
         loads = [Load(load.path, origin) for load in loads]
     env = {str(get(e, "name", default="")): e for e in items(get(container.data, "env"))}
@@ -389,19 +491,41 @@ def _container_problems(container: Container, namespace: str, configs: dict[tupl
         yield f"{container.label} names no configuration file ({origin}: `{' '.join(argv)[:80]}`)"
     working_dir = get(container.data, "workingDir")
     mounted: set[tuple[str, str]] = set()
+    loaded: set[tuple[str, str, str]] = set()
     for load in loads:
         path = _resolve(load.path, chdir, str(working_dir) if working_dir else None)
         if path is None:
             yield f"{container.label} loads the relative path {load.path} ({load.how}) from a working directory " \
                   "the pack cannot see"
             continue
-        problems = list(_file_problems(path, load, container, namespace, configs=configs, data_keys=data_keys))
+        problems = list(_file_problems(path, load, container, namespace, configs=configs, data_keys=data_keys,
+                                       loaded=loaded))
         yield from problems
         if not problems:
             mounted.update((namespace, name) for name in _configmaps_at(container, path))
+    for config_namespace, name in sorted({(n, c) for n, c, _ in loaded}):
+        # The edge rules judge haproxy.cfg together with the ConfigMap's other .cfg keys; HAProxy running a
+        # key without haproxy.cfg (a `.cfg` key mounted under another name) runs a configuration never judged alone.
+        if (config_namespace, name, HAPROXY_KEY) not in loaded:
+            keys = sorted(k for n, c, k in loaded if (n, c) == (config_namespace, name))
+            yield f"{container.label} loads {', '.join(keys)[:120]} of ConfigMap '{name}' without its {HAPROXY_KEY}: " \
+                  "the pack evaluates those keys only together with haproxy.cfg, not as HAProxy runs them"
     for key in sorted(mounted & set(texts)):
         for file, text in sorted(texts[key].items()):
             yield from _expansion_problems(container, text, file)
+
+
+def _master_cli(container: Container, argv: list[str]) -> Iterator[str]:
+    """`haproxy -S <address>` opens the master CLI (reload, every worker's runtime API): a unix socket or
+    loopback only."""
+    for index, word in enumerate(argv):
+        if not word.startswith("-S"):
+            continue
+        value = word[2:] or (argv[index + 1] if index + 1 < len(argv) else "")
+        host, port = parse_address(value.split(",")[0])
+        if port is not None and not is_loopback(host):
+            yield f"{container.label} opens the master CLI on the network address {value[:60]} (`-S`): every " \
+                  "worker's admin runtime API, reachable from the pod network"
 
 
 def _configmaps_at(container: Container, path: str) -> list[str]:

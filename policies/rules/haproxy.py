@@ -25,13 +25,23 @@ __all__ = ["Bind", "Config", "Line", "Outcome", "OversizeError", "Request", "Sec
 PUBLIC_CLIENT = "198.51.100.23"
 """A documentation address (TEST-NET-2): outside every range a config calls internal."""
 SPOOFED_INTERNAL = "10.0.0.1"
+FLOOD_RPS = 100
+"""An abusive client: requests per second, steadily (a rate counter over P seconds reads FLOOD_RPS x P)."""
 FLOOD_RATE = 1000
+"""What such a client's counter reads over the usual 10 s period (messages quote it)."""
+MAX_SPOOFED = 8
+MAX_TERM_MEMO = 100_000
+"""Forged source addresses tried per request: the documented one and hosts of the ranges the config trusts."""
 WEB_PORTS = frozenset({80, 443, 8080, 8443, 8000, 8888})
 FINAL_DENY = {"deny": 403, "reject": 403, "tarpit": 500, "silent-drop": 403}
 CLIENT_FETCHES = ("hdr", "req.hdr", "req.fhdr", "hdr_ip", "req.hdr_ip", "cook", "req.cook", "url_param",
                   "urlp", "query", "req.body", "req.body_param", "hdr_val", "req.hdr_val")
 
 Tri = bool | None
+BUILTIN_ACLS = frozenset({
+    "TRUE", "FALSE", "HTTP", "HTTP_1.0", "HTTP_1.1", "HTTP_2.0", "HTTP_CONTENT", "HTTP_URL_ABS", "HTTP_URL_SLASH",
+    "HTTP_URL_STAR", "LOCALHOST", "METH_CONNECT", "METH_DELETE", "METH_GET", "METH_HEAD", "METH_OPTIONS", "METH_POST",
+    "METH_PUT", "METH_TRACE", "RDP_COOKIE", "REQ_CONTENT", "WAIT_END", "HTTP_3.0"})
 
 
 class UnknownConditionError(Exception):
@@ -45,11 +55,13 @@ class Request:
     tls: bool
     headers: dict[str, list[str]] = field(default_factory=dict)
     method: str = "GET"
+    version: str = "1.1"
     query: str = ""
     port: int = 443
     flood: int = 0
-    """Requests per period this client sends (a rate-limit probe sets it)."""
+    """Requests per second this client sends (a rate-limit probe sets it)."""
     authenticated: bool = False
+    """The client holds valid HTTP credentials (a stolen or guessed password)."""
     tracked: dict[int, str] = field(default_factory=dict)
     variables: dict[str, list[str]] = field(default_factory=dict)
     dynamic_path: str = ""
@@ -72,6 +84,8 @@ class Outcome:
     line: Line | None = None
     unknown: str = ""
     notes: tuple[str, ...] = ()
+    rewritten: bool = False
+    """Forwarded with a path rewritten after the rules judged it."""
 
     @property
     def where(self) -> str:
@@ -109,6 +123,7 @@ def split_expression(expr: str) -> tuple[str, str, list[str]]:
     return name.lower(), args, parts[1:]
 
 
+@functools.lru_cache(maxsize=4096)
 def _ip(value: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
     try:
         return ipaddress.ip_address(value.strip().strip("[]"))
@@ -130,11 +145,17 @@ class Evaluator:
     def __init__(self, config: Config, sections: list[Section], request: Request) -> None:
         self.config = config
         self.request = request
-        self.acls: dict[str, list[Line]] = {}
-        for section in sections:
-            for entry in section.matching("acl"):
-                if len(entry.words) >= 3:
-                    self.acls.setdefault(entry.words[1], []).append(entry)
+        memo = config.memo.setdefault("acls", {})
+        assert isinstance(memo, dict)
+        key = tuple(id(section) for section in sections)
+        if key not in memo:  # the ACLs of a proxy are the same for every probe request
+            acls: dict[str, list[Line]] = {}
+            for section in sections:
+                for entry in section.entries:
+                    if entry.words[0] == "acl" and len(entry.words) >= 3:
+                        acls.setdefault(entry.words[1], []).append(entry)
+            memo[key] = acls
+        self.acls: dict[str, list[Line]] = memo[key]
 
     # sample fetches: (default match method, samples)
     def fetch(self, expr: str, *, sample: bool = False) -> tuple[str, list[str]]:
@@ -192,7 +213,7 @@ class Evaluator:
             return "ip", [request.src]
         if name in ("dst_port", "so_name"):
             return "int", [str(request.port)]
-        if name in ("ssl_fc", "ssl_fc_has_sni"):
+        if name in ("ssl_fc", "ssl_fc_has_sni", "ssl_c_used"):
             return "bool", ["1" if request.tls else "0"]
         if name == "method":
             return "str", [request.method]
@@ -218,7 +239,7 @@ class Evaluator:
         if name == "var":
             return "str", list(request.variables.get(args.split(",", maxsplit=1)[0], []))
         if name in ("req.ver", "req_ver"):
-            return "str", ["1.1"]
+            return "str", [request.version]
         return self._rate(name, args)
 
     def _rate(self, name: str, args: str) -> tuple[str, list[str]]:
@@ -251,16 +272,31 @@ class Evaluator:
         return "int", [str(self._counter(table or tracked, counter))]
 
     def _counter(self, table: str, counter: str) -> int:
-        stored = stored_counters(self.config, table)
-        if counter.split("(", maxsplit=1)[0] not in stored:
+        periods = stored_periods(self.config, table)
+        name = counter.split("(", maxsplit=1)[0]
+        if name not in periods:
             return 0
-        return self.request.flood if counter.endswith("_rate") or counter.endswith("_cnt") else 0
+        if name.endswith("_rate"):
+            return int(self.request.flood * (periods[name] or 0.0))
+        return self.request.flood * 10 if name.endswith("_cnt") else 0
 
     def term(self, words: list[str]) -> Tri:
-        """One ACL body: `<fetch> [flags] [patterns...]`; None when it cannot be evaluated."""
+        """One ACL body: `<fetch> [flags] [patterns...]`; None when it cannot be evaluated. The match depends
+        only on the body and the samples fetched, so it is computed once per pair for the configuration (every
+        probe request asks again)."""
         if not words:
             raise UnknownConditionError("empty condition")
         default_method, samples = self.fetch(words[0])
+        memo = self.config.memo.setdefault("terms", {})
+        assert isinstance(memo, dict)
+        key = (tuple(words), default_method, tuple(samples))
+        if key not in memo:
+            if len(memo) > MAX_TERM_MEMO:
+                memo.clear()
+            memo[key] = self._match_term(words, default_method, samples)
+        return memo[key]
+
+    def _match_term(self, words: list[str], default_method: str, samples: list[str]) -> bool:
         method = default_method
         ignore_case = False
         patterns: list[str] = []
@@ -311,19 +347,20 @@ class Evaluator:
         return False
 
     def acl(self, name: str) -> Tri:
-        builtin: dict[str, Tri] = {
-            "TRUE": True, "FALSE": False, "HTTP": True, "HTTP_1.0": False, "HTTP_1.1": True, "HTTP_2.0": False,
-            "HTTP_CONTENT": False, "HTTP_URL_ABS": False, "HTTP_URL_SLASH": self.request.path.startswith("/"),
-            "HTTP_URL_STAR": False, "LOCALHOST": _ip_match([self.request.src], ["127.0.0.0/8", "::1"]),
-            "METH_CONNECT": False, "METH_DELETE": False, "METH_GET": self.request.method in ("GET", "HEAD"),
-            "METH_HEAD": False, "METH_OPTIONS": False, "METH_POST": False, "METH_PUT": False, "METH_TRACE": False,
-            "RDP_COOKIE": False, "REQ_CONTENT": False, "WAIT_END": False}
         if name in self.acls:
-            results = [self.term(line.words[2:]) for line in self.acls[name]]
-            return _any(results)
-        if name in builtin:
-            return builtin[name]
-        raise UnknownConditionError(f"acl {name} is not defined")
+            return _any([self.term(line.words[2:]) for line in self.acls[name]])
+        if name not in BUILTIN_ACLS:
+            raise UnknownConditionError(f"acl {name} is not defined")
+        method, version = self.request.method, self.request.version
+        if name.startswith("METH_"):
+            return method in ("GET", "HEAD") if name == "METH_GET" else method == name[5:]
+        builtin: dict[str, Tri] = {
+            "TRUE": True, "FALSE": False, "HTTP": True, "HTTP_1.0": version == "1.0", "HTTP_1.1": version == "1.1",
+            "HTTP_2.0": version == "2.0", "HTTP_3.0": version == "3.0", "HTTP_CONTENT": method == "POST",
+            "HTTP_URL_ABS": False, "HTTP_URL_SLASH": self.request.path.startswith("/"), "HTTP_URL_STAR": False,
+            "LOCALHOST": _ip_match([self.request.src], ["127.0.0.0/8", "::1"]), "RDP_COOKIE": False,
+            "REQ_CONTENT": method == "POST", "WAIT_END": False}
+        return builtin.get(name)
 
     def condition(self, words: list[str]) -> Tri:
         """`if`/`unless` followed by ACL names, `!`, `{ anonymous acl }`, `||`/`or`; True when none."""
@@ -443,21 +480,86 @@ def _match(method: str, sample: str, value: str) -> bool:
     raise UnknownConditionError(f"-m {method}")
 
 
+TIME_UNITS = {"us": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
+SIZE_UNITS = {"k": 1024, "m": 1024**2, "g": 1024**3}
+
+
+def seconds(text: str, default_unit: str = "ms") -> float | None:
+    """An HAProxy time (`10s`, `1m`, `500` = 500 ms); None when it does not parse."""
+    digits = text[:len(text) - len(text.lstrip("0123456789"))]
+    unit = text[len(digits):] or default_unit
+    if not digits or len(digits) > 12 or unit not in TIME_UNITS:
+        return None
+    return int(digits) * TIME_UNITS[unit]
+
+
+def size_of(text: str) -> int | None:
+    digits = text[:len(text) - len(text.lstrip("0123456789"))]
+    unit = text[len(digits):].lower()
+    if not digits or len(digits) > 12 or (unit and unit not in SIZE_UNITS):
+        return None
+    return int(digits) * SIZE_UNITS.get(unit, 1)
+
+
+@dataclass(frozen=True)
+class StickTable:
+    name: str
+    line: Line | None
+    words: tuple[str, ...]
+
+    def option(self, key: str) -> str | None:
+        """The value of the last `key <value>` pair (HAProxy keeps the last)."""
+        found = None
+        for index, word in enumerate(self.words[:-1]):
+            if word == key:
+                found = self.words[index + 1]
+        return found
+
+    def spelled(self, counter: str) -> str:
+        """The `store` item for `counter` as written (`http_req_rate(1ms)`)."""
+        for index, word in enumerate(self.words[:-1]):
+            if word == "store":
+                for item in self.words[index + 1].split(","):
+                    if item.partition("(")[0] == counter:
+                        return item[:40]
+        return counter
+
+    @property
+    def periods(self) -> dict[str, float | None]:
+        """Stored data types -> their period in seconds (None for counters without one)."""
+        stored: dict[str, float | None] = {}
+        words = list(self.words)
+        for index, word in enumerate(words[:-1]):
+            if word != "store":
+                continue
+            for item in words[index + 1].split(","):
+                name, _, rest = item.partition("(")
+                if name:
+                    stored[name] = seconds(rest.rstrip(")")) if rest else None
+        return stored
+
+
+def stick_table(config: Config, table: str) -> StickTable | None:
+    """The stick table a proxy (or a peers section) declares under `table`."""
+    section = config.named("backend", table) or config.named("frontend", table) or config.named("listen", table)
+    if section is not None:
+        found = list(section.matching("stick-table"))
+        return StickTable(table, found[-1], tuple(found[-1].words[1:])) if found else None
+    for peers in config.of("peers"):
+        for entry in peers.matching("table"):
+            if entry.words[1:2] == [table]:
+                return StickTable(table, entry, tuple(entry.words[2:]))
+    return None
+
+
+def stored_periods(config: Config, table: str) -> dict[str, float | None]:
+    found = stick_table(config, table)
+    return found.periods if found is not None else {}
+
+
 def stored_counters(config: Config, table: str) -> set[str]:
     """The data types a stick table stores (`store http_req_rate(10s),conn_cur`)."""
-    section = config.named("backend", table) or config.named("frontend", table) or config.named("listen", table) \
-        or config.named("peers", table)
-    lines = list(section.directives("stick-table")) if section is not None else []
-    if section is None:
-        lines = [e.words[1:] for s in config.of("peers") for e in s.matching("table") if e.words[1:2] == [table]]
-    stored: set[str] = set()
-    for words in lines:
-        if "store" in words:
-            index = words.index("store")
-            for item in " ".join(words[index + 1:]).replace(" ", ",").split(","):
-                if item:
-                    stored.add(item.split("(")[0])
-    return stored
+    return set(stored_periods(config, table))
 
 
 def split_condition(words: list[str]) -> tuple[list[str], list[str]]:
@@ -511,35 +613,48 @@ def _proxy_sections(config: Config, proxy: Section) -> list[Section]:
     return [s for s in (config.defaults_for(proxy), proxy) if s is not None]
 
 
+def _rule_lines(config: Config, sections: list[Section], keyword: str) -> list[Line]:
+    """The lines of `sections` that start with `keyword` (or `block`, an old spelling of a deny), in order;
+    computed once per configuration."""
+    memo = config.memo.setdefault("rule_lines", {})
+    assert isinstance(memo, dict)
+    key = (keyword, *(id(section) for section in sections))
+    if key not in memo:
+        wanted = {keyword, "block"} if keyword == "http-request" else {keyword}
+        memo[key] = [entry for section in sections for entry in section.entries if entry.words[0] in wanted]
+    return memo[key]
+
+
 def _run_rules(config: Config, proxy: Section, request: Request, keyword: str) -> Outcome | None:
     """One proxy's `http-request` (or `tcp-request content`) ruleset; a final Outcome, or None to go on."""
     sections = _proxy_sections(config, proxy)
     evaluator = Evaluator(config, sections, request)
-    for section in sections:
-        for entry in section.entries:
-            words = entry.words
-            if keyword == "tcp-request":
-                if words[:2] not in (["tcp-request", "content"], ["tcp-request", "connection"]) or len(words) < 3:
-                    continue
-                action, condition = split_condition(words[2:])
-            elif words[0] == "block":
-                action, condition = split_condition(["deny", *words[1:]])
-            elif words[0] != "http-request" or len(words) < 2:
+    for entry in _rule_lines(config, sections, keyword):
+        words = entry.words
+        if keyword == "tcp-request":
+            if words[:2] not in (["tcp-request", "content"], ["tcp-request", "connection"]) or len(words) < 3:
                 continue
-            else:
-                action, condition = split_condition(words[1:])
-            verb = action[0] if action else ""
-            matched = evaluator.condition(condition)
-            if matched is False:
-                continue
-            if matched is None:
-                if verb in ("set-header", "add-header", "set-log-level", "capture", "set-var", "del-header"):
-                    continue  # an uncertain cosmetic action does not decide the outcome
-                return Outcome("unknown", " ".join(words), line=entry,
-                               unknown=f"cannot evaluate '{evaluator.last_unknown}'", notes=tuple(request.notes))
-            outcome = _apply(proxy, request, evaluator, entry, action)
-            if outcome is not None:
-                return outcome
+            action, condition = split_condition(words[2:])
+        elif words[0] == "block":
+            action, condition = split_condition(["deny", *words[1:]])
+        elif words[0] != "http-request" or len(words) < 2:
+            continue
+        else:
+            action, condition = split_condition(words[1:])
+        verb = action[0] if action else ""
+        matched = evaluator.condition(condition)
+        if matched is False:
+            continue
+        if matched is None:
+            if verb in ("set-header", "add-header", "set-log-level", "capture", "set-var", "del-header"):
+                continue  # an uncertain cosmetic action does not decide the outcome
+            after = f" after the path is rewritten by {request.dynamic_path}" if request.dynamic_path else ""
+            return Outcome("unknown", " ".join(words), line=entry,
+                           unknown=f"cannot evaluate '{evaluator.last_unknown}'{after}", notes=tuple(request.notes),
+                           rewritten=bool(request.dynamic_path))
+        outcome = _apply(proxy, request, evaluator, entry, action)
+        if outcome is not None:
+            return outcome
     return None
 
 
@@ -633,7 +748,8 @@ def walk(config: Config, listener: Section, request: Request) -> Outcome:
     memo = config.memo.setdefault("walk", {})
     assert isinstance(memo, dict)
     key = (id(listener), request.path, request.query, request.src, request.tls, request.port, request.flood,
-           request.method, request.authenticated, tuple(sorted((k, tuple(v)) for k, v in request.headers.items())))
+           request.method, request.version, request.authenticated,
+           tuple(sorted((k, tuple(v)) for k, v in request.headers.items())))
     if key not in memo:
         memo[key] = _walk(config, listener, request.copy())
     return memo[key]
@@ -646,9 +762,9 @@ def _walk(config: Config, listener: Section, request: Request) -> Outcome:
         if target is None:
             return Outcome("none", "no backend")
         return Outcome("forward", f"mode tcp: the HTTP rules do not apply; to {name}")
-    monitor = listener.first("monitor-uri")
-    if monitor and len(monitor) > 1 and request.path == monitor[1]:
-        return Outcome("return", "monitor-uri", 200)
+    monitor = config.setting(listener, "monitor-uri")  # a defaults section gives it to every proxy
+    if monitor is not None and len(monitor.words) > 1 and request.path == monitor.words[1]:
+        return Outcome("return", "monitor-uri", 200, monitor)
     for keyword in ("tcp-request", "http-request"):
         outcome = _run_rules(config, listener, request, keyword)
         if outcome is not None and outcome.action == "allow":
@@ -676,6 +792,11 @@ def _walk(config: Config, listener: Section, request: Request) -> Outcome:
             return outcome
         if _serves_stats(config, target):
             return Outcome("stats", f"the HAProxy stats page of {target.label}", 200, target.line)
+    if request.dynamic_path:
+        # The checks above judged the client's path; the backend gets another one, which may be /admin.
+        return Outcome("unknown", f"backend '{target.name}'", unknown=f"the path is rewritten by {request.dynamic_path}, "
+                       "so the backend may receive a path the rules before it never judged",
+                       notes=tuple(request.notes), rewritten=True)
     return Outcome("forward", f"backend '{target.name}'", notes=tuple(request.notes))
 
 
@@ -702,16 +823,94 @@ def header_names(config: Config) -> dict[str, list[str]]:
     config.memo["header_names"] = found
     for section in config.sections:
         for entry in section.entries:
-            words = entry.words
-            for index, word in enumerate(words):
-                name, args, _ = split_expression(word.lstrip("{!"))
+            for term in condition_terms(entry.words):
+                name, args, _ = split_expression(term[0])
                 if name.removeprefix("req.").startswith(("hdr", "fhdr")) and args:
                     header = args.split(",")[0].strip().lower()
-                    patterns = [w for w in words[index + 1:] if not w.startswith("-") and w not in ("}", "if",
-                                                                                                    "unless")][:3]
-                    found.setdefault(header, [])
-                    found[header].extend(p.rstrip("}") for p in patterns if p.rstrip("}"))
+                    found.setdefault(header, []).extend(term_patterns(term)[:3])
+                elif name in ("cook", "req.cook", "cook_val", "req.cook_val") and args:
+                    cookie = args.split(",")[0].strip()
+                    found.setdefault("cookie", []).extend(f"{cookie}={p}" for p in term_patterns(term)[:2] or ["1"])
     return found
+
+
+def parameter_names(config: Config) -> dict[str, list[str]]:
+    """Query parameters the conditions read (`url_param(debug)`), with the patterns they are compared to."""
+    cached = config.memo.get("parameter_names")
+    if isinstance(cached, dict):
+        return cached
+    found: dict[str, list[str]] = {}
+    for section in config.sections:
+        for entry in section.entries:
+            for term in condition_terms(entry.words):
+                name, args, _ = split_expression(term[0])
+                if name in ("url_param", "urlp") and args:
+                    found.setdefault(args.split(",")[0].strip(), []).extend(term_patterns(term)[:2])
+    config.memo["parameter_names"] = found
+    return found
+
+
+def condition_terms(words: list[str]) -> Iterator[list[str]]:
+    """The ACL bodies of a line: `acl <name> <fetch> ...` and each anonymous `{ <fetch> ... }`."""
+    if not words:
+        return
+    if words[0] == "acl" and len(words) > 2:
+        yield words[2:]
+        return
+    index = 0
+    while index < len(words):
+        word = words[index].lstrip("!")
+        if word.startswith("{"):
+            inner = [word[1:]] if len(word) > 1 else []
+            index += 1
+            while index < len(words) and not words[index - 1].endswith("}"):
+                inner.append(words[index])
+                index += 1
+            inner = [w.removesuffix("}") for w in inner]
+            inner = [w for w in inner if w]
+            if inner:
+                yield inner
+            continue
+        index += 1
+
+
+def term_patterns(term: list[str]) -> list[str]:
+    """The patterns of an ACL body (`<fetch> [-i] [-m method] [--] patterns...`)."""
+    out: list[str] = []
+    index = 1
+    while index < len(term):
+        word = term[index]
+        if word in ("-m", "-f", "-M", "-u") and not out:
+            index += 2
+            continue
+        if word.startswith("-") and not out and word != "--":
+            index += 1
+            continue
+        if word != "--" or out:
+            out.append(word)
+        index += 1
+    return out
+
+
+def source_networks(config: Config, words: list[str]) -> list[str]:
+    """The address patterns a condition compares the source with: anonymous `{ src ... }` terms and named
+    ACLs whose fetch is `src` (all lines of the name, anywhere in the configuration)."""
+    out: list[str] = []
+    names = {w.lstrip("!") for w in words if w.lstrip("!")[:1].isalpha() and w not in ("if", "unless", "or")}
+    for term in condition_terms(words):
+        if split_expression(term[0])[0] == "src":
+            out += term_patterns(term)
+    cached = config.memo.get("src_acls")
+    by_name: dict[str, list[str]] = cached if isinstance(cached, dict) else {}
+    if not isinstance(cached, dict):
+        for section in config.sections:
+            for entry in section.matching("acl"):
+                if len(entry.words) > 3 and split_expression(entry.words[2])[0] == "src":
+                    by_name.setdefault(entry.words[1], []).extend(term_patterns(entry.words[2:]))
+        config.memo["src_acls"] = by_name
+    for name in sorted(names):
+        out += by_name.get(name, [])
+    return out
 
 
 SPOOFED_HEADERS = {
@@ -720,27 +919,118 @@ SPOOFED_HEADERS = {
     "x-forwarded-ssl": ["on"], "x-forwarded-port": ["443"], "host": ["localhost"]}
 
 
-def client_requests(config: Config, path: str, *, tls: bool, port: int, query: str = "") -> list[Request]:
-    """How an outside client can present a request: plain, with forged forwarding headers, with each header
-    the config's conditions read set to the values they compare against, and, where HAProxy trusts a
-    proxy (`set-src ... if { src <cidrs> }`), through that proxy with a forged header prefix."""
+def trusted_addresses(config: Config) -> list[str]:
+    """A host inside each address range the configuration names (the ranges it calls internal or trusted):
+    the values a client forges in a header or a PROXY protocol line to be taken for an insider."""
+    cached = config.memo.get("trusted_addresses")
+    if isinstance(cached, list):
+        return cached
+    found: list[str] = [SPOOFED_INTERNAL]
+    chosen = [ipaddress.ip_address(SPOOFED_INTERNAL)]
+    for section in config.sections:
+        for entry in section.entries:
+            if entry.words[0] not in ("acl", "http-request", "tcp-request", "use_backend", "redirect"):
+                continue
+            for raw in entry.words:
+                word = raw.strip("{}")
+                network = _network(word) if 0 < len(word) <= 49 and word[:1].isalnum() and ("." in word or ":" in word) \
+                    else None
+                if network is None or network.num_addresses > 2**24 or len(found) >= MAX_SPOOFED \
+                        or any(a.version == network.version and a in network for a in chosen):
+                    continue  # one claimed address per trusted range is enough
+                host = network.network_address + (1 if network.num_addresses > 2 else 0)
+                chosen.append(host)
+                found.append(str(host))
+    config.memo["trusted_addresses"] = found
+    return found
+
+
+def proxy_protocol(config: Config, listener: Section, bind: Bind | None) -> str:
+    """Why the listener takes the client address from a PROXY protocol header the client itself may send."""
+    if bind is not None and "accept-proxy" in bind.words:
+        return f"accept-proxy on {bind.line.where}"
+    for section in _proxy_sections(config, listener):
+        for entry in section.matching("tcp-request", "connection", "expect-proxy"):
+            return f"'{entry.text}' on {entry.where}"
+    return ""
+
+
+def client_requests(config: Config, path: str, *, tls: bool, port: int, query: str = "",
+                    proxied: str = "") -> list[Request]:
+    """How an outside client can present a request: plain, with forged forwarding headers (claiming each
+    address range the config trusts), with each header the config's conditions read set to the values they
+    compare against, where HAProxy trusts a proxy (`set-src ... if { src <cidrs> }`) through that proxy with
+    a forged header prefix, and, where the listener reads a PROXY protocol header (`proxied`), with a forged
+    source address."""
     plain = Request(path, PUBLIC_CLIENT, tls=tls, headers={"host": ["www.example.com"]}, port=port, query=query)
-    requests = [plain, replace(plain, headers={k: list(v) for k, v in SPOOFED_HEADERS.items()})]
+    requests = [plain]
+    for address in trusted_addresses(config):
+        forged = {k: [v[0].replace(SPOOFED_INTERNAL, address)] for k, v in SPOOFED_HEADERS.items()}
+        requests.append(replace(plain, headers=forged))
+    if proxied:
+        for address in trusted_addresses(config):
+            requests.append(replace(plain, src=address, notes=[f"the source address {address} comes from a PROXY "
+                                                               f"protocol header the client sends ({proxied})"]))
     for header, patterns in list(header_names(config).items())[:8]:
         for pattern in dict.fromkeys(patterns[:3] or ["1"]):
             requests.append(replace(plain, headers={"host": ["www.example.com"], header: [pattern]}))
+    for name, patterns in list(parameter_names(config).items())[:4]:
+        for pattern in dict.fromkeys(patterns[:2] or ["1"]):
+            requests.append(replace(plain, query=f"{name}={pattern}"))
+    # Conditions on the method or the protocol version: the same request as a POST and over HTTP/2.
+    requests += [replace(plain, method="POST"), replace(plain, version="2.0")]
+    for proxy in trusted_proxies(config):
+        for address in trusted_addresses(config)[:2]:
+            requests.append(replace(plain, src=proxy, headers={
+                "host": ["www.example.com"], "x-forwarded-for": [f"{address}, {PUBLIC_CLIENT}"],
+                "x-real-ip": [address], "x-forwarded-proto": ["https"]}))
+    return requests
+
+
+def trusted_proxies(config: Config) -> list[str]:
+    """An address of each proxy whose forwarding header HAProxy believes (`set-src ... if <src acl>`)."""
+    cached = config.memo.get("trusted_proxies")
+    if isinstance(cached, list):
+        return cached
+    found: list[str] = []
     for section in config.sections:
         for entry in section.matching("http-request", "set-src"):
             _, condition = split_condition(entry.words)
-            for word in condition:
-                network = _network(word.strip("{}")) if "/" in word else None
+            for word in source_networks(config, condition):
+                network = _network(word) if "/" in word else None
                 if network is not None and network.version == 4 and network.num_addresses > 1:
                     proxy = str(next(network.hosts()))
-                    requests.append(replace(plain, src=proxy, headers={
-                        "host": ["www.example.com"], "x-forwarded-for": [f"{SPOOFED_INTERNAL}, {PUBLIC_CLIENT}"],
-                        "x-real-ip": [SPOOFED_INTERNAL], "x-forwarded-proto": ["https"]}))
+                    if proxy not in found and len(found) < MAX_SPOOFED:
+                        found.append(proxy)
                     break
-    return requests
+    config.memo["trusted_proxies"] = found
+    return found
+
+
+MAX_CONFIG_PATHS = 8
+
+
+def config_paths(config: Config) -> list[str]:
+    """Paths the configuration's conditions single out (`path_beg /api`, `path /x`): a rule that treats them
+    apart (forwards them over plain HTTP, leaves them out of the rate limit) is found by probing them."""
+    cached = config.memo.get("config_paths")
+    if isinstance(cached, list):
+        return cached
+    found: list[str] = []
+    for section in config.sections:
+        for entry in section.entries:
+            for term in condition_terms(entry.words):
+                name = split_expression(term[0])[0]
+                if name not in ("path", "path_beg", "path_dir", "path_end", "url", "url_beg", "base", "pathq"):
+                    continue
+                for pattern in term_patterns(term):
+                    if pattern.startswith("/") and len(pattern) < 200 and pattern not in found:
+                        found.append(pattern)
+                    if len(found) >= MAX_CONFIG_PATHS:
+                        config.memo["config_paths"] = found
+                        return found
+    config.memo["config_paths"] = found
+    return found
 
 
 def path_spellings(path: str) -> list[str]:

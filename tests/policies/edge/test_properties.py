@@ -7,10 +7,13 @@ import time
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from policies.rules.edge import MAX_MESSAGES
 from policies.rules.haproxy import PUBLIC_CLIENT, Config, Request, walk
-from policies.rules.haproxy_config import MAX_CONFIG_BYTES, OversizeError, split_line
+from policies.rules.haproxy_config import MAX_CONFIG_BYTES, OversizeError, evaluate_condition, split_line
 from policies.rules.haproxy_regex import search
-from tests.policies.edge.support import findings
+from tests.policies.edge.support import RULES, findings
+
+RULE_NAMES = sorted(RULES)
 
 HEAD = "defaults\n    mode http\nfrontend f\n    bind :8443 ssl crt /x.pem\n"
 RULES = {
@@ -27,7 +30,8 @@ RULES = {
 def test_first_matching_rule_wins(order: list[str]) -> None:
     cfg = HEAD + "".join(f"    {RULES[name][0]}\n" for name in order) + "    default_backend app\nbackend app\n" \
         "    server s 10.0.0.2:80\n"
-    outcome = walk(Config.parse(cfg), Config.parse(cfg).listeners()[0], Request("/admin", PUBLIC_CLIENT, tls=True))
+    config = Config.parse(cfg)
+    outcome = walk(config, config.listeners()[0], Request("/admin", PUBLIC_CLIENT, tls=True))
     expected = next(RULES[name][1] for name in order if RULES[name][1] != "skip")
     assert outcome.action == ("forward" if expected == "allow" else expected)
 
@@ -90,3 +94,128 @@ def test_oversize_limit_is_the_documented_one() -> None:
         assert str(MAX_CONFIG_BYTES) in str(error)
     else:
         raise AssertionError("oversize accepted")
+
+
+# --- quoting: every spelling HAProxy reads as the same words is judged the same ------------------------------
+
+
+def _spell(word: str, how: list[int]) -> str:
+    """`word` cut into pieces, each written plainly, in double quotes, in single quotes or as \\xHH escapes;
+    HAProxy concatenates adjacent pieces into one word."""
+    out, start = [], 0
+    for index, choice in enumerate(how):
+        end = len(word) if index == len(how) - 1 else start + max(1, (len(word) - start) // 2)
+        piece = word[start:end]
+        start = end
+        if not piece:
+            continue
+        if choice == 0:
+            out.append("".join("\\" + c if c in " #\"'\\" else c for c in piece))
+        elif choice == 1:
+            out.append('"' + "".join("\\" + c if c in "\"\\$" else c for c in piece) + '"')
+        elif choice == 2 and "'" not in piece:
+            out.append("'" + piece + "'")
+        else:
+            out.append("".join(f"\\x{ord(c):02x}" for c in piece))
+    return "".join(out)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.integers(0, 3), min_size=1, max_size=4), st.lists(st.integers(0, 3), min_size=1, max_size=4),
+       st.sampled_from(["TLSv1.0", "TLSv1.1", "SSLv3"]))
+def test_quoted_tls_option_is_read_as_haproxy_reads_it(key_how: list[int], value_how: list[int], version: str) -> None:
+    bind = f"    bind :8443 ssl crt /x.pem {_spell('ssl-min-ver', key_how)} {_spell(version, value_how)}  # ssl-min-ver TLSv1.3\n"
+    cfg = "global\n    ssl-default-bind-ciphers ECDHE-RSA-AES128-GCM-SHA256\ndefaults\n    mode http\nfrontend f\n" + bind
+    assert findings("edge-tls-min-version", cfg) == [
+        f"listener 'f' (*:8443, haproxy.cfg:6) accepts TLS below TLSv1.2: {version} through 'ssl-min-ver {version}' "
+        "(bind line haproxy.cfg:6)"]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.integers(0, 3), min_size=1, max_size=4))
+def test_quoted_allow_is_still_an_allow(how: list[int]) -> None:
+    cfg = HEAD + f"    {_spell('http-request', how)} {_spell('allow', how)}\n" \
+                 "    http-request deny if { path_beg /admin }\n    default_backend app\n"
+    found = findings("edge-admin-protected", cfg)
+    assert found and found[0].startswith("listener 'f' (*:8443, haproxy.cfg:4): a public client reaches /admin: "
+                                         "forwarded to backend 'app'")
+
+
+# --- `.if` conditions: constant ones are decided as HAProxy decides them ------------------------------------
+
+_BOOL = st.recursive(st.sampled_from(["0", "1"]),
+                     lambda inner: st.one_of(inner.map(lambda e: f"!{e}"), inner.map(lambda e: f"({e})"),
+                                             st.tuples(inner, st.sampled_from(["&&", "||"]), inner).map(" ".join)),
+                     max_leaves=12)
+
+
+def _python(expression: str) -> bool:
+    text = expression.replace("&&", " and ").replace("||", " or ").replace("!", " not ")
+    return bool(eval(text, {"__builtins__": {}}))  # built from 0, 1 and operators only
+
+
+@settings(max_examples=150, deadline=None)
+@given(_BOOL)
+def test_constant_if_conditions(expression: str) -> None:
+    assert evaluate_condition(expression.split()) is _python(expression)
+
+
+@settings(max_examples=60, deadline=None)
+@given(_BOOL)
+def test_if_block_keeps_or_drops_the_deny(expression: str) -> None:
+    cfg = HEAD + f".if {expression}\n    http-request deny\n.endif\n    default_backend app\n"
+    found = findings("edge-admin-protected", cfg)
+    assert bool(found) is not _python(expression)
+
+
+def test_environment_decided_block_is_kept_and_recorded() -> None:
+    config = Config.parse(HEAD + ".if defined(OPEN)\n    http-request allow\n.else\n    http-request deny\n.endif\n")
+    assert [line.where for line in config.conditionals] == ["haproxy.cfg:5"]
+    assert [entry.text for entry in config.listeners()[0].entries][-2:] == ["http-request allow", "http-request deny"]
+
+
+# --- hostile inputs: bounded, and judged (timings printed with -s) ------------------------------------------
+
+
+def _all_rules(label: str, cfg: str) -> dict[str, list[str]]:
+    start = time.perf_counter()
+    found = {rule: findings(rule, cfg) for rule in RULE_NAMES}
+    print(f"{label}: {time.perf_counter() - start:.3f} s for every edge rule")
+    return found
+
+
+def test_deep_if_nesting() -> None:
+    cfg = HEAD + ".if 1\n" * 15_000 + "    default_backend app\n" + ".endif\n" * 15_000
+    assert Config.parse(cfg).problems[0] == "haproxy.cfg:15: '.if' nested deeper than 10"
+    found = _all_rules("15,000 nested .if", cfg)
+    assert any("reaches /admin: forwarded to backend 'app'" in m for m in found["edge-admin-protected"])
+
+
+def test_pathological_quoting() -> None:
+    cfg = HEAD + "    acl a path " + "\"\\'\\\\\\x4" * 30_000 + "\n    http-request deny if a\n    default_backend app\n"
+    found = _all_rules("240 KB of quotes and escapes", cfg)
+    assert any("reaches /admin" in m for m in found["edge-admin-protected"])
+
+
+def test_thousands_of_listeners_are_walked_linearly() -> None:
+    cfg = "".join(f"frontend f{i}\n    mode http\n    bind :{8000 + i} ssl crt /x.pem\n    default_backend app\n"
+                  for i in range(1_600))
+    found = _all_rules("1,600 listeners", cfg)
+    admin = found["edge-admin-protected"]
+    assert len(admin) == MAX_MESSAGES + 1 and admin[-1] == f"... and {1_600 - MAX_MESSAGES} more findings of this " \
+                                                           "rule in the same configuration"
+
+
+def test_thousands_of_acls() -> None:
+    acls = "".join(f"    acl a{i} src 10.{i % 250}.0.0/16\n" for i in range(4_000))
+    deny = "    http-request deny if " + " ".join(f"!a{i}" for i in range(0, 4_000, 10)) + "\n"
+    found = _all_rules("4,000 ACLs", HEAD + acls + deny + "    default_backend app\n")
+    # A public client is in none of the ranges, so the deny holds for every probe, forged headers included.
+    assert found["edge-admin-protected"] == [] and found["edge-health-not-public"] == []
+    assert found["edge-tls-min-version"][0].startswith("listener 'f' (*:8443, haproxy.cfg:4) sets no minimum TLS version")
+
+
+def test_too_many_directives_is_reported() -> None:
+    found = _all_rules("40,000 directive lines", "frontend f\n" + "    x\n" * 40_000)
+    assert found["edge-https-only"] == ["haproxy.cfg is too large to evaluate (40000 directives, over the 5000 the "
+                                        "pack walks); nothing in it is proven"]

@@ -44,7 +44,7 @@ def test_tls_bind_override() -> None:
 
 
 @pytest.mark.parametrize(("old", "new", "needle"), [
-    ("ssl-min-ver TLSv1.2 no-tls-tickets", "no-tls-tickets", "below"),
+    ("ssl-min-ver TLSv1.2 no-tls-tickets", "no-tls-tickets", "no minimum TLS version"),
     ("ssl-min-ver TLSv1.2", "ssl-min-ver TLSv1.1", "below"),
     ("alpn h2,http/1.1", "alpn h2,http/1.1 force-tlsv10", "below"),
     ("alpn h2,http/1.1", "alpn h2,http/1.1 ciphers AES128-SHA:RC4-MD5", "weak ciphers"),
@@ -58,7 +58,7 @@ def test_tls_spellings(old: str, new: str, needle: str) -> None:
 def test_hsts_set_then_deleted() -> None:
     cfg = swap("    http-response del-header Server\n",
                "    http-response del-header Server\n    http-response del-header Strict-Transport-Security\n")
-    one("edge-security-headers", cfg, "Strict-Transport-Security", "deleted on haproxy.cfg:", "after being set")
+    one("edge-security-headers", cfg, "Strict-Transport-Security", "deleted by", "on haproxy.cfg:46", "after being set")
 
 
 @pytest.mark.parametrize("condition", ["if FALSE", "unless TRUE", "if !TRUE"])
@@ -82,7 +82,7 @@ def test_server_header_removed_never() -> None:
 
 
 def test_short_hsts() -> None:
-    one("edge-security-headers", swap("max-age=63072000", "max-age=300"), "max-age is below")
+    one("edge-security-headers", swap("max-age=63072000", "max-age=300"), "max-age=300 is below", "haproxy.cfg:40")
 
 
 def test_rate_limit_removed() -> None:
@@ -116,3 +116,15 @@ def test_error_page_leaks() -> None:
     assert findings("edge-error-pages", swap("    errorfiles site-errors\n", "    errorfiles site-errors\n"),
                     {"503.http": "HTTP/1.1 503\r\n\r\nHAProxy 3.2 backend down"}) == [
         "the 503 page (/etc/haproxy/errors/503.http) reveals software details"]
+
+
+def test_error_pages_lost_to_a_later_defaults_section() -> None:
+    # A proxy inherits the last `defaults` before it: an empty one in between drops every custom page.
+    cfg = swap("frontend public_http\n", "defaults bare\n    mode http\n\nfrontend public_http\n")
+    one("edge-error-pages", cfg, "listener 'public_https'", "no custom page for 400, 403")
+
+
+def test_error_pages_follow_defaults_named_by_from() -> None:
+    cfg = swap("frontend public_https\n", "defaults bare\n    mode http\n\nfrontend public_https from bare\n")
+    assert findings("edge-error-pages", cfg) == ["listener 'public_https' has no custom page for 400, 403, 408, 429, "
+                                                 "500, 502, 503, 504"]
