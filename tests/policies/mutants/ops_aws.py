@@ -826,11 +826,10 @@ OPERATORS: list[Mutation] = [
     _op("acl", S3, s3_public_acl, "acl is 'public-read-write'"),
     _op("acl-v2-all-users", S3, s3_acl_v2_grant, "AllUsers"),
     _op("bucket-v2-acl", S3, s3_bucket_v2_public, "acl is 'public-read'"),
-    # secrets, EKS secrets encryption, RDS TLS
-    _op("aws-managed-key", "aws-secrets-cmk", _on("aws:secretsmanager/secret:Secret", "", ("kmsKeyId",),
-                                                  "alias/aws/secretsmanager"), "kmsKeyId"),
-    _op("no-recovery", "aws-secrets-cmk", _on("aws:secretsmanager/secret:Secret", "", ("recoveryWindowInDays",), 0),
-        "recoveryWindowInDays is 0"),
+    # EKS secrets encryption, RDS TLS, replicas
+    _op("replica-removed", "aws-rds-replicas", _flag_target(RDS, "primary", lambda e: e["deployment"].__setitem__(
+        "resources", [r for r in resources(e) if not (r.get("type") == RDS and "replica-2" in r["urn"])])),
+        "the primary has 1 replica(s); need 2"),
     _op("secrets-unencrypted", "aws-eks-secrets-logs", _on(EKS, "", ("encryptionConfig",), None),
         "Kubernetes Secrets are not encrypted"),
     _op("force-ssl-off", "aws-rds-force-tls", _flag_target(RDS, "primary", lambda e: set_input(

@@ -21,10 +21,13 @@ def test_operator_names_are_unique() -> None:
 
 def test_every_cloud_rule_has_operators() -> None:
     from policies.rules import aws, aws_iam, azure
+    from policies.rules.common import MANDATORY_SEVERITIES
 
-    rules = {p.meta.name for module in (aws, aws_iam, azure) for p in module.POLICIES}  # type: ignore[attr-defined]
-    reliability = {"aws-rds-resilience", "aws-rds-replicas", "aws-redis-ha", "azure-pg-resilience"}
-    assert rules - reliability <= CLOUD_RULES, sorted(rules - reliability - CLOUD_RULES)
+    # A medium finding alone does not fail the gate (production passes above 90 with no high or critical), so a
+    # mutant must break a rule that fails it: every high or critical cloud rule has operators.
+    failing = {p.meta.name for module in (aws, aws_iam, azure) for p in module.POLICIES  # type: ignore[attr-defined]
+               if p.meta.severity in MANDATORY_SEVERITIES}  # type: ignore[attr-defined]
+    assert failing <= CLOUD_RULES, sorted(failing - CLOUD_RULES)
 
 
 def test_every_resource_rule_is_proven_on_each_type_the_program_declares() -> None:
