@@ -758,8 +758,10 @@ secrets = Meta(
 
 @resource_rule(secrets, accepts((SECRET,)))
 def aws_secrets_cmk(resource: Resource) -> Iterator[str]:
-    if not _cmk(get(resource.props, "kmsKeyId")):
-        yield "no customer-managed kmsKeyId"
+    key = get(resource.props, "kmsKeyId")
+    if not _cmk(key):
+        yield f"kmsKeyId {cut(key)} is an AWS-managed key, not a customer-managed one" if key else \
+            "no customer-managed kmsKeyId (kmsKeyId unset)"
     if number(get(resource.props, "recoveryWindowInDays")) == 0:
         yield "recoveryWindowInDays is 0 (deleted without recovery)"
 

@@ -68,7 +68,8 @@ def test_token_exists_in_the_pinned_provider(token: str) -> None:
 
 
 def test_old_azure_cache_tokens_are_not_used() -> None:
-    """azure-native 3 moved Redis to `redis:` / `redisenterprise:`; `cache:` tokens would match nothing."""
+    """azure-native 3 moved Redis to `redis:` / `redisenterprise:`: rules name those, and accept the old
+    `cache:` spellings only as the aliases `cloud_tokens` lists (tested below against the provider)."""
     assert not any(t.startswith("azure-native:cache:") for t in named_tokens())
 
 

@@ -223,6 +223,17 @@ FIXTURES += [
         "aws-waf-managed-rules-allow-first"),
     good("aws-waf-managed-rules", one("aws:wafv2/webAcl:WebAcl", {"rules": [*WAF_RULES, {**ALLOW_FIRST, "priority": 99}]}),
          "aws-waf-managed-rules-good-allow-last"),
+    good("aws-s3-not-public", [
+        resource("aws:s3/bucketV2:BucketV2", "logs", {"bucket": "logs"}),
+        resource("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", "logs-block", {
+            "bucket": "logs", "blockPublicAcls": True, "blockPublicPolicy": True, "ignorePublicAcls": True,
+            "restrictPublicBuckets": True}),
+        resource("aws:s3/bucketPolicy:BucketPolicy", "logs-policy", {"bucket": "logs", "policy": json.dumps({
+            "Statement": [{"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::009996457667:root"},
+                           "Action": "s3:PutObject", "Resource": "arn:aws:s3:::logs/*"},
+                          {"Effect": "Deny", "Principal": "*", "Action": "s3:*", "Resource": "*",
+                           "Condition": {"Bool": {"aws:SecureTransport": "false"}}}]})})],
+         "aws-s3-not-public-good-v2"),
     bad("aws-s3-not-public", [resource("aws:s3/bucketV2:BucketV2", "logs", {"bucket": "logs", "acl": "public-read"})],
         "logs", "acl is 'public-read'", "aws-s3-not-public-bucket-v2"),
     bad("aws-rds-encrypted", rds(primary={**PRIMARY, "storageEncrypted": "false"}),

@@ -826,6 +826,15 @@ OPERATORS: list[Mutation] = [
     _op("acl", S3, s3_public_acl, "acl is 'public-read-write'"),
     _op("acl-v2-all-users", S3, s3_acl_v2_grant, "AllUsers"),
     _op("bucket-v2-acl", S3, s3_bucket_v2_public, "acl is 'public-read'"),
+    # EKS secrets encryption, RDS TLS, replicas
+    _op("replica-removed", "aws-rds-replicas", _flag_target(RDS, "primary", lambda e: e["deployment"].__setitem__(
+        "resources", [r for r in resources(e) if not (r.get("type") == RDS and "replica-2" in r["urn"])])),
+        "the primary has 1 replica(s); need 2"),
+    _op("secrets-unencrypted", "aws-eks-secrets-logs", _on(EKS, "", ("encryptionConfig",), None),
+        "Kubernetes Secrets are not encrypted"),
+    _op("force-ssl-off", "aws-rds-force-tls", _flag_target(RDS, "primary", lambda e: set_input(
+        first(e, "aws:rds/parameterGroup:ParameterGroup"), ("parameters",),
+        [{"name": "rds.force_ssl", "value": "0", "applyMethod": "pending-reboot"}])), "does not set rds.force_ssl=1"),
     # IAM
     _op("star", IAM, _iam_statement({"Effect": "Allow", "Action": "*", "Resource": "*"}), "allows * on"),
     _op("star-list", IAM, _iam_statement({"Effect": "Allow", "Action": ["*"], "Resource": ["*"]}), "allows * on"),

@@ -279,6 +279,8 @@ OPERATORS: list[Mutation] = [
         "publicNetworkAccess is enabled"),
     _op("access-policies", VAULT_RULE, _on(VAULT, "", ("properties", "enableRbacAuthorization"), False),
         "enableRbacAuthorization"),
+    _op("secret-no-expiry", VAULT_RULE, lambda e: set_input(
+        first(e, "azure-native:keyvault:Secret"), ("properties", "attributes"), {"enabled": True}), "has no expiry"),
     _op("drift-allow", VAULT_RULE, _on(VAULT, "", ("properties", "networkAcls", "defaultAction"), "Allow", set_output),
         "networkAcls.defaultAction is Allow"),
     # AKS
