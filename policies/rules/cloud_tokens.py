@@ -17,24 +17,7 @@ from typing import Any
 
 from pulumi_policy import PolicyResource
 
-from .common import Stack, base_type
-
-# Old token -> the token the pinned azure-native registers (the class's own aliases, version stripped).
-AZURE_ALIASES = {
-    "azure-native:cache:Redis": "azure-native:redis:Redis",
-    "azure-native:cache:FirewallRule": "azure-native:redis:FirewallRule",
-    "azure-native:cache:RedisEnterprise": "azure-native:redisenterprise:RedisEnterprise",
-    "azure-native:cache:Database": "azure-native:redisenterprise:Database",
-}
-
-
-def _aws_long(token: str) -> str:
-    """`aws:ec2:SecurityGroup` -> `aws:ec2/securityGroup:SecurityGroup` (already long: unchanged)."""
-    package, _, rest = token.partition(":")
-    module, _, kind = rest.partition(":")
-    if package != "aws" or "/" in module or not kind:
-        return token
-    return f"aws:{module}/{kind[:1].lower()}{kind[1:]}:{kind}"
+from .common import AZURE_ALIASES, Stack, base_type
 
 
 def _aws_short(token: str) -> str:
@@ -45,9 +28,7 @@ def _aws_short(token: str) -> str:
 
 def canonical(type_: str) -> str:
     """The pinned provider's token for any spelling of it."""
-    token = base_type(str(type_))
-    token = AZURE_ALIASES.get(token, token)
-    return _aws_long(token)
+    return base_type(str(type_))
 
 
 def spellings(token: str) -> tuple[str, ...]:

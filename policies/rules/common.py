@@ -7,6 +7,7 @@ raises the SDK's UnknownValueError, which the SDK turns into an advisory "can't 
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import itertools
 import math
@@ -109,6 +110,7 @@ class Resource:
     """What a resource check sees."""
 
     type: str
+    """The pinned provider's token (`base_type`), however the resource spelt it."""
     urn: str
     name: str
     props: Mapping[str, Any]
@@ -120,11 +122,30 @@ ResourceCheck = Callable[[Resource], Iterable[str]]
 StackCheck = Callable[["Stack"], Iterable[tuple[str, str | None]]]
 
 
+AZURE_ALIASES = {
+    "azure-native:cache:Redis": "azure-native:redis:Redis",
+    "azure-native:cache:FirewallRule": "azure-native:redis:FirewallRule",
+    "azure-native:cache:RedisEnterprise": "azure-native:redisenterprise:RedisEnterprise",
+    "azure-native:cache:Database": "azure-native:redisenterprise:Database",
+}
+"""Old azure-native token -> the one the pinned provider registers (its class's own aliases, version
+stripped): state written by an older provider carries the old name."""
+
+
+@functools.lru_cache(maxsize=4096)
 def base_type(type_: str) -> str:
-    """azure-native versioned modules (`dbforpostgresql/v20240801`) check like the default module."""
+    """The pinned provider's token for any spelling of a type, so no rule is walked around by naming the
+    resource differently: versioned azure-native modules (`dbforpostgresql/v20240801`) and old
+    azure-native aliases are the current resource; pulumi-aws's module-only form (`aws:ec2:SecurityGroup`,
+    which hand-written programs and exports use) is the long one (`aws:ec2/securityGroup:SecurityGroup`)."""
     package, _, rest = type_.partition(":")
     module, _, kind = rest.partition(":")
-    return f"{package}:{module.split('/v', 1)[0] if package == 'azure-native' else module}:{kind}"
+    if package == "azure-native":
+        token = f"{package}:{module.split('/v', 1)[0]}:{kind}"
+        return AZURE_ALIASES.get(token, token)
+    if package == "aws" and "/" not in module and kind:
+        return f"aws:{module}/{kind[:1].lower()}{kind[1:]}:{kind}"
+    return type_
 
 
 def _crash(meta: Meta, urn: str, error: Exception) -> RuleCrashError:
@@ -162,7 +183,7 @@ def resource_rule(meta: Meta,
                 return
             provider = args.provider.props if args.provider is not None else {}
             props = verify.as_props(args.props)
-            resource = Resource(args.resource_type, args.urn, args.name, props,
+            resource = Resource(base_type(args.resource_type), args.urn, args.name, props,
                                 config_with_defaults(meta, args.get_config()), provider)
             problems: list[str] = []
             with verify.recording() as reads:
@@ -208,8 +229,9 @@ class Stack:
         return {r.urn: r for r in resources}, by_type
 
     def of(self, *types: str) -> list[PolicyResource]:
+        """Resources of these types, however each was spelt (see `base_type`)."""
         out: list[PolicyResource] = []
-        for t in types:
+        for t in dict.fromkeys(base_type(t) for t in types):
             out.extend(self._by_type.get(t, []))
         return out
 
