@@ -6,6 +6,7 @@ Exit codes: 0 ok, 1 policy or program failure, 2 usage or config error.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import re
@@ -211,7 +212,8 @@ def _add_check(commands: argparse._SubParsersAction[_Parser]) -> None:
     parser.add_argument("--format", choices=["text", "json", "markdown", "sarif"], default="text")
     parser.add_argument("--output", type=output_file, metavar="FILE", help="write the report to FILE instead of stdout")
     parser.add_argument("--policy-config", type=Path, metavar="FILE",
-                        help="Pulumi policy-config JSON (default: policies/config/<stack>.json of STACK or --stack)")
+                        help="Pulumi policy-config JSON applied on top of the shipped one (policies/config/<stack>.json "
+                             "of STACK or --stack, else production's): it can add findings, never relax one")
     parser.add_argument("--policy-pack", type=Path, metavar="DIR", help="the pack directory (default: policies)")
     parser.set_defaults(handler=_check)
 
@@ -266,8 +268,10 @@ def _check(args: argparse.Namespace) -> int:
             raise
     from offline.gate import engine as gate
 
-    report = gate.run_gate(deployment, stack=config_stack, policy_config=args.policy_config, pack_dir=pack_dir,
-                           pack=pack, preview=args.unknowns)
+    if args.policy_config is None:
+        report = gate.run_gate(deployment, stack=config_stack, pack_dir=pack_dir, pack=pack, preview=args.unknowns)
+    else:
+        report = _layered_check(deployment, config_stack, args.policy_config, pack, preview=args.unknowns)
     artifact = f"Pulumi.{stack}.yaml" if stack in available_stacks() else "__main__.py"
     from offline.gate.report import render
 
@@ -279,6 +283,42 @@ def _check(args: argparse.Namespace) -> int:
     else:
         sys.stdout.write(text)
     return EXIT_OK if report.passed else EXIT_FAILED
+
+
+def _layered_check(deployment: dict[str, Any], stack: str | None, policy_config: Path, pack: PolicyPackProcess, *,
+                   preview: bool) -> Any:
+    """`--policy-config FILE` judged on top of the shipped configuration (of --stack, else the strictest):
+    the file can add findings and tighten levels, never relax what the shipped configuration enforces."""
+    from offline.gate import engine as gate
+    from offline.gate.exportfile import resources_of, stack_from_deployment
+    from offline.gate.report import layered
+
+    try:
+        found, _ = stack_from_deployment(deployment)
+        shipped = gate.choose_config(stack)
+        custom = gate.choose_config(stack, policy_config)
+        # The file's settings over the shipped ones, so the warnings name only what the file changes.
+        merged = dict(shipped.raw)
+        for name, value in custom.raw.items():
+            before = merged.get(name)
+            if isinstance(before, dict) and isinstance(value, dict):
+                merged[name] = {**before, **value}
+            elif isinstance(before, dict) and isinstance(value, str):
+                merged[name] = {**before, "enforcementLevel": value}
+            else:
+                merged[name] = value
+        choices = [shipped, dataclasses.replace(custom, raw=merged)]
+    except BaseException:
+        pack.stop()
+        raise
+    with pack:
+        assert pack.info is not None
+        configs = [gate.resolve_config(pack.info, c.raw, c.source, c.environment) for c in choices]
+        reports = []
+        for choice, config in zip(choices, configs, strict=True):
+            pack.configure(config.levels, config.properties)
+            reports.append(gate.judge(pack, resources_of(deployment), config, stack=found, choice=choice, preview=preview))
+    return layered(reports[0], reports[1], configs[0], configs[1])
 
 
 def _add_generate(commands: argparse._SubParsersAction[_Parser]) -> None:

@@ -8,11 +8,23 @@ from pathlib import Path
 
 from offline import OfflineError
 
+MAX_BYTES = 256 * 1024 * 1024
+"""The largest file a command reads (a `pulumi stack export` of 50,000 resources is ~20 MB; parsed
+JSON takes ~10x its size in memory, so a bigger file is refused rather than exhausting memory)."""
 
-def read_user_file(path: Path, label: str) -> bytes:
+
+def read_user_file(path: Path, label: str, limit: int = MAX_BYTES) -> bytes:
     """The bytes of `path`; `label` starts every error line (e.g. "Pulumi.x.yaml: the stack file")."""
     try:
-        return path.read_bytes()
+        size = path.stat().st_size
+        if size > limit:
+            raise OfflineError(f"{label} is {size:,} bytes; at most {limit:,} are read")
+        with path.open("rb") as handle:
+            # A FIFO or a device reports no size: read at most one byte past the limit.
+            data = handle.read(limit + 1)
+        if len(data) > limit:
+            raise OfflineError(f"{label} is over {limit:,} bytes; at most that many are read")
+        return data
     except FileNotFoundError:
         raise OfflineError(f"{label} does not exist in {path.parent}") from None
     except IsADirectoryError:
@@ -24,7 +36,10 @@ def read_user_file(path: Path, label: str) -> bytes:
 def decode_text(raw: bytes, label: str, hint: str = "") -> str:
     """UTF-8 text (a byte-order mark is dropped). UTF-16, with or without its mark, and other
     encodings are refused with the offset of the first bad byte."""
-    # A NUL in the first two bytes is UTF-16 without a byte-order mark: no UTF-8 text starts so.
+    # Three NULs beside the first character is UTF-32, a NUL in the first two bytes UTF-16, with or
+    # without a byte-order mark: no UTF-8 text starts so.
+    if raw.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)) or b"\x00\x00\x00" in (raw[:3], raw[1:4]):
+        raise OfflineError(f"{label} is UTF-32 text; save it as UTF-8{hint}")
     if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or b"\x00" in raw[:2]:
         raise OfflineError(f"{label} is UTF-16 text; save it as UTF-8{hint}")
     try:
