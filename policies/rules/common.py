@@ -256,6 +256,16 @@ def _stack_index(resources: list[PolicyResource]) -> tuple[dict[int, str], tuple
     return owners, index
 
 
+class _Boundary(str):
+    __slots__ = ()
+
+
+INDEPENDENT: tuple[str, str | None] = (_Boundary(""), None)
+"""Yielded by a stack check between pieces it judges independently (one resource, then the next): a value
+it could not judge before the boundary withholds no finding after it. Without boundaries, every value
+read since the previous finding is taken as something the next finding may depend on."""
+
+
 def stack_rule(meta: Meta) -> Callable[[StackCheck], StackValidationPolicy]:
     """A rule over the whole stack: the check yields (message, urn or None for the stack).
     A value the rule cannot judge concerns its resource only: the finding computed while reading it
@@ -272,8 +282,11 @@ def stack_rule(meta: Meta) -> Callable[[StackCheck], StackValidationPolicy]:
                 try:
                     seen = 0
                     for message, urn in check(stack):
-                        fresh = len(reads) > seen
                         blind.update(owners.get(r.root) for r in reads[seen:])
+                        if isinstance(message, _Boundary):
+                            seen = len(reads)
+                            continue
+                        fresh = len(reads) > seen
                         if not fresh and (urn or stack.root_urn) not in blind:
                             found.append((message, urn))
                         seen = len(reads)
@@ -324,16 +337,24 @@ def is_list(value: Any) -> bool:
 
 
 def items(value: Any) -> list[Any]:
-    """A list input (or a single object where providers accept either), as a list."""
+    """A list input (or a single object where providers accept either), as a list. A withheld secret
+    hides how many items it holds: recorded as unverifiable, read as none."""
     if value is None:
         return []
     if is_list(value):
         return list(value)
+    if isinstance(value, verify.Withheld):
+        verify.needs_value(value)
+        return []
     return [value]
 
 
 def mapping(value: Any) -> Mapping[str, Any]:
-    return value if isinstance(value, Mapping) else {}
+    """An object input, or {} for anything else (a withheld secret is recorded as unverifiable)."""
+    if isinstance(value, Mapping):
+        return value
+    verify.needs_value(value)
+    return {}
 
 
 def truthy(value: Any) -> bool:
