@@ -379,6 +379,15 @@ def blame_overrides(message: str, overrides: Sequence[str]) -> str:
     return message
 
 
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def _one_line(text: str) -> str:
+    """An error line as the terminal must show it: control characters, ANSI escapes, newlines and
+    bidirectional overrides (which may come from a file the user named) written as escapes."""
+    return _CONTROL.sub(lambda m: "\\n" if m.group(0) == "\n" else f"\\u{ord(m.group(0)):04x}", text)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -390,7 +399,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except Exception as error:  # noqa: BLE001 - a bug: one line, traceback only with --debug
         if _is_usage_error(error):
-            print(f"error: {blame_overrides(str(error), getattr(args, 'overrides', None) or [])}", file=sys.stderr)
+            line = blame_overrides(str(error), getattr(args, "overrides", None) or [])
+            print(f"error: {_one_line(line)}", file=sys.stderr)
             return EXIT_USAGE
         if isinstance(error, ModuleNotFoundError) and (hint := missing_dependency(error, "offline")):
             print(hint, file=sys.stderr)
@@ -399,7 +409,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             traceback.print_exc()
         else:
             first = str(error).strip().splitlines()[0] if str(error).strip() else ""
-            print(f"error: the program failed: {type(error).__name__}: {first} "
+            print(f"error: the program failed: {type(error).__name__}: {_one_line(first)} "
                   "(rerun with --debug, e.g. `python -m offline check --debug ...`, for the traceback)",
                   file=sys.stderr)
         return EXIT_FAILED

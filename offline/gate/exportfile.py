@@ -148,7 +148,8 @@ def _flag_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
         for k, _ in pairs:
             counts[k] = counts.get(k, 0) + 1
         key = next(k for k, n in counts.items() if n > 1)
-        values = [json.dumps(v)[:40] if not isinstance(v, (dict, list, _Flag)) else _kind(v)
+        # Strings are not quoted: any of them may be a secret.
+        values = [json.dumps(v)[:40] if isinstance(v, (bool, int, float)) or v is None else _kind(v)
                   for k, v in pairs if k == key]
         value[_FLAG] = _Flag(f"the key {_short(key, 80)} appears {len(values)} times ({', '.join(values)}); "
                                   "JSON readers disagree on which one counts, so the file is refused")

@@ -147,7 +147,8 @@ def _raw(props_text: str) -> bytes:
     ('{"data": {"a": "b"}, "privileged": true, "privileged": false}',
      'export.json: deployment.resources[1].inputs: the key "privileged" appears 2 times (true, false); JSON readers '
      "disagree on which one counts, so the file is refused"),
-    ('{"data": {"a": "b", "a": {"x": 1}}}', 'deployment.resources[1].inputs.data: the key "a" appears 2 times ("b", an object)'),
+    ('{"data": {"a": "b", "a": {"x": 1}}}',
+     'deployment.resources[1].inputs.data: the key "a" appears 2 times (a string, an object)'),
     ('{"data": {"a": 1e400}}', "export.json: deployment.resources[1].inputs.data.a: the number 1e400 is out of range "
                                "(JSON numbers here are finite doubles)"),
     ('{"data": {"a": -1E999}}', "deployment.resources[1].inputs.data.a: the number -1E999 is out of range"),
@@ -178,8 +179,26 @@ def test_json_the_readers_could_disagree_on_is_refused_with_its_path(props: str,
 
 
 def test_a_duplicated_key_on_the_top_level_is_named() -> None:
-    with pytest.raises(OfflineError, match=r'^cfg\.json: the key "all" appears 2 times \("mandatory", "disabled"\)'):
+    with pytest.raises(OfflineError, match=r'^cfg\.json: the key "all" appears 2 times \(a string, a string\)'):
         parse_json(b'{"all": "mandatory", "all": "disabled"}', "cfg.json")
+
+
+def test_a_duplicated_secret_is_not_quoted() -> None:
+    with pytest.raises(OfflineError) as refused:
+        parse_json(_raw('{"data": {"password": "hunter2-first", "password": "hunter2-second"}}'), "export.json")
+    assert "hunter2" not in str(refused.value)
+    assert str(refused.value).startswith('export.json: deployment.resources[1].inputs.data: the key "password" appears 2 '
+                                         "times (a string, a string)")
+
+
+def test_error_lines_show_control_characters_as_escapes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    config = tmp_path / "cfg.json"
+    config.write_text('{"k8s-\\u001b[2J\\u202ex\\nz": "mandatory"}')
+    state = tmp_path / "export.json"
+    state.write_text(json.dumps(export(config_map())))
+    assert main(["check", "--state", str(state), "--policy-config", str(config)]) == 2
+    err = capsys.readouterr().err
+    assert err == "error: cfg.json: 'k8s-\\u001b[2J\\u202ex\\nz' is not a policy of pack orchestrator-security\n"
 
 
 def test_a_file_too_large_to_hold_is_refused_before_reading(tmp_path: Path) -> None:
