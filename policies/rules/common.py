@@ -441,9 +441,18 @@ def name_words(name: str) -> list[str]:
     return [w.lower() for w in _WORDS.findall(name[:256])]
 
 
+_NOT_ALNUM = re.compile(r"[^A-Za-z0-9]+")
+_FAMILY_STEMS = re.compile("pass|pwd|secret|token|key|cred|auth|dsn|jwt|bearer|conn")
+"""Every name `secret_like_name` accepts holds one of these in its letters and digits (the words joined):
+names without one are refused without splitting them into words (a ConfigMap may have 100,000 keys)."""
+
+
 def secret_like_name(name: str) -> bool:
     """`DB_PASSWORD`, `adminPassword`, `api-key`, `SENTRY_DSN`, `STRIPE_KEY`: yes;
     `passwordKey`, `existingSecret`, `tokenTTL`, `publicKey`, `auth.enabled`: no."""
+    compact = _NOT_ALNUM.sub("", str(name)[:256]).lower()
+    if _FAMILY_STEMS.search(compact) is None:
+        return False
     words = name_words(str(name))
     # `PASSWORD2`, `token_v1`: a trailing number does not change what a word means.
     words = [w.rstrip("0123456789") or w for w in words]
@@ -504,6 +513,10 @@ ASSIGNED_SECRET = re.compile(r"(?m)^[ \t]*[\"']?([A-Za-z0-9_.-]{1,128}+)[\"']?[ 
 def credentials_in_text(text: str) -> Iterator[str]:
     """Credential material in a config file: private keys, access keys, URL passwords, assignments."""
     verify.needs_value(text)
+    # Each kind needs one of these marks (a BEGIN line, a key id prefix, "://" or an assignment):
+    # most values have none and are passed over without running a pattern.
+    if ":" not in text and "=" not in text and "-----BEGIN" not in text and "AKIA" not in text and "ASIA" not in text:
+        return
     if PRIVATE_KEY.search(text):
         yield "a private key"
     if AWS_ACCESS_KEY.search(text):
