@@ -21,6 +21,7 @@ from typing import Any
 
 from offline import OfflineError
 from offline.files import decode_text, read_user_file
+from offline.wire import SECRET_SIG, SECRET_SIG_KEY
 
 STACK_TYPE = "pulumi:pulumi:Stack"
 VERSIONS = (3, 4)
@@ -349,9 +350,9 @@ def validate(data: Any, name: str = "the export") -> None:
                                    "a resource must come after its parent, provider and dependencies")
 
 
-SIG_KEY = "4dabf18193072939515e22adb298388d"
+SIG_KEY = SECRET_SIG_KEY
 SIGNATURES = {
-    "1b47061264138c4ac30d75fd1eb44270": "secret",
+    SECRET_SIG: "secret",
     "c44067f5952c0a294b673a41bacd8c17": "asset",
     "0def7320c3a5731c473e5ecbe6d01bc7": "archive",
     "5cf8f73096256a8f31e491e813e4eb8e": "resource reference",
