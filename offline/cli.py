@@ -6,6 +6,7 @@ Exit codes: 0 ok, 1 policy or program failure, 2 usage or config error.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import re
@@ -222,7 +223,8 @@ def _add_check(commands: argparse._SubParsersAction[_Parser]) -> None:
     parser.add_argument("--format", choices=["text", "json", "markdown", "sarif"], default="text")
     parser.add_argument("--output", type=output_file, metavar="FILE", help="write the report to FILE instead of stdout")
     parser.add_argument("--policy-config", type=Path, metavar="FILE",
-                        help="Pulumi policy-config JSON (default: policies/config/<stack>.json of STACK or --stack)")
+                        help="Pulumi policy-config JSON applied on top of the shipped one (policies/config/<stack>.json "
+                             "of STACK or --stack, else production's): it can add findings, never relax one")
     parser.add_argument("--policy-pack", type=Path, metavar="DIR", help="the pack directory (default: policies)")
     parser.add_argument("--max-resources", type=positive_int, metavar="N", default=MAX_RESOURCES,
                         help=f"with --state: judge an export of up to N resources (default: {MAX_RESOURCES:,})")
@@ -279,8 +281,10 @@ def _check(args: argparse.Namespace) -> int:
             raise
     from offline.gate import engine as gate
 
-    report = gate.run_gate(deployment, stack=config_stack, policy_config=args.policy_config, pack_dir=pack_dir,
-                           pack=pack, preview=args.unknowns)
+    if args.policy_config is None:
+        report = gate.run_gate(deployment, stack=config_stack, pack_dir=pack_dir, pack=pack, preview=args.unknowns)
+    else:
+        report = _layered_check(deployment, config_stack, args.policy_config, pack, preview=args.unknowns)
     artifact = f"Pulumi.{stack}.yaml" if stack in available_stacks() else "__main__.py"
     from offline.gate.report import render
 
@@ -292,6 +296,42 @@ def _check(args: argparse.Namespace) -> int:
     else:
         sys.stdout.write(text)
     return EXIT_OK if report.passed else EXIT_FAILED
+
+
+def _layered_check(deployment: dict[str, Any], stack: str | None, policy_config: Path, pack: PolicyPackProcess, *,
+                   preview: bool) -> Any:
+    """`--policy-config FILE` judged on top of the shipped configuration (of --stack, else the strictest):
+    the file can add findings and tighten levels, never relax what the shipped configuration enforces."""
+    from offline.gate import engine as gate
+    from offline.gate.exportfile import resources_of, stack_from_deployment
+    from offline.gate.report import layered
+
+    try:
+        found, _ = stack_from_deployment(deployment)
+        shipped = gate.choose_config(stack)
+        custom = gate.choose_config(stack, policy_config)
+        # The file's settings over the shipped ones, so the warnings name only what the file changes.
+        merged = dict(shipped.raw)
+        for name, value in custom.raw.items():
+            before = merged.get(name)
+            if isinstance(before, dict) and isinstance(value, dict):
+                merged[name] = {**before, **value}
+            elif isinstance(before, dict) and isinstance(value, str):
+                merged[name] = {**before, "enforcementLevel": value}
+            else:
+                merged[name] = value
+        choices = [shipped, dataclasses.replace(custom, raw=merged)]
+    except BaseException:
+        pack.stop()
+        raise
+    with pack:
+        assert pack.info is not None
+        configs = [gate.resolve_config(pack.info, c.raw, c.source, c.environment) for c in choices]
+        reports = []
+        for choice, config in zip(choices, configs, strict=True):
+            pack.configure(config.levels, config.properties)
+            reports.append(gate.judge(pack, resources_of(deployment), config, stack=found, choice=choice, preview=preview))
+    return layered(reports[0], reports[1], configs[0], configs[1])
 
 
 def _add_generate(commands: argparse._SubParsersAction[_Parser]) -> None:
@@ -352,6 +392,15 @@ def blame_overrides(message: str, overrides: Sequence[str]) -> str:
     return message
 
 
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def _one_line(text: str) -> str:
+    """An error line as the terminal must show it: control characters, ANSI escapes, newlines and
+    bidirectional overrides (which may come from a file the user named) written as escapes."""
+    return _CONTROL.sub(lambda m: "\\n" if m.group(0) == "\n" else f"\\u{ord(m.group(0)):04x}", text)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -363,7 +412,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except Exception as error:  # noqa: BLE001 - a bug: one line, traceback only with --debug
         if _is_usage_error(error):
-            print(f"error: {blame_overrides(str(error), getattr(args, 'overrides', None) or [])}", file=sys.stderr)
+            line = blame_overrides(str(error), getattr(args, "overrides", None) or [])
+            print(f"error: {_one_line(line)}", file=sys.stderr)
             return EXIT_USAGE
         if isinstance(error, ModuleNotFoundError) and (hint := missing_dependency(error, "offline")):
             print(hint, file=sys.stderr)
@@ -372,7 +422,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             traceback.print_exc()
         else:
             first = str(error).strip().splitlines()[0] if str(error).strip() else ""
-            print(f"error: the program failed: {type(error).__name__}: {first} "
+            print(f"error: the program failed: {type(error).__name__}: {_one_line(first)} "
                   "(rerun with --debug, e.g. `python -m offline check --debug ...`, for the traceback)",
                   file=sys.stderr)
         return EXIT_FAILED

@@ -12,13 +12,16 @@ from __future__ import annotations
 
 import difflib
 import json
+import math
 import re
+import unicodedata
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 from offline import OfflineError
 from offline.files import decode_text, read_user_file
+from offline.wire import SECRET_SIG, SECRET_SIG_KEY
 
 STACK_TYPE = "pulumi:pulumi:Stack"
 VERSIONS = (3, 4)
@@ -40,8 +43,26 @@ _FIELDS = {"urn": str, "type": str, "custom": bool, "delete": bool, "id": str, "
            "external": bool, "provider": str, "inputs": dict, "outputs": dict, "dependencies": list,
            "propertyDependencies": dict, "pendingReplacement": bool, "retainOnDelete": bool,
            "additionalSecretOutputs": list, "ignoreChanges": list, "deleteBeforeReplace": bool}
+RESOURCE_KEYS = frozenset({
+    "urn", "custom", "delete", "id", "type", "inputs", "outputs", "parent", "protect", "taint", "external",
+    "dependencies", "initErrors", "provider", "propertyDependencies", "pendingReplacement", "additionalSecretOutputs",
+    "aliases", "customTimeouts", "importID", "retainOnDelete", "deletedWith", "created", "modified", "sourcePosition",
+    "stackTrace", "ignoreChanges", "replaceOnChanges", "refreshBeforeUpdate", "viewOf", "resourceHooks", "hideDiff",
+    "replaceWith", "replacementTrigger", "deleteBeforeReplace"})
+"""The keys of a resource entry (Pulumi's ResourceV3). Other keys are tolerated (newer engines add
+some) unless they look like a misspelling of one of these."""
+_FOLDED_KEYS = {k.casefold(): k for k in RESOURCE_KEYS}
 _JSON_NAMES = {str: "a string", bool: "a boolean", dict: "an object", list: "a list", int: "a number",
                float: "a number", type(None): "null"}
+
+
+def _meant(key: str) -> str | None:
+    """The resource key `key` is a misspelling of (case, separators, white space, a letter or two), if any."""
+    bare = "".join(c for c in key if c.isalnum()).casefold()
+    if bare in _FOLDED_KEYS:
+        return _FOLDED_KEYS[bare]
+    near = difflib.get_close_matches(key.casefold(), list(_FOLDED_KEYS), n=1, cutoff=0.8)
+    return _FOLDED_KEYS[near[0]] if near else None
 
 
 def _kind(value: Any) -> str:
@@ -77,21 +98,130 @@ def resources_of(deployment: Mapping[str, Any]) -> list[dict[str, Any]]:
 # --- reading a file the user named ------------------------------------------------------------------
 
 
-def _no_constants(token: str) -> Any:
-    raise ValueError(f"{token} is not a JSON number")
+class _Flag:
+    """What the strict reader refuses, left in place by the locating pass so its path can be spelled."""
+
+    def __init__(self, problem: str) -> None:
+        self.problem = problem
 
 
-def parse_json(raw: bytes, name: str, first_check: Callable[[Any], None] | None = None) -> Any:
-    """Strict JSON: UTF-8, no NaN/Infinity (Python's reader accepts them, JSON and Pulumi do not),
-    bounded nesting. One OfflineError line for anything else. `first_check` sees the parsed value
-    before the (slower) nesting walk."""
-    text = decode_text(raw, name, f" (e.g. `pulumi stack export --file {name}`)")
+class _RefusedError(ValueError):
+    pass
+
+
+MAX_DIGITS = 308
+"""Digits an integer may have: beyond, it is no finite double (the wire format of every number)."""
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+
+
+def _float(token: str) -> float:
+    value = float(token)
+    if not math.isfinite(value):
+        raise _RefusedError(f"the number {token[:40]} is out of range (JSON numbers here are finite doubles)")
+    return value
+
+
+def _int(token: str) -> int:
+    if len(token.lstrip("-")) > MAX_DIGITS:
+        raise _RefusedError(f"a number of {len(token.lstrip('-'))} digits is out of range (at most {MAX_DIGITS})")
+    return int(token)
+
+
+def _constant(token: str) -> Any:
+    raise _RefusedError(f"{token} is not a JSON number (JSON has no NaN or Infinity)")
+
+
+def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    value = dict(pairs)
+    if len(value) != len(pairs):
+        raise _RefusedError("a duplicated key")
+    if SIG_KEY in value:
+        problem = special_value_problem(value)
+        if problem is not None:
+            raise _RefusedError(problem)
+    return value
+
+
+def _flagged(action: Callable[[str], Any]) -> Callable[[str], Any]:
+    def flag(token: str) -> Any:
+        try:
+            return action(token)
+        except _RefusedError as refused:
+            return _Flag(str(refused))
+    return flag
+
+
+def _flag_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    value = dict(pairs)
+    if len(value) != len(pairs):
+        counts: dict[str, int] = {}
+        for k, _ in pairs:
+            counts[k] = counts.get(k, 0) + 1
+        key = next(k for k, n in counts.items() if n > 1)
+        # Strings are not quoted: any of them may be a secret.
+        values = [json.dumps(v)[:40] if isinstance(v, (bool, int, float)) or v is None else _kind(v)
+                  for k, v in pairs if k == key]
+        value[_FLAG] = _Flag(f"the key {_short(key, 80)} appears {len(values)} times ({', '.join(values)}); "
+                                  "JSON readers disagree on which one counts, so the file is refused")
+    elif SIG_KEY in value:
+        problem = special_value_problem(value)
+        if problem is not None:
+            value[_FLAG] = _Flag(problem)
+    return value
+
+
+_FLAG = "\x00duplicate"
+
+
+def _locate(text: str) -> str:
+    """Where the first refused token is: parse again, leaving flags in place, then find the first."""
+    data = json.loads(text, parse_float=_flagged(_float), parse_int=_flagged(_int),
+                      parse_constant=_flagged(_constant), object_pairs_hook=_flag_duplicates)
+    found = _first(data, lambda v: isinstance(v, _Flag))
+    if found is None:
+        return ""
+    trail, flag = found
+    where = _spell(trail[0] if trail and trail[1] == _FLAG else trail)
+    return flag.problem if where == "(top)" else f"{where}: {flag.problem}"
+
+
+def _first(data: Any, wanted: Callable[[Any], bool]) -> tuple[Any, Any] | None:
+    """The first value (in document order) `wanted` accepts, with its trail; iterative."""
+    stack: list[tuple[Any, Any]] = [(data, None)]
+    while stack:
+        value, trail = stack.pop()
+        if wanted(value):
+            return trail, value
+        if isinstance(value, dict):
+            stack.extend(((v, (trail, str(k))) for k, v in reversed(value.items())))
+        elif isinstance(value, list):
+            stack.extend(((v, (trail, i)) for i, v in reversed(list(enumerate(value)))))
+    return None
+
+
+def _lone_surrogate(value: Any) -> bool:
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return True
+    return isinstance(value, dict) and any(_lone_surrogate(k) for k in value)
+
+
+def parse_json(raw: bytes, name: str, hint: str = "", first_check: Callable[[Any], None] | None = None) -> Any:
+    """Strict JSON: UTF-8; no NaN/Infinity, numbers beyond a double, duplicated keys or lone surrogates
+    (Python's reader accepts them all; JSON and Pulumi do not, and a duplicated key can hide a value
+    from one reader and not another); bounded nesting. One OfflineError line for anything else,
+    naming where. `first_check` sees the parsed value before the (slower) walks."""
+    text = decode_text(raw, name, hint)
     try:
-        data = json.loads(text, parse_constant=_no_constants)
+        data = json.loads(text, parse_float=_float, parse_int=_int, parse_constant=_constant, object_pairs_hook=_object)
     except json.JSONDecodeError as error:
         raise OfflineError(f"{name} is not valid JSON: {error}") from None
-    except ValueError as error:  # parse_constant
-        raise OfflineError(f"{name} is not valid JSON: {error} (JSON has no NaN or Infinity)") from None
+    except _RefusedError as error:
+        raise OfflineError(f"{name}: {_locate(text) or error}") from None
+    except ValueError as error:  # e.g. an integer beyond the interpreter's digit limit
+        raise OfflineError(f"{name} is not valid JSON: {str(error).split(';')[0]}") from None
     except RecursionError:
         raise OfflineError(f"{name}: values nest deeper than {MAX_DEPTH} levels") from None
     if first_check is not None:
@@ -99,6 +229,18 @@ def parse_json(raw: bytes, name: str, first_check: Callable[[Any], None] | None 
     where = too_deep(data)
     if where is not None:
         raise OfflineError(f"{name}: {where}: values nest deeper than {MAX_DEPTH} levels")
+    # The key's longest run of digits reads the same in any case: more runs than exact keys means a
+    # key spelled another way may be there (two counts, no copy of the text).
+    if text.count(SIG_KEY[5:19]) != text.count(SIG_KEY):
+        found = _first(data, _misspelt_signature_key)
+        if found is not None:
+            raise OfflineError(f"{name}: {_spell(found[0])}: the special-value key is spelled another way; "
+                               f"Pulumi writes {SIG_KEY} (a secret in any other spelling would reach the rules)")
+    if _SURROGATE_ESCAPE.search(text):
+        found = _first(data, _lone_surrogate)
+        if found is not None:
+            raise OfflineError(f"{name}: {_spell(found[0])}: a lone UTF-16 surrogate escape (\\ud800-\\udfff) is "
+                               "no Unicode character; write the character itself")
     return data
 
 
@@ -137,11 +279,12 @@ def read_json_object(path: Path, what: str, shape: str) -> dict[str, Any]:
 
 
 def read_state(path: Path, max_resources: int = MAX_RESOURCES) -> dict[str, Any]:
-    """A deployment export of at most `max_resources` resources (and `BYTES_PER_RESOURCE` bytes each,
-    checked before reading), validated."""
+    """A deployment export of at most `max_resources` resources (and `BYTES_PER_RESOURCE` bytes and
+    `VALUES_PER_RESOURCE` values each; the bytes are checked before reading), validated."""
     raw = read_user_file(path, f"state file {path.name}", max_resources * BYTES_PER_RESOURCE,
                          f" (with --max-resources {max_resources:,}); raise --max-resources to read it")
-    data = parse_json(raw, path.name, lambda parsed: within_limit(parsed, max_resources, path.name))
+    data = parse_json(raw, path.name, f" (e.g. `pulumi stack export --file {path.name}`)",
+                      lambda parsed: within_limit(parsed, max_resources, path.name))
     validate(data, path.name)
     within_value_budget(resources_of(data), max_resources, path.name)
     return data
@@ -157,7 +300,7 @@ def validate(data: Any, name: str = "the export") -> None:
     if "deployment" not in data:
         raise OfflineError(f"{name}: no \"deployment\"; is this a `pulumi stack export`?")
     version = data.get("version")
-    if version not in VERSIONS or isinstance(version, bool):
+    if type(version) is not int or version not in VERSIONS:
         raise OfflineError(f"{name}: checkpoint \"version\" {json.dumps(version)} is not one this gate reads "
                            f"({', '.join(map(str, VERSIONS))})")
     body = data["deployment"]
@@ -167,7 +310,16 @@ def validate(data: Any, name: str = "the export") -> None:
     if not isinstance(resources, list):
         raise OfflineError(f"{name}: deployment.resources is {'missing' if resources is None else _kind(resources)}; "
                            "it must be the list of resources")
+    pending = body.get("pending_operations")
+    if pending:
+        first = pending[0] if isinstance(pending, list) and isinstance(pending[0], dict) else {}
+        urn = first.get("resource", {}).get("urn") if isinstance(first.get("resource"), dict) else None
+        what = f" (first: {_short(str(first.get('type')), 40)} {_short(str(urn))})" if urn else ""
+        raise OfflineError(f"{name}: deployment.pending_operations: an update was interrupted with operations in "
+                           f"flight{what}; its resources may be missing or half-made: run `pulumi refresh` (or "
+                           "`pulumi cancel`), then export again")
     seen: dict[str, int] = {}
+    folded: dict[str, int] = {}
     roots: list[int] = []
     for index, entry in enumerate(resources):
         where = f"{name}: deployment.resources[{index}]"
@@ -175,6 +327,10 @@ def validate(data: Any, name: str = "the export") -> None:
         urn = entry["urn"]
         if urn in seen:
             raise OfflineError(f"{where}: duplicate URN (also deployment.resources[{seen[urn]}]): {_short(urn)}")
+        twin = folded.setdefault(_fold(urn), index)
+        if twin != index:
+            raise OfflineError(f"{where}: URN {_short(urn)} differs from deployment.resources[{twin}]'s only in case, "
+                               "white space or compatibility characters; rename one of them")
         seen[urn] = index
         if entry["type"] == STACK_TYPE:
             roots.append(index)
@@ -202,6 +358,60 @@ def validate(data: Any, name: str = "the export") -> None:
         for field, target in references:
             if target and target not in seen:
                 raise OfflineError(f"{where}: {field} {_short(str(target))} is not a resource of this export")
+            if target and seen[target] >= index:
+                # Pulumi writes a resource after its parent, provider and dependencies; anything else is a
+                # cycle or a hand-made order no engine wrote.
+                which = "this resource itself" if seen[target] == index else f"deployment.resources[{seen[target]}], after it"
+                raise OfflineError(f"{where}: {field} {_short(str(target))} is {which}; "
+                                   "a resource must come after its parent, provider and dependencies")
+
+
+SIG_KEY = SECRET_SIG_KEY
+SIGNATURES = {
+    SECRET_SIG: "secret",
+    "c44067f5952c0a294b673a41bacd8c17": "asset",
+    "0def7320c3a5731c473e5ecbe6d01bc7": "archive",
+    "5cf8f73096256a8f31e491e813e4eb8e": "resource reference",
+    "d0e6a833031e9bbcd3f4e8bde6ca49a4": "output value",
+}
+"""Pulumi's special-value signatures (the value of `SIG_KEY`): any other makes the policy SDK refuse
+the whole resource, so every rule would crash on it."""
+_ENVELOPE = ("ciphertext", "plaintext", "value")
+
+
+def special_value_problem(value: dict[str, Any]) -> str | None:
+    """Why an object holding the special-value key is malformed: an unknown signature, or a secret
+    with no or several payloads."""
+    kind = SIGNATURES.get(value[SIG_KEY]) if isinstance(value[SIG_KEY], str) else None
+    if kind is None:
+        return f"unknown special-value signature {_short(str(value[SIG_KEY]), 60)} (Pulumi's: {', '.join(SIGNATURES)})"
+    if kind == "secret":
+        payloads = [k for k in _ENVELOPE if k in value]
+        if len(payloads) != 1 or set(value) - {SIG_KEY, *_ENVELOPE}:
+            return ("a secret envelope must hold exactly one of ciphertext, plaintext or value "
+                    f"(it has {', '.join(sorted(k for k in value if k != SIG_KEY)) or 'none'})")
+        if payloads[0] != "value" and not isinstance(value[payloads[0]], str):
+            return f"a secret's {payloads[0]} is {_kind(value[payloads[0]])}, not a string"
+    return None
+
+
+def _misspelt_signature_key(value: Any) -> bool:
+    return isinstance(value, dict) and any(len(k) == len(SIG_KEY) and k != SIG_KEY and k.casefold() == SIG_KEY
+                                           for k in value)
+
+
+def _path(trail: Any) -> str:
+    spelled = _spell(trail)
+    return "" if spelled == "(top)" else ("" if spelled.startswith("[") else ".") + spelled
+
+
+def _fold(urn: str) -> str:
+    """A URN as a reader skimming it sees it: compatibility forms, case and white space (and the
+    invisible format characters) erased."""
+    if urn.isascii():
+        return "".join(urn.lower().split())
+    text = unicodedata.normalize("NFKC", urn).casefold()
+    return "".join(c for c in text if not c.isspace() and unicodedata.category(c) != "Cf")
 
 
 def _short(text: str, limit: int = 160) -> str:
@@ -217,6 +427,12 @@ def _check_entry(entry: Any, where: str) -> None:
             near = difflib.get_close_matches(key, [str(k) for k in entry], n=1, cutoff=0.6)
             hint = f" (it has {json.dumps(near[0])}; the key is {json.dumps(key)})" if near else ""
             raise OfflineError(f"{where}: missing \"{key}\"{hint}")
+    for key in entry:
+        if key not in RESOURCE_KEYS:
+            meant = _meant(key)
+            if meant is not None:
+                raise OfflineError(f"{where}: unknown key {_short(key, 60)}; Pulumi writes {json.dumps(meant)}, and a "
+                                   "misspelt key would leave what it holds unjudged")
     for key, expected in _FIELDS.items():
         if key in entry and entry[key] is not None and not isinstance(entry[key], expected):
             raise OfflineError(f"{where}: \"{key}\" is {_kind(entry[key])}, not {_JSON_NAMES[expected]}")

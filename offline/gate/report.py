@@ -13,7 +13,7 @@ import re
 from collections.abc import Mapping
 from typing import Any, TextIO
 
-from offline.gate.engine import REASONS, SEVERITY_ORDER, SIDES, Report, Unverifiable, run_gate
+from offline.gate.engine import REASONS, SEVERITY_ORDER, SIDES, PolicyConfig, Report, Unverifiable, Violation, run_gate
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 SECURITY_SEVERITY = {"critical": "9.5", "high": "8.0", "medium": "5.5", "low": "3.0"}
@@ -201,6 +201,50 @@ def render(report: Report, fmt: str, artifact: str = "__main__.py") -> str:
     if fmt == "sarif":
         return render_sarif(report, artifact)
     return render_text(report)
+
+
+LEVEL_RANK = {"disabled": 0, "advisory": 1, "remediate": 2, "mandatory": 2}
+"""How strictly a level enforces a validation policy (remediate fails like mandatory)."""
+
+
+def layered(baseline: Report, custom: Report, base_config: PolicyConfig, custom_config: PolicyConfig) -> Report:
+    """One report from the same export judged under the shipped configuration and under a caller's
+    `--policy-config`: every finding of either, each at the stricter enforcement, production thresholds
+    if either is production. A configuration file can add findings and tighten levels, never remove or
+    relax one; each setting it tried to relax is named in a warning."""
+    found: dict[tuple[str, str, str, str], Violation] = {}
+    for v in [*baseline.violations, *custom.violations]:
+        key = (v.policy, v.urn, v.message, v.side)
+        known = found.get(key)
+        if known is None or LEVEL_RANK.get(v.enforcement, 0) > LEVEL_RANK.get(known.enforcement, 0):
+            found[key] = v
+    rank = {s: i for i, s in enumerate(SEVERITY_ORDER)}
+    violations = sorted(found.values(), key=lambda v: (rank.get(v.severity, len(rank)), v.policy, v.urn, v.message))
+    warnings = list(dict.fromkeys([*baseline.warnings, *custom.warnings, *relaxed(base_config, custom_config,
+                                                                                   custom.config_source,
+                                                                                   baseline.config_source)]))
+    return Report(
+        stack=baseline.stack, production=baseline.production or custom.production, pack=baseline.pack,
+        violations=violations, crashes=list(dict.fromkeys([*baseline.crashes, *custom.crashes])),
+        notes=list(dict.fromkeys([*baseline.notes, *custom.notes])), resources=baseline.resources,
+        unverifiable=sorted(set(baseline.unverifiable) | set(custom.unverifiable)), preview=baseline.preview,
+        warnings=warnings, config_source=f"{custom.config_source} on top of {baseline.config_source}")
+
+
+def relaxed(base: PolicyConfig, custom: PolicyConfig, custom_source: str, base_source: str) -> list[str]:
+    """What `custom` sets more loosely than `base`: lower levels and changed settings, one line each."""
+    out = []
+    for name, level in sorted(custom.levels.items()):
+        kept = base.levels.get(name, level)
+        if LEVEL_RANK.get(level, 0) < LEVEL_RANK.get(kept, 0):
+            out.append(f"{custom_source} sets {name} to {level}; {base_source} enforces it as {kept}, and that applies")
+    for name, settings in sorted(custom.properties.items()):
+        for key, value in sorted(settings.items()):
+            before = base.properties.get(name, {}).get(key)
+            if value != before:
+                out.append(f"{custom_source} sets {name}.{key} to {json.dumps(value)[:80]} (shipped: "
+                           f"{json.dumps(before)[:80]}); findings under either setting are reported")
+    return out
 
 
 def preview_summary(deployment: Mapping[str, Any], stack_name: str, out: TextIO, *, preview: bool = False) -> int:

@@ -290,6 +290,16 @@ def joined(messages: list[str]) -> str:
     return f"{shown}; and {rest} more" if rest > 0 else shown
 
 
+class _Boundary(str):
+    __slots__ = ()
+
+
+INDEPENDENT: tuple[str, str | None] = (_Boundary(""), None)
+"""Yielded by a stack check between pieces it judges independently (one resource, then the next): a value
+it could not judge before the boundary withholds no finding after it. Without boundaries, every value
+read since the previous finding is taken as something the next finding may depend on."""
+
+
 def stack_rule(meta: Meta) -> Callable[[StackCheck], StackValidationPolicy]:
     """A rule over the whole stack: the check yields (message, urn or None for the stack).
     A value the rule cannot judge concerns its resource only: the finding computed while reading it
@@ -306,8 +316,11 @@ def stack_rule(meta: Meta) -> Callable[[StackCheck], StackValidationPolicy]:
                 try:
                     seen = 0
                     for message, urn in check(stack):
-                        fresh = len(reads) > seen
                         blind.update(owners.get(r.root) for r in reads[seen:])
+                        if isinstance(message, _Boundary):
+                            seen = len(reads)
+                            continue
+                        fresh = len(reads) > seen
                         if not fresh and (urn or stack.root_urn) not in blind:
                             found.append((message, urn))
                         seen = len(reads)
@@ -356,16 +369,24 @@ def is_list(value: Any) -> bool:
 
 
 def items(value: Any) -> list[Any]:
-    """A list input (or a single object where providers accept either), as a list."""
+    """A list input (or a single object where providers accept either), as a list. A withheld secret
+    hides how many items it holds: recorded as unverifiable, read as none."""
     if value is None:
         return []
     if is_list(value):
         return list(value)
+    if isinstance(value, verify.Withheld):
+        verify.needs_value(value)
+        return []
     return [value]
 
 
 def mapping(value: Any) -> Mapping[str, Any]:
-    return value if isinstance(value, Mapping) else {}
+    """An object input, or {} for anything else (a withheld secret is recorded as unverifiable)."""
+    if isinstance(value, Mapping):
+        return value
+    verify.needs_value(value)
+    return {}
 
 
 def truthy(value: Any) -> bool:
@@ -452,9 +473,18 @@ def name_words(name: str) -> list[str]:
     return [w.lower() for w in _WORDS.findall(name[:256])]
 
 
+_NOT_ALNUM = re.compile(r"[^A-Za-z0-9]+")
+_FAMILY_STEMS = re.compile("pass|pwd|secret|token|key|cred|auth|dsn|jwt|bearer|conn")
+"""Every name `secret_like_name` accepts holds one of these in its letters and digits (the words joined):
+names without one are refused without splitting them into words (a ConfigMap may have 100,000 keys)."""
+
+
 def secret_like_name(name: str) -> bool:
     """`DB_PASSWORD`, `adminPassword`, `api-key`, `SENTRY_DSN`, `STRIPE_KEY`: yes;
     `passwordKey`, `existingSecret`, `tokenTTL`, `publicKey`, `auth.enabled`: no."""
+    compact = _NOT_ALNUM.sub("", str(name)[:256]).lower()
+    if _FAMILY_STEMS.search(compact) is None:
+        return False
     words = name_words(str(name))
     # `PASSWORD2`, `token_v1`: a trailing number does not change what a word means.
     words = [w.rstrip("0123456789") or w for w in words]
@@ -515,6 +545,10 @@ ASSIGNED_SECRET = re.compile(r"(?m)^[ \t]*[\"']?([A-Za-z0-9_.-]{1,128}+)[\"']?[ 
 def credentials_in_text(text: str) -> Iterator[str]:
     """Credential material in a config file: private keys, access keys, URL passwords, assignments."""
     verify.needs_value(text)
+    # Each kind needs one of these marks (a BEGIN line, a key id prefix, "://" or an assignment):
+    # most values have none and are passed over without running a pattern.
+    if ":" not in text and "=" not in text and "-----BEGIN" not in text and "AKIA" not in text and "ASIA" not in text:
+        return
     if PRIVATE_KEY.search(text):
         yield "a private key"
     if AWS_ACCESS_KEY.search(text):

@@ -8,7 +8,7 @@ from typing import Any
 
 from pulumi_policy import Severity
 
-from .common import Meta, Resource, Stack, base_type, get, is_list, items, mapping, resource_rule, stack_rule, truthy
+from .common import INDEPENDENT, Meta, Resource, Stack, base_type, get, is_list, items, mapping, resource_rule, stack_rule, truthy
 
 OPENSEARCH = "aws:opensearch/domain:Domain"
 HELM_RELEASE = "kubernetes:helm.sh/v3:Release"
@@ -130,6 +130,7 @@ exposure = Meta(
 @stack_rule(exposure)
 def k8s_telemetry_internal(stack: Stack) -> Iterator[tuple[str, str | None]]:
     for release in stack.of(HELM_RELEASE):
+        yield INDEPENDENT  # each release is judged on its own values
         if _chart(release) not in TELEMETRY_CHARTS:
             continue
         values = mapping(get(release.props, "values"))
@@ -179,6 +180,7 @@ def _strings(value: Any) -> Iterator[str]:
 @stack_rule(redaction)
 def k8s_telemetry_redaction(stack: Stack) -> Iterator[tuple[str, str | None]]:
     for release in stack.of(HELM_RELEASE):
+        yield INDEPENDENT  # each release is judged on its own values
         if _chart(release) != "opentelemetry-collector":
             continue
         config = _collector_config(mapping(get(release.props, "values")))

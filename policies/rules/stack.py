@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from typing import Any
 
 from pulumi_policy import PolicyResource, Severity
 
-from .common import Meta, Stack, get, number, stack_rule, truthy
+from .common import INDEPENDENT, Meta, Stack, get, number, stack_rule, truthy
 from .haproxy import Config
 from .k8s_objects import CONFIGMAP, DEPLOYMENT, SLOTS, labels, pod_template, slot_of
 
@@ -46,24 +47,36 @@ def _slot_weights(text: str) -> dict[str, float]:
     return {}
 
 
-@stack_rule(blue_green)
-def stack_blue_green_consistent(stack: Stack) -> Iterator[tuple[str, str | None]]:
+def _slots(stack: Stack) -> dict[str, list[PolicyResource]]:
     slots: dict[str, list[PolicyResource]] = {}
     for deployment in stack.of(DEPLOYMENT):
         _, metadata = pod_template(deployment.resource_type, deployment.props)
         slot = slot_of(labels(metadata))
         if slot is not None:
             slots.setdefault(slot, []).append(deployment)
-    active = stack.output("activeSlot")
-    canary = number(stack.output("canaryWeight"))
+    return slots
+
+
+def _release(stack: Stack) -> tuple[Any, float | None]:
+    """The stack's active slot and canary weight (its outputs)."""
+    return stack.output("activeSlot"), number(stack.output("canaryWeight"))
+
+
+@stack_rule(blue_green)
+def stack_blue_green_consistent(stack: Stack) -> Iterator[tuple[str, str | None]]:
+    # Each finding reads what it depends on just before it is yielded (`_slots`, `_release`): a value the
+    # rule cannot judge then withholds exactly the findings it could have changed (see `stack_rule`).
     configs = [c for c in stack.of(CONFIGMAP) if isinstance(get(c.props, "data", "haproxy.cfg"), str)]
-    if not slots and active is None and not configs:
+    active, canary = _release(stack)
+    if not _slots(stack) and active is None and not configs:
         return  # not a blue/green stack
     for slot in SLOTS:
-        if slot not in slots:
+        if slot not in _slots(stack):
             yield f"no Deployment for the {slot} slot", None
-    if active is not None and str(active) not in slots:
+    active, canary = _release(stack)
+    if active is not None and str(active) not in _slots(stack):
         yield f"the active slot {active} has no Deployment", None
+    active, canary = _release(stack)
     if canary is not None and int(canary) not in CANARY_WEIGHTS:
         yield f"canaryWeight {canary} is not one of {CANARY_WEIGHTS}", None
     if not configs:
@@ -78,6 +91,7 @@ def stack_blue_green_consistent(stack: Stack) -> Iterator[tuple[str, str | None]
             yield "both slots have weight 0", config.urn
             continue
         shares = {s: round(100 * w / total) for s, w in weights.items()}
+        active, canary = _release(stack)
         if active in SLOTS:
             other = "green" if active == "blue" else "blue"
             expected_other = int(canary) if canary is not None else 0
@@ -133,6 +147,7 @@ def stack_stateful_protected(stack: Stack) -> Iterator[tuple[str, str | None]]:
         return
     for type_, flag in STATEFUL.items():
         for resource in stack.of(type_):
+            yield INDEPENDENT  # each store is judged on its own settings
             if resource.opts.protect or (flag is not None and truthy(get(resource.props, flag))):
                 continue
             yield f"{type_.rsplit(':', 1)[-1]} {resource.name} is neither protected nor deletion-protected", resource.urn

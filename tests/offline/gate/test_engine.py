@@ -277,7 +277,7 @@ def test_an_export_file_above_the_byte_limit_is_refused_before_it_is_read(violat
     assert limit >= 1, "the fixture export is too small for this test"
     assert main(["check", "--state", str(violating_state), "--max-resources", str(limit)]) == 2
     assert capsys.readouterr().err.strip() == (
-        f"error: state file state.json holds more than {limit * BYTES_PER_RESOURCE // 1024:,} KiB "
+        f"error: state file state.json is {size:,} bytes; at most {limit * BYTES_PER_RESOURCE:,} are read "
         f"(with --max-resources {limit}); raise --max-resources to read it")
 
 
@@ -285,7 +285,7 @@ def test_a_file_that_never_ends_is_refused_after_the_limit() -> None:
     from offline import OfflineError
     from offline.files import read_user_file
 
-    with pytest.raises(OfflineError, match=r"^state file zero holds more than 4 KiB$"):
+    with pytest.raises(OfflineError, match=r"^state file zero is over 4,096 bytes; at most that many are read$"):
         read_user_file(Path("/dev/zero"), "state file zero", max_bytes=4096)
 
 

@@ -58,6 +58,31 @@ REFUSALS: list[tuple[str, Change, str]] = [
      "belongs to stack 'other'"),
     ("second root", lambda d: _entries(d).append(root() | {"urn": ROOT_URN + "2"}), "a second pulumi:pulumi:Stack"),
     ("inputs not an object", lambda d: _entries(d)[1].update(inputs=[1]), '"inputs" is a list, not an object'),
+    ("version 3.0", lambda d: d.update(version=3.0), 'checkpoint "version" 3.0 is not one this gate reads (3, 4)'),
+    ("version string", lambda d: d.update(version="3"), 'checkpoint "version" "3" is not one this gate reads (3, 4)'),
+    ("urn differs in case", lambda d: _entries(d).append(_entries(d)[1] | {"urn": _entries(d)[1]["urn"][:-2] + "CM"}),
+     "deployment.resources[2]: URN \"urn:pulumi:test::orchestrator::kubernetes:core/v1:ConfigMap::CM\" differs from "
+     "deployment.resources[1]'s only in case, white space or compatibility characters; rename one of them"),
+    ("urn differs in white space", lambda d: _entries(d).append(_entries(d)[1] | {"urn": _entries(d)[1]["urn"] + "\u00a0"}),
+     "differs from deployment.resources[1]'s only in case, white space"),
+    ("urn differs in width", lambda d: _entries(d).append(_entries(d)[1] | {"urn": _entries(d)[1]["urn"][:-2] + "\uff43\uff4d"}),
+     "differs from deployment.resources[1]'s only in case, white space or compatibility characters"),
+    ("misspelt inputs", lambda d: _entries(d)[1].update(Inputs=_entries(d)[1].pop("inputs")),
+     'deployment.resources[1]: unknown key "Inputs"; Pulumi writes "inputs", and a misspelt key would leave what it '
+     "holds unjudged"),
+    ("misspelt protect", lambda d: _entries(d)[1].update(protected=True), 'unknown key "protected"; Pulumi writes "protect"'),
+    ("snake case", lambda d: _entries(d)[1].update(retain_on_delete=True),
+     'unknown key "retain_on_delete"; Pulumi writes "retainOnDelete"'),
+    ("self dependency", lambda d: _entries(d)[1].update(dependencies=[_entries(d)[1]["urn"]]),
+     "deployment.resources[1]: dependencies \"urn:pulumi:test::orchestrator::kubernetes:core/v1:ConfigMap::cm\" is this "
+     "resource itself; a resource must come after its parent, provider and dependencies"),
+    ("parent cycle", lambda d: _entries(d)[0].update(parent=_entries(d)[1]["urn"]),
+     "deployment.resources[0]: parent \"urn:pulumi:test::orchestrator::kubernetes:core/v1:ConfigMap::cm\" is "
+     "deployment.resources[1], after it"),
+    ("pending operations",
+     lambda d: d["deployment"].update(pending_operations=[{"resource": _entries(d)[1], "type": "creating"}]),
+     'deployment.pending_operations: an update was interrupted with operations in flight (first: "creating" '
+     '"urn:pulumi:test::orchestrator::kubernetes:core/v1:ConfigMap::cm")'),
 ]
 
 
@@ -70,6 +95,14 @@ def test_an_export_the_gate_cannot_fully_read_is_refused(change: Change, expecte
         validate(doc, "export.json")
     assert expected in str(refused.value) and "\n" not in str(refused.value)
     assert str(refused.value).startswith("export.json: ")
+
+
+def test_known_keys_of_newer_engines_are_read() -> None:
+    doc = export(config_map())
+    _entries(doc)[1].update(created="2026-01-01T00:00:00Z", sourcePosition="project:///x.py#1", taint=False, hideDiff=[])
+    validate(doc, "export.json")
+    doc["deployment"]["pending_operations"] = []
+    validate(doc, "export.json")
 
 
 def test_the_cli_refuses_a_misspelt_type_with_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -97,6 +130,94 @@ def test_unreadable_bytes_are_one_line(raw: bytes, expected: str) -> None:
         parse_json(raw, "export.json")
     print(f"refused in {time.perf_counter() - started:.3f} s: {refused.value}")
     assert expected in str(refused.value) and "\n" not in str(refused.value)
+
+
+PRIVILEGED = json.dumps(resource("kubernetes:core/v1:Pod", "p", {"spec": {"containers": [
+    {"name": "c", "securityContext": {"privileged": False}}]}}))
+
+
+def _raw(props_text: str) -> bytes:
+    """An export whose one resource's properties are `props_text`, spliced in verbatim (JSON that
+    `json.dumps` cannot write: duplicated keys, overlong numbers, lone surrogates)."""
+    doc = json.dumps(export(config_map()))
+    return doc.replace('{"data": {"a": "b"}}', props_text, 1).encode()
+
+
+@pytest.mark.parametrize(("props", "expected"), [
+    ('{"data": {"a": "b"}, "privileged": true, "privileged": false}',
+     'export.json: deployment.resources[1].inputs: the key "privileged" appears 2 times (true, false); JSON readers '
+     "disagree on which one counts, so the file is refused"),
+    ('{"data": {"a": "b", "a": {"x": 1}}}',
+     'deployment.resources[1].inputs.data: the key "a" appears 2 times (a string, an object)'),
+    ('{"data": {"a": 1e400}}', "export.json: deployment.resources[1].inputs.data.a: the number 1e400 is out of range "
+                               "(JSON numbers here are finite doubles)"),
+    ('{"data": {"a": -1E999}}', "deployment.resources[1].inputs.data.a: the number -1E999 is out of range"),
+    ('{"data": {"a": ' + "9" * 400 + "}}",
+     "deployment.resources[1].inputs.data.a: a number of 400 digits is out of range (at most 308)"),
+    ('{"data": {"a": ' + "9" * 5000 + "}}", "deployment.resources[1].inputs.data.a: a number of 5000 digits is out of range"),
+    ('{"data": {"a": NaN}}', "export.json: deployment.resources[1].inputs.data.a: NaN is not a JSON number"),
+    ('{"data": {"a": "x\\ud800y"}}', "export.json: deployment.resources[1].inputs.data.a: a lone UTF-16 surrogate escape"),
+    ('{"data": {"\\udfff": "y"}}', "export.json: deployment.resources[1].inputs.data: a lone UTF-16 surrogate escape"),
+    ('{"data": {"a": {"4dabf18193072939515e22adb298388d": "1B47061264138C4AC30D75FD1EB44270", "plaintext": "\\"x\\""}}}',
+     "deployment.resources[1].inputs.data.a: unknown special-value signature \"1B47061264138C4AC30D75FD1EB44270\""),
+    ('{"data": {"a": {"4DABF18193072939515E22ADB298388D": "1b47061264138c4ac30d75fd1eb44270", "plaintext": "\\"x\\""}}}',
+     "deployment.resources[1].inputs.data.a: the special-value key is spelled another way"),
+    ('{"data": {"a": {"4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270"}}}',
+     "deployment.resources[1].inputs.data.a: a secret envelope must hold exactly one of ciphertext, plaintext or value "
+     "(it has none)"),
+    ('{"data": {"a": {"4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270", "ciphertext": "v1:x", '
+     '"plaintext": "\\"y\\""}}}', "a secret envelope must hold exactly one of ciphertext, plaintext or value (it has ciphertext, "
+                                     "plaintext)"),
+    ('{"data": {"a": {"4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270", "plaintext": 7}}}',
+     "deployment.resources[1].inputs.data.a: a secret's plaintext is a number, not a string"),
+], ids=["hidden-value", "nested", "1e400", "-1e999", "400-digits", "5000-digits", "nan", "surrogate", "surrogate-key",
+        "signature-case", "signature-key-case", "empty-envelope", "two-payloads", "plaintext-number"])
+def test_json_the_readers_could_disagree_on_is_refused_with_its_path(props: str, expected: str) -> None:
+    with pytest.raises(OfflineError) as refused:
+        parse_json(_raw(props), "export.json")
+    assert expected in str(refused.value) and "\n" not in str(refused.value), str(refused.value)
+
+
+def test_a_duplicated_key_on_the_top_level_is_named() -> None:
+    with pytest.raises(OfflineError, match=r'^cfg\.json: the key "all" appears 2 times \(a string, a string\)'):
+        parse_json(b'{"all": "mandatory", "all": "disabled"}', "cfg.json")
+
+
+def test_a_duplicated_secret_is_not_quoted() -> None:
+    with pytest.raises(OfflineError) as refused:
+        parse_json(_raw('{"data": {"password": "hunter2-first", "password": "hunter2-second"}}'), "export.json")
+    assert "hunter2" not in str(refused.value)
+    assert str(refused.value).startswith('export.json: deployment.resources[1].inputs.data: the key "password" appears 2 '
+                                         "times (a string, a string)")
+
+
+def test_error_lines_show_control_characters_as_escapes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    config = tmp_path / "cfg.json"
+    config.write_text('{"k8s-\\u001b[2J\\u202ex\\nz": "mandatory"}')
+    state = tmp_path / "export.json"
+    state.write_text(json.dumps(export(config_map())))
+    assert main(["check", "--state", str(state), "--policy-config", str(config)]) == 2
+    err = capsys.readouterr().err
+    assert err == "error: cfg.json: 'k8s-\\u001b[2J\\u202ex\\nz' is not a policy of pack orchestrator-security\n"
+
+
+def test_a_file_too_large_to_hold_is_refused_before_reading(tmp_path: Path) -> None:
+    from offline.files import read_user_file
+
+    path = tmp_path / "big.json"
+    path.write_bytes(b" " * 2048)
+    with pytest.raises(OfflineError, match=r"^state file big\.json is 2,048 bytes; at most 1,024 are read$"):
+        read_user_file(path, "state file big.json", max_bytes=1024)
+    assert read_user_file(path, "x", max_bytes=4096) == b" " * 2048
+
+
+@pytest.mark.parametrize(("encoding", "expected"), [("utf-16", "UTF-16"), ("utf-16-le", "UTF-16"), ("utf-16-be", "UTF-16"),
+                                                    ("utf-32", "UTF-32"), ("utf-32-le", "UTF-32"), ("utf-32-be", "UTF-32")])
+def test_wide_encodings_are_named(encoding: str, expected: str) -> None:
+    from offline.files import decode_text
+
+    with pytest.raises(OfflineError, match=rf"^export\.json is {expected} text; save it as UTF-8$"):
+        decode_text(json.dumps({"a": 1}).encode(encoding), "export.json")
 
 
 def test_a_directory_is_not_a_state_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -251,3 +372,47 @@ def test_credential_scan_is_linear(text: str) -> None:
     started = time.perf_counter()
     assert list(credentials_in_text(text)) == []
     print(f"{len(text) / 1e6:.1f} MB scanned in {time.perf_counter() - started:.2f} s")
+
+
+# --- a caller's policy configuration only adds ------------------------------------------------------
+
+
+def test_a_policy_config_cannot_relax_the_shipped_one(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Disabling the rule that fires and moving production to development still fails, with each
+    relaxation named; the export's privileged container is reported at the shipped level."""
+    from tests.policies.fixtures import with_deployment
+
+    resources = with_deployment("spec.template.spec.containers.0.securityContext.privileged", True)
+    state = tmp_path / "export.json"
+    state.write_text(json.dumps({"version": 3, "deployment": {"manifest": {}, "resources": resources}}))
+    config = tmp_path / "cfg.json"
+    config.write_text(json.dumps({"all": "disabled", "stack-stateful-protected": {"environment": "development"}}))
+    out = tmp_path / "report.json"
+    assert main(["check", "--state", str(state), "--policy-config", str(config), "--format", "json",
+                 "--output", str(out)]) == 1
+    report = json.loads(out.read_text())
+    assert [(v["policy"], v["enforcement"]) for v in report["violations"] if v["policy"] == "k8s-no-privileged"] == \
+        [("k8s-no-privileged", "mandatory")]
+    assert report["production"] and not report["passed"]
+    assert report["policyConfig"] == "cfg.json on top of policies/config/production.json (the strictest; no --stack given)"
+    assert ("cfg.json sets k8s-no-privileged to disabled; policies/config/production.json (the strictest; no --stack "
+            "given) enforces it as mandatory, and that applies") in report["warnings"]
+    assert ('cfg.json sets stack-stateful-protected.environment to "development" (shipped: "production"); findings '
+            "under either setting are reported") in report["warnings"]
+
+
+def test_layered_reports_keep_every_finding_at_the_stricter_level() -> None:
+    from offline.gate.engine import PolicyConfig
+    from offline.gate.report import layered
+
+    urn = "urn:pulumi:test::orchestrator::kubernetes:core/v1:ConfigMap::cm"
+    info = PackInfo("pack", "1", "", {})
+    shipped = Report("test", True, info, [Violation("a", "high", "mandatory", urn, "t", "m1")], config_source="shipped.json")
+    custom = Report("test", False, info, [Violation("a", "high", "advisory", urn, "t", "m1"),
+                                          Violation("b", "medium", "mandatory", urn, "t", "m2")], config_source="cfg.json")
+    merged = layered(shipped, custom, PolicyConfig({"a": "mandatory", "b": "advisory"}, {"b": {"n": 3}}),
+                     PolicyConfig({"a": "advisory", "b": "mandatory"}, {"b": {"n": 5}}))
+    assert [(v.policy, v.enforcement) for v in merged.violations] == [("a", "mandatory"), ("b", "mandatory")]
+    assert merged.production and merged.config_source == "cfg.json on top of shipped.json"
+    assert merged.warnings == ["cfg.json sets a to advisory; shipped.json enforces it as mandatory, and that applies",
+                               "cfg.json sets b.n to 5 (shipped: 3); findings under either setting are reported"]

@@ -3,6 +3,7 @@
 - A value unknown in one resource concerns that resource only: a stack rule still reports every
   other resource.
 - A `--show-secrets` plaintext reaches no rule and no report, yet a secret literal is still a literal.
+- A value changed only in the recorded outputs (drift) or only in the declared inputs is judged.
 - Exports the gate cannot fully read are refused (rule `gate-refused`): the CLI exits 2 with one line.
 """
 
@@ -36,6 +37,26 @@ def plaintext_secret_env(export: Export) -> str:
     return str(deployment["urn"])
 
 
+def outputs_only_privileged(export: Export) -> str:
+    """Drift: the recorded outputs run the container privileged, the declared inputs do not."""
+    deployment = first(export, DEPLOYMENT, "blue")
+    container = deployment["outputs"]["spec"]["template"]["spec"]["containers"][0]
+    container.setdefault("securityContext", {})["privileged"] = True
+    return str(deployment["urn"])
+
+
+def outputs_only_public_database(export: Export) -> str:
+    primary = first(export, RDS, "primary")
+    primary["outputs"]["publiclyAccessible"] = True
+    return str(primary["urn"])
+
+
+def inputs_only_public_database(export: Export) -> str:
+    primary = first(export, RDS, "primary")
+    primary["inputs"]["publiclyAccessible"] = True
+    return str(primary["urn"])
+
+
 def _misspelt_type(export: Export) -> None:
     entry = resources(export)[-1]
     entry["tpye"] = entry.pop("type")
@@ -66,6 +87,29 @@ def _orphan(export: Export) -> None:
     resources(export)[-1]["parent"] = resources(export)[0]["urn"] + "-gone"
 
 
+def _case_twin(export: Export) -> None:
+    entry = resources(export)[-1]
+    resources(export).append({**entry, "urn": entry["urn"][:-1] + entry["urn"][-1].swapcase()})
+
+
+def _misspelt_inputs(export: Export) -> None:
+    entry = resources(export)[-1]
+    entry["Inputs"] = entry.pop("inputs", {})
+
+
+def _interrupted(export: Export) -> None:
+    export["deployment"]["pending_operations"] = [{"resource": resources(export)[-1], "type": "creating"}]
+
+
+def _depends_on_itself(export: Export) -> None:
+    entry = resources(export)[-1]
+    entry["dependencies"] = [*entry.get("dependencies", []), entry["urn"]]
+
+
+def _float_version(export: Export) -> None:
+    export["version"] = 3.0
+
+
 def refused(name: str, change: object, message: str) -> Mutation:
     def apply(export: Export) -> None:
         change(export)  # type: ignore[operator]
@@ -86,4 +130,15 @@ OPERATORS: list[Mutation] = [
     refused("duplicate-urn", _duplicate, "duplicate URN"),
     refused("type-not-its-urn", _retyped, "is not the type its URN names"),
     refused("absent-parent", _orphan, "is not a resource of this export"),
+    refused("urn-case-twin", _case_twin, "only in case, white space or compatibility characters"),
+    refused("misspelt-inputs-key", _misspelt_inputs, 'unknown key "Inputs"; Pulumi writes "inputs"'),
+    refused("pending-operations", _interrupted, "an update was interrupted with operations in flight"),
+    refused("self-dependency", _depends_on_itself, "is this resource itself"),
+    refused("float-version", _float_version, 'checkpoint "version" 3.0'),
+    Mutation(name="k8s-no-privileged-outputs-only-drift", rule="k8s-no-privileged", apply=outputs_only_privileged,
+             message="privileged"),
+    Mutation(name="aws-rds-not-public-outputs-only-drift", rule="aws-rds-not-public", apply=outputs_only_public_database,
+             stacks=("production", "staging"), message="publiclyAccessible"),
+    Mutation(name="aws-rds-not-public-inputs-only", rule="aws-rds-not-public", apply=inputs_only_public_database,
+             stacks=("production", "staging"), message="publiclyAccessible"),
 ]

@@ -48,6 +48,23 @@ def _agent_without_redaction(export: Export) -> str:
     return str(entry["urn"])
 
 
+UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
+
+
+def _collector_exposed_beside_a_blind_agent(export: Export) -> str:
+    """The log agent's service type is unknown (a preview); the collector's is LoadBalancer: the unknown
+    concerns the agent only."""
+    for values in _values(_find(export, "kubernetes:helm.sh/v3:Release", "::monitoring-log-agent")):
+        values["service"] = {"type": UNKNOWN}
+    return _collector_load_balancer(export)
+
+
+def _agent_unredacted_beside_a_blind_collector(export: Export) -> str:
+    for values in _values(_find(export, "kubernetes:helm.sh/v3:Release", "::monitoring-otel-collector")):
+        values["alternateConfig"]["service"]["pipelines"] = UNKNOWN
+    return _agent_without_redaction(export)
+
+
 def _set(entry: dict[str, Any], key: str, value: Any) -> str:
     """Sets an input as the engine records it, in inputs and outputs (None removes it)."""
     for side in ("inputs", "outputs"):
@@ -102,6 +119,10 @@ OPERATORS: list[Mutation] = [
              AZURE, "exclusions[0].ingestionAccessMode is Open for office"),
     Mutation("k8s-telemetry-internal-load-balancer", "k8s-telemetry-internal", _collector_load_balancer,
              message="service.type is LoadBalancer"),
+    Mutation("k8s-telemetry-internal-beside-unknown-release", "k8s-telemetry-internal",
+             _collector_exposed_beside_a_blind_agent, message="service.type is LoadBalancer"),
+    Mutation("k8s-telemetry-redaction-beside-unknown-release", "k8s-telemetry-redaction",
+             _agent_unredacted_beside_a_blind_collector, message="pipeline logs exports without transform/redact"),
     Mutation("k8s-telemetry-redaction-removed", "k8s-telemetry-redaction", _agent_without_redaction,
              message="pipeline logs exports without transform/redact"),
 ]
