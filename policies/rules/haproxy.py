@@ -768,7 +768,8 @@ def _walk(config: Config, listener: Section, request: Request) -> Outcome:
     for keyword in ("tcp-request", "http-request"):
         outcome = _run_rules(config, listener, request, keyword)
         if outcome is not None and outcome.action == "allow":
-            request.notes.append(f"'http-request allow' on {outcome.where} skips the rules after it")
+            if keyword == "http-request":  # a tcp-request accept ends only the tcp-request rules
+                request.notes.append(f"'http-request allow' on {outcome.where} skips the rules after it")
         elif outcome is not None:
             return outcome
     evaluator = Evaluator(config, _proxy_sections(config, listener), request)

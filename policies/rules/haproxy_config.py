@@ -26,6 +26,8 @@ MAX_CONFIG_BYTES = 256 * 1024
 """The largest configuration read; the generated one is a few kilobytes."""
 MAX_DIRECTIVES = 5000
 """Directive lines evaluated; beyond this a configuration is reported, not walked."""
+MAX_DEFAULTS_CHAIN = 32
+"""`defaults b from a` links followed (a loop or a longer chain stops there)."""
 MAX_NESTED_CONDITIONS = 10
 """HAProxy refuses `.if` blocks nested deeper than this."""
 MAX_CONDITION = 512
@@ -372,7 +374,29 @@ class Config:
         return self._index()[2]
 
     def defaults_for(self, section: Section) -> Section | None:
-        """The defaults a proxy inherits: `from <name>`, else the last `defaults` section before it."""
+        """The defaults a proxy inherits: `from <name>`, else the last `defaults` section before it. A defaults
+        section that itself says `from <other>` starts from the other's settings (HAProxy copies them), so the
+        chain is returned as one section, outermost lines first."""
+        found = self._direct_defaults(section)
+        if found is None or found.line is None or "from" not in found.line.words:
+            return found
+        memo = self.memo.setdefault("defaults_chain", {})
+        assert isinstance(memo, dict)
+        if id(found) not in memo:
+            chain: list[Section] = []
+            current: Section | None = found
+            while current is not None and current not in chain and len(chain) < MAX_DEFAULTS_CHAIN:
+                chain.append(current)
+                current = self._direct_defaults(current) if current.line is not None and \
+                    "from" in current.line.words else None
+            merged = Section("defaults", found.name, found.line)
+            for part in reversed(chain):
+                merged.entries.extend(part.entries)
+            memo[id(found)] = merged
+        chained = memo[id(found)]
+        return chained if isinstance(chained, Section) else found
+
+    def _direct_defaults(self, section: Section) -> Section | None:
         if section.line is not None and "from" in section.line.words:
             index = section.line.words.index("from")
             if index + 1 < len(section.line.words):

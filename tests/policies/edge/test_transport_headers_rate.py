@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.policies.edge.support import findings, one, swap
+from tests.policies.fixtures import HAPROXY_CFG
 
 REDIRECT = "    http-request redirect scheme https code 301 unless { ssl_fc }\n"
 RATE_DENY = "    http-request deny deny_status 429 if { sc_http_req_rate(0) gt 100 }\n"
@@ -128,3 +129,17 @@ def test_error_pages_follow_defaults_named_by_from() -> None:
     cfg = swap("frontend public_https\n", "defaults bare\n    mode http\n\nfrontend public_https from bare\n")
     assert findings("edge-error-pages", cfg) == ["listener 'public_https' has no custom page for 400, 403, 408, 429, "
                                                  "500, 502, 503, 504"]
+
+
+def test_defaults_chain_is_inherited() -> None:
+    # `defaults child from base` starts from base's settings: the pages and `mode http` of base still apply.
+    cfg = swap("defaults\n", "defaults base\n", HAPROXY_CFG)
+    cfg = swap("http-errors site-errors\n", "defaults child from base\n    timeout client 30s\n\nhttp-errors site-errors\n",
+               cfg)
+    assert findings("edge-error-pages", cfg) == []
+    assert findings("edge-admin-protected", cfg) == []
+
+
+def test_tcp_accept_does_not_skip_http_rules() -> None:
+    cfg = swap("    http-request track-sc0 src\n", "    tcp-request content accept\n    http-request track-sc0 src\n")
+    assert findings("edge-admin-protected", cfg) == [] and findings("edge-rate-limit", cfg) == []

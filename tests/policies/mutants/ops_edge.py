@@ -188,6 +188,8 @@ def _as_binary_data(change: Callable[[str], str]) -> Callable[[Export], str | No
 
     def apply(export: Export) -> str | None:
         for configmap in of_type(export, CONFIGMAP):
+            if "haproxy.cfg" not in (configmap.get("inputs", {}).get("data") or {}):
+                continue
             for side in ("inputs", "outputs"):
                 data = configmap.get(side, {}).get("data") or {}
                 if "haproxy.cfg" in data:
