@@ -1,9 +1,9 @@
-"""How the policy gate's cost grows with stack size: synthetic exports of 100, 1,000 and 10,000
+"""How the policy gate's cost grows with stack size: synthetic exports of 250, 1,000 and 2,500
 resources (benchmarks/synthetic.py) checked with `python -m offline check --state FILE`; time per
 resource, CPU, peak memory of the gate and its pack process together, and the fitted growth
 exponent (1.0 = linear).
 
-    .venv/bin/python -m benchmarks.gate_scaling [--sizes 100,1000,10000] [--runs 3]
+    .venv/bin/python -m benchmarks.gate_scaling [--sizes 250,1000,2500] [--runs 3]
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ def growth_exponent(sizes: list[int], times: list[float]) -> float:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--sizes", default="100,1000,10000")
+    parser.add_argument("--sizes", default="250,1000,2500")
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]

@@ -14,6 +14,7 @@ fail that rule, a finding about the generator, not about the stack.
 from __future__ import annotations
 
 import copy
+import re
 from typing import Any
 
 from offline.runner.export import to_deployment
@@ -44,13 +45,33 @@ def singletons(resources: list[dict[str, Any]]) -> set[str]:
     return keep
 
 
-def _copy(resource: dict[str, Any], suffix: str, replicated: set[str]) -> dict[str, Any]:
+def physical_names(replicated: set[str]) -> re.Pattern[str]:
+    """Pulumi's auto-names of the replicated resources (`<logical name>-<7 hex>`), as they appear in ids,
+    ARNs and names: a copy's must be its own, or its references would point at the original."""
+    logical = sorted({urn.rsplit("::", 1)[-1] for urn in replicated}, key=len, reverse=True)
+    return re.compile(rf"(?<![\w-])({'|'.join(map(re.escape, logical))})(-[0-9a-f]{{7}})(?![0-9a-f])")
+
+
+def _renamed(value: Any, names: re.Pattern[str], suffix: str) -> Any:
+    if isinstance(value, str):
+        return names.sub(rf"\g<1>{suffix}\g<2>", value) if "-" in value else value
+    if isinstance(value, dict):
+        return {k: _renamed(v, names, suffix) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_renamed(v, names, suffix) for v in value]
+    return value
+
+
+def _copy(resource: dict[str, Any], suffix: str, replicated: set[str], names: re.Pattern[str]) -> dict[str, Any]:
     def ref(urn: str) -> str:
         return f"{urn}{suffix}" if urn in replicated else urn
 
     clone = copy.deepcopy(resource)
-    if not suffix:  # copy 0 is the original, which the singletons refer to
-        return clone
+    for bag in ("inputs", "outputs"):
+        if isinstance(clone.get(bag), dict):
+            clone[bag] = _renamed(clone[bag], names, suffix)
+    if "id" in clone:
+        clone["id"] = _renamed(clone["id"], names, suffix)
     clone["urn"] = ref(clone["urn"])
     if "parent" in clone:
         clone["parent"] = ref(clone["parent"])
@@ -74,18 +95,20 @@ def _copy(resource: dict[str, Any], suffix: str, replicated: set[str]) -> dict[s
 
 
 def synthesize(base: dict[str, Any], size: int) -> dict[str, Any]:
-    """An export with exactly `size` resources besides the stack (the singletons once, then copies)."""
+    """An export with exactly `size` resources besides the stack: the original (singletons included) in
+    its own order, then copies. Each copy keeps that order and refers only to itself, the singletons
+    and the original, so every resource still comes after its parent, provider and dependencies."""
     resources = base["deployment"]["resources"]
     keep = singletons(resources)
-    out = [r for r in resources if r["urn"] in keep]
     replicable = [r for r in resources if r["urn"] not in keep]
     replicated = {r["urn"] for r in replicable}
-    copy_index = 0
+    out = [copy.deepcopy(r) for r in resources]
+    names = physical_names(replicated)
+    copy_index = 1
     while len(out) - 1 < size:
-        suffix = f"-c{copy_index}" if copy_index else ""
         for resource in replicable:
             if len(out) - 1 >= size:
                 break
-            out.append(_copy(resource, suffix, replicated))
+            out.append(_copy(resource, f"-c{copy_index}", replicated, names))
         copy_index += 1
     return {"version": base["version"], "deployment": {**base["deployment"], "resources": out[:size + 1]}}

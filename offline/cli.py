@@ -19,6 +19,10 @@ from typing import TYPE_CHECKING, Any, NoReturn
 from offline import OfflineError, missing_dependency
 from offline.gate.exportfile import MAX_RESOURCES
 
+CHECK_TIMEOUT = 120
+"""Seconds one `check` may spend judging: the shipped stacks take about 2 s, an export at the
+resource limit about 5 s; anything past this is refused, never left running."""
+
 if TYPE_CHECKING:
     from offline.gate.analyzer import PolicyPackProcess
     from offline.gate.packstart import StartedPack
@@ -228,6 +232,8 @@ def _add_check(commands: argparse._SubParsersAction[_Parser]) -> None:
     parser.add_argument("--policy-pack", type=Path, metavar="DIR", help="the pack directory (default: policies)")
     parser.add_argument("--max-resources", type=positive_int, metavar="N", default=MAX_RESOURCES,
                         help=f"with --state: judge an export of up to N resources (default: {MAX_RESOURCES:,})")
+    parser.add_argument("--timeout", type=positive_int, metavar="SECONDS", default=CHECK_TIMEOUT,
+                        help=f"fail (exit 2) when judging takes longer (default: {CHECK_TIMEOUT} s)")
     parser.set_defaults(handler=_check)
 
 
@@ -281,6 +287,7 @@ def _check(args: argparse.Namespace) -> int:
             raise
     from offline.gate import engine as gate
 
+    pack.set_timeout(args.timeout)
     if args.policy_config is None:
         report = gate.run_gate(deployment, stack=config_stack, pack_dir=pack_dir, pack=pack, preview=args.unknowns)
     else:

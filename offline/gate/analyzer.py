@@ -14,6 +14,7 @@ import re
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterable, Mapping
 from concurrent import futures
 from dataclasses import dataclass, field
@@ -314,6 +315,8 @@ class PolicyPackProcess:
         self._engine_port = 0
         self._memo: dict[bytes, Results] = {}
         """Answers by request digest, valid for the current configuration."""
+        self._timeout: float | None = None
+        self._deadline: float | None = None
         self._writer: RequestWriter | None = None
         self._writer_of: list[Mapping[str, Any]] | None = None
         """The resources `_writer` has written (both bags of one export are analyzed in turn)."""
@@ -467,7 +470,7 @@ class PolicyPackProcess:
             if known is not None:
                 self._replay(known, results)
                 continue
-            in_flight.append((analyze.future(request), request, resource["urn"], key))
+            in_flight.append((analyze.future(request, timeout=self._remaining()), request, resource["urn"], key))
             if len(in_flight) >= WINDOW:
                 self._finish(analyze, in_flight, results)
         while in_flight:
@@ -484,6 +487,19 @@ class PolicyPackProcess:
         results.engine_logs = list(self._engine.logs)
         return results
 
+    def set_timeout(self, seconds: float | None) -> None:
+        """Judging must end within `seconds` from now (None: no limit); past it, OfflineError."""
+        self._timeout = seconds
+        self._deadline = None if seconds is None else time.monotonic() + seconds
+
+    def _remaining(self) -> float | None:
+        return None if self._deadline is None else max(self._deadline - time.monotonic(), 0.001)
+
+    def _check_deadline(self, error: grpc.RpcError) -> None:
+        if self._deadline is not None and error.code() == grpc.StatusCode.DEADLINE_EXCEEDED:
+            raise OfflineError(f"the policy pack did not finish judging within {self._timeout:g} s (--timeout): "
+                               "the export holds more, or more complex, content than one check is sized for")
+
     def _replay(self, known: Results, results: Results) -> None:
         results.diagnostics.extend(known.diagnostics)
         results.unverified.extend(known.unverified)
@@ -495,6 +511,7 @@ class PolicyPackProcess:
         try:
             response = future.result()
         except grpc.RpcError as error:
+            self._check_deadline(error)
             for other, _, _, _ in in_flight:
                 other.exception()  # waits; its outcome is collected in order later
             self._isolate(method, request, urn, results, stack_level=False, error=error)
@@ -504,8 +521,9 @@ class PolicyPackProcess:
     def _call(self, method: Any, request: Any, urn: str, results: Results, *, stack_level: bool,
               key: bytes | None = None) -> None:
         try:
-            response = method(request)
+            response = method(request, timeout=self._remaining())
         except grpc.RpcError as error:
+            self._check_deadline(error)
             self._isolate(method, request, urn, results, stack_level=stack_level, error=error)
             return
         self._collect(response, urn, results, key)
@@ -541,8 +559,9 @@ class PolicyPackProcess:
                 self._send_config({name: (self._levels.get(name, meta.enforcement) if name == policy.name else "disabled")
                                    for name, meta in self.info.policies.items()})
                 try:
-                    self._collect(method(request), urn, results)
+                    self._collect(method(request, timeout=self._remaining()), urn, results)
                 except grpc.RpcError as single:
+                    self._check_deadline(single)
                     results.crashes.append((policy.name, urn, _details(single)))
         finally:
             self._send_config(self._levels)

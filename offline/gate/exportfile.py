@@ -28,7 +28,7 @@ VERSIONS = (3, 4)
 """Checkpoint versions `pulumi stack export` writes (4 only when the stack uses newer engine features)."""
 MAX_DEPTH = 100
 """Nesting levels a value may have: deeper than any provider schema, shallow enough for the pack to decode."""
-MAX_RESOURCES = 2_500
+MAX_RESOURCES = 1_500
 """Resources one `check` judges by default, well within 10 s on 2 cores (docs/benchmarks.md);
 `--max-resources` raises it and the allowances below with it; the time grows linearly."""
 VALUES_PER_RESOURCE = 80

@@ -7,6 +7,7 @@ import json
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -305,3 +306,27 @@ def test_an_export_above_the_value_allowance_is_refused(violating_state: Path, t
         f"resource with --max-resources {limit}); raise --max-resources to judge it (the time grows linearly, "
         "see docs/benchmarks.md)")
     assert main(["check", "--state", str(state), "--max-resources", str(2 * limit), "--format", "json"]) == 1
+
+
+def test_judging_past_the_timeout_is_one_error_and_stops_the_pack(tmp_path: Path, violating_state: Path,
+                                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    pack = tmp_path / "pack"
+    shutil.copytree(PACK_DIR, pack, ignore=shutil.ignore_patterns("__pycache__", "venv"))
+    (pack / "__main__.py").write_text(
+        "import time\n"
+        "from pulumi_policy import EnforcementLevel, PolicyPack, ResourceValidationPolicy\n"
+        "from rules import all_policies\n"
+        "def slow(args, report):\n"
+        "    time.sleep(30)\n"
+        "PolicyPack(name='orchestrator-security', policies=[*all_policies(), ResourceValidationPolicy(\n"
+        "    name='k8s-slow', description='Never finishes in time.', validate=slow)],\n"
+        "    enforcement_level=EnforcementLevel.ADVISORY)\n")
+    (pack / "config").mkdir(exist_ok=True)
+    started = time.monotonic()
+    assert main(["check", "--state", str(violating_state), "--policy-pack", str(pack), "--timeout", "2"]) == 2
+    assert time.monotonic() - started < 20
+    assert capsys.readouterr().err.strip() == (
+        "error: the policy pack did not finish judging within 2 s (--timeout): the export holds more, or more "
+        "complex, content than one check is sized for")
+    left = subprocess.run(["pgrep", "-f", str(pack)], check=False, capture_output=True)
+    assert left.returncode == 1  # no pack left running
