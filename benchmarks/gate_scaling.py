@@ -13,6 +13,7 @@ import json
 import math
 import sys
 import tempfile
+from collections import Counter
 from pathlib import Path
 
 from benchmarks.common import ROOT, load_average, median, run_measured, write_summary
@@ -62,7 +63,7 @@ def main() -> int:
                          "ms_per_resource": round(1000 * wall / size, 3), "peak_tree_rss_mb": round(max(peaks), 1),
                          "max_process_rss_mb": round(max(singles), 1), "violations": violations, "runs": args.runs})
             print(f"{size:>10}{wall:>9.2f}{median(cpus):>8.2f}{1000 * wall / size:>13.3f}{max(peaks):>9.0f}"
-                  f"{max(singles):>11.0f}  {', '.join(violations) or '-'}")
+                  f"{max(singles):>11.0f}  {', '.join(f'{p} x{n}' for p, n in Counter(violations).items()) or '-'}")
     # Fit on the larger sizes: start-up (~0.5 s of imports and the pack's process) dominates at 100.
     fit = rows[-2:] if len(rows) >= 2 else rows
     exponent = growth_exponent([int(r["resources"]) for r in fit], [float(r["wall_s"]) for r in fit]) \

@@ -1,7 +1,7 @@
 """Profile the slowest stage, the policy gate on a large stack, with py-spy (sampling, both processes:
 the gate and the pack it starts) and print where the samples fall.
 
-    .venv/bin/python -m benchmarks.profile_gate [--resources 10000] [--rate 200] [--raw FILE]
+    .venv/bin/python -m benchmarks.profile_gate [--resources 1500] [--rate 200] [--raw FILE]
 
 py-spy needs ptrace rights (root, or kernel.yama.ptrace_scope=0).
 """
@@ -67,7 +67,7 @@ def summarize(raw: Path) -> tuple[dict[str, int], list[tuple[str, int]], int]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--resources", type=int, default=10000)
+    parser.add_argument("--resources", type=int, default=1500)
     parser.add_argument("--rate", type=int, default=200)
     parser.add_argument("--raw", type=Path, help="keep py-spy's raw samples here")
     args = parser.parse_args()
@@ -79,7 +79,7 @@ def main() -> int:
         state.write_text(json.dumps(synthesize(base_export(), args.resources)), encoding="utf-8")
         raw = args.raw or Path(tmp) / "samples.txt"
         command = [sys.executable, "-m", "offline", "check", "--state", str(state), "--format", "json",
-                   "--output", str(Path(tmp) / "report.json")]
+                   "--max-resources", str(args.resources + 1), "--output", str(Path(tmp) / "report.json")]
         subprocess.run([str(PY_SPY), "record", "--subprocesses", "--gil", "--rate", str(args.rate), "--format", "raw",
                         "--output", str(raw), "--", *command], cwd=ROOT, check=False,
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
