@@ -58,6 +58,14 @@ def set_input(resource: dict[str, Any], path: tuple[str | int, ...], value: Any)
     return str(resource["urn"])
 
 
+def on(type_: str, name: str, path: tuple[str | int, ...], value: Any,
+       how: Callable[[dict[str, Any], tuple[str | int, ...], Any], str] = set_input) -> Callable[[Export], str]:
+    """An operator that sets `value` at `path` of the first `type_` named like `name` (`how` says where)."""
+    def apply(export: Export) -> str:
+        return how(first(export, type_, name), path, value)
+    return apply
+
+
 def add_resource(export: Export, type_: str, name: str, inputs: dict[str, Any], *, parent: str | None = None,
                  custom: bool = True) -> str:
     """Appends a resource under `parent` (the stack by default); returns its URN."""

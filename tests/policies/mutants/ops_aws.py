@@ -12,7 +12,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from tests.policies.mutants.model import Export, Mutation, add_resource, first, resources, set_input
+from tests.policies.mutants.model import Export, Mutation, add_resource, first, on, resources, set_input
 
 AWS_STACKS = ("production", "staging")
 SG_INGRESS = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
@@ -108,13 +108,6 @@ def _legacy(protocol: Any, from_port: Any, to_port: Any, cidrs: list[str], *, v6
 def _inline(group_name: str, rule: dict[str, Any], type_: str = SG) -> Callable[[Export], str]:
     def apply(export: Export) -> str:
         return set_input(first(export, type_, group_name), ("ingress",), [rule])
-    return apply
-
-
-def _on(type_: str, name: str, path: tuple[str | int, ...], value: Any,
-        how: Callable[[dict[str, Any], tuple[str | int, ...], Any], str] = set_input) -> Callable[[Export], str]:
-    def apply(export: Export) -> str:
-        return how(first(export, type_, name), path, value)
     return apply
 
 
@@ -659,8 +652,8 @@ OPERATORS: list[Mutation] = [
     _op("pieces-across-kinds", WORLD, pieces_across_kinds, "192.0.0.0/2"),
     _op("global-ipv6", WORLD, global_ipv6, "2000::/3"),
     _op("edge-ssh", WORLD, edge_admin_port, "(tcp 22) on the public load balancer's group"),
-    _op("edge-all-ports", WORLD, _on(SG_INGRESS, "front-door-alb-in-443", ("toPort",), 65535), "443-65535"),
-    _op("edge-protocol-all", WORLD, _on(SG_INGRESS, "front-door-alb-in-80", ("ipProtocol",), "-1"), "all ports"),
+    _op("edge-all-ports", WORLD, on(SG_INGRESS, "front-door-alb-in-443", ("toPort",), 65535), "443-65535"),
+    _op("edge-protocol-all", WORLD, on(SG_INGRESS, "front-door-alb-in-80", ("ipProtocol",), "-1"), "all ports"),
     _op("edge-ipv6-all", WORLD, _world_rule("cidrIpv6", "::/0", 0, _alb_group, ipProtocol="-1", toPort=0),
         "::/0"),
     _op("default-group", WORLD, default_group_open, "ingress[0] admits 0.0.0.0/0"),
@@ -695,7 +688,7 @@ OPERATORS: list[Mutation] = [
     _op("redis-port-moved", DATA, redis_port_moved, "to 16379 admits cidrs 172.16.0.0/12"),
     _op("all-protocols", DATA, data_all_protocols, "admits cidrs 10.0.0.0/8"),
     _op("prefix-list-source", DATA, data_prefix_list_source, "pl-0123456789abcdef0"),
-    _op("drift-cidr", DATA, _on(SG_INGRESS, "database-from-cluster", ("cidrIpv4",), "10.0.0.0/8", set_output),
+    _op("drift-cidr", DATA, on(SG_INGRESS, "database-from-cluster", ("cidrIpv4",), "10.0.0.0/8", set_output),
         "admits cidrs 10.0.0.0/8"),
     # RDS
     _op("primary", "aws-rds-not-public", rds_public, "publiclyAccessible is true"),
@@ -704,13 +697,13 @@ OPERATORS: list[Mutation] = [
     _op("aws-native", "aws-rds-not-public", native_instance_public, "publiclyAccessible is true"),
     _op("drift-outputs", "aws-rds-not-public", drift_public, "publiclyAccessible is true"),
     _op("declared-only", "aws-rds-not-public",
-        _on(RDS, "primary", ("publiclyAccessible",), True, set_declared), "publiclyAccessible is true"),
+        on(RDS, "primary", ("publiclyAccessible",), True, set_declared), "publiclyAccessible is true"),
     _op("unencrypted", "aws-rds-encrypted", rds_unencrypted, "storageEncrypted is false"),
     _op("unencrypted-string", "aws-rds-encrypted", rds_unencrypted_string, "storageEncrypted is \"false\""),
     _op("replica-unencrypted", "aws-rds-encrypted", replica_unencrypted, "storageEncrypted is false"),
     _op("aurora-unencrypted", "aws-rds-encrypted", aurora_unencrypted, "storageEncrypted is false"),
     _op("native-cluster-unencrypted", "aws-rds-encrypted", native_cluster_unencrypted, "storageEncrypted is false"),
-    _op("aws-managed-key", "aws-rds-encrypted", _on(RDS, "primary", ("kmsKeyId",), "alias/aws/rds"),
+    _op("aws-managed-key", "aws-rds-encrypted", on(RDS, "primary", ("kmsKeyId",), "alias/aws/rds"),
         "kmsKeyId alias/aws/rds"),
     _op("drift-outputs", "aws-rds-encrypted", drift_unencrypted, "storageEncrypted is false"),
     _op("literal-behind-apply", "aws-rds-auth", literal_password, "password is a literal"),
@@ -830,7 +823,7 @@ OPERATORS: list[Mutation] = [
     _op("replica-removed", "aws-rds-replicas", _flag_target(RDS, "primary", lambda e: e["deployment"].__setitem__(
         "resources", [r for r in resources(e) if not (r.get("type") == RDS and "replica-2" in r["urn"])])),
         "the primary has 1 replica(s); need 2"),
-    _op("secrets-unencrypted", "aws-eks-secrets-logs", _on(EKS, "", ("encryptionConfig",), None),
+    _op("secrets-unencrypted", "aws-eks-secrets-logs", on(EKS, "", ("encryptionConfig",), None),
         "Kubernetes Secrets are not encrypted"),
     _op("force-ssl-off", "aws-rds-force-tls", _flag_target(RDS, "primary", lambda e: set_input(
         first(e, "aws:rds/parameterGroup:ParameterGroup"), ("parameters",),

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from tests.policies.mutants.model import Export, Mutation, add_resource, first, resources, set_input
+from tests.policies.mutants.model import Export, Mutation, add_resource, first, on, resources, set_input
 from tests.policies.mutants.ops_aws import set_declared, set_output
 
 AZURE_STACKS = ("production-azure",)
@@ -61,13 +61,6 @@ def _standalone(nsg: str, rule: dict[str, Any], token: str = NSG_RULE) -> Callab
             "networkSecurityGroupName": name, "resourceGroupName": _rg(export), "name": "mutant-rule",
             "direction": "Inbound", "access": "Allow", "protocol": "*", "priority": 100,
             "destinationAddressPrefix": "*", "sourcePortRange": "*", **rule})
-    return apply
-
-
-def _on(type_: str, name: str, path: tuple[str | int, ...], value: Any,
-        how: Callable[[dict[str, Any], tuple[str | int, ...], Any], str] = set_input) -> Callable[[Export], str]:
-    def apply(export: Export) -> str:
-        return how(first(export, type_, name), path, value)
     return apply
 
 
@@ -227,28 +220,28 @@ OPERATORS: list[Mutation] = [
         e, "azure-native:dbforpostgresql:SingleServerFirewallRule", "mutant-ss-fw", {
             "resourceGroupName": _rg(e), "serverName": "x", "startIpAddress": "0.0.0.0",
             "endIpAddress": "255.255.255.255"}), "covers the public internet"),
-    _op("public-access", PG_RULE, _on(PG, "primary", ("network", "publicNetworkAccess"), "Enabled"),
+    _op("public-access", PG_RULE, on(PG, "primary", ("network", "publicNetworkAccess"), "Enabled"),
         "publicNetworkAccess is Enabled"),
-    _op("public-access-lowercase", PG_RULE, _on(PG, "primary", ("network", "publicNetworkAccess"), "enabled"),
+    _op("public-access-lowercase", PG_RULE, on(PG, "primary", ("network", "publicNetworkAccess"), "enabled"),
         "publicNetworkAccess is enabled"),
     _op("not-delegated", PG_RULE, pg_not_delegated, "publicNetworkAccess"),
-    _op("drift-public", PG_RULE, _on(PG, "primary", ("network", "publicNetworkAccess"), "Enabled", set_output),
+    _op("drift-public", PG_RULE, on(PG, "primary", ("network", "publicNetworkAccess"), "Enabled", set_output),
         "publicNetworkAccess is Enabled"),
-    _op("replica-public", PG_RULE, _on(PG, "replica-1", ("network", "publicNetworkAccess"), "Enabled"),
+    _op("replica-public", PG_RULE, on(PG, "replica-1", ("network", "publicNetworkAccess"), "Enabled"),
         "publicNetworkAccess is Enabled"),
     _op("tls-off", PG_RULE, _configuration("require_secure_transport", "OFF"), "require_secure_transport is OFF"),
     _op("tls-1.1", PG_RULE, _configuration("ssl_min_protocol_version", "TLSv1.1"), "ssl_min_protocol_version is TLSv1.1"),
     # Redis
-    _op("plaintext-protocol", REDIS_RULE, _on(ENTERPRISE_DB, "", ("clientProtocol",), "Plaintext"),
+    _op("plaintext-protocol", REDIS_RULE, on(ENTERPRISE_DB, "", ("clientProtocol",), "Plaintext"),
         "clientProtocol is Plaintext"),
-    _op("plaintext-lowercase", REDIS_RULE, _on(ENTERPRISE_DB, "", ("clientProtocol",), "plaintext"),
+    _op("plaintext-lowercase", REDIS_RULE, on(ENTERPRISE_DB, "", ("clientProtocol",), "plaintext"),
         "clientProtocol is plaintext"),
-    _op("tls-1.0", REDIS_RULE, _on(ENTERPRISE, "", ("minimumTlsVersion",), "1.0"), "minimumTlsVersion is 1.0"),
-    _op("tls-1.1", REDIS_RULE, _on(ENTERPRISE, "", ("minimumTlsVersion",), "1.1"), "minimumTlsVersion is 1.1"),
-    _op("public", REDIS_RULE, _on(ENTERPRISE, "", ("publicNetworkAccess",), "Enabled"), "publicNetworkAccess is Enabled"),
-    _op("public-lowercase", REDIS_RULE, _on(ENTERPRISE, "", ("publicNetworkAccess",), "enabled"),
+    _op("tls-1.0", REDIS_RULE, on(ENTERPRISE, "", ("minimumTlsVersion",), "1.0"), "minimumTlsVersion is 1.0"),
+    _op("tls-1.1", REDIS_RULE, on(ENTERPRISE, "", ("minimumTlsVersion",), "1.1"), "minimumTlsVersion is 1.1"),
+    _op("public", REDIS_RULE, on(ENTERPRISE, "", ("publicNetworkAccess",), "Enabled"), "publicNetworkAccess is Enabled"),
+    _op("public-lowercase", REDIS_RULE, on(ENTERPRISE, "", ("publicNetworkAccess",), "enabled"),
         "publicNetworkAccess is enabled"),
-    _op("drift-plaintext", REDIS_RULE, _on(ENTERPRISE_DB, "", ("clientProtocol",), "Plaintext", set_output),
+    _op("drift-plaintext", REDIS_RULE, on(ENTERPRISE_DB, "", ("clientProtocol",), "Plaintext", set_output),
         "clientProtocol is Plaintext"),
     _op("classic-non-ssl", REDIS_RULE, classic_redis({"enableNonSslPort": True}), "enableNonSslPort is true"),
     _op("classic-tls-1.0", REDIS_RULE, classic_redis({"minimumTlsVersion": "1.0"}), "minimumTlsVersion is 1.0"),
@@ -261,55 +254,55 @@ OPERATORS: list[Mutation] = [
         "publicNetworkAccess": "Disabled"}), "minimumTlsVersion is 1.0"),
     _op("classic-no-auth", REDIS_RULE, classic_redis({"redisConfiguration": {"authnotrequired": "true"}}),
         "authnotrequired"),
-    _op("access-keys-no-tls", REDIS_RULE, _on(ENTERPRISE_DB, "", ("clientProtocol",), "PLAINTEXT", set_declared),
+    _op("access-keys-no-tls", REDIS_RULE, on(ENTERPRISE_DB, "", ("clientProtocol",), "PLAINTEXT", set_declared),
         "clientProtocol is PLAINTEXT"),
     # Key Vault
-    _op("acl-allow", VAULT_RULE, _on(VAULT, "", ("properties", "networkAcls", "defaultAction"), "Allow"),
+    _op("acl-allow", VAULT_RULE, on(VAULT, "", ("properties", "networkAcls", "defaultAction"), "Allow"),
         "networkAcls.defaultAction is Allow"),
-    _op("acl-allow-lowercase", VAULT_RULE, _on(VAULT, "", ("properties", "networkAcls", "defaultAction"), "allow"),
+    _op("acl-allow-lowercase", VAULT_RULE, on(VAULT, "", ("properties", "networkAcls", "defaultAction"), "allow"),
         "networkAcls.defaultAction is allow"),
-    _op("acl-removed", VAULT_RULE, _on(VAULT, "", ("properties", "networkAcls"), None), "networkAcls.defaultAction"),
+    _op("acl-removed", VAULT_RULE, on(VAULT, "", ("properties", "networkAcls"), None), "networkAcls.defaultAction"),
     _op("ip-halves", VAULT_RULE, vault_ip_halves, "128.0.0.0/1"),
-    _op("no-purge", VAULT_RULE, _on(VAULT, "", ("properties", "enablePurgeProtection"), False), "purge protection off"),
-    _op("purge-unset", VAULT_RULE, _on(VAULT, "", ("properties", "enablePurgeProtection"), None),
+    _op("no-purge", VAULT_RULE, on(VAULT, "", ("properties", "enablePurgeProtection"), False), "purge protection off"),
+    _op("purge-unset", VAULT_RULE, on(VAULT, "", ("properties", "enablePurgeProtection"), None),
         "enablePurgeProtection"),
-    _op("no-soft-delete", VAULT_RULE, _on(VAULT, "", ("properties", "enableSoftDelete"), "false"),
+    _op("no-soft-delete", VAULT_RULE, on(VAULT, "", ("properties", "enableSoftDelete"), "false"),
         "enableSoftDelete is false"),
-    _op("public", VAULT_RULE, _on(VAULT, "", ("properties", "publicNetworkAccess"), "enabled"),
+    _op("public", VAULT_RULE, on(VAULT, "", ("properties", "publicNetworkAccess"), "enabled"),
         "publicNetworkAccess is enabled"),
-    _op("access-policies", VAULT_RULE, _on(VAULT, "", ("properties", "enableRbacAuthorization"), False),
+    _op("access-policies", VAULT_RULE, on(VAULT, "", ("properties", "enableRbacAuthorization"), False),
         "enableRbacAuthorization"),
     _op("secret-no-expiry", VAULT_RULE, lambda e: set_input(
         first(e, "azure-native:keyvault:Secret"), ("properties", "attributes"), {"enabled": True}), "has no expiry"),
-    _op("drift-allow", VAULT_RULE, _on(VAULT, "", ("properties", "networkAcls", "defaultAction"), "Allow", set_output),
+    _op("drift-allow", VAULT_RULE, on(VAULT, "", ("properties", "networkAcls", "defaultAction"), "Allow", set_output),
         "networkAcls.defaultAction is Allow"),
     # AKS
-    _op("local-accounts", AKS_RULE, _on(AKS, "", ("disableLocalAccounts",), False), "local accounts enabled"),
-    _op("local-accounts-unset", AKS_RULE, _on(AKS, "", ("disableLocalAccounts",), None), "disableLocalAccounts"),
-    _op("local-accounts-string", AKS_RULE, _on(AKS, "", ("disableLocalAccounts",), "false"), "disableLocalAccounts"),
-    _op("rbac-off", AKS_RULE, _on(AKS, "", ("enableRBAC",), False), "enableRBAC is false"),
-    _op("azure-rbac-off", AKS_RULE, _on(AKS, "", ("aadProfile", "enableAzureRBAC"), False), "enableAzureRBAC"),
+    _op("local-accounts", AKS_RULE, on(AKS, "", ("disableLocalAccounts",), False), "local accounts enabled"),
+    _op("local-accounts-unset", AKS_RULE, on(AKS, "", ("disableLocalAccounts",), None), "disableLocalAccounts"),
+    _op("local-accounts-string", AKS_RULE, on(AKS, "", ("disableLocalAccounts",), "false"), "disableLocalAccounts"),
+    _op("rbac-off", AKS_RULE, on(AKS, "", ("enableRBAC",), False), "enableRBAC is false"),
+    _op("azure-rbac-off", AKS_RULE, on(AKS, "", ("aadProfile", "enableAzureRBAC"), False), "enableAzureRBAC"),
     _op("ranges-halves", AKS_RULE, lambda e: (
-        _on(AKS, "", ("apiServerAccessProfile", "enablePrivateCluster"), False)(e),
-        _on(AKS, "", ("apiServerAccessProfile", "authorizedIPRanges"), ["0.0.0.0/1", "128.0.0.0/1"])(e))[1],
+        on(AKS, "", ("apiServerAccessProfile", "enablePrivateCluster"), False)(e),
+        on(AKS, "", ("apiServerAccessProfile", "authorizedIPRanges"), ["0.0.0.0/1", "128.0.0.0/1"])(e))[1],
         "cover the public internet"),
     _op("ranges-world", AKS_RULE, lambda e: (
-        _on(AKS, "", ("apiServerAccessProfile", "enablePrivateCluster"), "false")(e),
-        _on(AKS, "", ("apiServerAccessProfile", "authorizedIPRanges"), ["0.0.0.0/0"])(e))[1], "0.0.0.0/0"),
-    _op("public-no-ranges", AKS_RULE, _on(AKS, "", ("apiServerAccessProfile", "enablePrivateCluster"), False),
+        on(AKS, "", ("apiServerAccessProfile", "enablePrivateCluster"), "false")(e),
+        on(AKS, "", ("apiServerAccessProfile", "authorizedIPRanges"), ["0.0.0.0/0"])(e))[1], "0.0.0.0/0"),
+    _op("public-no-ranges", AKS_RULE, on(AKS, "", ("apiServerAccessProfile", "enablePrivateCluster"), False),
         "no authorizedIPRanges"),
-    _op("drift-local-accounts", AKS_RULE, _on(AKS, "", ("disableLocalAccounts",), False, set_output),
+    _op("drift-local-accounts", AKS_RULE, on(AKS, "", ("disableLocalAccounts",), False, set_output),
         "local accounts enabled"),
-    _op("no-network-policy", "azure-aks-network-policy", _on(AKS, "", ("networkProfile", "networkPolicy"), "none"),
+    _op("no-network-policy", "azure-aks-network-policy", on(AKS, "", ("networkProfile", "networkPolicy"), "none"),
         "networkPolicy is none"),
     # WAF
-    _op("detection", WAF_RULE, _on(WAF, "", ("policySettings", "mode"), "Detection"), "mode is Detection"),
-    _op("detection-lowercase", WAF_RULE, _on(WAF, "", ("policySettings", "mode"), "detection"), "mode is detection"),
-    _op("disabled", WAF_RULE, _on(WAF, "", ("policySettings", "state"), "Disabled"), "state is Disabled"),
+    _op("detection", WAF_RULE, on(WAF, "", ("policySettings", "mode"), "Detection"), "mode is Detection"),
+    _op("detection-lowercase", WAF_RULE, on(WAF, "", ("policySettings", "mode"), "detection"), "mode is detection"),
+    _op("disabled", WAF_RULE, on(WAF, "", ("policySettings", "state"), "Disabled"), "state is Disabled"),
     _op("rule-disabled", WAF_RULE, waf_override({"state": "Disabled"}), "942100 is state Disabled"),
     _op("rule-log", WAF_RULE, waf_override({"action": "Log"}), "action Log"),
     _op("rule-allow", WAF_RULE, waf_override({"state": "Enabled", "action": "Allow"}), "action Allow"),
-    _op("exclusion", WAF_RULE, _on(WAF, "", ("managedRules", "exclusions"),
+    _op("exclusion", WAF_RULE, on(WAF, "", ("managedRules", "exclusions"),
                                    [{"matchVariable": "RequestArgNames", "selectorMatchOperator": "EqualsAny",
                                      "selector": "*"}]), "exclusions[0] exempts RequestArgNames"),
     _op("no-default-rule-set", WAF_RULE, waf_no_default_set, "no OWASP / Microsoft_DefaultRuleSet"),
@@ -320,8 +313,8 @@ OPERATORS: list[Mutation] = [
          "matchConditions": [{"matchVariables": [{"variableName": "RequestUri"}], "operator": "Any"}]},
         *first(e, WAF)["inputs"]["customRules"]]), "customRules[0] (letmein) action is Allow"),
     _op("rate-unreachable", WAF_RULE, waf_rate_rule({"rateLimitThreshold": 10_000_000}), "rateLimitThreshold is 10000000"),
-    _op("drift-detection", WAF_RULE, _on(WAF, "", ("policySettings", "mode"), "Detection", set_output),
+    _op("drift-detection", WAF_RULE, on(WAF, "", ("policySettings", "mode"), "Detection", set_output),
         "mode is Detection"),
-    _op("gateway-standard", WAF_RULE, _on(GATEWAY, "", ("sku", "tier"), "Standard_v2"), "sku tier is Standard_v2"),
-    _op("gateway-no-policy", WAF_RULE, _on(GATEWAY, "", ("firewallPolicy",), None), "no WAF policy is attached"),
+    _op("gateway-standard", WAF_RULE, on(GATEWAY, "", ("sku", "tier"), "Standard_v2"), "sku tier is Standard_v2"),
+    _op("gateway-no-policy", WAF_RULE, on(GATEWAY, "", ("firewallPolicy",), None), "no WAF policy is attached"),
 ]
