@@ -19,7 +19,7 @@ carry a configuration of any size, so a larger one is reported instead of read.
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 MAX_CONFIG_BYTES = 256 * 1024
@@ -218,25 +218,22 @@ def evaluate_condition(words: list[str]) -> Tri:
             return parts[1] in parts[0]
         return None  # defined(), feature(), enabled(), versions: the runtime decides
 
-    def conjunction() -> Tri:
+    def chain(operator: str, operand: Callable[[], Tri], decisive: bool) -> Tri:
+        """Operands joined by `operator`: `decisive` if any operand is, undecided if any is, else the other."""
         nonlocal position
-        values = [term()]
-        while position < len(tokens) and tokens[position] == "&&":
+        values = [operand()]
+        while position < len(tokens) and tokens[position] == operator:
             position += 1
-            values.append(term())
-        if any(v is False for v in values):
-            return False
-        return None if any(v is None for v in values) else True
+            values.append(operand())
+        if any(v is decisive for v in values):
+            return decisive
+        return None if any(v is None for v in values) else not decisive
+
+    def conjunction() -> Tri:
+        return chain("&&", term, False)
 
     def disjunction() -> Tri:
-        nonlocal position
-        values = [conjunction()]
-        while position < len(tokens) and tokens[position] == "||":
-            position += 1
-            values.append(conjunction())
-        if any(v is True for v in values):
-            return True
-        return None if any(v is None for v in values) else False
+        return chain("||", conjunction, True)
 
     def not_not() -> Tri:
         """A run of `!` flips once per mark, without recursing per mark."""

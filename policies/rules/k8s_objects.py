@@ -7,7 +7,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from .common import get, items, mapping
-from .workloads import pods, port_number
+from .workloads import declared_ports, pods
 
 DEPLOYMENT = "kubernetes:apps/v1:Deployment"
 STATEFULSET = "kubernetes:apps/v1:StatefulSet"
@@ -131,15 +131,13 @@ def selector_is_empty(selector: Any) -> bool:
 
 
 def container_ports(spec: Mapping[str, Any]) -> tuple[set[int], set[str]]:
+    """The port numbers and names every container of a pod spec declares."""
     numbers: set[int] = set()
     names: set[str] = set()
     for _, container in containers(spec):
-        for port in items(get(container, "ports")):
-            number = port_number(get(port, "containerPort"))
-            if number is not None:
-                numbers.add(number)
-            if get(port, "name"):
-                names.add(str(get(port, "name")))
+        own_numbers, own_names = declared_ports(container)
+        numbers |= own_numbers
+        names |= own_names
     return numbers, names
 
 

@@ -95,15 +95,7 @@ class Container:
         return get(self.data, "securityContext", *path)
 
     def ports(self) -> tuple[set[int], set[str]]:
-        numbers: set[int] = set()
-        names: set[str] = set()
-        for port in items(get(self.data, "ports")):
-            value = port_number(get(port, "containerPort"))
-            if value is not None:
-                numbers.add(value)
-            if get(port, "name"):
-                names.add(str(get(port, "name")))
-        return numbers, names
+        return declared_ports(self.data)
 
 
 def port_number(value: Any) -> int | None:
@@ -268,3 +260,16 @@ def pods(type_: str, props: Mapping[str, Any]) -> list[Pod]:
     if memo is not None:
         memo[key] = (props, out)  # the reference keeps the id unique for the request
     return list(out)
+
+
+def declared_ports(container: Any) -> tuple[set[int], set[str]]:
+    """The port numbers and port names a container declares."""
+    numbers: set[int] = set()
+    names: set[str] = set()
+    for port in items(get(container, "ports")):
+        value = port_number(get(port, "containerPort"))
+        if value is not None:
+            numbers.add(value)
+        if get(port, "name"):
+            names.add(str(get(port, "name")))
+    return numbers, names
