@@ -94,23 +94,6 @@ def _configs(resource: Resource) -> Iterator[Config | str]:
     yield loaded.config if loaded.config is not None else loaded.problem
 
 
-MAX_MESSAGES = 50
-"""Findings one edge rule reports per resource; a configuration with thousands of listeners gets a count."""
-
-
-def capped(found: Iterator[str]) -> Iterator[str]:
-    """The first MAX_MESSAGES distinct findings, then how many more there are."""
-    seen: set[str] = set()
-    for message in found:
-        if message in seen:
-            continue
-        seen.add(message)
-        if len(seen) <= MAX_MESSAGES:
-            yield message
-    if len(seen) > MAX_MESSAGES:
-        yield f"... and {len(seen) - MAX_MESSAGES} more findings of this rule in the same configuration"
-
-
 def public_listeners(config: Config) -> list[Section]:
     return [listener for listener in config.listeners() if is_public(config, listener)]
 
@@ -258,10 +241,6 @@ admin = Meta(
 
 @resource_rule(admin, (CONFIGMAP,))
 def edge_admin_protected(resource: Resource) -> Iterator[str]:
-    yield from capped(_edge_admin_protected(resource))
-
-
-def _edge_admin_protected(resource: Resource) -> Iterator[str]:
     for config in _configs(resource):
         if isinstance(config, str):
             yield config
@@ -305,10 +284,6 @@ health = Meta(
 
 @resource_rule(health, (CONFIGMAP,))
 def edge_health_not_public(resource: Resource) -> Iterator[str]:
-    yield from capped(_edge_health_not_public(resource))
-
-
-def _edge_health_not_public(resource: Resource) -> Iterator[str]:
     for config in _configs(resource):
         if isinstance(config, str):
             yield config
@@ -374,10 +349,6 @@ def _plaintext_problems(config: Config) -> Iterator[str]:
 
 @resource_rule(https, (CONFIGMAP, *ALB_LISTENERS, APP_GATEWAY))
 def edge_https_only(resource: Resource) -> Iterator[str]:
-    yield from capped(_edge_https_only(resource))
-
-
-def _edge_https_only(resource: Resource) -> Iterator[str]:
     if resource.type in ALB_LISTENERS:
         if str(get(resource.props, "protocol", default="HTTP")).upper() == "HTTP":
             actions = items(get(resource.props, "defaultActions"))
@@ -539,10 +510,6 @@ def _tls_problems(config: Config, wanted: int, wanted_label: str) -> Iterator[st
 
 @resource_rule(tls, (CONFIGMAP, *ALB_LISTENERS, APP_GATEWAY))
 def edge_tls_min_version(resource: Resource) -> Iterator[str]:
-    yield from capped(_edge_tls_min_version(resource))
-
-
-def _edge_tls_min_version(resource: Resource) -> Iterator[str]:
     label = str(resource.config.get("minVersion", "TLSv1.2"))
     wanted = TLS_ORDER.get(label.upper(), TLS_ORDER["TLSV1.2"])
     if resource.type in ALB_LISTENERS:
@@ -765,10 +732,6 @@ def _header_value_problems(found: dict[str, HeaderState], min_age: float) -> Ite
 
 @resource_rule(headers, (CONFIGMAP,))
 def edge_security_headers(resource: Resource) -> Iterator[str]:
-    yield from capped(_edge_security_headers(resource))
-
-
-def _edge_security_headers(resource: Resource) -> Iterator[str]:
     min_age = number(resource.config.get("minHstsMaxAge")) or 31536000
     for config in _configs(resource):
         if isinstance(config, str):
@@ -886,10 +849,6 @@ def _rate_hints(config: Config, listener: Section) -> list[str]:
 
 @resource_rule(rate, (CONFIGMAP,))
 def edge_rate_limit(resource: Resource) -> Iterator[str]:
-    yield from capped(_edge_rate_limit(resource))
-
-
-def _edge_rate_limit(resource: Resource) -> Iterator[str]:
     for config in _configs(resource):
         if isinstance(config, str):
             yield config
@@ -953,10 +912,6 @@ LEAKY_PAGE = re.compile(r"haproxy|traceback|exception|stack trace|nginx|gunicorn
 
 @resource_rule(errors, (CONFIGMAP,))
 def edge_error_pages(resource: Resource) -> Iterator[str]:
-    yield from capped(_edge_error_pages(resource))
-
-
-def _edge_error_pages(resource: Resource) -> Iterator[str]:
     data = configmap_texts(resource.props)
     for config in _configs(resource):
         if isinstance(config, str):
