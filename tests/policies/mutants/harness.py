@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from offline.gate.analyzer import PolicyPackProcess
-from offline.gate.engine import PACK_DIR, PolicyConfig, Report, choose_config, judge, resolve_config
+from offline.gate.engine import PACK_DIR, PolicyConfig, Report, Violation, choose_config, judge, resolve_config
 from offline.gate.exportfile import resources_of, stack_from_deployment, validate
 from tests.policies.mutants.model import SHIPPED_STACKS, Export, Mutation
 
@@ -107,9 +107,14 @@ def root_urn(export: Export) -> str:
     return next(r["urn"] for r in resources_of(export) if r.get("type") == "pulumi:pulumi:Stack")
 
 
-def caught(report: Report, mutation: Mutation, urn: str) -> bool:
+def caught_by(report: Report, mutation: Mutation, urn: str) -> list[Violation]:
+    """The violations of `mutation`'s rule on `urn` whose message names the defect."""
     wanted = mutation.message.lower()
-    return any(v.policy == mutation.rule and v.urn == urn and wanted in v.message.lower() for v in report.violations)
+    return [v for v in report.violations if v.policy == mutation.rule and v.urn == urn and wanted in v.message.lower()]
+
+
+def caught(report: Report, mutation: Mutation, urn: str) -> bool:
+    return bool(caught_by(report, mutation, urn))
 
 
 def describe(report: Report) -> str:

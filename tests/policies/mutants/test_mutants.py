@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 
 from offline import OfflineError
-from tests.policies.mutants.harness import REFUSED, Harness, Mutant, caught, describe, mutants, root_urn, session
+from tests.policies.mutants.harness import REFUSED, Harness, Mutant, caught_by, describe, mutants, root_urn, session
 from tests.policies.mutants.model import SHIPPED_STACKS
 
 MUTANTS = mutants()
@@ -42,6 +42,11 @@ def test_mutant_is_caught_by_its_rule(harness: Harness, mutant: Mutant) -> None:
         return
     report = harness.check(mutant.stack, export)
     target = urn or root_urn(export)
-    assert caught(report, operator, target), \
+    hits = caught_by(report, operator, target)
+    assert hits, \
         f"{operator.rule} did not report {target!r} with {operator.message!r}; the gate reported:\n{describe(report)}"
-    assert not report.passed
+    if any(hit.enforcement == "mandatory" for hit in hits):
+        assert not report.passed
+    else:
+        # An advisory (medium or low) rule does not fail the gate by itself; its finding still costs points.
+        assert report.score < 100, describe(report)
