@@ -7,6 +7,7 @@ restricts nothing, so it counts as no condition at all.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -16,7 +17,8 @@ from pulumi_policy import PolicyResource, Severity
 
 from . import verify
 from .cloud_tokens import accepts, as_text, canonical, cut, kind_of, of
-from .common import Meta, Resource, Stack, get, items, mapping, resource_rule, stack_rule, truthy
+from .common import INDEPENDENT, Meta, Resource, Stack, get, items, mapping, resource_rule, stack_rule, truthy
+from .k8s_objects import NOT_BLIND, derive, settle
 from .netaddr import covers_internet
 
 IAM_POLICY_TYPES = ("aws:iam/policy:Policy", "aws:iam/rolePolicy:RolePolicy", "aws:iam/userPolicy:UserPolicy",
@@ -397,6 +399,7 @@ def referrers(holders: Iterable[PolicyResource], prop: str, names: Names) -> dic
 @stack_rule(s3)
 def aws_s3_not_public(stack: Stack) -> Iterator[tuple[str, str | None]]:
     for policy in of(stack, S3_POLICY, *S3_BUCKETS):
+        yield INDEPENDENT  # each policy, ACL and block is judged on its own settings
         problem = unreadable(get(policy.props, "policy"))
         if problem:
             yield f"policy {problem}", policy.urn
@@ -404,21 +407,36 @@ def aws_s3_not_public(stack: Stack) -> Iterator[tuple[str, str | None]]:
             yield (f"policy {label} allows {shown(get(statement, 'Action'))} to {grantee(statement)} "
                    "without a restricting condition"), policy.urn
     for resource in of(stack, *S3_ACLS, *S3_BUCKETS):
+        yield INDEPENDENT
         for problem in _acl_problems(resource.props):
             yield problem, resource.urn
     blocks: list[PolicyResource] = []
+    unsure = NOT_BLIND  # blocks whose bucket or flags are blind: each may be the one a bucket lacks
     for block in of(stack, S3_PUBLIC_ACCESS_BLOCK, S3_ACCOUNT_PUBLIC_ACCESS_BLOCK):
+        yield INDEPENDENT
         off = [flag for flag in BLOCK_FLAGS if not truthy(get(block.props, flag))]
         if off:
             flags = ", ".join(f"{f}={shown(get(block.props, f))}" for f in off)
             yield f"public access block leaves {flags}", block.urn
-        elif kind_of(block) == S3_PUBLIC_ACCESS_BLOCK:
-            blocks.append(block)
+        if kind_of(block) == S3_PUBLIC_ACCESS_BLOCK:
+            _, blind = derive(functools.partial(_block_facts, block), block.props)
+            if blind:
+                unsure = unsure | blind
+            elif not off:
+                blocks.append(block)
     buckets = of(stack, *S3_BUCKETS)
+    # A bucket whose own name, id or ARN is blind is judged no further (its reads mark it, see `stack_rule`).
     covered = referrers(blocks, "bucket", Names(buckets, "bucket"))
     for bucket in buckets:
+        yield INDEPENDENT  # each bucket is judged on the blocks that may cover it
         if bucket.urn not in covered:
+            unsure.replay()
             yield "the bucket has no public access block with all four settings true", bucket.urn
+
+
+def _block_facts(block: PolicyResource) -> tuple[bool, Any]:
+    """A bucket-level block's flags and bucket reference, interpreted (inside `derive`)."""
+    return all(truthy(get(block.props, flag)) for flag in BLOCK_FLAGS), settle(get(block.props, "bucket"))
 
 
 POLICIES = [aws_iam_no_wildcard, aws_s3_not_public]

@@ -15,16 +15,29 @@ Application Gateway) stands in front of the edge, the edge Service itself must n
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from pulumi_policy import PolicyResource, Severity
 
-from .common import Meta, Stack, get, items, mapping, stack_rule
-from .k8s_objects import namespace_of, selector_is_empty, selector_matches
+from . import verify
+from .common import INDEPENDENT, Meta, Stack, get, items, mapping, stack_rule
+from .k8s_objects import (
+    NOT_BLIND,
+    Blind,
+    blind_text,
+    derive,
+    hiding_pods,
+    namespace_of,
+    selector_is_empty,
+    selector_matches,
+    settle,
+    whole_pods,
+)
 from .netaddr import covers_internet
-from .workloads import Pod, pods, port_number
+from .workloads import WITHOUT_POD_TEMPLATES, Pod, port_number
 
 PUBLIC_TYPES = ("LoadBalancer", "NodePort")
 INTERNAL_LB_ANNOTATIONS = {
@@ -85,26 +98,145 @@ def _runs_haproxy(pod: Pod) -> bool:
     return False
 
 
-def edge_pods(stack: Stack) -> list[EdgePod]:
-    configs = {(namespace_of(c.props, _provider(c)), str(get(c.props, "metadata", "name", default="")))
-               for c in stack.resources if _kind(c) == "ConfigMap"
-               and any(str(k).endswith(".cfg") and _haproxy_config(v) for k, v in mapping(get(c.props, "data")).items())}
-    found: list[EdgePod] = []
-    for resource in stack.resources:
-        if not resource.resource_type.startswith("kubernetes:"):
+@dataclass(frozen=True)
+class _PodFacts:
+    """What decides whether a pod is an edge pod; None where the value is blind."""
+
+    namespace: str | None
+    labels: Mapping[str, str] | None
+    runs_haproxy: bool | None
+    mounts: frozenset[str] | None
+    blind: Blind
+
+    def may_be_selected(self, selector: Mapping[str, Any], namespace: str) -> bool:
+        return self.namespace in (None, namespace) and self.runs_haproxy is not False and (
+            self.labels is None or (bool(selector) and selector_matches(selector, self.labels)))
+
+
+@dataclass
+class Edge:
+    """The edge pods, and what may be an edge pod but cannot be judged: pods whose labels, namespace, image or
+    volumes are blind (or that may hide in a blind object), ConfigMaps whose configuration is blind."""
+
+    pods: list[EdgePod]
+    haproxy_pods: list[_PodFacts]
+    """Pods that run haproxy, edge or not (a blind ConfigMap they mount may make them edge pods)."""
+    doubtful_pods: list[_PodFacts]
+    configs: set[tuple[str, str]]
+    doubtful_configs: list[tuple[str | None, str | None, Blind]]
+    """(namespace, name, blind): None where that is blind."""
+
+    def selects(self, selector: Any, namespace: str) -> bool:
+        return _selects_edge(selector, namespace, self.pods)
+
+    def doubt(self, selector: Any, namespace: str) -> Blind:
+        """The blind values that could make `selector` (in `namespace`) select an edge pod: read them (`replay`)
+        in the piece whose finding says it selects none."""
+        sel = mapping(selector)
+        out = NOT_BLIND
+        for facts in self.doubtful_pods:
+            if facts.may_be_selected(sel, namespace):
+                out = out | facts.blind
+        configs = [(name, blind) for ns, name, blind in self.doubtful_configs if ns in (None, namespace)]
+        for facts in (self.haproxy_pods + self.doubtful_pods) if configs else []:
+            if facts.may_be_selected(sel, namespace):
+                for name, blind in configs:
+                    if name is None or facts.mounts is None or name in facts.mounts:
+                        out = out | blind
+        return out
+
+
+def _config_facts(config: PolicyResource) -> tuple[str, str, bool]:
+    data = mapping(get(config.props, "data"))
+    haproxy = False
+    for key in data:
+        if str(key).endswith(".cfg"):  # only the configuration files: a blind value elsewhere decides nothing here
+            value = data[key]
+            verify.needs_value(value)
+            haproxy = haproxy or _haproxy_config(value)
+    name = settle(get(config.props, "metadata", "name", default=""))
+    return namespace_of(config.props, _provider(config)), str(name), haproxy
+
+
+def _namespace_hidden(blind: Blind) -> bool:
+    return any(p[-1:] == ("namespace",) or (p[-1:] == ("metadata",) and "template" not in p) for _, p in blind.reads)
+
+
+def _pod_facts(resource: PolicyResource, pod: Pod, structure: Blind) -> _PodFacts | None:
+    """A pod that may be an edge pod (blind), one that runs haproxy, or None."""
+    def placement() -> tuple[str, dict[str, str]]:
+        own = namespace_of(resource.props, _provider(resource))
+        labels = settle(get(pod.metadata, "labels"))
+        verify.needs_value(labels)
+        return pod.namespace or own, {str(k): str(v) for k, v in mapping(labels).items()}
+
+    def role() -> tuple[bool, frozenset[str]]:
+        return _runs_haproxy(pod), frozenset(_mounted_configmaps(pod))
+
+    (namespace, labels), where = derive(placement, resource.props, _provider(resource))
+    (runs, mounts), what = derive(role, resource.props)
+    where = structure | where
+    if where or what or blind_text(namespace):
+        return _PodFacts(None if _namespace_hidden(where) or blind_text(namespace) else namespace,
+                         None if where else labels, None if what else runs, None if what else mounts, where | what)
+    return _PodFacts(namespace, labels, True, mounts, NOT_BLIND) if runs else None
+
+
+def edge(stack: Stack) -> Edge:
+    """The stack's edge pods and what may be one (derived once per request)."""
+    memo = verify.request_memo()
+    key = ("k8s-edge", id(stack.by_urn))
+    cached = memo.get(key) if memo is not None else None
+    if cached is not None and cached[0] is stack.by_urn:
+        found: Edge = cached[1]
+        return found
+    result = Edge([], [], [], set(), [])
+    for config in stack.resources:
+        if _kind(config) != "ConfigMap":
             continue
-        for pod in pods(resource.resource_type, resource.props):
-            namespace = pod.namespace or namespace_of(resource.props, _provider(resource))
-            if pod.partial or not _runs_haproxy(pod):
+        (namespace, name, haproxy), blind = derive(functools.partial(_config_facts, config), config.props,
+                                                   _provider(config))
+        if blind:
+            paths = [p for _, p in blind.reads]
+            result.doubtful_configs.append((
+                None if _namespace_hidden(blind) else namespace,
+                None if any(p[:2] == ("metadata", "name") or p == ("metadata",) for p in paths) else name, blind))
+        elif haproxy:
+            result.configs.add((namespace, name))
+    for resource in stack.resources:
+        type_ = resource.resource_type
+        if not type_.startswith("kubernetes:"):
+            continue
+        found_pods, structure = derive(functools.partial(whole_pods, type_, resource.props), resource.props)
+        if not found_pods:
+            structure = hiding_pods(structure)
+            if structure and type_ not in WITHOUT_POD_TEMPLATES:
+                result.doubtful_pods.append(_PodFacts(None, None, None, None, structure))
+            continue
+        structure = Blind(tuple(r for r in structure.reads if "metadata" in r[1]))
+        for pod in found_pods:
+            facts = _pod_facts(resource, pod, structure)
+            if facts is None:
                 continue
-            if any((namespace, name) in configs for name in _mounted_configmaps(pod)):
-                found.append(EdgePod(namespace, pod, resource))
-    return found
+            if facts.blind:
+                result.doubtful_pods.append(facts)
+                continue
+            result.haproxy_pods.append(facts)
+            namespace = str(facts.namespace)
+            if any((namespace, name) in result.configs for name in facts.mounts or ()):
+                result.pods.append(EdgePod(namespace, pod, resource))
+    if memo is not None:
+        memo[key] = (stack.by_urn, result)
+    return result
 
 
-def _selects_edge(selector: Any, namespace: str, edge: list[EdgePod]) -> bool:
+def edge_pods(stack: Stack) -> list[EdgePod]:
+    return edge(stack).pods
+
+
+def _selects_edge(selector: Any, namespace: str, pods: list[EdgePod]) -> bool:
     sel = mapping(selector)
-    return bool(sel) and any(e.namespace == namespace and selector_matches(sel, e.pod.labels) for e in edge)
+    return bool(sel) and any(e.namespace == namespace and selector_matches(sel, e.pod.labels) for e in pods)
 
 
 # --- Services ----------------------------------------------------------------------------------------
@@ -130,12 +262,13 @@ def _service_type(value: Any) -> str:
 
 
 def _show_selector(selector: Any) -> str:
-    shown = ", ".join(f"{k}={v}" for k, v in mapping(selector).items())
+    shown = ", ".join(f"{k}={v}" for k, v in sorted(mapping(selector).items(), key=lambda kv: str(kv[0])))
     return (shown[:120] or "none: it selects no pods of the stack, so its endpoints are set by hand")
 
 
 def _exported_edge(stack: Stack) -> tuple[str, str] | None:
     address = stack.output("edgeAddress")
+    verify.needs_value(address)
     # Only a cluster DNS name (`name.namespace.svc[.cluster.local]`) names a Service; an IP or hostname does not.
     if not isinstance(address, str) or ".svc" not in address:
         return None
@@ -213,49 +346,77 @@ def _front_door(stack: Stack, candidates: list[PolicyResource]) -> tuple[list[Po
     return candidates, "the only Service exposing the edge pods"
 
 
+def _door_facts(service: PolicyResource) -> tuple[str, str, Any, bool]:
+    """(type, namespace, selector, internal) of a Service, settled."""
+    kind = _service_type(settle(get(service.props, "spec", "type", default="ClusterIP")))
+    annotations = settle(get(service.props, "metadata", "annotations"))
+    return kind, namespace_of(service.props, _provider(service)), settle(get(service.props, "spec", "selector")), \
+        kind == "LoadBalancer" and internal_load_balancer(mapping(annotations))
+
+
 @stack_rule(public_service)
 def k8s_no_public_service(stack: Stack) -> Iterator[tuple[str, str | None]]:
-    edge = edge_pods(stack)
+    edge_of = edge(stack)
     candidates: list[PolicyResource] = []
+    unsure = NOT_BLIND  # Services whose type or selector is blind: they may be one more way to the edge pods
     for service in stack.resources:
         if _kind(service) not in ("Service", "ServicePatch"):
             continue
-        spec = mapping(get(service.props, "spec"))
-        external = [str(x) for x in items(get(spec, "externalIPs"))]
+        yield INDEPENDENT  # each Service is judged on its own settings and the pods it may select
+        external = [str(x) for x in items(settle(get(service.props, "spec", "externalIPs")))]
         if external:
             yield f"spec.externalIPs {', '.join(external)[:120]} publishes the Service on those addresses", service.urn
-        kind = _service_type(get(spec, "type", default="ClusterIP"))
+        yield INDEPENDENT
+        (kind, namespace, selector, internal), blind = derive(functools.partial(_door_facts, service), service.props,
+                                                              _provider(service))
+        if blind:
+            blind.replay()  # its own type or selector: reported, its findings withheld
+            unsure = unsure | blind
+            continue
         if kind not in PUBLIC_TYPES:
             continue
-        namespace = namespace_of(service.props, _provider(service))
-        selector = get(spec, "selector")
-        internal = kind == "LoadBalancer" and internal_load_balancer(mapping(get(service.props, "metadata", "annotations")))
-        if _selects_edge(selector, namespace, edge):
+        if edge_of.selects(selector, namespace):
             candidates.append(service)  # internal load balancers too: a second one is a second way in
         else:
+            edge_of.doubt(selector, namespace).replay()  # a pod or ConfigMap it cannot read may make these edge pods
             # An internal load balancer still opens the pods to the whole network, around the edge's rules.
             how = "an internal " if internal else "a "
             yield f"{how}{kind} Service (spec.type: {kind}) exposes pods other than the edge proxy " \
                   f"(selector {_show_selector(selector)})", service.urn
-    doors, how = _front_door(stack, candidates)
-    internal_door = any(internal_load_balancer(mapping(get(d.props, "metadata", "annotations"))) for d in doors)
-    cloud = _cloud_front_door(stack)
-    if cloud:
-        for door in doors:
+
+    def front_door() -> tuple[list[PolicyResource], str]:
+        """Read again before each finding that depends on it (the outputs, the addresses, the unsure Services)."""
+        unsure.replay()
+        if len(candidates) < 2 and _exported_edge(stack) is None:
+            return candidates, "the only Service exposing the edge pods"
+        return _front_door(stack, candidates)
+
+    for door in candidates:
+        yield INDEPENDENT
+        doors, how = front_door()
+        cloud = _cloud_front_door(stack)
+        if cloud and any(door is d for d in doors):
             kind = _service_type(get(door.props, "spec", "type"))
             if kind == "NodePort" or not internal_load_balancer(mapping(get(door.props, "metadata", "annotations"))):
                 yield f"the edge {kind} Service is public although the stack's front door is {cloud}: clients reach " \
                       "HAProxy around its WAF (keep the Service ClusterIP or an internal load balancer)", door.urn
     for service in candidates:
+        yield INDEPENDENT
+        doors, how = front_door()
         if any(service is door for door in doors):
             continue
+        internal_door = any(internal_load_balancer(mapping(get(d.props, "metadata", "annotations"))) for d in doors)
         kind = _service_type(get(service.props, "spec", "type"))
         public = kind == "NodePort" or not internal_load_balancer(mapping(get(service.props, "metadata", "annotations")))
         beside = " (a public one beside an internal front door bypasses the cloud front door)" \
             if public and internal_door else ""
         yield f"a second {kind} Service exposes the edge pods{beside}; the front door is {how}", service.urn
+    yield INDEPENDENT
+    doors, how = front_door()
     if len(doors) > 1:
         for service in doors:
+            yield INDEPENDENT
+            doors, how = front_door()
             yield f"{len(doors)} LoadBalancer/NodePort Services expose the edge pods and the stack's structure does not " \
                   "single out one front door; keep one", service.urn
     elif doors and get(doors[0].props, "spec", "externalTrafficPolicy") != "Local":
@@ -346,6 +507,7 @@ def k8s_ingress_tls(stack: Stack) -> Iterator[tuple[str, str | None]]:
         if not type_.startswith("kubernetes:"):
             continue
         kind = _kind(resource)
+        yield INDEPENDENT  # each Ingress is judged on its own settings
         if kind == "Ingress" and ("networking.k8s.io/" in type_ or "extensions/" in type_):
             for problem in _ingress(resource):
                 yield problem, resource.urn
@@ -360,8 +522,21 @@ def k8s_ingress_tls(stack: Stack) -> Iterator[tuple[str, str | None]]:
         elif kind in ("HTTPRoute", "GRPCRoute", "TCPRoute", "UDPRoute") and "gateway.networking.k8s.io/" in type_:
             routes.append(resource)
     redirected: set[tuple[tuple[str, str], str]] = set()
+    unsure: dict[tuple[str, str] | None, Blind] = {}
+    """Routes whose references or rules are blind, by the Gateway they name (None: any): one may be the redirect."""
     for route in routes:
+        yield INDEPENDENT  # each route is judged on its own references and rules
         namespace = namespace_of(route.props, _provider(route))
+        refs, refs_blind = derive(lambda route=route: settle(get(route.props, "spec", "parentRefs")),  # type: ignore[misc]
+                                  route.props)
+        _, rules_blind = derive(lambda route=route: settle(get(route.props, "spec", "rules")), route.props)  # type: ignore[misc]
+        if refs_blind or rules_blind:
+            (refs_blind | rules_blind).replay()
+            names = [None] if refs_blind else [(str(get(ref, "namespace", default=namespace)), str(get(ref, "name", default="")))
+                                               for ref in items(refs)]
+            for name in names:
+                unsure[name] = unsure.get(name, NOT_BLIND) | refs_blind | rules_blind
+            continue
         for ref in items(get(route.props, "spec", "parentRefs")):
             if get(ref, "kind", default="Gateway") != "Gateway":
                 continue
@@ -378,7 +553,9 @@ def k8s_ingress_tls(stack: Stack) -> Iterator[tuple[str, str | None]]:
                       f"{key[0]}/{key[1]} without redirecting to https", route.urn
     for key, listeners in plaintext.items():
         for listener, port in listeners:
+            yield INDEPENDENT
             if (key, listener) not in redirected:
+                (unsure.get(key, NOT_BLIND) | unsure.get(None, NOT_BLIND)).replay()  # a blind route may redirect it
                 yield f"spec.listeners '{listener}' (port {port}) is plaintext; use HTTPS or TLS, or attach only a " \
                       f"redirect-to-https HTTPRoute", gateways[key].urn
 
@@ -472,19 +649,18 @@ def _exempt(exemptions: Mapping[str, Any], direction: str, policy_id: str, ports
 
 @stack_rule(allow_all)
 def k8s_network_policy_no_allow_all(stack: Stack) -> Iterator[tuple[str, str | None]]:
-    edge = edge_pods(stack)
+    edge_of = edge(stack)
     exemptions = mapping(stack.config.get("exemptions"))
     for policy in stack.resources:
         if not policy.resource_type.startswith("kubernetes:networking.k8s.io/") or _kind(policy) not in (
                 "NetworkPolicy", "NetworkPolicyPatch"):
             continue
-        namespace = namespace_of(policy.props, _provider(policy))
-        policy_id = f"{namespace}/{get(policy.props, 'metadata', 'name', default='')}"
-        selector = get(policy.props, "spec", "podSelector")
-        selects_edge_only = bool(mapping(get(selector, "matchLabels")) or items(get(selector, "matchExpressions"))) \
-            and _selects_edge(mapping(selector), namespace, edge)
         for direction, peer_key in (("ingress", "from"), ("egress", "to")):
-            for index, rule in enumerate(items(get(policy.props, "spec", direction))):
+            for index, declared in enumerate(items(get(policy.props, "spec", direction))):
+                yield INDEPENDENT  # each rule of each policy is judged on its own peers and ports
+                namespace = namespace_of(policy.props, _provider(policy))
+                policy_id = f"{namespace}/{settle(get(policy.props, 'metadata', 'name', default=''))}"
+                rule = settle(declared)  # every value of the rule read now: a blind one withholds this rule's finding only
                 peers = items(get(rule, peer_key))
                 ports = _ports(rule)
                 where = f"spec.{direction}[{index}]"
@@ -493,7 +669,13 @@ def k8s_network_policy_no_allow_all(stack: Stack) -> Iterator[tuple[str, str | N
                     continue
                 if reason is not None and ports is None:
                     yield f"{where} allows {reason} on every port", policy.urn
-                elif direction == "ingress" and _internet(peers) and not selects_edge_only:
+                elif direction == "ingress" and _internet(peers):
+                    selector = settle(get(policy.props, "spec", "podSelector"))
+                    specific = bool(mapping(get(selector, "matchLabels")) or items(get(selector, "matchExpressions")))
+                    if specific and edge_of.selects(selector, namespace):
+                        continue
+                    if specific:
+                        edge_of.doubt(selector, namespace).replay()  # a pod it cannot read may be an edge pod
                     yield f"{where} admits the Internet ({reason or 'public ranges'}) on ports " \
                           f"{', '.join(ports or ['*'])} to pods that are not the edge proxy", policy.urn
 

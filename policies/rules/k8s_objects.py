@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
-from typing import Any
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any, TypeVar
 
-from .common import get, items, mapping
+from . import verify
+from .common import get, is_list, items, mapping
 from .workloads import declared_ports, pods
+
+T = TypeVar("T")
 
 DEPLOYMENT = "kubernetes:apps/v1:Deployment"
 STATEFULSET = "kubernetes:apps/v1:StatefulSet"
@@ -83,10 +87,12 @@ def slot_of(pod_labels: Mapping[str, str]) -> str | None:
 
 def namespace_of(props: Mapping[str, Any], provider_props: Mapping[str, Any] | None = None) -> str:
     namespace = get(props, "metadata", "namespace")
+    verify.needs_value(namespace)  # a withheld namespace names no namespace a rule can compare
     if namespace:
         return str(namespace)
     if provider_props:
         provider_namespace = get(provider_props, "namespace")
+        verify.needs_value(provider_namespace)
         if provider_namespace:
             return str(provider_namespace)
     return "default"
@@ -155,3 +161,106 @@ def memory_mi(quantity: Any) -> float | None:
     factor = {None: 1 / 1048576, "Ki": 1 / 1024, "Mi": 1.0, "Gi": 1024.0, "Ti": 1048576.0,
               "k": 1000 / 1048576, "M": 1e6 / 1048576, "G": 1e9 / 1048576, "T": 1e12 / 1048576, "m": 1e-3 / 1048576}
     return value * factor[match.group(2)]
+
+
+# --- values a stack rule cannot judge ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Blind:
+    """The values (resource properties) a derived fact was computed from that the pack could not judge.
+
+    Stack rules index the stack once (pods by namespace and label, policies by namespace), but the engine
+    learns what a piece of the rule could not judge only from what that piece reads. So a fact derived
+    once keeps its blind values here, and every piece whose finding depends on the fact calls `replay`:
+    the values are read again inside that piece, which withholds its finding and reports them there."""
+
+    reads: tuple[tuple[Mapping[str, Any], verify.Path], ...] = ()
+
+    def __bool__(self) -> bool:
+        return bool(self.reads)
+
+    def __or__(self, other: Blind) -> Blind:
+        return Blind(self.reads + other.reads) if other.reads else self
+
+    def replay(self) -> None:
+        for root, path in self.reads:
+            node: Any = root
+            for key in path:
+                try:
+                    node = node[key]
+                except (KeyError, IndexError, TypeError):
+                    break
+            verify.needs_value(node)
+
+
+NOT_BLIND = Blind()
+
+
+def derive(compute: Callable[[], T], *roots: Any) -> tuple[T, Blind]:
+    """`compute()` and the values of `roots` (resources' Props) it could not judge. It runs with its own
+    recording and its own memo, so what it reads is seen here whether or not another rule already derived
+    the same pods this request, and nothing is reported until a piece replays it."""
+    by_id = {id(root): root for root in roots if isinstance(root, verify.Props)}
+    with verify.request_memo_scope(), verify.recording() as reads:
+        value = compute()
+    seen: dict[tuple[int, verify.Path], tuple[Mapping[str, Any], verify.Path]] = {}
+    for read in reads:
+        if read.root in by_id:
+            seen.setdefault((read.root, read.path), (by_id[read.root], read.path))
+    return value, Blind(tuple(seen.values()))
+
+
+MAX_SETTLED_NODES = 10_000
+MAX_SETTLED_DEPTH = 20
+
+
+def settle(value: Any) -> Any:
+    """A plain copy of a (small) property, every leaf read and interpreted, so that whatever in it the
+    pack cannot judge is recorded now (inside `derive`) rather than in whichever rule first matches it."""
+    budget = [MAX_SETTLED_NODES]
+
+    def copy(node: Any, depth: int) -> Any:
+        budget[0] -= 1
+        if budget[0] < 0 or depth > MAX_SETTLED_DEPTH:
+            return None
+        if isinstance(node, Mapping):
+            return {str(k): copy(v, depth + 1) for k, v in node.items()}
+        if is_list(node):
+            return [copy(v, depth + 1) for v in node]
+        verify.needs_value(node)
+        return node
+
+    return copy(value, 0)
+
+
+def blind_text(value: Any) -> bool:
+    """A value read as text that stands for an unknown or a withheld secret (it names nothing)."""
+    return isinstance(value, (verify.Unknown, verify.Withheld)) or (
+        isinstance(value, str) and (value in verify.UNKNOWNS or value == verify.WITHHELD))
+
+
+POD_HOLDERS = (("spec",), ("spec", "template"), ("spec", "template", "spec"), ("spec", "template", "metadata"),
+               ("spec", "jobTemplate"), ("spec", "jobTemplate", "spec"), ("spec", "jobTemplate", "spec", "template"),
+               ("items",), ("objs",), ("yaml",))
+"""Where an object keeps its pods: a withheld value there hides whether it has any."""
+
+
+POD_KEYS = frozenset({"spec", "template", "jobTemplate", "items", "objs", "yaml"})
+"""Keys under which an object may keep a pod template: only a blind value there may hide pods (a blind
+`targetGroupARN` or Helm value does not)."""
+
+
+def hiding_pods(blind: Blind) -> Blind:
+    """The part of what deriving a resource's pods could not read that may hide pods."""
+    return Blind(tuple(r for r in blind.reads if r[1] and r[1][-1] in POD_KEYS))
+
+
+def whole_pods(type_: str, props: Mapping[str, Any]) -> list[Any]:
+    """The complete (not patch) pods of a resource; when it shows none, whether a withheld value where pods are
+    kept hides them is interpreted too (so `derive` sees it: an unknown one is seen when read)."""
+    found = [p for p in pods(type_, props) if not p.partial]
+    if not found:
+        for path in POD_HOLDERS:
+            verify.needs_value(get(props, *path))
+    return found

@@ -8,9 +8,11 @@ from typing import Any
 
 from pulumi_policy import PolicyResource, Severity
 
+from . import verify
 from .common import INDEPENDENT, Meta, Stack, get, number, stack_rule, truthy
 from .haproxy import Config
-from .k8s_objects import CONFIGMAP, DEPLOYMENT, SLOTS, labels, pod_template, slot_of
+from .k8s_objects import CONFIGMAP, NOT_BLIND, SLOTS, Blind, derive
+from .k8s_stack import Cluster, app_workloads, doubtful_deployments
 
 CANARY_WEIGHTS = (0, 10, 25, 50, 75, 100)
 
@@ -47,42 +49,74 @@ def _slot_weights(text: str) -> dict[str, float]:
     return {}
 
 
-def _slots(stack: Stack) -> dict[str, list[PolicyResource]]:
-    slots: dict[str, list[PolicyResource]] = {}
-    for deployment in stack.of(DEPLOYMENT):
-        _, metadata = pod_template(deployment.resource_type, deployment.props)
-        slot = slot_of(labels(metadata))
-        if slot is not None:
-            slots.setdefault(slot, []).append(deployment)
-    return slots
+def _slots(cluster: Cluster) -> set[str]:
+    """Slots with a Deployment the pack can see (a Deployment whose labels are blind is a doubt, not a slot)."""
+    return {str(w.slot) for w in app_workloads(cluster)}
+
+
+def _blind_deployments(cluster: Cluster) -> Blind:
+    out = NOT_BLIND
+    for doubt in doubtful_deployments(cluster):
+        out = out | doubt.blind
+    return out
 
 
 def _release(stack: Stack) -> tuple[Any, float | None]:
-    """The stack's active slot and canary weight (its outputs)."""
-    return stack.output("activeSlot"), number(stack.output("canaryWeight"))
+    """The stack's active slot and canary weight (its outputs), read afresh by each piece that uses them."""
+    active = stack.output("activeSlot")
+    verify.needs_value(active)
+    return active, number(stack.output("canaryWeight"))
+
+
+def _haproxy_configs(stack: Stack) -> tuple[list[tuple[PolicyResource, str]], Blind]:
+    """ConfigMaps carrying `haproxy.cfg`, and the blind values of those whose data the pack cannot read."""
+    configs: list[tuple[PolicyResource, str]] = []
+    blind = NOT_BLIND
+    for config in stack.of(CONFIGMAP):
+        def text(config: PolicyResource = config) -> Any:
+            value = get(config.props, "data", "haproxy.cfg")
+            verify.needs_value(value)
+            return value
+        value, unread = derive(text, config.props)
+        if unread:
+            blind = blind | unread
+        elif isinstance(value, str):
+            configs.append((config, value))
+    return configs, blind
 
 
 @stack_rule(blue_green)
 def stack_blue_green_consistent(stack: Stack) -> Iterator[tuple[str, str | None]]:
-    # Each finding reads what it depends on just before it is yielded (`_slots`, `_release`): a value the
-    # rule cannot judge then withholds exactly the findings it could have changed (see `stack_rule`).
-    configs = [c for c in stack.of(CONFIGMAP) if isinstance(get(c.props, "data", "haproxy.cfg"), str)]
-    active, canary = _release(stack)
-    if not _slots(stack) and active is None and not configs:
+    # Each piece reads what its finding depends on (the outputs, the blind Deployments and ConfigMaps): a value
+    # the rule cannot judge then withholds exactly the findings it could have changed (see `stack_rule`).
+    cluster = Cluster.of(stack)
+    configs, blind_configs = _haproxy_configs(stack)
+    slots = _slots(cluster)
+    if not slots and not doubtful_deployments(cluster) and stack.output("activeSlot") is None \
+            and not configs and not blind_configs:
         return  # not a blue/green stack
     for slot in SLOTS:
-        if slot not in _slots(stack):
+        yield INDEPENDENT
+        if slot not in slots:
+            _blind_deployments(cluster).replay()  # a Deployment whose labels are blind may be that slot's
             yield f"no Deployment for the {slot} slot", None
+    yield INDEPENDENT
     active, canary = _release(stack)
-    if active is not None and str(active) not in _slots(stack):
+    if active is not None and str(active) not in slots:
+        _blind_deployments(cluster).replay()
         yield f"the active slot {active} has no Deployment", None
+    yield INDEPENDENT
     active, canary = _release(stack)
-    if canary is not None and int(canary) not in CANARY_WEIGHTS:
-        yield f"canaryWeight {canary} is not one of {CANARY_WEIGHTS}", None
+    if canary is not None and canary not in CANARY_WEIGHTS:
+        shown = int(canary) if canary.is_integer() else canary
+        yield f"canaryWeight {shown} is not one of {CANARY_WEIGHTS}", None
+    yield INDEPENDENT
     if not configs:
+        blind_configs.replay()  # a ConfigMap whose data is blind may carry the configuration
         yield "no HAProxy config routes between the slots", None
-    for config in configs:
-        weights = _slot_weights(str(get(config.props, "data", "haproxy.cfg")))
+    for config, text in configs:
+        yield INDEPENDENT  # each configuration is judged on its own weights and the outputs
+        weights = _slot_weights(text)
         if set(weights) != set(SLOTS):
             yield f"HAProxy routes to {sorted(weights) or 'no slot'} (need servers for blue and green)", config.urn
             continue
