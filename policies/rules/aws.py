@@ -177,11 +177,16 @@ rds_auth = Meta(
 PASSWORD_PROPS = ("password", "passwordWo", "masterPassword", "masterPasswordWo", "masterUserPassword")
 
 
-def _generated_results(stack: Stack) -> tuple[set[str], set[str]]:
-    """What the stack's random generators hold: (visible results, keyed fingerprints of withheld ones)."""
+def _generated_results(stack: Stack) -> tuple[set[str], set[str], bool]:
+    """What the stack's random generators hold in this property bag: (visible results, keyed fingerprints
+    of withheld ones, whether any generator shows a result at all: declared inputs have none)."""
     visible: set[str] = set()
     fingerprints: set[str] = set()
+    shown_any = False
     for generator in of(stack, *RANDOM_PASSWORD):
+        if "result" not in generator.props:
+            continue
+        shown_any = True
         result = get(generator.props, "result")
         if verify.is_withheld(result):
             shown = verify.fingerprint(result)
@@ -189,15 +194,16 @@ def _generated_results(stack: Stack) -> tuple[set[str], set[str]]:
                 fingerprints.add(shown)
         elif isinstance(result, str) and result:
             visible.add(result)
-    return visible, fingerprints
+    return visible, fingerprints, shown_any
 
 
 def _password_problem(stack: Stack, db: PolicyResource, prop: str, value: Any) -> str | None:
     """Why the password is not proved generated, or None. The value proves it: a secret the gate saw must
     equal a random generator's result (the keyed fingerprints match); a visible value must equal a visible
-    result. Only a secret the gate could not see (ciphertext) stands on its wiring to a generator; unwired,
-    it is reported as unverifiable. Never quotes the value."""
-    visible, fingerprints = _generated_results(stack)  # read per password: a result unknown at preview is blind
+    result. The wiring to a generator stands in only where no value can be compared: a secret the gate
+    could not see (ciphertext; unwired, it is unverifiable), or a bag where no generator shows a result
+    (declared inputs: the recorded outputs compare the values). Never quotes the value."""
+    visible, fingerprints, shown_any = _generated_results(stack)  # per password: a result unknown at preview is blind
     generators = depends_on(db, prop, RANDOM_PASSWORD)
     if verify.is_withheld(value):
         shown = verify.fingerprint(value)
@@ -205,7 +211,7 @@ def _password_problem(stack: Stack, db: PolicyResource, prop: str, value: Any) -
             if not generators:
                 verify.needs_value(value)
             return None
-        if shown in fingerprints:
+        if shown in fingerprints or (generators and not shown_any):
             return None
         return f"{prop} is a literal secret: its value equals no random.RandomPassword result in the stack"
     if isinstance(value, str) and value in visible:
