@@ -11,7 +11,12 @@ exports back and compares it with the one the protobuf runtime builds.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import json
 import math
+import re
+import secrets
 import struct
 from collections.abc import Mapping
 from typing import Any
@@ -19,7 +24,15 @@ from typing import Any
 from offline.wire import SECRET_SIG, SECRET_SIG_KEY, UNKNOWN, is_unknown
 
 REDACTED = "[secret]"
-"""What a rule sees instead of a secret's value."""
+"""What a rule sees instead of a secret whose value the gate cannot see (ciphertext only)."""
+FINGERPRINT_HEX = 24
+"""Hex digits of a withheld value's fingerprint (96 bits: no two values of one export collide)."""
+_RUN_KEY = secrets.token_bytes(32)
+"""The fingerprints' HMAC key: drawn per process (one gate run), held only here, never written or sent.
+Without it a fingerprint cannot be recomputed from a guessed password, and no two runs agree."""
+_MARKER = re.compile(rf"\[secret(?::[0-9a-f]{{{FINGERPRINT_HEX}}})?\]")
+LITERAL_MARK = "[literal] "
+"""Put before a plain string of the export that spells a withheld marker, so no rule takes it for one."""
 
 # Wire types: 0 varint, 1 64-bit, 2 length-delimited.
 _VARINT, _FIXED64, _BYTES = 0, 1, 2
@@ -97,6 +110,16 @@ def _fields(mapping: Mapping[str, Any]) -> bytes:
     return b"".join(parts)
 
 
+def _withheld_fields(envelope: Mapping[str, str]) -> bytes:
+    """A `withhold` result: its marker is written as is (a plain string spelling one is escaped)."""
+    parts = []
+    for key, text in envelope.items():
+        value = _STRING_TAG + _len(len(text)) + text.encode()
+        entry = b"".join((_KEY_TAG, _len(len(key)), key.encode(), _VALUE_TAG, _len(len(value)), value))
+        parts.append(_ENTRY_TAG + _len(len(entry)) + entry)
+    return b"".join(parts)
+
+
 def _value_with_len(item: Any) -> bytes:
     encoded = _value(item)
     return _len(len(encoded)) + encoded
@@ -104,6 +127,8 @@ def _value_with_len(item: Any) -> bytes:
 
 def _value(item: Any) -> bytes:
     if isinstance(item, str):
+        if item.startswith("[secret") and _MARKER.fullmatch(item):
+            item = LITERAL_MARK + item
         data = utf8(item)
         return _STRING_TAG + _len(len(data)) + data
     if item is True:
@@ -121,9 +146,8 @@ def _value(item: Any) -> bytes:
             raise ValueError(f"{item!r} is not a number a property can hold")
         return _NUMBER_TAG + _pack_double(number)
     if isinstance(item, Mapping):
-        if item.get(SECRET_SIG_KEY) == SECRET_SIG:
-            item = withhold(item)
-        inner = _fields(item)
+        secret = item.get(SECRET_SIG_KEY) == SECRET_SIG
+        inner = _withheld_fields(withhold(item)) if secret else _fields(item)
         return _STRUCT_TAG + _len(len(inner)) + inner
     if isinstance(item, (list, tuple)):
         inner = b"".join(_ITEM_TAG + _value_with_len(v) for v in item)
@@ -132,7 +156,57 @@ def _value(item: Any) -> bytes:
 
 
 def withhold(envelope: Mapping[str, Any]) -> dict[str, Any]:
-    """A secret as the rules see it: still a secret, its value `REDACTED`, so no rule can judge or
-    quote it (rules that need the value report it as unverifiable). A secret not known yet reaches
-    the rules as the engine sends it: unknown, not withheld."""
-    return {SECRET_SIG_KEY: SECRET_SIG, "value": UNKNOWN if is_unknown(envelope) else REDACTED}
+    """A secret as the rules see it: still a secret, its value replaced by a marker no rule can judge or
+    quote (rules that need the value report it as unverifiable). When the gate can see the value (a
+    `--show-secrets` plaintext, an in-memory value) the marker carries the value's keyed fingerprint,
+    `[secret:<hex>]`, so a rule can tell that two withheld values are equal (a password is its generator's
+    result) without seeing either; a ciphertext alone gives the bare `REDACTED`. A secret not known yet
+    reaches the rules as the engine sends it: unknown, not withheld."""
+    if is_unknown(envelope):
+        return {SECRET_SIG_KEY: SECRET_SIG, "value": UNKNOWN}
+    if "plaintext" in envelope:
+        shown = fingerprint(_decoded(envelope["plaintext"]))
+    elif "value" in envelope:
+        shown = fingerprint(envelope["value"])
+    else:
+        shown = ""
+    return {SECRET_SIG_KEY: SECRET_SIG, "value": f"[secret:{shown}]" if shown else REDACTED}
+
+
+def fingerprint(value: Any) -> str:
+    """HMAC-SHA256 of a secret's value under this run's key, cut to FINGERPRINT_HEX digits. A string is
+    taken as its text; anything else as its canonical JSON (a `--show-secrets` plaintext and the value in
+    memory give the same fingerprint)."""
+    if isinstance(value, str):
+        data = b"s" + value.encode("utf-8", "surrogatepass")
+    else:
+        try:
+            data = b"j" + json.dumps(_whole(value), sort_keys=True, separators=(",", ":"), allow_nan=True,
+                                     ensure_ascii=False).encode("utf-8", "surrogatepass")
+        except (TypeError, ValueError, RecursionError):
+            data = b"r" + repr(type(value)).encode()  # not JSON: equal to nothing a generator holds
+            data += secrets.token_bytes(16)
+    return hmac.new(_RUN_KEY, data, hashlib.sha256).hexdigest()[:FINGERPRINT_HEX]
+
+
+def _decoded(plaintext: Any) -> Any:
+    """A `--show-secrets` plaintext is the value's JSON text; a plaintext that is not JSON is its own value."""
+    if not isinstance(plaintext, str):
+        return plaintext
+    try:
+        return json.loads(plaintext)
+    except (ValueError, RecursionError):
+        return plaintext
+
+
+def _whole(value: Any, depth: int = 0) -> Any:
+    """Whole floats as ints, as the engine writes numbers (the wire holds 3.0 for an export's 3)."""
+    if depth > 64:
+        raise ValueError("too deep to fingerprint")
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, dict):
+        return {str(k): _whole(v, depth + 1) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_whole(v, depth + 1) for v in value]
+    return value

@@ -8,9 +8,11 @@ from typing import Any
 
 from pulumi_policy import PolicyResource, Severity
 
+from . import verify
 from .aws_iam import Names, grantee, public_statements, referrers, shown, unreadable
 from .cloud_tokens import accepts, as_text, canonical, cut, of
 from .common import (
+    INDEPENDENT,
     Meta,
     Resource,
     Stack,
@@ -175,29 +177,56 @@ rds_auth = Meta(
 PASSWORD_PROPS = ("password", "passwordWo", "masterPassword", "masterPasswordWo", "masterUserPassword")
 
 
-def _opaque_secret(value: Any) -> bool:
-    """A secret the pack is not shown (an export's redacted ciphertext): its value cannot be judged."""
-    text = as_text(value).strip().lower()
-    return text.startswith("[") and text.endswith("]") and "redacted" in text
+def _generated_results(stack: Stack) -> tuple[set[str], set[str], bool]:
+    """What the stack's random generators hold in this property bag: (visible results, keyed fingerprints
+    of withheld ones, whether any generator shows a result at all: declared inputs have none)."""
+    visible: set[str] = set()
+    fingerprints: set[str] = set()
+    shown_any = False
+    for generator in of(stack, *RANDOM_PASSWORD):
+        if "result" not in generator.props:
+            continue
+        shown_any = True
+        result = get(generator.props, "result")
+        if verify.is_withheld(result):
+            shown = verify.fingerprint(result)
+            if shown:
+                fingerprints.add(shown)
+        elif isinstance(result, str) and result:
+            visible.add(result)
+    return visible, fingerprints, shown_any
 
 
-def _generated(stack: Stack, db: PolicyResource, prop: str, value: Any) -> bool:
-    """The password is a generator's output, proved by the value: equal to a random resource's result, or a
-    secret the pack cannot see whose property is wired to such a resource (never a visible literal)."""
+def _password_problem(stack: Stack, db: PolicyResource, prop: str, value: Any) -> str | None:
+    """Why the password is not proved generated, or None. The value proves it: a secret the gate saw must
+    equal a random generator's result (the keyed fingerprints match); a visible value must equal a visible
+    result. The wiring to a generator stands in only where no value can be compared: a secret the gate
+    could not see (ciphertext; unwired, it is unverifiable), or a bag where no generator shows a result
+    (declared inputs: the recorded outputs compare the values). Never quotes the value."""
+    visible, fingerprints, shown_any = _generated_results(stack)  # per password: a result unknown at preview is blind
     generators = depends_on(db, prop, RANDOM_PASSWORD)
-    results = {as_text(get(g.props, "result")) for g in of(stack, *RANDOM_PASSWORD) if get(g.props, "result")}
-    if as_text(value) in results and not _opaque_secret(value):
-        return True
-    if _opaque_secret(value):
-        return bool(generators)
-    # A visible value must equal its generator's result; only when no generator shows one (inputs only) does
-    # the wiring stand in for the value.
-    return bool(generators) and not any(get(g.props, "result") for g in generators)
+    if verify.is_withheld(value):
+        shown = verify.fingerprint(value)
+        if shown is None:
+            if not generators:
+                verify.needs_value(value)
+            return None
+        if shown in fingerprints or (generators and not shown_any):
+            return None
+        return f"{prop} is a literal secret: its value equals no random.RandomPassword result in the stack"
+    if isinstance(value, str) and value in visible:
+        return None
+    # A visible value must equal its generator's result; only when no generator shows one (inputs only, a
+    # first preview) does the wiring stand in for the value.
+    if generators and not any(get(g.props, "result") for g in generators):
+        return None
+    return f"{prop} is a literal, not the value of a random.RandomPassword (in code or config)"
 
 
 @stack_rule(rds_auth)
 def aws_rds_auth(stack: Stack) -> Iterator[tuple[str, str | None]]:
     for db in of(stack, RDS_INSTANCE, RDS_CLUSTER, NATIVE_DB_INSTANCE, NATIVE_DB_CLUSTER):
+        yield INDEPENDENT  # what one database hides concerns that database only
         props = db.props
         if _replica(props) or get(props, "replicationSourceIdentifier") or get(props, "sourceDbInstanceIdentifier") \
                 or get(props, "sourceDbClusterIdentifier"):
@@ -217,8 +246,9 @@ def aws_rds_auth(stack: Stack) -> Iterator[tuple[str, str | None]]:
             yield "no password and no manageMasterUserPassword", db.urn
         for prop in present:
             # A literal beside manageMasterUserPassword still sits in code and state. Never quote the value.
-            if not _generated(stack, db, prop, get(props, prop)):
-                yield f"{prop} is a literal, not the value of a random.RandomPassword (in code or config)", db.urn
+            problem = _password_problem(stack, db, prop, get(props, prop))
+            if problem:
+                yield problem, db.urn
 
 
 rds_resilience = Meta(

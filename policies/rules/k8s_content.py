@@ -16,7 +16,7 @@ from typing import Any
 
 from pulumi_policy import Severity
 
-from . import k8s_exposure, k8s_opaque, k8s_pods, k8s_rbac
+from . import k8s_exposure, k8s_opaque, k8s_pods, k8s_rbac, verify
 from .common import (
     Meta,
     Resource,
@@ -91,6 +91,8 @@ def leaf_name(path: tuple[str, ...]) -> str:
 
 
 def is_literal(value: Any) -> bool:
+    if verify.is_withheld(value):
+        return True  # a secret's value written where a reference belongs: a literal in the object
     return literal_secret(value) and str(value).strip().lower() not in PLACEHOLDERS
 
 
@@ -273,9 +275,13 @@ def k8s_no_literal_secret_env(resource: Resource) -> Iterator[str]:
             for index, env in enumerate(items(get(c.data, "env"))):
                 name = str(get(env, "name", default=""))
                 value = get(env, "value")
+                where = f"{c.label} env[{index}] {_show(name)}"
+                if verify.is_withheld(value):
+                    # A secret's value written into the pod spec sits in the manifest, whatever it is.
+                    yield f"{where} is a literal value (a secret's value written into the manifest)"
+                    continue
                 if not isinstance(value, str) or not value.strip():
                     continue
-                where = f"{c.label} env[{index}] {_show(name)}"
                 if secret_name(name) and is_literal(value):
                     yield f"{where} is a literal value (secret-like name)"
                     continue

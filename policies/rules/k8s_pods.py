@@ -12,6 +12,7 @@ from typing import Any
 
 from pulumi_policy import ResourceValidationPolicy, Severity
 
+from . import verify
 from .common import Meta, Resource, get, is_false, items, mapping, number, resource_rule, truthy
 from .k8s_objects import memory_mi, namespace_of, slot_of
 from .workloads import Container, Pod, manifests, pods, port_number
@@ -430,6 +431,9 @@ image_pinned = Meta(
 
 
 def image_problem(image: Any) -> str | None:
+    if verify.is_withheld(image):
+        verify.needs_value(image)  # a secret image reference is there, but its tag cannot be judged
+        return None
     if not isinstance(image, str) or not image.strip():
         return "has no image"
     text = image.strip()

@@ -8,6 +8,7 @@ from typing import Any
 
 from pulumi_policy import Severity
 
+from . import verify
 from .common import INDEPENDENT, Meta, Resource, Stack, base_type, get, is_list, items, mapping, resource_rule, stack_rule, truthy
 
 OPENSEARCH = "aws:opensearch/domain:Domain"
@@ -103,6 +104,7 @@ def azure_log_store_hardened(resource: Resource) -> Iterator[str]:
     if not truthy(get(props, "features", "disableLocalAuth")):
         yield "shared-key (local) authentication is enabled"
     retention = get(props, "retentionInDays")
+    verify.needs_value(retention)  # a withheld retention is no number to compare
     if not isinstance(retention, (int, float)) or retention < 30:
         yield f"retentionInDays is {retention}; keep at least 30"
 

@@ -14,13 +14,20 @@ shows it as a preview note and the offline gate turns it into an explicit "unver
 (fatal for a state export, where the engine never leaves unknowns).
 
 A secret the gate could not or would not show (ciphertext only, or a `--show-secrets` plaintext it
-redacted) arrives as the `WITHHELD` text: reading it is fine (a rule may only need to know a value
-is there), interpreting it (`truthy`, `number`, `is_world`, parsing it as a config) records it.
+redacted) arrives as a marker and is read as a `Withheld` string whose text is `WITHHELD`. Knowing it
+is there is free (`if value:`, `is_withheld`, quoting it: its text never holds the value); every
+operation on its text (`strip`, `lower`, `split`, `==`, `in`, `startswith`, hashing...) records it as a
+blind read, so a rule that judges the text of a secret it cannot see reports that property as
+unverifiable instead of judging the marker. A rule that reads the text on purpose says so:
+`is_withheld` first. When the gate saw the value it sends its keyed fingerprint (`[secret:<hex>]`):
+`fingerprint` and `same_value` compare two withheld values (a password and its generator's result)
+without either being shown; the fingerprint is never part of the text.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -38,7 +45,9 @@ UNKNOWNS = frozenset({
 })
 """The engine's sentinels for values unknown until apply (the policy SDK's list)."""
 WITHHELD = "[secret]"
-"""What the offline gate sends in place of a secret's value."""
+"""What the offline gate sends in place of a secret's value it cannot see, and the text of every `Withheld`."""
+_FINGERPRINTED = re.compile(r"\[secret:([0-9a-f]{24})\]")
+"""The gate's marker for a secret whose value it saw: its keyed fingerprint (offline/gate/encode.py)."""
 MARKER = "unverifiable "
 """Prefix of the JSON list inside the SDK's "can't run during preview" diagnostic."""
 
@@ -52,10 +61,89 @@ class Unknown(str):
 
 
 class Withheld(str):
-    """A secret whose value the gate withheld: present, but not to be judged by its content."""
+    """A secret whose value the gate withheld: present, but not to be judged by its content. Its text is
+    always `WITHHELD`; any operation on the text records a blind read (see the module's docstring) and
+    what it derives stays `Withheld`, so a rule never judges the marker as if it were the value."""
 
     root: Any
     path: Path
+    fingerprint: str | None
+    """The gate's keyed fingerprint of the value, or None when the gate saw only a ciphertext."""
+
+    def __str__(self) -> str:
+        return self  # `str(value)` is how rules start reading text: the marker stays a marker
+
+    def __format__(self, spec: str) -> str:
+        return WITHHELD  # quoting it in a message shows the marker, never the fingerprint
+
+    def __repr__(self) -> str:
+        return repr(WITHHELD)
+
+    def __reduce__(self) -> Any:
+        return (str, (WITHHELD,))
+
+    def derived(self) -> Withheld:
+        """Text computed from this marker: still withheld, the same property, no longer the same value."""
+        out = Withheld(WITHHELD)
+        out.root, out.path, out.fingerprint = self.root, self.path, None
+        return out
+
+
+def _blind(name: str) -> Any:
+    method = getattr(str, name)
+
+    def read(self: Withheld, *args: Any, **kwargs: Any) -> Any:
+        _record(self.root, self.path, "secret")
+        result = method(WITHHELD, *args, **kwargs)
+        if isinstance(result, str):
+            return self.derived()
+        if isinstance(result, (list, tuple)):
+            return type(result)(self.derived() if isinstance(r, str) else r for r in result)
+        return result
+
+    read.__name__ = name
+    return read
+
+
+# Every str operation on the text: methods, comparison, hashing, containment, indexing, iteration, arithmetic.
+# Left out: what only says a value is there (`__len__`, so `if value:`), quoting (`__str__`, `__format__`,
+# `__repr__`) and object plumbing.
+_PLUMBING = frozenset({"__new__", "__init__", "__init_subclass__", "__subclasshook__", "__getattribute__",
+                       "__setattr__", "__delattr__", "__dir__", "__sizeof__", "__class__", "__doc__", "__len__",
+                       "__str__", "__format__", "__repr__", "__reduce__", "__reduce_ex__", "__getnewargs__",
+                       "__getstate__", "maketrans"})
+for _name in dir(str):
+    if _name not in _PLUMBING and callable(getattr(str, _name)):
+        setattr(Withheld, _name, _blind(_name))
+
+
+def is_withheld(value: Any) -> bool:
+    """Whether `value` is a secret the gate withheld (a `Withheld`, or the gate's marker text not yet read
+    through `Props`): an explicit look that records nothing."""
+    if isinstance(value, Withheld):
+        return True
+    return type(value) is str and value.startswith("[secret") and _marker(value)[0]
+
+
+def fingerprint(value: Any) -> str | None:
+    """The gate's keyed fingerprint of a withheld value, or None (a ciphertext, or not withheld)."""
+    if isinstance(value, Withheld):
+        return value.fingerprint
+    return _marker(value)[1] if type(value) is str else None
+
+
+def same_value(a: Any, b: Any) -> bool:
+    """Two withheld values the gate saw and found equal (never true for a ciphertext: it shows nothing)."""
+    first = fingerprint(a)
+    return first is not None and first == fingerprint(b)
+
+
+def _marker(text: str) -> tuple[bool, str | None]:
+    """(whether `text` is the gate's marker, the fingerprint it carries or None)."""
+    if text == WITHHELD:
+        return True, None
+    match = _FINGERPRINTED.fullmatch(text)
+    return (True, match.group(1)) if match else (False, None)
 
 
 @dataclass(frozen=True)
@@ -119,10 +207,12 @@ def _wrap(value: Any, root: Any, path: Path) -> Any:
             marker = Unknown(value)
             marker.path = path
             return marker
-        if value == WITHHELD:
-            withheld = Withheld(value)
-            withheld.root, withheld.path = root, path
-            return withheld
+        if value.startswith("[secret"):
+            withheld_marker, found = _marker(value)
+            if withheld_marker:
+                withheld = Withheld(WITHHELD)
+                withheld.root, withheld.path, withheld.fingerprint = root, path, found
+                return withheld
         return value
     if isinstance(value, dict):
         return Props(value, root, path)

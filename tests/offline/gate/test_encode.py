@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from pulumi.runtime.proto import analyzer_pb2
 
 from offline.gate.analyzer import BAGS, RequestWriter, bag_of, providers_of, to_wire
-from offline.gate.encode import REDACTED, struct_bytes, varint
+from offline.gate.encode import FINGERPRINT_HEX, LITERAL_MARK, REDACTED, fingerprint, struct_bytes, varint, withhold
 from offline.wire import UNKNOWN, secret_envelope, unknown_secret
 from tests.helpers import SHIPPED_STACKS
 
@@ -109,13 +109,55 @@ def test_relations_and_options_are_written_like_the_runtime() -> None:
 
 def test_secrets_are_withheld_on_the_wire() -> None:
     bag = {"password": secret_envelope(plaintext='"hunter2-long"'), "token": secret_envelope(ciphertext="AAAA"),
-           "later": unknown_secret(), "deep": [{"key": secret_envelope(value="in-memory-secret")}]}
+           "later": unknown_secret(), "deep": [{"key": secret_envelope(value="in-memory-secret")}],
+           "same": secret_envelope(value="hunter2-long")}
     decoded = struct_pb2.Struct.FromString(struct_bytes(bag))
     assert decoded == runtime_struct(bag)
-    assert decoded["password"]["value"] == REDACTED and decoded["token"]["value"] == REDACTED
+    assert decoded["token"]["value"] == REDACTED
     assert decoded["later"]["value"] == UNKNOWN
-    assert decoded["deep"][0]["key"]["value"] == REDACTED
+    assert decoded["password"]["value"] == f"[secret:{fingerprint('hunter2-long')}]"
+    # The same value in memory and as a --show-secrets plaintext: one fingerprint; another value: another.
+    assert decoded["same"]["value"] == decoded["password"]["value"] != decoded["deep"][0]["key"]["value"]
     assert b"hunter2" not in struct_bytes(bag) and b"in-memory-secret" not in struct_bytes(bag)
+
+
+def test_a_fingerprint_is_keyed_per_run() -> None:
+    """No unkeyed hash of the value: a fingerprint cannot be recomputed from a guessed password, and
+    another gate process (another key) gives another one."""
+    import hashlib
+    import subprocess
+    import sys
+
+    mine = fingerprint("hunter2hunter2")
+    assert len(mine) == FINGERPRINT_HEX and mine == fingerprint("hunter2hunter2") != fingerprint("hunter2hunter3")
+    for digest in (hashlib.sha256, hashlib.sha1, hashlib.md5, hashlib.blake2b):
+        for data in (b"hunter2hunter2", b"shunter2hunter2", b'"hunter2hunter2"'):
+            assert mine not in digest(data).hexdigest()
+    code = "from offline.gate.encode import fingerprint; print(fingerprint('hunter2hunter2'))"
+    other = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+    assert len(other) == FINGERPRINT_HEX and other != mine
+
+
+def test_plaintexts_fingerprint_by_value() -> None:
+    """A plaintext is the value's JSON: the same object in memory (numbers as floats on the wire) is the
+    same value; a plaintext that is not JSON is its own text; nesting too deep is equal to nothing."""
+    assert withhold(secret_envelope(plaintext='{"b": 1, "a": [2]}')) == \
+        withhold(secret_envelope(value={"a": [2.0], "b": 1.0}))
+    assert withhold(secret_envelope(plaintext="not json")) == withhold(secret_envelope(value="not json"))
+    deep = "[" * 100_000 + "]" * 100_000
+    assert withhold(secret_envelope(plaintext=deep))["value"].startswith("[secret:")
+    nested: Any = "x"
+    for _ in range(100):
+        nested = [nested]
+    assert withhold(secret_envelope(value=nested)) != withhold(secret_envelope(value=nested))
+
+
+@pytest.mark.parametrize("text", [REDACTED, "[secret:0123456789abcdef01234567]"])
+def test_a_plain_string_spelling_a_marker_is_not_taken_for_one(text: str) -> None:
+    """An export cannot pass a literal off as a withheld secret by writing the marker itself."""
+    decoded = struct_pb2.Struct.FromString(struct_bytes({"password": text, "list": [text]}))
+    assert decoded["password"] == decoded["list"][0] == LITERAL_MARK + text
+    assert struct_pb2.Struct.FromString(struct_bytes({"p": "[secret] and more"}))["p"] == "[secret] and more"
 
 
 def test_a_lone_surrogate_becomes_the_replacement_character() -> None:

@@ -16,6 +16,7 @@ import pytest
 from offline import OfflineError
 from offline.cli import main
 from offline.gate.analyzer import UNVERIFIABLE_MARKER, PackInfo, parse_unverified, to_wire
+from offline.gate.encode import fingerprint
 from offline.gate.engine import PACK_DIR, Masker, Report, Unverifiable, Violation, choose_config, plaintext_secrets, shipped_stack
 from offline.gate.exportfile import parse_json, validate
 from offline.gate.report import md, plain, render
@@ -287,8 +288,12 @@ def test_a_bad_stack_name_is_exit_2(tmp_path: Path, capsys: pytest.CaptureFixtur
 
 def test_no_secret_value_reaches_the_pack() -> None:
     props = {"a": SIG | {"plaintext": '"hunter2"'}, "b": [SIG | {"ciphertext": "v1:x"}], "c": SIG | {"value": {"k": "v"}}}
-    assert to_wire(props) == {"a": SIG | {"value": "[secret]"}, "b": [SIG | {"value": "[secret]"}],
-                              "c": SIG | {"value": "[secret]"}}
+    wire = to_wire(props)
+    assert wire["b"] == [SIG | {"value": "[secret]"}]  # a ciphertext shows nothing
+    # A value the gate saw reaches the pack as its keyed fingerprint only.
+    for key, value in (("a", "hunter2"), ("c", {"k": "v"})):
+        assert wire[key] == SIG | {"value": f"[secret:{fingerprint(value)}]"}
+    assert "hunter2" not in json.dumps(wire) and '"v"' not in json.dumps(wire)
 
 
 def test_plaintext_secrets_are_masked_in_messages() -> None:
