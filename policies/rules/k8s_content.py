@@ -147,6 +147,9 @@ TOKEN_SHAPES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("a Google API key", re.compile(r"AIza[A-Za-z0-9_-]{35}")),
 )
 MAX_TOKEN = 4096
+# An HTTP Authorization value (`Bearer abc123`, `Basic dXNlcjpwdw==`, `token ghp_...`): the scheme word, then a credential
+# of token characters with a digit or mixed case in it (so `Bearer of bad news` is prose). No nested quantifier.
+AUTHORIZATION = re.compile(r"(?i)(?:^|[\s\"':=])(bearer|basic|token|apikey)[ \t]{1,8}([A-Za-z0-9._~+/=-]{6,4096})")
 
 
 def token_shapes(text: str) -> Iterator[str]:
@@ -160,6 +163,16 @@ def token_shapes(text: str) -> Iterator[str]:
             if label not in seen and shape.fullmatch(run.strip(".=+/")):
                 seen.add(label)
                 yield label
+
+
+def authorization_values(text: str) -> Iterator[str]:
+    """An Authorization header value written out: the scheme and a literal credential."""
+    for match in AUTHORIZATION.finditer(text[:MAX_TEXT]):
+        credential = match.group(2)
+        mixed = len(credential) >= 12 and credential.lower() != credential and credential.upper() != credential
+        if (mixed or any(ch.isdigit() for ch in credential)) and is_literal(credential):
+            yield f"a literal {match.group(1).capitalize()} credential (Authorization value)"
+            return
 
 
 def name_value_secrets(document: Any) -> Iterator[tuple[str, str]]:
@@ -208,6 +221,7 @@ def secrets_in_text(text: str) -> Iterator[str]:
     if PGP_PRIVATE in text:
         yield "a PGP private key block"
     yield from token_shapes(text)
+    yield from authorization_values(text)
     key = _connection_string(text)
     if key:
         yield f"a connection string with a literal {key}"
