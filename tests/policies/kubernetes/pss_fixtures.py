@@ -122,4 +122,26 @@ SECRETS = [
          "env-bearer-prose"),
 ]
 
-FIXTURES: list[Fixture] = [*PRIVILEGED, *NON_ROOT, *VOLUMES, *PROBES, *RBAC, *SECRETS]
+ZONE = P + ".topologySpreadConstraints.0"
+SPREAD = [
+    good("k8s-spread", app_stack()),
+    bad("k8s-spread", swap(mutate(blue(ZONE + ".maxSkew", 4), "spec.replicas", 3)), "app-blue",
+        "topologySpreadConstraints[0].maxSkew 4 lets all 3 replicas share one zone", "spread-skew-replicas"),
+    bad("k8s-spread", swap(blue(ZONE + ".maxSkew", 50)), "app-blue",
+        "topologySpreadConstraints[0].maxSkew 50 lets most replicas share one zone", "spread-skew-autoscaled"),
+    bad("k8s-spread", swap(blue(ZONE + ".labelSelector", {"matchLabels": {"app": "other"}})), "app-blue",
+        "topologySpreadConstraints[0].labelSelector does not select this pod's labels", "spread-selector-elsewhere"),
+    bad("k8s-spread", swap(blue(ZONE + ".labelSelector", None)), "app-blue",
+        "topologySpreadConstraints[0] has no labelSelector", "spread-selector-nil"),
+    # A kind the pack does not know runs several replicas of its template all the same.
+    bad("k8s-spread", one("kubernetes:example.com/v1:WorkerPool",
+                          mutate(blue(ZONE, None), "spec.replicas", 4) | {"kind": "WorkerPool"}),
+        "subject", "has no zone topologySpreadConstraints and no podAntiAffinity", "spread-custom-kind"),
+    good("k8s-spread", swap(mutate(blue(ZONE + ".labelSelector", None), P + ".affinity", {"podAntiAffinity": {
+        "preferredDuringSchedulingIgnoredDuringExecution": [{"weight": 1, "podAffinityTerm": {
+            "topologyKey": "topology.kubernetes.io/zone", "labelSelector": {"matchLabels": {"app": "x"}}}}]}})),
+         "spread-anti-affinity-instead"),
+    good("k8s-spread", swap(mutate(blue(ZONE + ".maxSkew", 5), "spec.replicas", 1)), "spread-single-replica"),
+]
+
+FIXTURES: list[Fixture] = [*PRIVILEGED, *NON_ROOT, *VOLUMES, *PROBES, *RBAC, *SECRETS, *SPREAD]
