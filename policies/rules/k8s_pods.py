@@ -362,8 +362,8 @@ seccomp = Meta(
     severity=Severity.MEDIUM,
     categories=("AA",),
     references=("CKV_K8S_31", "Polaris linuxHardening", "Kubescape C-0055"),
-    remediation="Set `securityContext.seccompProfile.type: RuntimeDefault` on the pod and remove "
-                "`seccomp.security.alpha.kubernetes.io` annotations saying `unconfined`.",
+    remediation="Set `securityContext.seccompProfile.type: RuntimeDefault` on the pod; legacy "
+                "`seccomp.security.alpha.kubernetes.io` annotations may only say runtime/default or localhost/<profile>.",
 )
 
 SECCOMP_POD_ANNOTATION = "seccomp.security.alpha.kubernetes.io/pod"
@@ -371,15 +371,32 @@ SECCOMP_CONTAINER_ANNOTATION = "container.seccomp.security.alpha.kubernetes.io/"
 APPARMOR_ANNOTATION = "container.apparmor.security.beta.kubernetes.io/"
 
 
+# Annotation values that confine (the legacy spelling of the profile fields): the runtime's default profile or one
+# loaded on the node. `unconfined`, and anything the runtime does not know, confine nothing.
+SECCOMP_ANNOTATION_VALUES = ("runtime/default", "docker/default")
+APPARMOR_ANNOTATION_VALUES = ("runtime/default",)
+CONFINING_PROFILE_TYPES = frozenset({"runtimedefault", "localhost"})
+
+
+def _profile_annotation(pod: Pod, key: str, allowed: tuple[str, ...], what: str) -> str | None:
+    value = pod.annotation(key).strip()
+    if not value or value.lower() in allowed or value.lower().startswith("localhost/"):
+        return None
+    if value.lower() == "unconfined":
+        return f"annotation {key}: {_show(value)} turns {what} off"
+    return f"annotation {key}: {_show(value)} is not runtime/default or localhost/<profile>, so {what} confines nothing"
+
+
 @pod_rule(seccomp)
 def k8s_seccomp(resource: Resource, found: list[Pod]) -> Iterator[str]:
     for pod in found:
-        if pod.annotation(SECCOMP_POD_ANNOTATION).strip().lower() == "unconfined":
-            yield f"pod annotation {SECCOMP_POD_ANNOTATION}: unconfined turns seccomp off"
+        problem = _profile_annotation(pod, SECCOMP_POD_ANNOTATION, SECCOMP_ANNOTATION_VALUES, "seccomp")
+        if problem:
+            yield f"pod {problem}"
         for c in pod.containers():
-            key = SECCOMP_CONTAINER_ANNOTATION + c.name
-            if pod.annotation(key).strip().lower() == "unconfined":
-                yield f"{c.label}: annotation {key}: unconfined turns seccomp off"
+            problem = _profile_annotation(pod, SECCOMP_CONTAINER_ANNOTATION + c.name, SECCOMP_ANNOTATION_VALUES, "seccomp")
+            if problem:
+                yield f"{c.label}: {problem}"
             profile, where = c.context("seccompProfile")
             kind = get(profile, "type")
             if kind in ("RuntimeDefault", "Localhost"):
@@ -397,8 +414,9 @@ mac = Meta(
     severity=Severity.HIGH,
     categories=("AA",),
     references=("Pod Security baseline (AppArmor, SELinux)", "Kubescape C-0055", "CKV_K8S_29"),
-    remediation="Remove `appArmorProfile.type: Unconfined` and `container.apparmor.security.beta.kubernetes.io/*: "
-                "unconfined` annotations; leave `seLinuxOptions` unset or use type container_t / "
+    remediation="Use `appArmorProfile.type` RuntimeDefault or Localhost (annotations "
+                "`container.apparmor.security.beta.kubernetes.io/*`: runtime/default or localhost/<profile>), never "
+                "Unconfined; leave `seLinuxOptions` unset or use type container_t / "
                 "container_init_t / container_kvm_t without user or role.",
 )
 
@@ -416,19 +434,25 @@ def _selinux(options: Any, where: str, who: str) -> Iterator[str]:
             yield f"{who} sets seLinuxOptions.{key} {_show(get(options, key))} ({where})"
 
 
+def _apparmor_off(kind: Any) -> str:
+    return "" if str(kind).strip().lower() == "unconfined" else " (only RuntimeDefault or Localhost confine it)"
+
+
 @pod_rule(mac)
 def k8s_apparmor_selinux(resource: Resource, found: list[Pod]) -> Iterator[str]:
     for pod in found:
         who = f"pod ({pod.path})"
-        if str(get(pod.spec, "securityContext", "appArmorProfile", "type", default="")).lower() == "unconfined":
-            yield f"{who} sets securityContext.appArmorProfile.type: Unconfined"
+        kind = get(pod.spec, "securityContext", "appArmorProfile", "type")
+        if kind is not None and str(kind).strip().lower() not in CONFINING_PROFILE_TYPES:
+            yield f"{who} sets securityContext.appArmorProfile.type: {_show(kind)}{_apparmor_off(kind)}"
         yield from _selinux(get(pod.spec, "securityContext", "seLinuxOptions"), f"{pod.path}.securityContext", who)
         for c in pod.containers():
-            if str(c.own("appArmorProfile", "type") or "").lower() == "unconfined":
-                yield f"{c.label} sets securityContext.appArmorProfile.type: Unconfined"
-            key = APPARMOR_ANNOTATION + c.name
-            if pod.annotation(key).strip().lower() == "unconfined":
-                yield f"{c.label}: annotation {key}: unconfined turns AppArmor off"
+            kind = c.own("appArmorProfile", "type")
+            if kind is not None and str(kind).strip().lower() not in CONFINING_PROFILE_TYPES:
+                yield f"{c.label} sets securityContext.appArmorProfile.type: {_show(kind)}{_apparmor_off(kind)}"
+            problem = _profile_annotation(pod, APPARMOR_ANNOTATION + c.name, APPARMOR_ANNOTATION_VALUES, "AppArmor")
+            if problem:
+                yield f"{c.label}: {problem}"
             yield from _selinux(c.own("seLinuxOptions"), f"{c.path}.securityContext", c.label)
 
 

@@ -144,4 +144,26 @@ SPREAD = [
     good("k8s-spread", swap(mutate(blue(ZONE + ".maxSkew", 5), "spec.replicas", 1)), "spread-single-replica"),
 ]
 
-FIXTURES: list[Fixture] = [*PRIVILEGED, *NON_ROOT, *VOLUMES, *PROBES, *RBAC, *SECRETS, *SPREAD]
+ANNOTATIONS = "spec.template.metadata.annotations"
+PROFILES = [
+    # A profile the runtime does not know confines nothing: only the default or a node-loaded profile does.
+    bad("k8s-apparmor-selinux", swap(blue(ANNOTATIONS, {"container.apparmor.security.beta.kubernetes.io/app": "custom"})),
+        "app-blue", "annotation container.apparmor.security.beta.kubernetes.io/app: custom is not runtime/default or "
+                    "localhost/<profile>", "apparmor-annotation-unknown"),
+    bad("k8s-apparmor-selinux", swap(blue(C + ".securityContext.appArmorProfile", {"type": "Permissive"})), "app-blue",
+        "appArmorProfile.type: Permissive (only RuntimeDefault or Localhost confine it)", "apparmor-field-unknown"),
+    good("k8s-apparmor-selinux", swap(mutate(blue(ANNOTATIONS, {
+        "container.apparmor.security.beta.kubernetes.io/app": "localhost/k8s-app"}),
+        C + ".securityContext.appArmorProfile", {"type": "Localhost", "localhostProfile": "k8s-app"})),
+        "apparmor-localhost"),
+    bad("k8s-seccomp", swap(blue(ANNOTATIONS, {"seccomp.security.alpha.kubernetes.io/pod": "Unconfined "})), "app-blue",
+        "pod annotation seccomp.security.alpha.kubernetes.io/pod: Unconfined turns seccomp off", "seccomp-annotation-case"),
+    bad("k8s-seccomp", swap(blue(ANNOTATIONS, {"container.seccomp.security.alpha.kubernetes.io/app": "mine"})),
+        "app-blue", "container 'app' (spec.template.spec.containers[0]): annotation "
+                    "container.seccomp.security.alpha.kubernetes.io/app: mine is not runtime/default",
+        "seccomp-annotation-unknown"),
+    good("k8s-seccomp", swap(blue(ANNOTATIONS, {"seccomp.security.alpha.kubernetes.io/pod": "docker/default"})),
+         "seccomp-annotation-docker-default"),
+]
+
+FIXTURES: list[Fixture] = [*PROFILES, *PRIVILEGED, *NON_ROOT, *VOLUMES, *PROBES, *RBAC, *SECRETS, *SPREAD]
