@@ -411,6 +411,8 @@ POD_SECURITY_VALUES: tuple[tuple[str, Any, str], ...] = (
     ("procMount", lambda v: isinstance(v, str) and v.strip().lower() not in ("", "default"), "unmasks /proc"),
     ("runAsGroup", lambda v: number(v) == 0, "runs with group 0 (root)"),
     ("fsGroup", lambda v: number(v) == 0, "gives its volumes group 0 (root)"),
+    ("readOnlyRootFilesystem", lambda v: v is False or str(v).strip().lower() in ("false", "0", "no", "off"),
+     "lets a container write to its root filesystem"),
 )
 # `seccompProfile: {type: Unconfined}` / `appArmorProfile: {type: Unconfined}`: the parent key names the profile.
 UNCONFINED_PROFILES = {"seccompProfile": "turns seccomp off", "appArmorProfile": "turns AppArmor off"}

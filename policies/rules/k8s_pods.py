@@ -480,8 +480,7 @@ def k8s_service_account(resource: Resource) -> Iterator[str]:
         elif name == "default" and automount is not False and not is_false(automount) and not manifest.partial:
             # Every pod that names no account runs as `default`: its token must not be mounted by default.
             yield "service account 'default' does not set automountServiceAccountToken: false"
-    if accounts:
-        return
+    # A List or ConfigGroup may hold accounts and workloads together: the pods are judged all the same.
     for pod in pods(resource.type, resource.props):
         if pod.partial:
             if truthy(get(pod.spec, "automountServiceAccountToken")):

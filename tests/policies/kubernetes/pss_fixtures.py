@@ -166,4 +166,19 @@ PROFILES = [
          "seccomp-annotation-docker-default"),
 ]
 
-FIXTURES: list[Fixture] = [*PROFILES, *PRIVILEGED, *NON_ROOT, *VOLUMES, *PROBES, *RBAC, *SECRETS, *SPREAD]
+LIST = "kubernetes:core/v1:List"
+ACCOUNTS_AND_CHARTS = [
+    # An account beside a workload in one List does not stop the workload's pod being judged.
+    bad("k8s-service-account", one(LIST, {"items": [
+        {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "worker", "namespace": "app"},
+         "automountServiceAccountToken": False},
+        {**blue(P + ".serviceAccountName", "default"), "kind": "Deployment"}]}), "subject",
+        "pod (items[1].spec.template.spec) runs under the `default` service account", "account-beside-workload-in-list"),
+    bad("k8s-helm-release-values", one("kubernetes:helm.sh/v3:Release", {
+        "chart": "operator", "version": "1.2.3",
+        "values": {"controller": {"containerSecurityContext": {"readOnlyRootFilesystem": "false"}}}}), "subject",
+        "values.controller.containerSecurityContext.readOnlyRootFilesystem is false: the chart lets a container write",
+        "helm-values-writable-root"),
+]
+
+FIXTURES: list[Fixture] = [*ACCOUNTS_AND_CHARTS, *PROFILES, *PRIVILEGED, *NON_ROOT, *VOLUMES, *PROBES, *RBAC, *SECRETS, *SPREAD]

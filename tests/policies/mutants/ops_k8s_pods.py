@@ -165,4 +165,34 @@ SPREAD = [
              message="no zone topologySpreadConstraints and no podAntiAffinity"),
 ]
 
-OPERATORS: list[Mutation] = [*READ_ONLY, *RESOURCE_LIMITS, *ACCOUNTS, *SPREAD]
+def _operator_writable_root(release: str, value: Any) -> Apply:
+    """The first `readOnlyRootFilesystem` of an operator's Helm values turned off (the pack sees an operator's pods
+    only through its chart values)."""
+    def apply(export: Export) -> str:
+        resource = first(export, HELM_RELEASE, release)
+        for side in ("inputs", "outputs"):
+            stack: list[Any] = [resource.get(side, {}).get("values", {})]
+            while stack:
+                node = stack.pop()
+                if isinstance(node, dict):
+                    if node.get("readOnlyRootFilesystem") is True:
+                        node["readOnlyRootFilesystem"] = value
+                        break
+                    stack.extend(node.values())
+                elif isinstance(node, list):
+                    stack.extend(node)
+        return str(resource["urn"])
+    return apply
+
+
+HELM_RELEASE = "kubernetes:helm.sh/v3:Release"
+OPERATOR_CHARTS = [
+    Mutation("k8s-helm-release-values-collector-writable-root", "k8s-helm-release-values",
+             _operator_writable_root("monitoring-otel-collector", False),
+             message="readOnlyRootFilesystem is False: the chart lets a container write to its root filesystem"),
+    Mutation("k8s-helm-release-values-lb-controller-writable-root", "k8s-helm-release-values",
+             _operator_writable_root("front-door-lbc", "false"), stacks=("production", "staging"),
+             message="readOnlyRootFilesystem is false"),
+]
+
+OPERATORS: list[Mutation] = [*READ_ONLY, *RESOURCE_LIMITS, *ACCOUNTS, *SPREAD, *OPERATOR_CHARTS]
