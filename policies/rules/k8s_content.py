@@ -37,9 +37,9 @@ from .common import (
     url_passwords,
 )
 from .k8s_exposure import internal_load_balancer
-from .k8s_objects import CONFIGMAP, HELM_TYPES
+from .k8s_objects import CONFIGMAP, HELM_TYPES, selector_matches
 from .k8s_pods import is_kubernetes
-from .workloads import inline_manifests, is_config_group, pods
+from .workloads import Pod, inline_manifests, is_config_group, manifests, pods, pods_of
 
 MAX_TEXT = 1_000_000  # characters of one value the secret scanners read
 MAX_STRUCTURED = 256_000  # characters of one value parsed as JSON/YAML
@@ -149,6 +149,9 @@ TOKEN_SHAPES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("a Google API key", re.compile(r"AIza[A-Za-z0-9_-]{35}")),
 )
 MAX_TOKEN = 4096
+# An HTTP Authorization value (`Bearer abc123`, `Basic dXNlcjpwdw==`, `token ghp_...`): the scheme word, then a credential
+# of token characters with a digit or mixed case in it (so `Bearer of bad news` is prose). No nested quantifier.
+AUTHORIZATION = re.compile(r"(?i)(?:^|[\s\"':=])(bearer|basic|token|apikey)[ \t]{1,8}([A-Za-z0-9._~+/=-]{6,4096})")
 
 
 def token_shapes(text: str) -> Iterator[str]:
@@ -162,6 +165,16 @@ def token_shapes(text: str) -> Iterator[str]:
             if label not in seen and shape.fullmatch(run.strip(".=+/")):
                 seen.add(label)
                 yield label
+
+
+def authorization_values(text: str) -> Iterator[str]:
+    """An Authorization header value written out: the scheme and a literal credential."""
+    for match in AUTHORIZATION.finditer(text[:MAX_TEXT]):
+        credential = match.group(2)
+        mixed = len(credential) >= 12 and credential.lower() != credential and credential.upper() != credential
+        if (mixed or any(ch.isdigit() for ch in credential)) and is_literal(credential):
+            yield f"a literal {match.group(1).capitalize()} credential (Authorization value)"
+            return
 
 
 def name_value_secrets(document: Any) -> Iterator[tuple[str, str]]:
@@ -210,6 +223,7 @@ def secrets_in_text(text: str) -> Iterator[str]:
     if PGP_PRIVATE in text:
         yield "a PGP private key block"
     yield from token_shapes(text)
+    yield from authorization_values(text)
     key = _connection_string(text)
     if key:
         yield f"a connection string with a literal {key}"
@@ -403,6 +417,8 @@ POD_SECURITY_VALUES: tuple[tuple[str, Any, str], ...] = (
     ("procMount", lambda v: isinstance(v, str) and v.strip().lower() not in ("", "default"), "unmasks /proc"),
     ("runAsGroup", lambda v: number(v) == 0, "runs with group 0 (root)"),
     ("fsGroup", lambda v: number(v) == 0, "gives its volumes group 0 (root)"),
+    ("readOnlyRootFilesystem", lambda v: v is False or str(v).strip().lower() in ("false", "0", "no", "off"),
+     "lets a container write to its root filesystem"),
 )
 # `seccompProfile: {type: Unconfined}` / `appArmorProfile: {type: Unconfined}`: the parent key names the profile.
 UNCONFINED_PROFILES = {"seccompProfile": "turns seccomp off", "appArmorProfile": "turns AppArmor off"}
@@ -465,30 +481,75 @@ def k8s_helm_release_values(stack: Stack) -> Iterator[tuple[str, str | None]]:
 
 spread = Meta(
     name="k8s-spread",
-    description="Replicated workloads spread over zones (topology spread constraints) or use pod anti-affinity.",
+    description="Replicated workloads spread over zones (a topology spread constraint that selects their own pods "
+                "with a maxSkew below the replica count) or use pod anti-affinity.",
     severity=Severity.MEDIUM,
     categories=("REL",),
     references=("kube-linter no-anti-affinity", "Polaris topologySpreadConstraint"),
-    remediation="Add a `topologySpreadConstraints` entry on `topology.kubernetes.io/zone` (or a podAntiAffinity term).",
+    remediation="Add a `topologySpreadConstraints` entry on `topology.kubernetes.io/zone` with `maxSkew: 1` and a "
+                "`labelSelector` matching the pod template's labels (or a podAntiAffinity term).",
 )
 
 ZONE_KEYS = ("topology.kubernetes.io/zone", "failure-domain.beta.kubernetes.io/zone")
 
 
+# Kinds that run several copies of one pod; any other kind with a pod template and `spec.replicas` > 1 counts too.
+REPLICATED_KINDS = frozenset({"Deployment", "StatefulSet", "ReplicaSet", "ReplicationController", "DeploymentConfig",
+                              "Rollout"})
+UNKNOWN_REPLICAS_SKEW = 2
+"""With no replica count (an autoscaler decides), a zone maxSkew above this lets most replicas share a zone."""
+
+
+def _zone_constraint_problem(pod: Pod, index: int, constraint: Any, replicas: float | None) -> str | None:
+    """Why one zone constraint spreads nothing: a skew as large as the replica count, or a selector that does not
+    count this pod (a nil selector counts no pod at all)."""
+    where = f"pod ({pod.path}) topologySpreadConstraints[{index}]"
+    skew = number(get(constraint, "maxSkew"))
+    if skew is not None and replicas is not None and skew >= replicas:
+        return f"{where}.maxSkew {_show(skew)} lets all {_show(replicas)} replicas share one zone"
+    if skew is not None and replicas is None and skew > UNKNOWN_REPLICAS_SKEW:
+        return f"{where}.maxSkew {_show(skew)} lets most replicas share one zone"
+    selector = get(constraint, "labelSelector")
+    if selector is None:
+        return f"{where} has no labelSelector: it counts no pod, so it spreads nothing"
+    if not selector_matches(selector, pod.labels):
+        return f"{where}.labelSelector does not select this pod's labels: it spreads nothing"
+    return None
+
+
+def spread_problems(pod: Pod, replicas: float | None) -> Iterator[str]:
+    zone_problems: list[str] = []
+    effective = 0
+    for index, constraint in enumerate(items(get(pod.spec, "topologySpreadConstraints"))):
+        if get(constraint, "topologyKey") not in ZONE_KEYS:
+            continue
+        problem = _zone_constraint_problem(pod, index, constraint, replicas)
+        if problem:
+            zone_problems.append(problem)
+        else:
+            effective += 1
+    anti = get(pod.spec, "affinity", "podAntiAffinity")
+    if effective or items(get(anti, "requiredDuringSchedulingIgnoredDuringExecution")) \
+            or items(get(anti, "preferredDuringSchedulingIgnoredDuringExecution")):
+        return
+    if zone_problems:
+        yield from zone_problems
+    else:
+        yield f"pod ({pod.path}) has no zone topologySpreadConstraints and no podAntiAffinity"
+
+
 @resource_rule(spread, is_kubernetes)
 def k8s_spread(resource: Resource) -> Iterator[str]:
-    kind = resource.type.rsplit(":", 1)[-1]
-    if kind not in ("Deployment", "StatefulSet", "ReplicaSet", "ReplicationController", "DeploymentConfig", "Rollout"):
-        return
-    replicas = number(get(resource.props, "spec", "replicas"))
-    if replicas is not None and replicas <= 1:
-        return
-    for pod in pods(resource.type, resource.props):
-        zones = [c for c in items(get(pod.spec, "topologySpreadConstraints")) if get(c, "topologyKey") in ZONE_KEYS]
-        anti = get(pod.spec, "affinity", "podAntiAffinity")
-        if not zones and not (items(get(anti, "requiredDuringSchedulingIgnoredDuringExecution"))
-                              or items(get(anti, "preferredDuringSchedulingIgnoredDuringExecution"))):
-            yield f"pod ({pod.path}) has no zone topologySpreadConstraints and no podAntiAffinity"
+    for manifest in manifests(resource.type, resource.props):
+        if manifest.partial:
+            continue  # a patch sets only what it changes; the object it patches is judged where it is declared
+        replicas = number(get(manifest.props, "spec", "replicas"))
+        if manifest.kind not in REPLICATED_KINDS and (replicas is None or replicas <= 1):
+            continue
+        if replicas is not None and replicas <= 1:
+            continue
+        for pod in pods_of(manifest):
+            yield from spread_problems(pod, replicas)
 
 
 POLICIES = [

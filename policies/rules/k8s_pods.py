@@ -51,13 +51,20 @@ def _show(value: Any) -> str:
 
 no_privileged = Meta(
     name="k8s-no-privileged",
-    description="No container runs privileged, as a Windows host process, or with an unmasked /proc.",
+    description="No container runs privileged, as a Windows host process, with an unmasked /proc, or with a "
+                "capability that amounts to privileged (SYS_ADMIN, ALL, SYS_MODULE, SYS_RAWIO, DAC_READ_SEARCH, BPF).",
     severity=Severity.CRITICAL,
     categories=("AA",),
     references=("CKV_K8S_16", "kube-linter privileged-container", "Kubescape C-0057", "Pod Security baseline"),
     remediation="Remove `securityContext.privileged: true`, `windowsOptions.hostProcess: true` and "
-                "`procMount: Unmasked`; grant only the specific capability the process needs.",
+                "`procMount: Unmasked`; grant only the specific capability the process needs, never SYS_ADMIN or ALL.",
 )
+
+# Capabilities that hand a container the node: SYS_ADMIN (mounts, namespaces: the usual escape), every capability at
+# once, loading kernel modules, raw device I/O, reading any host file by handle, loading eBPF programs.
+PRIVILEGED_CAPABILITIES = {"ALL": "every capability", "SYS_ADMIN": "mount, namespaces and most of root's powers",
+                           "SYS_MODULE": "loading kernel modules", "SYS_RAWIO": "raw device and memory I/O",
+                           "DAC_READ_SEARCH": "reading any host file by handle", "BPF": "loading eBPF programs"}
 
 
 @pod_rule(no_privileged)
@@ -73,6 +80,11 @@ def k8s_no_privileged(resource: Resource, found: list[Pod]) -> Iterator[str]:
             proc = c.own("procMount")
             if proc is not None and str(proc).strip().lower() != "default":
                 yield f"{c.label} sets securityContext.procMount: {_show(proc)} (only Default masks the host's /proc)"
+            for index, raw in enumerate(items(c.own("capabilities", "add"))):
+                meaning = PRIVILEGED_CAPABILITIES.get(capability(raw))
+                if meaning:
+                    yield f"{c.label} adds capability {_show(raw)} (securityContext.capabilities.add[{index}]): " \
+                          f"{meaning}, as good as privileged"
 
 
 no_escalation = Meta(
@@ -101,15 +113,21 @@ def k8s_no_privilege_escalation(resource: Resource, found: list[Pod]) -> Iterato
 
 non_root = Meta(
     name="k8s-run-as-non-root",
-    description="Containers run as a non-root user (UID at least 10000) and never with group 0 (root).",
+    description="Containers run as a non-root user (UID at least 10000) with a non-root primary group, never with "
+                "group 0 (root), and never as a Windows administrator.",
     severity=Severity.HIGH,
     categories=("AA",),
     references=("CKV_K8S_23", "CKV_K8S_40", "kube-linter run-as-non-root", "Polaris runAsRootAllowed",
                 "Pod Security restricted"),
-    remediation="Set `runAsNonRoot: true` and `runAsUser` >= 10000 (pod or container securityContext); never set "
-                "`runAsGroup`, `fsGroup` or `supplementalGroups` to 0.",
+    remediation="Set `runAsNonRoot: true`, `runAsUser` >= 10000 and a non-zero `runAsGroup` (pod or container "
+                "securityContext; without runAsGroup the image's group applies, often 0); never set `runAsGroup`, "
+                "`fsGroup` or `supplementalGroups` to 0; on Windows run as ContainerUser, not ContainerAdministrator.",
     config={"minUid": {"type": "number", "default": 10000, "description": "Lowest accepted runAsUser."}},
 )
+
+
+# Windows accounts with administrator rights over the container (and, for SYSTEM, the node's view of it).
+WINDOWS_ADMINS = frozenset({"containeradministrator", "administrator", "system", "localsystem"})
 
 
 @pod_rule(non_root)
@@ -139,6 +157,11 @@ def k8s_run_as_non_root(resource: Resource, found: list[Pod]) -> Iterator[str]:
             gid, where = c.context("runAsGroup")
             if gid is not None and number(gid) == 0:
                 yield f"{c.label} runs with runAsGroup 0 (root group; set at {where})"
+            elif gid is None and not pod.partial:
+                yield f"{c.label} sets no runAsGroup (the image's primary group applies, often 0: root)"
+            account, where = c.nested("windowsOptions", "runAsUserName")
+            if account is not None and str(account).strip().lower().rsplit("\\", 1)[-1] in WINDOWS_ADMINS:
+                yield f"{c.label} runs as Windows user {_show(account)} (set at {where}), an administrator"
 
 
 read_only_fs = Meta(
@@ -219,14 +242,44 @@ def k8s_no_host_namespaces(resource: Resource, found: list[Pod]) -> Iterator[str
 
 host_path = Meta(
     name="k8s-no-host-path-or-port",
-    description="Pods and PersistentVolumes mount no hostPath (such as the container runtime socket), and no "
+    description="Pods mount only the volume types Pod Security restricted allows (no hostPath such as the container "
+                "runtime socket, no node-attached or network volume), PersistentVolumes use no hostPath, and no "
                 "container binds a host port.",
     severity=Severity.HIGH,
     categories=("AA",),
-    references=("CKV_K8S_26", "CKV_K8S_27", "kube-linter sensitive-host-mounts", "kube-linter host-port"),
-    remediation="Use emptyDir, ConfigMap, Secret or PersistentVolumeClaim volumes backed by a CSI driver; expose "
-                "ports through a Service.",
+    references=("CKV_K8S_26", "CKV_K8S_27", "kube-linter sensitive-host-mounts", "kube-linter host-port",
+                "Pod Security baseline (HostPath volumes, host ports)", "Pod Security restricted (volume types)"),
+    remediation="Use configMap, secret, projected, downwardAPI, emptyDir, ephemeral, image, csi or "
+                "persistentVolumeClaim volumes (storage through a PersistentVolumeClaim backed by a CSI driver); "
+                "expose ports through a Service.",
 )
+
+# The volume types a restricted pod may use: none of them reaches the node's filesystem or makes the kubelet
+# attach or mount storage on the pod's behalf. Anything else (nfs, iscsi, flexVolume, gitRepo, cloud disks, ...)
+# is named in the finding by its own key.
+ALLOWED_VOLUME_TYPES = frozenset({"configMap", "csi", "downwardAPI", "emptyDir", "ephemeral", "image",
+                                  "persistentVolumeClaim", "projected", "secret"})
+# Node paths whose mount hands over the node: the container runtime, the kubelet's credentials, the host's root.
+SENSITIVE_HOST_PATHS = (
+    ("/var/run/docker", "the Docker runtime"), ("/run/docker", "the Docker runtime"),
+    ("/var/run/containerd", "the containerd runtime"), ("/run/containerd", "the containerd runtime"),
+    ("/var/run/crio", "the CRI-O runtime"), ("/run/crio", "the CRI-O runtime"),
+    ("/var/lib/kubelet", "the kubelet's state and credentials"), ("/etc/kubernetes", "the node's cluster credentials"),
+    ("/proc", "the host's processes"), ("/sys", "the host's kernel settings"), ("/etc", "the host's configuration"),
+    ("/root", "root's home"), ("/var/log", "every pod's logs"), ("/dev", "the host's devices"),
+)
+
+
+def host_path_meaning(path: Any) -> str:
+    """`hostPath /var/run/docker.sock (the Docker runtime: root on the node)`; the path alone when not a known one."""
+    text = str(path).strip()
+    normal = "/" + "/".join(part for part in text.split("/") if part and part != ".")
+    if normal == "/":
+        return f"{_show(text)} (the host's root filesystem)"
+    for prefix, meaning in SENSITIVE_HOST_PATHS:
+        if normal == prefix or normal.startswith(prefix + "/") or normal.startswith(prefix + "."):
+            return f"{_show(text)} ({meaning}: root on the node)"
+    return _show(text)
 
 
 def _persistent_volume(resource: Resource) -> Iterator[str]:
@@ -237,7 +290,22 @@ def _persistent_volume(resource: Resource) -> Iterator[str]:
             where = f"{manifest.path}." if manifest.path else ""
             name = _show(get(manifest.props, "metadata", "name", default=""))
             yield f"PersistentVolume{f' {name!r}' if name else ''} {where}spec.hostPath mounts the node path " \
-                  f"{_show(get(manifest.props, 'spec', 'hostPath', 'path', default=''))}"
+                  f"{host_path_meaning(get(manifest.props, 'spec', 'hostPath', 'path', default=''))}"
+
+
+def volume_problem(volume: Any, where: str) -> str | None:
+    """What is wrong with one pod volume: a hostPath, or a type outside the restricted set (named by its key)."""
+    if not isinstance(volume, Mapping):
+        return None
+    name = _show(get(volume, "name", default="?"))
+    if get(volume, "hostPath") is not None:
+        return f"volume '{name}' ({where}) mounts hostPath {host_path_meaning(get(volume, 'hostPath', 'path', default=''))}"
+    kinds = sorted(str(k) for k, v in volume.items() if k != "name" and v is not None)
+    outside = [k for k in kinds if k not in ALLOWED_VOLUME_TYPES]
+    if outside:
+        return f"volume '{name}' ({where}) uses volume type {_show(', '.join(outside))}, outside the restricted set " \
+               f"(configMap, secret, projected, downwardAPI, emptyDir, ephemeral, image, csi, persistentVolumeClaim)"
+    return None
 
 
 @resource_rule(host_path, is_kubernetes)
@@ -245,9 +313,9 @@ def k8s_no_host_path_or_port(resource: Resource) -> Iterator[str]:
     yield from _persistent_volume(resource)
     for pod in pods(resource.type, resource.props):
         for index, volume in enumerate(items(get(pod.spec, "volumes"))):
-            if get(volume, "hostPath") is not None:
-                yield f"volume '{_show(get(volume, 'name', default='?'))}' ({pod.path}.volumes[{index}]) mounts " \
-                      f"hostPath {_show(get(volume, 'hostPath', 'path', default=''))}"
+            problem = volume_problem(volume, f"{pod.path}.volumes[{index}]")
+            if problem:
+                yield problem
         for c in pod.containers():
             for index, port in enumerate(items(get(c.data, "ports"))):
                 value = get(port, "hostPort")
@@ -295,8 +363,8 @@ seccomp = Meta(
     severity=Severity.MEDIUM,
     categories=("AA",),
     references=("CKV_K8S_31", "Polaris linuxHardening", "Kubescape C-0055"),
-    remediation="Set `securityContext.seccompProfile.type: RuntimeDefault` on the pod and remove "
-                "`seccomp.security.alpha.kubernetes.io` annotations saying `unconfined`.",
+    remediation="Set `securityContext.seccompProfile.type: RuntimeDefault` on the pod; legacy "
+                "`seccomp.security.alpha.kubernetes.io` annotations may only say runtime/default or localhost/<profile>.",
 )
 
 SECCOMP_POD_ANNOTATION = "seccomp.security.alpha.kubernetes.io/pod"
@@ -304,15 +372,32 @@ SECCOMP_CONTAINER_ANNOTATION = "container.seccomp.security.alpha.kubernetes.io/"
 APPARMOR_ANNOTATION = "container.apparmor.security.beta.kubernetes.io/"
 
 
+# Annotation values that confine (the legacy spelling of the profile fields): the runtime's default profile or one
+# loaded on the node. `unconfined`, and anything the runtime does not know, confine nothing.
+SECCOMP_ANNOTATION_VALUES = ("runtime/default", "docker/default")
+APPARMOR_ANNOTATION_VALUES = ("runtime/default",)
+CONFINING_PROFILE_TYPES = frozenset({"runtimedefault", "localhost"})
+
+
+def _profile_annotation(pod: Pod, key: str, allowed: tuple[str, ...], what: str) -> str | None:
+    value = pod.annotation(key).strip()
+    if not value or value.lower() in allowed or value.lower().startswith("localhost/"):
+        return None
+    if value.lower() == "unconfined":
+        return f"annotation {key}: {_show(value)} turns {what} off"
+    return f"annotation {key}: {_show(value)} is not runtime/default or localhost/<profile>, so {what} confines nothing"
+
+
 @pod_rule(seccomp)
 def k8s_seccomp(resource: Resource, found: list[Pod]) -> Iterator[str]:
     for pod in found:
-        if pod.annotation(SECCOMP_POD_ANNOTATION).strip().lower() == "unconfined":
-            yield f"pod annotation {SECCOMP_POD_ANNOTATION}: unconfined turns seccomp off"
+        problem = _profile_annotation(pod, SECCOMP_POD_ANNOTATION, SECCOMP_ANNOTATION_VALUES, "seccomp")
+        if problem:
+            yield f"pod {problem}"
         for c in pod.containers():
-            key = SECCOMP_CONTAINER_ANNOTATION + c.name
-            if pod.annotation(key).strip().lower() == "unconfined":
-                yield f"{c.label}: annotation {key}: unconfined turns seccomp off"
+            problem = _profile_annotation(pod, SECCOMP_CONTAINER_ANNOTATION + c.name, SECCOMP_ANNOTATION_VALUES, "seccomp")
+            if problem:
+                yield f"{c.label}: {problem}"
             profile, where = c.context("seccompProfile")
             kind = get(profile, "type")
             if kind in ("RuntimeDefault", "Localhost"):
@@ -330,8 +415,9 @@ mac = Meta(
     severity=Severity.HIGH,
     categories=("AA",),
     references=("Pod Security baseline (AppArmor, SELinux)", "Kubescape C-0055", "CKV_K8S_29"),
-    remediation="Remove `appArmorProfile.type: Unconfined` and `container.apparmor.security.beta.kubernetes.io/*: "
-                "unconfined` annotations; leave `seLinuxOptions` unset or use type container_t / "
+    remediation="Use `appArmorProfile.type` RuntimeDefault or Localhost (annotations "
+                "`container.apparmor.security.beta.kubernetes.io/*`: runtime/default or localhost/<profile>), never "
+                "Unconfined; leave `seLinuxOptions` unset or use type container_t / "
                 "container_init_t / container_kvm_t without user or role.",
 )
 
@@ -349,19 +435,25 @@ def _selinux(options: Any, where: str, who: str) -> Iterator[str]:
             yield f"{who} sets seLinuxOptions.{key} {_show(get(options, key))} ({where})"
 
 
+def _apparmor_off(kind: Any) -> str:
+    return "" if str(kind).strip().lower() == "unconfined" else " (only RuntimeDefault or Localhost confine it)"
+
+
 @pod_rule(mac)
 def k8s_apparmor_selinux(resource: Resource, found: list[Pod]) -> Iterator[str]:
     for pod in found:
         who = f"pod ({pod.path})"
-        if str(get(pod.spec, "securityContext", "appArmorProfile", "type", default="")).lower() == "unconfined":
-            yield f"{who} sets securityContext.appArmorProfile.type: Unconfined"
+        kind = get(pod.spec, "securityContext", "appArmorProfile", "type")
+        if kind is not None and str(kind).strip().lower() not in CONFINING_PROFILE_TYPES:
+            yield f"{who} sets securityContext.appArmorProfile.type: {_show(kind)}{_apparmor_off(kind)}"
         yield from _selinux(get(pod.spec, "securityContext", "seLinuxOptions"), f"{pod.path}.securityContext", who)
         for c in pod.containers():
-            if str(c.own("appArmorProfile", "type") or "").lower() == "unconfined":
-                yield f"{c.label} sets securityContext.appArmorProfile.type: Unconfined"
-            key = APPARMOR_ANNOTATION + c.name
-            if pod.annotation(key).strip().lower() == "unconfined":
-                yield f"{c.label}: annotation {key}: unconfined turns AppArmor off"
+            kind = c.own("appArmorProfile", "type")
+            if kind is not None and str(kind).strip().lower() not in CONFINING_PROFILE_TYPES:
+                yield f"{c.label} sets securityContext.appArmorProfile.type: {_show(kind)}{_apparmor_off(kind)}"
+            problem = _profile_annotation(pod, APPARMOR_ANNOTATION + c.name, APPARMOR_ANNOTATION_VALUES, "AppArmor")
+            if problem:
+                yield f"{c.label}: {problem}"
             yield from _selinux(c.own("seLinuxOptions"), f"{c.path}.securityContext", c.label)
 
 
@@ -389,8 +481,7 @@ def k8s_service_account(resource: Resource) -> Iterator[str]:
         elif name == "default" and automount is not False and not is_false(automount) and not manifest.partial:
             # Every pod that names no account runs as `default`: its token must not be mounted by default.
             yield "service account 'default' does not set automountServiceAccountToken: false"
-    if accounts:
-        return
+    # A List or ConfigGroup may hold accounts and workloads together: the pods are judged all the same.
     for pod in pods(resource.type, resource.props):
         if pod.partial:
             if truthy(get(pod.spec, "automountServiceAccountToken")):
@@ -501,13 +592,15 @@ def k8s_resources(resource: Resource, found: list[Pod]) -> Iterator[str]:
 
 probes_meta = Meta(
     name="k8s-probes",
-    description="Long-running containers have liveness and readiness probes on their own declared ports; the app uses "
-                "the required timings.",
+    description="Long-running containers have liveness and readiness probes on their own declared ports; no probe or "
+                "lifecycle handler names another host; the app uses the required timings.",
     severity=Severity.MEDIUM,
     categories=("REL", "HE"),
     references=("CKV_K8S_8", "CKV_K8S_9", "kube-linter liveness-port", "kube-linter readiness-port"),
     remediation="Add `livenessProbe` and `readinessProbe` on a port the same container declares (by number or name); "
-                "the application uses liveness 30 s initial delay / 10 s period and readiness 15 s / 5 s.",
+                "leave `httpGet.host` / `tcpSocket.host` unset in probes and lifecycle hooks (the kubelet would connect "
+                "to that address from the node); the application uses liveness 30 s initial delay / 10 s period and "
+                "readiness 15 s / 5 s.",
     config={
         "liveness": {"type": "object", "default": {"initialDelaySeconds": 30, "periodSeconds": 10},
                      "description": "Required liveness timings of the application containers."},
@@ -542,11 +635,27 @@ def _probe_port_problem(c: Container, kind: str, port: Any) -> str | None:
     return f"{c.label} {kind} targets port '{_show(port)}', which is not a port name of this container"
 
 
+HANDLERS = (*PROBES, "lifecycle.postStart", "lifecycle.preStop")
+
+
+def foreign_hosts(c: Container) -> Iterator[str]:
+    """Probes and lifecycle hooks that send the kubelet to another address (from the node's network: a way to
+    reach what the pod cannot, and a probe that no longer says anything about this container)."""
+    for handler in HANDLERS:
+        node = get(c.data, *handler.split("."))
+        for kind in ("httpGet", "tcpSocket"):
+            host = get(node, kind, "host")
+            if host is not None and str(host).strip():
+                yield f"{c.label} {handler}.{kind}.host is {_show(host)}: the kubelet connects to another host " \
+                      f"from the node"
+
+
 @pod_rule(probes_meta)
 def k8s_probes(resource: Resource, found: list[Pod]) -> Iterator[str]:
     for pod in found:
         app = slot_of(pod.labels) is not None
         for c in pod.containers():
+            yield from foreign_hosts(c)
             for kind in PROBES:
                 probe = get(c.data, kind)
                 port = probe_port(probe) if probe is not None else None

@@ -32,6 +32,9 @@ POWERFUL_WRITES = {"pods": "pods run any image under any service account of the 
                    "validatingwebhookconfigurations": "an admission webhook sees every object",
                    "certificatesigningrequests/approval": "approving client certificates for any identity"}
 AGGREGATION_LABEL = "rbac.authorization.k8s.io/aggregate-to-"
+WILDCARD_MEANS = {"verbs": " (every verb: escalate, bind and impersonate included)",
+                  "resources": " (every resource: secrets, pods/exec and roles included)",
+                  "apiGroups": " (every API group, custom resources included)"}
 
 rbac = Meta(
     name="k8s-rbac-least-privilege",
@@ -52,6 +55,10 @@ rbac = Meta(
 )
 
 
+def _show_kind(kind: str) -> str:
+    return kind if kind in ROLE_KINDS else repr(kind[:40])
+
+
 def _words(value: Any) -> list[str]:
     return [str(v).strip() for v in items(value) if v is not None]
 
@@ -67,7 +74,7 @@ def rule_grants(rule: Any, kind: str, at: str) -> Iterator[str]:
     groups = set(_words(get(rule, "apiGroups")))
     for field, values in (("verbs", verbs), ("resources", resources), ("apiGroups", groups)):
         if "*" in values:
-            yield f"{at}.{field} contains '*'"
+            yield f"{at}.{field} contains '*'{WILDCARD_MEANS[field]}"
     if any(r.endswith("/*") or r.startswith("*/") for r in resources):
         yield f"{at}.resources grants every subresource " \
               f"({_listed({r for r in resources if r.endswith('/*') or r.startswith('*/')})})"
@@ -112,6 +119,10 @@ def binding_problems(kind: str, props: Mapping[str, Any], where: str) -> Iterato
     if role_kind == "ClusterRole" and role in POWERFUL_ROLES:
         scope = "the whole cluster" if kind == "ClusterRoleBinding" else "its namespace"
         yield f"{where}roleRef binds the built-in ClusterRole '{role}' over {scope}"
+    elif role in POWERFUL_ROLES:
+        # A namespaced Role spelled like a built-in one: either a typo for the built-in (kind fixed later, the binding
+        # becomes cluster-admin) or a look-alike meant to pass review; neither is a narrow role.
+        yield f"{where}roleRef binds {_show_kind(role_kind)} '{role}', named like the built-in ClusterRole '{role}'"
     for index, subject in enumerate(items(get(props, "subjects"))):
         name = str(get(subject, "name", default=""))
         subject_kind = str(get(subject, "kind", default=""))

@@ -91,6 +91,15 @@ class Container:
             return value, f"{self.pod.path}.securityContext.{key}"
         return None, ""
 
+    def nested(self, *path: str) -> tuple[Any, str]:
+        """A nested securityContext field (`windowsOptions.runAsUserName`) with the same precedence, field by
+        field: the container's value wins, else the pod's."""
+        for value, owner in ((get(self.data, "securityContext", *path), self.path),
+                             (get(self.pod.spec, "securityContext", *path), self.pod.path)):
+            if value is not None:
+                return value, f"{owner}.securityContext.{'.'.join(path)}"
+        return None, ""
+
     def own(self, *path: str) -> Any:
         return get(self.data, "securityContext", *path)
 

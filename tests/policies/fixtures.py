@@ -61,7 +61,8 @@ def deployment(name: str, pod_labels: dict[str, str], namespace: str = APP_NS, p
                 "metadata": {"labels": dict(pod_labels)},
                 "spec": {
                     "serviceAccountName": name, "automountServiceAccountToken": False,
-                    "securityContext": {"runAsNonRoot": True, "runAsUser": 10001, "seccompProfile": {"type": "RuntimeDefault"}},
+                    "securityContext": {"runAsNonRoot": True, "runAsUser": 10001, "runAsGroup": 10001,
+                                        "seccompProfile": {"type": "RuntimeDefault"}},
                     "topologySpreadConstraints": [{"maxSkew": 1, "topologyKey": "topology.kubernetes.io/zone",
                                                    "whenUnsatisfiable": "ScheduleAnyway",
                                                    "labelSelector": {"matchLabels": dict(pod_labels)}}],

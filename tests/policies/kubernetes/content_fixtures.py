@@ -214,7 +214,7 @@ FIXTURES: list[Fixture] = [
              "ops"),
         *one(BINDING, {"metadata": {"name": "ops"}, "roleRef": {"kind": "ClusterRole", "name": "ops"},
                        "subjects": [{"kind": "User", "name": "alice"}]})],
-        "subject", "roleRef binds ClusterRole 'ops', which grants too much (rules[0].resources contains '*')",
+        "subject", "roleRef binds ClusterRole 'ops', which grants too much (rules[0].resources contains '*' (every resource",
         "binding-to-broad-declared-role"),
     good("k8s-rbac-least-privilege", [
         *one(ROLE, {"metadata": {"name": "reader"}, "rules": [{"apiGroups": [""], "resources": ["configmaps"],

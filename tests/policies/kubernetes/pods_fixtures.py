@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from tests.policies.conftest import resource
 from tests.policies.fixtures import app_stack, mutate
+from tests.policies.kubernetes import pss_fixtures
 from tests.policies.kubernetes.model import Fixture, as_kind, bad, blue, good, one
 
 C = "spec.template.spec.containers.0"
@@ -140,3 +141,4 @@ FIXTURES: list[Fixture] = [
                                                                          "automountServiceAccountToken": "true"}),
         "subject", "service account 'ci' sets automountServiceAccountToken: true"),
 ]
+FIXTURES += pss_fixtures.FIXTURES
