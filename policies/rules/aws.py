@@ -72,7 +72,17 @@ def _replica(props: Mapping[str, Any]) -> bool:
 
 
 def _cmk(key: Any) -> bool:
-    return bool(key) and not any(as_text(key).startswith(p) or f":{p}" in as_text(key) for p in AWS_MANAGED_KEYS)
+    """A customer-managed key: set, and not an `alias/aws/...` AWS-managed key in any spelling (bare, in an ARN,
+    any case, padded)."""
+    text = as_text(key).strip().lower()
+    return bool(key) and bool(text) and not any(text.startswith(p) or f":{p}" in text for p in AWS_MANAGED_KEYS)
+
+
+def _val(value: Any) -> str:
+    """A setting as a message shows it: `unset` when absent, else its JSON."""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)  # the engine carries every number as a double: 1.0 was written 1
+    return "unset" if value is None else shown(value)
 
 
 rds_public = Meta(
@@ -274,20 +284,66 @@ def aws_rds_resilience(stack: Stack) -> Iterator[tuple[str, str | None]]:
         props = db.props
         replica = _replica(props)
         if not replica:
-            if get(props, "multiAz") is not True:
-                yield "multiAz is not true", db.urn
-            retention = number(get(props, "backupRetentionPeriod"))
-            if retention is None or retention < minimum:
-                shown = "unset" if retention is None else int(retention)
-                yield f"backupRetentionPeriod is {shown} (< {int(minimum)})", db.urn
-        if stack.production and get(props, "deletionProtection") is not True:
-            yield "deletionProtection is not true (production)", db.urn
+            multi_az = get(props, "multiAz")
+            if not _on(multi_az):
+                yield f"multiAz is {_val(multi_az)} (a single Availability Zone)", db.urn
+            yield from ((m, db.urn) for m in _retention(props, minimum))
+        yield from ((m, db.urn) for m in _instance_resilience(props, stack.production))
+    # Aurora: the cluster holds backups, deletion protection and log exports; its instances hold the rest.
+    for cluster in of(stack, RDS_CLUSTER):
+        props = cluster.props
+        if not _replica(props) and not get(props, "replicationSourceIdentifier"):
+            yield from ((m, cluster.urn) for m in _retention(props, minimum))
+        if stack.production and not _on(get(props, "deletionProtection")):
+            yield f"deletionProtection is {_val(get(props, 'deletionProtection'))} (production)", cluster.urn
+        if "postgresql" not in _log_exports(props):
+            yield "the postgresql log is not exported (enabledCloudwatchLogsExports lacks postgresql)", cluster.urn
+    for member in of(stack, RDS_CLUSTER_INSTANCE):
+        props = member.props
         if is_false(get(props, "autoMinorVersionUpgrade")):
-            yield "autoMinorVersionUpgrade is disabled", db.urn
-        if get(props, "performanceInsightsEnabled") is not True or not _cmk(get(props, "performanceInsightsKmsKeyId")):
-            yield "Performance Insights is not enabled on a customer-managed key", db.urn
-        if "postgresql" not in {as_text(x) for x in items(get(props, "enabledCloudwatchLogsExports"))}:
-            yield "the postgresql log is not exported", db.urn
+            yield f"autoMinorVersionUpgrade is {_val(get(props, 'autoMinorVersionUpgrade'))}", member.urn
+        problem = _insights_problem(props)
+        if problem:
+            yield problem, member.urn
+
+
+def _on(value: Any) -> bool:
+    """An explicit true (the engine's booleans, or the string spellings a config value arrives as)."""
+    return value is True or (isinstance(value, str) and truthy(value))
+
+
+def _log_exports(props: Mapping[str, Any]) -> set[str]:
+    return {as_text(x).strip().lower() for x in items(get(props, "enabledCloudwatchLogsExports"))[:100]}
+
+
+def _retention(props: Mapping[str, Any], minimum: float) -> Iterator[str]:
+    value = get(props, "backupRetentionPeriod")
+    retention = number(value)
+    if retention is None or retention < minimum:
+        yield f"backupRetentionPeriod is {_val(value)} (< {int(minimum)} days)"
+
+
+def _insights_problem(props: Mapping[str, Any]) -> str | None:
+    enabled = get(props, "performanceInsightsEnabled")
+    if not _on(enabled):
+        return f"performanceInsightsEnabled is {_val(enabled)} (Performance Insights off)"
+    key = get(props, "performanceInsightsKmsKeyId")
+    if not _cmk(key):
+        return (f"performanceInsightsKmsKeyId {cut(key)} is an AWS-managed key, not a customer-managed one" if key
+                else "performanceInsightsKmsKeyId is unset: Performance Insights uses the AWS-managed key")
+    return None
+
+
+def _instance_resilience(props: Mapping[str, Any], production: bool) -> Iterator[str]:
+    if production and not _on(get(props, "deletionProtection")):
+        yield f"deletionProtection is {_val(get(props, 'deletionProtection'))} (production)"
+    if is_false(get(props, "autoMinorVersionUpgrade")):
+        yield f"autoMinorVersionUpgrade is {_val(get(props, 'autoMinorVersionUpgrade'))}"
+    problem = _insights_problem(props)
+    if problem:
+        yield problem
+    if "postgresql" not in _log_exports(props):
+        yield "the postgresql log is not exported (enabledCloudwatchLogsExports lacks postgresql)"
 
 
 rds_replicas = Meta(
@@ -400,25 +456,58 @@ redis_ha = Meta(
 )
 
 
-@resource_rule(redis_ha, accepts((REDIS,)))
+@resource_rule(redis_ha, accepts((REDIS, MEMORYDB)))
 def aws_redis_ha(resource: Resource) -> Iterator[str]:
     props = resource.props
-    shards = number(get(props, "numNodeGroups")) or 1
     wanted = number(resource.config.get("shards")) or 3
-    cluster_mode = as_text(get(props, "clusterMode", default="")) == "enabled" or ".cluster.on" in as_text(
-        get(props, "parameterGroupName", default=""))
+    if canonical(resource.type) == MEMORYDB:
+        # MemoryDB is always cluster mode and Multi-AZ with replicas; shards and replicas default to 1.
+        yield from _shards("numShards", get(props, "numShards"), wanted)
+        yield from _replicas("numReplicasPerShard", get(props, "numReplicasPerShard", default=1))
+        yield from _snapshots(get(props, "snapshotRetentionLimit"))
+        return
+    mode = get(props, "clusterMode")
+    group = as_text(get(props, "parameterGroupName", default="")).strip().lower()
+    cluster_mode = as_text(mode if mode is not None else "").strip().lower() == "enabled" or (
+        mode is None and ".cluster.on" in group)
     if not cluster_mode:
-        yield "cluster mode is not enabled"
-    if shards < wanted:
-        yield f"{int(shards)} shard(s); need {int(wanted)}"
-    if (number(get(props, "replicasPerNodeGroup")) or 0) < 1:
-        yield "no replica per shard"
-    if get(props, "automaticFailoverEnabled") is not True:
-        yield "automatic failover is off"
-    if get(props, "multiAzEnabled") is not True:
-        yield "Multi-AZ is off"
-    if (number(get(props, "snapshotRetentionLimit")) or 0) < 1:
-        yield "no snapshot retention"
+        yield (f"clusterMode is {_val(mode)} (cluster mode is not enabled"
+               + (f"; parameterGroupName {cut(group)})" if group else ")"))
+    # Without cluster mode the group is one shard of numCacheClusters nodes (a primary and its replicas).
+    shards = get(props, "numNodeGroups")
+    if shards is None and cluster_mode:
+        shards = get(props, "nodeGroupConfigurations")
+        shards = len(items(shards)) if shards is not None else None
+    yield from _shards("numNodeGroups", shards, wanted)
+    replicas = get(props, "replicasPerNodeGroup")
+    if replicas is None and not cluster_mode and get(props, "numCacheClusters") is not None:
+        count = number(get(props, "numCacheClusters"))
+        replicas = None if count is None else count - 1
+    yield from _replicas("replicasPerNodeGroup", replicas)
+    for key, label in (("automaticFailoverEnabled", "automatic failover is off"),
+                       ("multiAzEnabled", "Multi-AZ is off")):
+        value = get(props, key)
+        if not (value is True or (isinstance(value, str) and truthy(value))):
+            yield f"{key} is {_val(value)} ({label})"
+    yield from _snapshots(get(props, "snapshotRetentionLimit"))
+
+
+def _shards(key: str, value: Any, wanted: float) -> Iterator[str]:
+    count = number(value)
+    if count is None or count < wanted:
+        yield f"{key} is {_val(value)}: {int(count) if count is not None else 1} shard(s); need {int(wanted)}"
+
+
+def _replicas(key: str, value: Any) -> Iterator[str]:
+    count = number(value)
+    if count is None or count < 1:
+        yield f"{key} is {_val(value)} (no replica per shard)"
+
+
+def _snapshots(value: Any) -> Iterator[str]:
+    days = number(value)
+    if days is None or days < 1:
+        yield f"snapshotRetentionLimit is {_val(value)} (no snapshot retention)"
 
 
 eks_endpoint = Meta(
@@ -793,7 +882,14 @@ def aws_secrets_cmk(resource: Resource) -> Iterator[str]:
         yield f"kmsKeyId {cut(key)} is an AWS-managed key, not a customer-managed one" if key else \
             "no customer-managed kmsKeyId (kmsKeyId unset)"
     if number(get(resource.props, "recoveryWindowInDays")) == 0:
-        yield "recoveryWindowInDays is 0 (deleted without recovery)"
+        yield f"recoveryWindowInDays is {_val(get(resource.props, 'recoveryWindowInDays'))} (deleted without recovery)"
+    # A replica region without its own key falls back to that region's aws/secretsmanager key.
+    for index, replica in enumerate(items(get(resource.props, "replicas"))[:100]):
+        key = get(replica, "kmsKeyId")
+        if not _cmk(key):
+            where = f"replicas[{index}] ({cut(get(replica, 'region', default='?'))})"
+            yield f"{where} kmsKeyId {cut(key)} is an AWS-managed key, not a customer-managed one" if key else \
+                f"{where} has no customer-managed kmsKeyId (the region's aws/secretsmanager key)"
 
 
 MANAGED_GROUPS = ("AWSManagedRulesCommonRuleSet", "AWSManagedRulesSQLiRuleSet", "AWSManagedRulesKnownBadInputsRuleSet")

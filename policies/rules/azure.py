@@ -185,6 +185,19 @@ def _replica_of(props: Any) -> str | None:
     return None
 
 
+def _ha_problems(props: Any) -> Iterator[str]:
+    """Zone-redundant HA whose standby really sits in another zone (case as Azure accepts it)."""
+    mode = get(props, "highAvailability", "mode")
+    if _text(mode).strip().lower() != "zoneredundant":
+        yield (f"highAvailability.mode is {_text(mode) if mode is not None else 'unset (Disabled)'} "
+               "(high availability is not ZoneRedundant, production)")
+        return
+    zone, standby = get(props, "availabilityZone"), get(props, "highAvailability", "standbyAvailabilityZone")
+    if zone is not None and standby is not None and _text(zone).strip() == _text(standby).strip():
+        yield (f"highAvailability.standbyAvailabilityZone {_text(standby)} is the primary's availabilityZone "
+               "(high availability is not zone-redundant)")
+
+
 @stack_rule(pg_resilience)
 def azure_pg_resilience(stack: Stack) -> Iterator[tuple[str, str | None]]:
     servers = of(stack, PG)
@@ -202,12 +215,15 @@ def azure_pg_resilience(stack: Stack) -> Iterator[tuple[str, str | None]]:
             by_dependency.setdefault(id(dependency), []).append(server)
     for primary in (s for s in servers if _replica_of(s.props) is None):
         if stack.production:
-            if as_text(get(primary.props, "highAvailability", "mode", default="Disabled")) != "ZoneRedundant":
-                yield "high availability is not ZoneRedundant (production)", primary.urn
-            if as_text(get(primary.props, "backup", "geoRedundantBackup", default="Disabled")) != "Enabled":
-                yield "geo-redundant backup is off (production)", primary.urn
-        if (number(get(primary.props, "backup", "backupRetentionDays")) or 7) < 7:
-            yield "backups are kept under 7 days", primary.urn
+            yield from ((m, primary.urn) for m in _ha_problems(primary.props))
+            geo = get(primary.props, "backup", "geoRedundantBackup")
+            if _text(geo).strip().lower() != "enabled":
+                yield (f"backup.geoRedundantBackup is {_text(geo) if geo is not None else 'unset (Disabled)'} "
+                       "(geo-redundant backup is off, production)"), primary.urn
+        retention = get(primary.props, "backup", "backupRetentionDays")
+        days = number(retention)
+        if retention is not None and (days is None or days < 7):
+            yield f"backup.backupRetentionDays is {_text(retention)} (backups are kept under 7 days)", primary.urn
         keys = {as_text(v) for v in (get(primary.props, "id"), get(primary.props, "serverName"), primary.urn) if v}
         mine = {id(r): r for key in keys for r in by_key.get(key, [])}
         mine.update((id(r), r) for r in by_dependency.get(id(primary), []))

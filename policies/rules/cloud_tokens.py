@@ -77,6 +77,8 @@ def as_text(value: Any, limit: int = 256) -> str:
     `str()` of an export's value is not safe: nesting thousands deep overflows repr, megabytes flood a message."""
     if isinstance(value, str):
         return value
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e16:
+        return str(int(value))  # the engine carries every number as a double: 3.0 was written 3
     if isinstance(value, bool | int | float) or value is None:
         return str(value)
     text = json.dumps(_bounded(value), sort_keys=True, default=str)

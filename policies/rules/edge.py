@@ -47,6 +47,7 @@ from .k8s_objects import CONFIGMAP
 from .netaddr import covers_internet, public_ranges
 
 ALB_LISTENERS = ("aws:lb/listener:Listener", "aws:alb/listener:Listener")
+ALB_LISTENER_RULES = ("aws:lb/listenerRule:ListenerRule", "aws:alb/listenerRule:ListenerRule")
 APP_GATEWAY = "azure-native:network:ApplicationGateway"
 HAPROXY_KEY = "haproxy.cfg"
 
@@ -880,52 +881,164 @@ ERROR_CODES = (400, 403, 408, 429, 500, 502, 503, 504)
 
 errors = Meta(
     name="edge-error-pages",
-    description="HAProxy answers errors with its own pages that reveal no backend or software details.",
+    description="HAProxy answers errors with its own pages, and no error page or answer of HAProxy, the ALB or the "
+                "Application Gateway reveals backend or software details.",
     severity=Severity.MEDIUM,
     categories=("EH",),
     references=("security audit: error handling", "OWASP WSTG-ERRH-01"),
     remediation="Declare an `http-errors` section (or `errorfile` lines) for 400, 403, 408, 429, 500, 502, 503 and "
-                "504 and use it in defaults; keep the pages generic.",
+                "504 and use it in defaults; keep every page, `http-error`/`return` string, ALB fixed-response body and "
+                "Application Gateway customErrorPageUrl free of software names, internal hosts and addresses.",
 )
 
 
-def _error_files(config: Config, listener: Section) -> dict[int, str]:
-    covered: dict[int, str] = {}
+@dataclass(frozen=True)
+class Page:
+    """Where an answer's body comes from: a file HAProxy reads, an inline string, or a URL it redirects to."""
+
+    kind: str  # "file", "text" or "url"
+    value: str
+    where: str
+
+
+def _page(words: list[str], start: int, where: str) -> Page | None:
+    """The body named by `string`/`lf-string`/`file`/`lf-file`/`errorfile` after `words[start]`."""
+    for index in range(start, len(words) - 1):
+        key = words[index]
+        if key in ("string", "lf-string"):
+            return Page("text", words[index + 1], where)
+        if key in ("file", "lf-file", "errorfile"):
+            return Page("file", words[index + 1], where)
+    return None
+
+
+def _error_files(config: Config, listener: Section) -> tuple[dict[int, Page], list[Page]]:
+    """(the page each error status gets, other bodies HAProxy writes itself: `return`/`deny` answers)."""
+    covered: dict[int, Page] = {}
+    answers: list[Page] = []
     sections = [s for s in (config.defaults_for(listener), listener, *config.backends_of(listener)) if s is not None]
     for section in sections:
-        for words in section.lines:
-            if words[0] in ("errorfile", "errorloc", "errorloc302", "errorloc303") and len(words) > 2 \
-                    and words[1].isdigit():
-                covered[int(words[1])] = words[2]
+        for entry in section.entries:
+            words = entry.words
+            status = words[1] if len(words) > 2 else ""
+            if words[0] == "errorfile" and status.isdigit():
+                covered[int(status)] = Page("file", words[2], entry.where)
+            elif words[0] in ("errorloc", "errorloc302", "errorloc303") and status.isdigit():
+                covered[int(status)] = Page("url", words[2], entry.where)
             elif words[0] == "errorfiles" and len(words) > 1:
                 group = config.named("http-errors", words[1])
-                for line in group.directives("errorfile") if group else []:
-                    if len(line) > 2 and line[1].isdigit():
-                        covered[int(line[1])] = line[2]
+                for line in group.matching("errorfile") if group else []:
+                    if len(line.words) > 2 and line.words[1].isdigit():
+                        covered[int(line.words[1])] = Page("file", line.words[2], line.where)
             elif words[:2] == ["http-error", "status"] and len(words) > 2 and words[2].isdigit():
-                covered[int(words[2])] = " ".join(words[3:])
-    return covered
+                page = _page(words, 3, entry.where)
+                covered[int(words[2])] = page or Page("text", "", entry.where)
+            elif len(words) > 1 and words[0] in ("http-request", "http-response", "http-after-response") \
+                    and words[1] in ("return", "deny", "tarpit"):
+                page = _page(words, 2, entry.where)
+                if page is not None:
+                    answers.append(page)
+    return covered, answers
 
 
-LEAKY_PAGE = re.compile(r"haproxy|traceback|exception|stack trace|nginx|gunicorn", re.IGNORECASE)
+# What a page must not show: software and versions, stack traces, internal host names and addresses, the
+# response headers that name them, and HAProxy log-format fields that expand to a backend or server.
+LEAK_PATTERNS = (
+    ("software", re.compile(r"\b(haproxy|nginx|apache|httpd|gunicorn|uwsgi|werkzeug|django|flask|tomcat|jetty|envoy|"
+                            r"openresty|traefik|kestrel|iis|php|node\.js|spring|rails|express\.js)\b", re.IGNORECASE)),
+    ("a header naming the software", re.compile(r"^(server|x-powered-by|via|x-backend[\w-]*|x-aspnet-version|"
+                                               r"x-upstream[\w-]*)[ \t]*:", re.IGNORECASE | re.MULTILINE)),
+    ("a stack trace", re.compile(r"traceback|exception|stack ?trace|\bat [a-z_$][\w$]*(\.[\w$]+)+\(", re.IGNORECASE)),
+    ("a backend", re.compile(r"\b(backend|upstream|server (blue|green|app)\b)", re.IGNORECASE)),
+    # One bounded label before the suffix: linear in the page, whatever its dots.
+    ("an internal host name", re.compile(r"[a-z0-9-]{1,63}\.(svc|cluster\.local|internal|localdomain|local)\b"
+                                         r"|\blocalhost\b", re.IGNORECASE)),
+    ("a private address", re.compile(r"\b(10\.\d{1,3}|127\.\d{1,3}|192\.168|172\.(1[6-9]|2\d|3[01]))\.\d{1,3}\.\d{1,3}\b"
+                                     r"|\b169\.254\.\d{1,3}\.\d{1,3}\b")),
+    # Case matters: %B is the byte count, %b the backend.
+    ("a log-format field naming the backend", re.compile(r"%(\{[^}%]{0,64}\})?(b|s|si|sp|bi|bp|H)\b|%\[(srv_|be_|"
+                                                          r"env\(|hostname|nbsrv|bc_|be_server)")),
+)
 
 
-@resource_rule(errors, (CONFIGMAP,))
+def leaks(text: str) -> str | None:
+    """What of the inside `text` shows (`'nginx' (software)`), or None."""
+    for label, pattern in LEAK_PATTERNS:
+        found = pattern.search(text[:65536])
+        if found:
+            return f"{label} '{found.group(0).strip()[:60]}'"
+    return None
+
+
+def _page_leak(page: Page, data: Mapping[str, Any]) -> str | None:
+    if page.kind == "url":
+        host = re.sub(r"^[a-z][a-z0-9+.-]*://", "", page.value, flags=re.IGNORECASE).split("/", 1)[0]
+        return leaks(host.rsplit("@", 1)[-1].rsplit(":", 1)[0] if not host.startswith("[") else host)
+    if page.kind == "text":
+        return leaks(page.value)
+    body = data.get(page.value.rsplit("/", 1)[-1])
+    return leaks(body) if isinstance(body, str) else None
+
+
+@resource_rule(errors, (CONFIGMAP, *ALB_LISTENERS, *ALB_LISTENER_RULES, APP_GATEWAY))
 def edge_error_pages(resource: Resource) -> Iterator[str]:
+    if resource.type in ALB_LISTENERS or resource.type in ALB_LISTENER_RULES:
+        yield from _alb_pages(resource)
+        return
+    if resource.type == APP_GATEWAY:
+        yield from _app_gateway_pages(resource)
+        return
     data = configmap_texts(resource.props)
     for config in _configs(resource):
         if isinstance(config, str):
             yield config
             continue
+        seen: set[tuple[str, str]] = set()
         for listener in public_listeners(config):
-            covered = _error_files(config, listener)
+            covered, answers = _error_files(config, listener)
             missing = [str(code) for code in ERROR_CODES if code not in covered]
             if missing:
                 yield f"listener '{listener.name}' has no custom page for {', '.join(missing)}"
-            for code, target in sorted(covered.items()):
-                page = data.get(target.rsplit("/", 1)[-1])
-                if isinstance(page, str) and LEAKY_PAGE.search(page[:65536]):
-                    yield f"the {code} page ({target}) reveals software details"
+            pages = [(f"the {code} page", page) for code, page in sorted(covered.items())]
+            pages += [("the answer", page) for page in answers]
+            for label, page in pages:
+                leak = _page_leak(page, data)
+                if leak and (page.where, page.value) not in seen:
+                    seen.add((page.where, page.value))
+                    yield (f"listener '{listener.name}': {label} ({page.kind} {cut_text(page.value)}, {page.where}) "
+                           f"reveals backend details: {leak}")
+
+
+def cut_text(value: str, limit: int = 60) -> str:
+    return value if len(value) <= limit else value[:limit] + "..."
+
+
+def _alb_pages(resource: Resource) -> Iterator[str]:
+    """ALB fixed-response bodies (listener default actions and listener rules) reveal nothing of the inside."""
+    key = "defaultActions" if resource.type in ALB_LISTENERS else "actions"
+    for index, action in enumerate(items(get(resource.props, key))[:100]):
+        body = get(action, "fixedResponse", "messageBody")
+        if isinstance(body, str):
+            leak = leaks(body)
+            if leak:
+                yield (f"{key}[{index}] fixedResponse.messageBody ({cut_text(body)}) reveals backend details: {leak}")
+
+
+def _app_gateway_pages(resource: Resource) -> Iterator[str]:
+    """Application Gateway custom error pages (gateway-wide and per listener) are not served from the inside."""
+    where = [("customErrorConfigurations", get(resource.props, "customErrorConfigurations"))]
+    where += [(f"httpListeners '{cut_text(str(get(listener, 'name', default=i)))}'.customErrorConfigurations",
+               get(listener, "customErrorConfigurations"))
+              for i, listener in enumerate(items(get(resource.props, "httpListeners"))[:100])]
+    for label, configs in where:
+        for config in items(configs)[:100]:
+            url = get(config, "customErrorPageUrl")
+            if not isinstance(url, str):
+                continue
+            leak = _page_leak(Page("url", url, label), {})
+            if leak:
+                yield (f"{label} {cut_text(str(get(config, 'statusCode', default='?')))} customErrorPageUrl "
+                       f"{cut_text(url)} reveals backend details: {leak}")
 
 
 POLICIES = [edge_admin_protected, edge_health_not_public, edge_https_only, edge_tls_min_version, edge_security_headers,

@@ -103,7 +103,7 @@ FIXTURES: list[Fixture] = [
         "db-primary", "the admin user is the default-like name 'postgres'", "aws-rds-auth-bad-3"),
     good("aws-rds-resilience", rds(), "aws-rds-resilience-good-1"),
     bad("aws-rds-resilience", rds(primary={**PRIMARY, "multiAz": False}),
-        "db-primary", "multiAz is not true", "aws-rds-resilience-bad-2"),
+        "db-primary", "multiAz is false", "aws-rds-resilience-bad-2"),
     good("aws-rds-replicas", rds(), "aws-rds-replicas-good-1"),
     bad("aws-rds-replicas", rds(replicas=1),
         "db-primary", "the primary has 1 replica(s)", "aws-rds-replicas-bad-2"),

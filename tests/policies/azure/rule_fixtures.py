@@ -69,7 +69,7 @@ FIXTURES: list[Fixture] = [
     bad("azure-pg-resilience", pg_stack(replicas=1),
         "pg", "the primary has 1 replica(s)", "azure-pg-resilience-bad-2"),
     bad("azure-pg-resilience", pg_stack(primary=mutate(PG, "highAvailability.mode", "SameZone")),
-        "pg", "high availability is not ZoneRedundant (production)", "azure-pg-resilience-bad-3"),
+        "pg", "highAvailability.mode is SameZone (high availability is not ZoneRedundant", "azure-pg-resilience-bad-3"),
     good("azure-redis-tls-private", one("azure-native:redisenterprise:RedisEnterprise", {
         "minimumTlsVersion": "1.2", "publicNetworkAccess": "Disabled"}), "azure-redis-tls-private-good-1"),
     bad("azure-redis-tls-private", one("azure-native:redis:Redis", {"minimumTlsVersion": "1.0",

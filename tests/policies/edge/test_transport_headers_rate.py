@@ -114,9 +114,46 @@ def test_error_pages_missing() -> None:
 
 
 def test_error_page_leaks() -> None:
-    assert findings("edge-error-pages", swap("    errorfiles site-errors\n", "    errorfiles site-errors\n"),
-                    {"503.http": "HTTP/1.1 503\r\n\r\nHAProxy 3.2 backend down"}) == [
-        "the 503 page (/etc/haproxy/errors/503.http) reveals software details"]
+    found = findings("edge-error-pages", swap("    errorfiles site-errors\n", "    errorfiles site-errors\n"),
+                     {"503.http": "HTTP/1.1 503\r\n\r\nHAProxy 3.2 backend down"})
+    assert len(found) == 1 and found[0].startswith("listener 'public_http': the 503 page (file "
+                                                   "/etc/haproxy/errors/503.http, "), found
+    assert found[0].endswith("reveals backend details: software 'HAProxy'"), found
+
+
+@pytest.mark.parametrize(("page", "named"), [
+    ("HTTP/1.1 502\r\nServer: gunicorn\r\n\r\nBad gateway", "software 'gunicorn'"),
+    ("HTTP/1.1 502\r\nX-Powered-By: PHP\r\n\r\nBad gateway", "software 'PHP'"),
+    ("HTTP/1.1 502\r\nX-Backend-Server: blue\r\n\r\nBad gateway", "a header naming the software 'X-Backend-Server:'"),
+    ("HTTP/1.1 503\r\n\r\nTry orchestrator-blue.orchestrator.svc.cluster.local", "an internal host name"),
+    ("HTTP/1.1 503\r\n\r\nupstream 10.50.3.17:8080 refused", "a backend 'upstream'"),
+    ("HTTP/1.1 503\r\n\r\nnode 172.20.1.9 refused", "a private address '172.20.1.9'"),
+    ("HTTP/1.1 500\r\n\r\nTraceback (most recent call last):", "a stack trace 'Traceback'"),
+])
+def test_error_page_leak_spellings(page: str, named: str) -> None:
+    found = findings("edge-error-pages", HAPROXY_CFG, {"503.http": page})
+    assert len(found) == 1 and "the 503 page" in found[0] and f"reveals backend details: {named}" in found[0], found
+
+
+@pytest.mark.parametrize(("line", "named"), [
+    ('    http-error status 503 content-type text/plain lf-string "down: %b/%s"', "a log-format field naming the backend"),
+    ('    http-error status 503 content-type text/plain string "nginx backend down"', "software 'nginx'"),
+    ("    errorloc 503 http://10.50.3.17:8080/maintenance", "a private address '10.50.3.17'"),
+    ("    errorloc302 503 https://status.internal/down", "an internal host name 'status.internal'"),
+    ('    http-request return status 200 content-type text/plain lf-string "%[hostname]" if { path /whoami }',
+     "a log-format field naming the backend '%[hostname'"),
+])
+def test_inline_answers_that_leak(line: str, named: str) -> None:
+    cfg = swap("    default_backend app\n", f"{line}\n    default_backend app\n")
+    found = findings("edge-error-pages", cfg)
+    assert any(f"reveals backend details: {named}" in f for f in found), found
+
+
+def test_generic_inline_answers_pass() -> None:
+    cfg = swap("    default_backend app\n", '    http-error status 503 content-type text/plain string "try later"\n'
+               '    http-request return status 200 content-type text/plain string "ok" if { path /ping }\n'
+               "    default_backend app\n")
+    assert findings("edge-error-pages", cfg) == []
 
 
 def test_error_pages_lost_to_a_later_defaults_section() -> None:
