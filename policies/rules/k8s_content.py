@@ -37,7 +37,7 @@ from .common import (
     url_passwords,
 )
 from .k8s_exposure import internal_load_balancer
-from .k8s_objects import CONFIGMAP, HELM_TYPES, selector_matches
+from .k8s_objects import CONFIGMAP, HELM_TYPES, namespace_of, selector_matches
 from .k8s_pods import is_kubernetes
 from .workloads import Pod, inline_manifests, is_config_group, manifests, pods, pods_of
 
@@ -517,7 +517,7 @@ def _zone_constraint_problem(pod: Pod, index: int, constraint: Any, replicas: fl
     return None
 
 
-def spread_problems(pod: Pod, replicas: float | None) -> Iterator[str]:
+def spread_problems(pod: Pod, replicas: float | None, namespace: str = "default") -> Iterator[str]:
     zone_problems: list[str] = []
     effective = 0
     for index, constraint in enumerate(items(get(pod.spec, "topologySpreadConstraints"))):
@@ -529,13 +529,28 @@ def spread_problems(pod: Pod, replicas: float | None) -> Iterator[str]:
         else:
             effective += 1
     anti = get(pod.spec, "affinity", "podAntiAffinity")
-    if effective or items(get(anti, "requiredDuringSchedulingIgnoredDuringExecution")) \
-            or items(get(anti, "preferredDuringSchedulingIgnoredDuringExecution")):
+    terms = [*items(get(anti, "requiredDuringSchedulingIgnoredDuringExecution")),
+             *(get(t, "podAffinityTerm") for t in items(get(anti, "preferredDuringSchedulingIgnoredDuringExecution")))]
+    if effective or any(_keeps_replicas_apart(pod, namespace, term) for term in terms):
         return
     if zone_problems:
         yield from zone_problems
+    elif terms:
+        yield f"pod ({pod.path}) podAntiAffinity selects no pod of its own (labelSelector or namespaces elsewhere) " \
+              f"and it has no zone topologySpreadConstraints"
     else:
         yield f"pod ({pod.path}) has no zone topologySpreadConstraints and no podAntiAffinity"
+
+
+def _keeps_replicas_apart(pod: Pod, namespace: str, term: Any) -> bool:
+    """An anti-affinity term that repels the pod's own replicas: a topology key, a selector matching the pod's labels,
+    and (when it lists namespaces) the pod's own namespace."""
+    if not isinstance(term, Mapping) or not get(term, "topologyKey") or get(term, "labelSelector") is None:
+        return False
+    namespaces = {str(n) for n in items(get(term, "namespaces"))}
+    if namespaces and namespace not in namespaces and get(term, "namespaceSelector") is None:
+        return False
+    return selector_matches(get(term, "labelSelector"), pod.labels)
 
 
 @resource_rule(spread, is_kubernetes)
@@ -549,7 +564,8 @@ def k8s_spread(resource: Resource) -> Iterator[str]:
         if replicas is not None and replicas <= 1:
             continue
         for pod in pods_of(manifest):
-            yield from spread_problems(pod, replicas)
+            namespace = pod.namespace or namespace_of(resource.props, resource.provider_props)
+            yield from spread_problems(pod, replicas, namespace)
 
 
 POLICIES = [

@@ -139,8 +139,15 @@ SPREAD = [
         "subject", "has no zone topologySpreadConstraints and no podAntiAffinity", "spread-custom-kind"),
     good("k8s-spread", swap(mutate(blue(ZONE + ".labelSelector", None), P + ".affinity", {"podAntiAffinity": {
         "preferredDuringSchedulingIgnoredDuringExecution": [{"weight": 1, "podAffinityTerm": {
-            "topologyKey": "topology.kubernetes.io/zone", "labelSelector": {"matchLabels": {"app": "x"}}}}]}})),
+            "topologyKey": "topology.kubernetes.io/zone",
+            "labelSelector": {"matchExpressions": [{"key": "orchestrator.io/slot", "operator": "In", "values": ["blue"]}]}}}]}})),
          "spread-anti-affinity-instead"),
+    # Anti-affinity towards other pods, or towards this pod's labels in another namespace, keeps no replica apart.
+    bad("k8s-spread", swap(mutate(blue(ZONE, None), P + ".affinity", {"podAntiAffinity": {
+        "requiredDuringSchedulingIgnoredDuringExecution": [{
+            "topologyKey": "kubernetes.io/hostname", "namespaces": ["elsewhere"],
+            "labelSelector": {"matchLabels": {"orchestrator.io/slot": "blue"}}}]}})), "app-blue",
+        "podAntiAffinity selects no pod of its own", "spread-anti-affinity-other-namespace"),
     good("k8s-spread", swap(mutate(blue(ZONE + ".maxSkew", 5), "spec.replicas", 1)), "spread-single-replica"),
 ]
 
