@@ -360,4 +360,43 @@ OPERATORS: list[Mutation] = [
              _edit(lambda t: t.replace("    http-request redirect scheme https code 301\n",
                                        "    http-request redirect scheme https code 301 if { hdr(host) -m end .example }\n"
                                        "    default_backend app\n", 1)), HAPROXY, "forwarded"),
+    # ---- a further batch: method-only denies, weaker path matching, TCP passthrough, casing
+    Mutation("red-haproxy-deny-get-only", "edge-admin-protected",
+             _edit(_sub(DENY_403, DENY_403.rstrip("\n") + " METH_GET\n")), HAPROXY, "/admin"),
+    Mutation("red-haproxy-path-beg-case", "edge-admin-protected",
+             _edit(lambda t: re.sub(r"    acl protected_path [^\n]*\n",
+                                    "    acl protected_path path_beg /health /ready /metrics /admin\n", t, count=1)),
+             HAPROXY, "/admin"),
+    Mutation("red-haproxy-public-tcp-passthrough", "edge-https-only",
+             _edit(_append("frontend public_raw\n    mode tcp\n    bind *:8081\n    default_backend app_tcp\n\n"
+                           "backend app_tcp\n    mode tcp\n    server blue orchestrator-blue:80\n")), HAPROXY,
+             "public_raw"),
+    Mutation("red-haproxy-redirect-to-http-location", "edge-https-only",
+             _edit(_sub("    http-request redirect scheme https code 301\n",
+                        "    http-request redirect location http://%[hdr(host)]%[capture.req.uri] code 301\n")),
+             HAPROXY, "non-HTTPS"),
+    Mutation("red-haproxy-hsts-zero", "edge-security-headers",
+             _edit(_all_lines("max-age=63072000; includeSubDomains", "max-age=0")), HAPROXY, "max-age"),
+    Mutation("red-aks-ranges-star", "azure-aks-access",
+             on(AKS, "", ("apiServerAccessProfile",), {"enablePrivateCluster": False, "authorizedIPRanges": ["*"]}),
+             AZURE, "authorizedIPRanges"),
+    Mutation("red-memorydb-open-access-case", "aws-redis-encryption-auth",
+             lambda e: add_resource(e, "aws:memorydb/cluster:Cluster", "sessions", {
+                 "aclName": " Open-Access ", "tlsEnabled": True, "nodeType": "db.r7g.large",
+                 "kmsKeyArn": "arn:aws:kms:eu-west-3:123456789012:key/4a364c71-66ca-4261-8bd6-be4a5137a312"}),
+             AWS, "aclName"),
+    Mutation("red-rds-cluster-instance-public-string", "aws-rds-not-public",
+             lambda e: add_resource(e, "aws:rds/clusterInstance:ClusterInstance", "reporting-1", {
+                 "clusterIdentifier": "reporting", "engine": "aurora-postgresql", "instanceClass": "db.r6g.large",
+                 "publiclyAccessible": "True"}), AWS, "publiclyAccessible is"),
+    Mutation("red-s3-block-string-false", "aws-s3-not-public",
+             on("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", "", ("restrictPublicBuckets",), "false"),
+             AWS, "restrictPublicBuckets"),
+    Mutation("red-iam-group-policy-star", "aws-iam-no-wildcard",
+             lambda e: add_resource(e, "aws:iam/groupPolicy:GroupPolicy", "ops-group", {
+                 "group": "ops", "policy": '{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"*",'
+                                           '"Resource":"*"}}'}), AWS, "allows *"),
+    Mutation("red-eks-public-inputs-only", "aws-eks-endpoint",
+             lambda e: set_input(first(e, EKS), ("vpcConfig", "publicAccessCidrs"), ["0.0.0.0/0"]) and
+             set_input(first(e, EKS), ("vpcConfig", "endpointPublicAccess"), "true"), AWS, "0.0.0.0/0"),
 ]
