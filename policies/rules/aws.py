@@ -944,6 +944,33 @@ def _weakened(rule: Mapping[str, Any], managed: Mapping[str, Any]) -> list[str]:
     return out
 
 
+# Custom aggregation keys a client cannot choose; any other key (a header, cookie, query argument, label...) lets
+# it spread its requests over as many counters as it likes.
+CLIENT_KEYS = ("ip",)
+
+
+def _rate_key_problem(rate: Mapping[str, Any]) -> str | None:
+    """Why a rate-based statement does not limit each client: what it counts by, or which requests it counts."""
+    key = as_text(get(rate, "aggregateKeyType", default="IP")).strip().upper()
+    if key == "FORWARDED_IP":
+        return ("aggregateKeyType is FORWARDED_IP: it counts by a header the client writes "
+                f"({cut(get(rate, 'forwardedIpConfig', 'headerName', default='X-Forwarded-For'))})")
+    if key == "CONSTANT":
+        return "aggregateKeyType is CONSTANT: every client shares one counter, no client is limited on its own"
+    if key == "CUSTOM_KEYS":
+        keys = [sorted(mapping(k))[:1] for k in items(get(rate, "customKeys"))[:100]]
+        chosen = [k[0] for k in keys if k and k[0] not in CLIENT_KEYS]
+        if chosen or not keys:
+            return (f"customKeys count by {', '.join(cut(k, 40) for k in chosen) or 'nothing'}: the client chooses "
+                    "its counter")
+    elif key not in ("IP", ""):
+        return f"aggregateKeyType is {cut(key)}, not IP"
+    scope = get(rate, "scopeDownStatement")
+    if scope is not None:
+        return f"scopeDownStatement {shown(scope, 80)} limits it to the requests that statement matches"
+    return None
+
+
 @resource_rule(waf, accepts((WEB_ACL,)))
 def aws_waf_managed_rules(resource: Resource) -> Iterator[str]:
     rules = _waf_rules(resource.props)
@@ -983,6 +1010,8 @@ def aws_waf_managed_rules(resource: Resource) -> Iterator[str]:
             elif limit is not None and limit > MAX_RATE_LIMIT:
                 yield (f"rules[{index}] ({cut(get(rule, 'name', default='?'))}) rateBasedStatement.limit is "
                        f"{int(limit)}: no single client ever reaches it (at most {MAX_RATE_LIMIT})")
+            elif (key_problem := _rate_key_problem(mapping(rate))) is not None:
+                yield f"rules[{index}] ({cut(get(rule, 'name', default='?'))}) rateBasedStatement.{key_problem}"
             else:
                 rate_based = True
                 protecting.append(order)

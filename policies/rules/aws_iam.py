@@ -214,6 +214,15 @@ def glob_matches(pattern: str, text: str) -> bool:
     return all(c == "*" for c in pattern[p:])
 
 
+def every_resource(resource: str) -> bool:
+    """`*`, or an ARN whose resource part is only wildcards (`arn:aws:iam::*:*`, `arn:aws:s3:::*/*`,
+    `arn:aws:kms:eu-west-3:123456789012:*`): every resource of that service (in that account)."""
+    if resource.replace("*", "") == "":
+        return True
+    parts = resource.split(":", 5)
+    return len(parts) == 6 and parts[0].lower() == "arn" and parts[5].replace("*", "").strip("/:") == ""
+
+
 def wildcard_actions(statement: Mapping[str, Any]) -> list[str]:
     """`*`, `service:*` on every resource, an escalation action (`iam:PassRole`) on every resource, or
     NotAction (everything but a list)."""
@@ -224,7 +233,7 @@ def wildcard_actions(statement: Mapping[str, Any]) -> list[str]:
     actions = [as_text(a).strip() for a in items(get(statement, "Action"))[:1000]]
     everything = [a for a in actions if a.replace("*", "").replace(":", "") == ""]
     resources = [as_text(r).strip() for r in items(get(statement, "Resource"))[:1000]]
-    on_all = get(statement, "NotResource") is not None or any(r.replace("*", "") == "" for r in resources)
+    on_all = get(statement, "NotResource") is not None or any(every_resource(r) for r in resources)
     if not on_all:
         return everything
     service_wide = [a for a in actions if a not in everything and a.endswith(":*") and "*" not in a[:-2]]

@@ -415,6 +415,34 @@ waf = Meta(
 )
 
 
+def _matches_every_client(condition: Any) -> bool:
+    """A match condition every public client meets: `Any`, an IPMatch covering the Internet, or a negated IPMatch
+    of addresses no public client has (the shipped `not 255.255.255.255/32`)."""
+    operator = _text(get(condition, "operator")).strip().lower()
+    negated = truthy(get(condition, "negationConditon")) or truthy(get(condition, "negationCondition"))
+    if operator == "any":
+        return not negated
+    if operator != "ipmatch":
+        return False
+    values = [as_text(v) for v in items(get(condition, "matchValues"))[:1000]]
+    return not public_ranges(values) if negated else covers_internet(values)
+
+
+def _rate_scope_problem(rule: Any) -> str | None:
+    """Why a rate-limit rule does not limit each client: it counts all clients together, or only some requests."""
+    variables = [_text(get(v, "variableName")).strip().lower() for group in items(get(rule, "groupByUserSession"))[:100]
+                 for v in items(get(group, "groupByVariables"))[:100]]
+    if "clientaddr" not in variables and "socketaddr" not in variables:
+        shown = ", ".join(variables) or "unset"
+        return f"groupByUserSession groups by {shown}: every client shares one counter (group by ClientAddr)"
+    for index, condition in enumerate(items(get(rule, "matchConditions"))[:100]):
+        if not _matches_every_client(condition):
+            names = ", ".join(_text(get(v, "variableName")) for v in items(get(condition, "matchVariables"))[:5])
+            return (f"matchConditions[{index}] ({names} {_text(get(condition, 'operator'))} "
+                    f"{cut(get(condition, 'matchValues'), 80)}) limits it to the requests that condition matches")
+    return None
+
+
 @resource_rule(waf, accepts((WAF_POLICY, APP_GATEWAY)))
 def azure_waf_prevention(resource: Resource) -> Iterator[str]:
     props = resource.props
@@ -460,6 +488,14 @@ def azure_waf_prevention(resource: Resource) -> Iterator[str]:
     rate_rules = [r for r in custom if _text(get(r, "ruleType")).lower() == "ratelimitrule"
                   and _text(get(r, "action")).lower() == "block"
                   and _text(get(r, "state", default="Enabled")).lower() == "enabled"]
+    per_client = []
+    for rule in rate_rules:
+        problem = _rate_scope_problem(rule)
+        if problem:
+            yield f"RateLimitRule {_text(get(rule, 'name', default='?'))} {problem}"
+        else:
+            per_client.append(rule)
+    rate_rules = per_client
     for rule in rate_rules:
         threshold = number(get(rule, "rateLimitThreshold"))
         if threshold is not None and threshold > MAX_RATE_LIMIT:

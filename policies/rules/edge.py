@@ -153,12 +153,21 @@ def _reachable(config: Config, listener: Section, paths: list[str], *, password_
     must be refused by source, not only behind a password."""
     for bind in network_binds(listener):
         proxied = proxy_protocol(config, listener, bind)
-        # A path rewritten after the checks turns any harmless path into one of `paths` at the backend.
-        neutral = walk(config, listener, Request("/static/x", PUBLIC_CLIENT, tls=bind.ssl, port=bind.port or 0,
-                                                 headers={"host": ["www.example.com"]}))
-        if neutral.rewritten:
+        # A path rewritten after the checks turns any harmless path into one of `paths` at the backend: probed
+        # with a neutral path and with each path the configuration singles out (a rewrite `if { path_beg /x }`).
+        rewritten = None
+        for probe in dict.fromkeys(("/static/x", *config_paths(config))):
+            if probe in paths:
+                continue
+            neutral = walk(config, listener, Request(probe, PUBLIC_CLIENT, tls=bind.ssl, port=bind.port or 0,
+                                                     headers={"host": ["www.example.com"]}))
+            if neutral.rewritten:
+                rewritten = (probe, neutral)
+                break
+        if rewritten is not None:
+            probe, neutral = rewritten
             yield (f"listener '{listener.name}' ({bind.describe}, {bind.line.where}): a public client may reach "
-                   f"{paths[0]}: {neutral.unknown}")
+                   f"{paths[0]}: {neutral.unknown} (a request for {probe})")
             return
         for path in paths:
             for spelling in spellings_of(path):
@@ -348,6 +357,23 @@ def _plaintext_problems(config: Config) -> Iterator[str]:
                        f"redirect to HTTPS: {problem}")
 
 
+def _redirect_problem(config: Any, listeners: Mapping[str, str]) -> str | None:
+    """Why an Application Gateway redirect configuration does not lead to HTTPS (None: it does)."""
+    if config is None:
+        return None  # not among the gateway's redirect configurations: Azure refuses the gateway
+    target = get(config, "targetListener")
+    if target is not None:
+        name = _app_gateway_names(target)
+        protocol = listeners.get(name)
+        if protocol is None or protocol.lower() != "https":
+            return f"targets listener '{name}' ({protocol or 'not declared'}), not an HTTPS listener"
+        return None
+    url = str(get(config, "targetUrl", default="") or "")
+    if not url.strip().lower().startswith("https://"):
+        return f"targets URL {url[:120] or 'unset'}, not an https:// URL"
+    return None
+
+
 @resource_rule(https, (CONFIGMAP, *ALB_LISTENERS, APP_GATEWAY))
 def edge_https_only(resource: Resource) -> Iterator[str]:
     if resource.type in ALB_LISTENERS:
@@ -356,15 +382,30 @@ def edge_https_only(resource: Resource) -> Iterator[str]:
             redirects = [a for a in actions if get(a, "type") == "redirect"
                          and str(get(a, "redirect", "protocol", default="")).upper() == "HTTPS"]
             if not redirects or len(redirects) != len(actions):
-                yield "an HTTP listener forwards traffic instead of redirecting to HTTPS"
+                shown = ", ".join(
+                    str(get(a, "type", default="?"))[:40] + (f" to {str(get(a, 'redirect', 'protocol'))[:40]}"
+                                                            if get(a, "type") == "redirect" else "")
+                    for a in actions[:5]) or "none"
+                port = number(get(resource.props, "port"))
+                yield (f"an HTTP listener forwards traffic instead of redirecting to HTTPS (port "
+                       f"{int(port) if port is not None else 'unset'}, defaultActions: {shown})")
         return
     if resource.type == APP_GATEWAY:
         listeners = {str(get(listener, "name")): str(get(listener, "protocol", default="Http"))
                      for listener in items(get(resource.props, "httpListeners"))}
-        for rule in items(get(resource.props, "requestRoutingRules")):
+        configurations = {str(get(r, "name")): r for r in items(get(resource.props, "redirectConfigurations"))[:1000]}
+        for rule in items(get(resource.props, "requestRoutingRules"))[:1000]:
             listener = _app_gateway_names(get(rule, "httpListener"))
-            if listeners.get(listener, "").lower() == "http" and get(rule, "redirectConfiguration") is None:
+            if listeners.get(listener, "").lower() != "http":
+                continue
+            if get(rule, "redirectConfiguration") is None:
                 yield f"routing rule '{get(rule, 'name')}' forwards plain HTTP from listener '{listener}'"
+                continue
+            name = _app_gateway_names(get(rule, "redirectConfiguration"))
+            problem = _redirect_problem(configurations.get(name), listeners)
+            if problem:
+                yield (f"routing rule '{get(rule, 'name')}' on plain-HTTP listener '{listener}' uses redirect "
+                       f"configuration '{name}', which {problem}")
         return
     for config in _configs(resource):
         if isinstance(config, str):

@@ -30,7 +30,8 @@ VAULT = {"properties": {"enablePurgeProtection": True, "enableRbacAuthorization"
 WAF_POLICY = {"policySettings": {"mode": "Prevention", "state": "Enabled"},
               "managedRules": {"managedRuleSets": [{"ruleSetType": "Microsoft_DefaultRuleSet", "ruleSetVersion": "2.1"}]},
               "customRules": [{"name": "rate", "ruleType": "RateLimitRule", "action": "Block", "priority": 1,
-                               "rateLimitThreshold": 1000, "matchConditions": []}]}
+                               "rateLimitThreshold": 1000, "matchConditions": [],
+                               "groupByUserSession": [{"groupByVariables": [{"variableName": "ClientAddr"}]}]}]}
 APP_GW = {"sku": {"name": "WAF_v2", "tier": "WAF_v2"}, "firewallPolicy": {"id": "/policies/waf"},
           "sslPolicy": {"policyType": "Predefined", "policyName": "AppGwSslPolicy20220101S"},
           "httpListeners": [{"name": "https", "protocol": "Https"}, {"name": "http", "protocol": "Http"}],

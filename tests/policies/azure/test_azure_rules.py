@@ -34,7 +34,8 @@ VAULT = {"properties": {"enablePurgeProtection": True, "enableRbacAuthorization"
                         "networkAcls": {"defaultAction": "Deny"}}}
 WAF = {"policySettings": {"mode": "Prevention", "state": "Enabled"},
        "managedRules": {"managedRuleSets": [{"ruleSetType": "Microsoft_DefaultRuleSet", "ruleSetVersion": "2.1"}]},
-       "customRules": [{"ruleType": "RateLimitRule", "action": "Block", "state": "Enabled"}]}
+       "customRules": [{"ruleType": "RateLimitRule", "action": "Block", "state": "Enabled",
+                        "groupByUserSession": [{"groupByVariables": [{"variableName": "ClientAddr"}]}]}]}
 
 BAD = [
     Bad("allow-before-deny", RULE, nsg(allow(100, sourceAddressPrefix="*", destinationPortRange="20-30")), "nsg",

@@ -180,3 +180,15 @@ def test_defaults_chain_is_inherited() -> None:
 def test_tcp_accept_does_not_skip_http_rules() -> None:
     cfg = swap("    http-request track-sc0 src\n", "    tcp-request content accept\n    http-request track-sc0 src\n")
     assert findings("edge-admin-protected", cfg) == [] and findings("edge-rate-limit", cfg) == []
+
+
+@pytest.mark.parametrize("page", ["at " + "a." * 40_000, "a-" * 40_000 + ".x", "%{" * 30_000, "1." * 40_000,
+                                  "x" * 63 + "." + "y" * 70_000])
+def test_leak_reading_is_linear_on_hostile_pages(page: str) -> None:
+    import time
+
+    from policies.rules.edge import leaks
+
+    started = time.perf_counter()
+    assert leaks(page) is None
+    assert time.perf_counter() - started < 2.0
