@@ -384,12 +384,20 @@ def k8s_no_public_service(stack: Stack) -> Iterator[tuple[str, str | None]]:
             yield f"{how}{kind} Service (spec.type: {kind}) exposes pods other than the edge proxy " \
                   f"(selector {_show_selector(selector)})", service.urn
 
-    def front_door() -> tuple[list[PolicyResource], str]:
-        """Read again before each finding that depends on it (the outputs, the addresses, the unsure Services)."""
-        unsure.replay()
+    def decide() -> tuple[list[PolicyResource], str]:
         if len(candidates) < 2 and _exported_edge(stack) is None:
             return candidates, "the only Service exposing the edge pods"
         return _front_door(stack, candidates)
+
+    read = [r.props for r in (*stack.of("pulumi:pulumi:Stack"), *stack.of(APP_GATEWAY), *candidates)]
+    decided, door_blind = derive(decide, *read)
+
+    def front_door() -> tuple[list[PolicyResource], str]:
+        """Decided once; what it could not read is read again before each finding that depends on it (the
+        outputs, the addresses, the Services whose type or selector is blind)."""
+        unsure.replay()
+        door_blind.replay()
+        return decided
 
     for door in candidates:
         yield INDEPENDENT

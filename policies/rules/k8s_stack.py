@@ -4,6 +4,7 @@ Services vs slots. Everything is indexed once (by namespace and label), so the r
 from __future__ import annotations
 
 import functools
+import json
 import math
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -56,10 +57,26 @@ class Workload:
     replicas: float | None
     hpa: PolicyResource | None = None
     replicas_blind: Blind = NOT_BLIND
+    _ports: tuple[tuple[set[int], set[str]], Blind] | None = field(default=None, repr=False)
 
-    @property
+    @functools.cached_property
     def slot(self) -> str | None:
         return slot_of(self.pod_labels)
+
+    def ports(self, *, replay: bool = True) -> tuple[set[int], set[str]]:
+        """The container ports of its pods (derived once; a blind one is read again by a caller whose finding
+        depends on it)."""
+        if self._ports is None:
+            self._ports = derive(lambda: container_ports(self.spec), self.resource.props)
+        (numbers, names), blind = self._ports
+        if replay:
+            blind.replay()
+        return numbers, names
+
+    def declares(self, port: int | str) -> bool:
+        """Whether a container of its pods declares the port (a number, or a name)."""
+        numbers, names = self.ports(replay=False)
+        return port in numbers if isinstance(port, int) else port in names
 
     @property
     def min_replicas(self) -> float:
@@ -110,6 +127,7 @@ class Cluster:
     """Workloads (and objects that may hold pods) whose namespace, labels or structure are blind."""
     hpa_doubts: list[Doubt] = field(default_factory=list)
     """HPAs whose target or namespace is blind."""
+    _selected: dict[tuple[str, str], list[Workload]] = field(default_factory=dict, repr=False)
 
     @classmethod
     def of(cls, stack: Stack) -> Cluster:
@@ -179,7 +197,18 @@ class Cluster:
                 self.by_label.setdefault((namespace, key, value), []).append(workload)
 
     def selected(self, namespace: str, selector: Any) -> list[Workload]:
-        """Workloads in a namespace whose pod labels match a selector (candidates via the label index)."""
+        """Workloads in a namespace whose pod labels match a selector (candidates via the label index; one
+        answer per distinct selector, so a thousand Services selecting the same pods cost one match)."""
+        try:
+            key = (namespace, json.dumps(selector, sort_keys=True, default=str))
+        except (TypeError, ValueError):  # keys of mixed types: match without the memo
+            return self._select(namespace, selector)
+        found = self._selected.get(key)
+        if found is None:
+            found = self._selected[key] = self._select(namespace, selector)
+        return found
+
+    def _select(self, namespace: str, selector: Any) -> list[Workload]:
         sel = mapping(selector)
         match_labels = mapping(get(sel, "matchLabels")) if ("matchLabels" in sel or "matchExpressions" in sel) else sel
         if match_labels:
@@ -579,6 +608,8 @@ services = Meta(
 @stack_rule(services)
 def k8s_service_selects_slot(stack: Stack) -> Iterator[tuple[str, str | None]]:
     cluster = Cluster.of(stack)
+    first_lacking: dict[tuple[int, int | str], Workload | None] = {}
+    slots_of: dict[int, set[str]] = {}  # per selection (the Cluster keeps one list per distinct selector)
     for service in stack.of(SERVICE):
         yield INDEPENDENT  # each Service is judged on its own selector and the pods it may select
         def facts(service: PolicyResource = service) -> tuple[Any, str, str]:
@@ -597,21 +628,25 @@ def k8s_service_selects_slot(stack: Stack) -> Iterator[tuple[str, str | None]]:
                 cluster.doubt(namespace).replay()  # a pod with blind labels may be the one selected
                 yield f"selector {dict(selector)} matches no pods the stack declares", service.urn
             continue
-        slots = {w.slot for w in matched if w.slot is not None}
+        if id(matched) not in slots_of:
+            slots_of[id(matched)] = {w.slot for w in matched if w.slot is not None}
+        slots = slots_of[id(matched)]
         if slot_of({str(k): str(v) for k, v in selector.items()}) is None and len(slots) > 1:
             yield "the selector spans both slots (no slot label): blue/green switching cannot work", service.urn
         for port in items(get(service.props, "spec", "ports")):
-            for workload in matched:
-                yield INDEPENDENT  # each port against each selected workload's containers
-                target = get(port, "targetPort", default=get(port, "port"))
-                verify.needs_value(target)
-                numbers, names = container_ports(workload.spec)
-                as_number = port_number(target)
-                ok = as_number in numbers if as_number is not None else str(target) in names
-                if not ok:
-                    shown = as_number if as_number is not None else str(target)[:63]
-                    yield f"targetPort {shown} is not a container port of {workload.kind} {workload.name}", service.urn
-                    break
+            yield INDEPENDENT  # each port on its own: the first selected workload without it is named
+            target = get(port, "targetPort", default=get(port, "port"))
+            verify.needs_value(target)
+            as_number = port_number(target)
+            wanted = as_number if as_number is not None else str(target)
+            key = (id(matched), wanted)  # one answer per selection and port, however many Services share them
+            if key not in first_lacking:
+                first_lacking[key] = next((w for w in matched if not w.declares(wanted)), None)
+            workload = first_lacking[key]
+            if workload is not None:
+                workload.ports()  # a port it cannot read may be this one: read it here
+                shown = as_number if as_number is not None else str(target)[:63]
+                yield f"targetPort {shown} is not a container port of {workload.kind} {workload.name}", service.urn
 
 
 POLICIES = [k8s_min_replicas, k8s_hpa_valid, k8s_pdb_sane, k8s_network_policy_coverage, k8s_service_selects_slot]
