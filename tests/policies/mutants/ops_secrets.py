@@ -2,7 +2,8 @@
 database password is a literal however it is dressed. The gate withholds every plaintext from the rules
 and sends its keyed fingerprint, so aws-rds-auth proves "generated" by the value itself: equal to a
 random generator's result. The wiring (`propertyDependencies`) is kept in every operator: an `.apply()`
-keeps it while changing the value, so it proves nothing."""
+keeps it while changing the value, so it proves nothing. Helm values are judged the same way, value by
+value."""
 
 from __future__ import annotations
 
@@ -72,6 +73,21 @@ def aurora_master_password(export: Export) -> str:
     return urn
 
 
+HELM = "kubernetes:helm.sh/v3:Release"
+
+
+def _helm_literal(value: Any) -> Callable[[Export], str]:
+    """The monitoring release's values wired to a generator (one generated value would justify that) and
+    a literal admin password beside it: the wiring vouches for no other value."""
+    def apply(export: Export) -> str:
+        generator = next(r for r in export["deployment"]["resources"] if r["type"] == RANDOM)
+        chart = first(export, HELM, "kube-prometheus-stack")
+        chart.setdefault("propertyDependencies", {})["values"] = [generator["urn"]]
+        chart["dependencies"] = sorted({*chart.get("dependencies", []), generator["urn"]})
+        return set_input(chart, ("values", "grafana", "adminPassword"), value)
+    return apply
+
+
 def _op(name: str, apply: Callable[[Export], str], message: str = "is a literal") -> Mutation:
     return Mutation(f"aws-rds-auth-secret-{name}", "aws-rds-auth", apply, AWS_STACKS, message)
 
@@ -89,4 +105,8 @@ OPERATORS: list[Mutation] = [
     _op("kubernetes-secret-copy", copied_from_a_kubernetes_secret),
     _op("outputs-only", outputs_only, "password is a literal secret"),
     _op("aurora", aurora_master_password, "masterPassword is a literal secret"),
+    Mutation("k8s-helm-release-values-secret-wired-literal", "k8s-helm-release-values",
+             _helm_literal("hunter2hunter2"), message="values.grafana.adminPassword is a literal credential"),
+    Mutation("k8s-helm-release-values-secret-wired-plaintext", "k8s-helm-release-values",
+             _helm_literal(shown("hunter2hunter2")), message="values.grafana.adminPassword is a literal credential"),
 ]
