@@ -11,13 +11,14 @@ import binascii
 import itertools
 import json
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from pulumi_policy import Severity
 
 from . import k8s_exposure, k8s_opaque, k8s_pods, k8s_rbac, verify
 from .common import (
+    INDEPENDENT,
     Meta,
     Resource,
     Stack,
@@ -39,6 +40,7 @@ from .common import (
 from .k8s_exposure import internal_load_balancer
 from .k8s_objects import CONFIGMAP, HELM_TYPES, namespace_of, selector_matches
 from .k8s_pods import is_kubernetes
+from .provenance import Generated
 from .workloads import Pod, inline_manifests, is_config_group, manifests, pods, pods_of
 
 MAX_TEXT = 1_000_000  # characters of one value the secret scanners read
@@ -177,11 +179,11 @@ def authorization_values(text: str) -> Iterator[str]:
             return
 
 
-def name_value_secrets(document: Any) -> Iterator[tuple[str, str]]:
+def name_value_secrets(document: Any, generated: Callable[[Any], bool] = lambda _: False) -> Iterator[tuple[str, str]]:
     """`{name: DB_PASSWORD, value: hunter2}` entries (env lists inside chart values or config documents)."""
     for here, node in mappings(document):
         name, value = node.get("name"), node.get("value")
-        if isinstance(name, str) and secret_name(name) and is_literal(value):
+        if isinstance(name, str) and secret_name(name) and is_literal(value) and not generated(value):
             yield ".".join(here), _show(name)
 
 
@@ -424,17 +426,18 @@ POD_SECURITY_VALUES: tuple[tuple[str, Any, str], ...] = (
 UNCONFINED_PROFILES = {"seccompProfile": "turns seccomp off", "appArmorProfile": "turns AppArmor off"}
 
 
-def helm_values_problems(values: Mapping[str, Any], generated: bool, root_allowed: bool = False) -> Iterator[str]:
-    if not generated:
-        for where, entry in name_value_secrets(values):
-            yield f"values.{where} sets {entry} to a literal value"
+def helm_values_problems(values: Mapping[str, Any], generated: Callable[[Any], bool],
+                         root_allowed: bool = False) -> Iterator[str]:
+    """`generated(value)`: the value is proved a generator's output (see `provenance`), judged per value."""
+    for where, entry in name_value_secrets(values, generated):
+        yield f"values.{where} sets {entry} to a literal value"
     for path, value in walk(values):
         key = path[-1] if path else ""
         name = leaf_name(path)
         dotted = ".".join(path)
-        if secret_name(name) and is_literal(value) and not generated:
+        if secret_name(name) and is_literal(value) and not generated(value):
             yield f"values.{dotted} is a literal credential"
-        elif isinstance(value, str) and not generated:
+        elif isinstance(value, str) and not verify.is_withheld(value) and not generated(value):
             for finding in secrets_in_text(value):
                 yield f"values.{dotted} contains {finding}"
                 break
@@ -468,10 +471,21 @@ ROOT_FIELDS = ("runAsUser", "runAsNonRoot", "runAsGroup", "fsGroup")
 @stack_rule(helm_values)
 def k8s_helm_release_values(stack: Stack) -> Iterator[tuple[str, str | None]]:
     # A Release's objects are installed by Helm, invisible to CrossGuard: its values are what we can check.
-    # The SDK unwraps secrets, so a generated password is recognised by its dependency on pulumi-random.
+    # A generated password is proved by its value, per value (`provenance`): wiring `values` to one
+    # generator vouches for no other value of the release.
     root_agents = {str(a) for a in items(stack.config.get("rootNodeAgents"))}
     for release in stack.of(*HELM_TYPES):
-        generated = bool(depends_on(release, "values", RANDOM_SECRETS))
+        yield INDEPENDENT
+        wired = depends_on(release, "values", RANDOM_SECRETS)
+        results = Generated(stack)
+
+        def generated(value: Any, wired: list[Any] = wired, results: Generated = results) -> bool:
+            proved = results.proves(value, wired)
+            if proved is None:
+                verify.needs_value(value)  # a ciphertext, nothing wired: cannot tell generated from literal
+                return True
+            return proved
+
         where = f"{get(release.props, 'namespace', default='')}/{get(release.props, 'name', default='')}"
         for problem in helm_values_problems(mapping(get(release.props, "values")), generated, where in root_agents):
             yield problem, release.urn

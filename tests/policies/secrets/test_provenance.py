@@ -117,3 +117,51 @@ def test_a_secret_admin_name_is_unverifiable_not_judged(pack: PolicyPackProcess)
     """Reading the text of a withheld value (the admin name) is a blind read: reported for that property."""
     found, blind = judge(pack, database(shown(GENERATED), base={**PRIMARY, "username": shown("postgres")}))
     assert found == {} and blind == [("db-primary", "username")]
+
+
+# --- Helm values: per value, not per release ---------------------------------------------------------
+
+HELM = "kubernetes:helm.sh/v3:Release"
+
+
+def release(values: dict[str, Any], *, result: Any = None) -> list[dict[str, Any]]:
+    """A Grafana release whose `values` are wired to a generator showing `result` (the generated value)."""
+    generator = resource(RANDOM, "grafana-pw", {"length": 32},
+                         outputs={"length": 32, "result": shown(GENERATED) if result is None else result})
+    chart = resource(HELM, "grafana", {"chart": "grafana", "namespace": "monitoring", "name": "grafana",
+                                       "values": values}, deps={"values": [generator["urn"]]})
+    return [generator, chart]
+
+
+def helm(pack: PolicyPackProcess, resources: list[dict[str, Any]]) -> tuple[dict[str, str], list[tuple[str, str]]]:
+    results = pack.analyze([root(), *resources])
+    assert not results.crashes, results.crashes
+    found = {d.urn.rsplit("::", 1)[-1]: d.message for d in results.diagnostics if d.policy == "k8s-helm-release-values"}
+    blind = sorted({(u.urn.rsplit("::", 1)[-1], u.property) for u in results.unverified
+                    if u.policy == "k8s-helm-release-values"})
+    return found, blind
+
+
+def test_a_generated_helm_value_passes(pack: PolicyPackProcess) -> None:
+    assert helm(pack, release({"adminPassword": shown(GENERATED)})) == ({}, [])
+
+
+def test_one_generated_value_vouches_for_no_other(pack: PolicyPackProcess) -> None:
+    """Wiring `values` to a generator used to switch literal detection off for the whole release."""
+    found, _ = helm(pack, release({"adminPassword": shown(GENERATED), "smtp": {"password": "hunter2hunter2"},
+                                   "env": [{"name": "API_TOKEN", "value": shown("tok-literal-123456")}]}))
+    assert found == {"grafana": "values.env.0 sets API_TOKEN to a literal value; values.smtp.password is a literal "
+                                "credential"}
+
+
+def test_a_literal_helm_secret_is_a_literal(pack: PolicyPackProcess) -> None:
+    found, _ = helm(pack, release({"adminPassword": shown("hunter2hunter2")}))
+    assert found == {"grafana": "values.adminPassword is a literal credential"}
+    assert "hunter2" not in json.dumps(found)
+
+
+def test_a_hidden_helm_secret_stands_on_its_wiring(pack: PolicyPackProcess) -> None:
+    assert helm(pack, release({"adminPassword": hidden()}, result=hidden())) == ({}, [])
+    unwired = release({"adminPassword": hidden()}, result=hidden())
+    unwired[1].pop("propertyDependencies")
+    assert helm(pack, unwired) == ({}, [("grafana", "values.adminPassword")])
