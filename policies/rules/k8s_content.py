@@ -437,9 +437,10 @@ def helm_values_problems(values: Mapping[str, Any], generated: Callable[[Any], b
         dotted = ".".join(path)
         if secret_name(name) and is_literal(value) and not generated(value):
             yield f"values.{dotted} is a literal credential"
-        elif isinstance(value, str) and not verify.is_withheld(value) and not generated(value):
+        elif isinstance(value, str) and not verify.is_withheld(value):
             for finding in secrets_in_text(value):
-                yield f"values.{dotted} contains {finding}"
+                if not generated(value):
+                    yield f"values.{dotted} contains {finding}"
                 break
         if key == "type" and len(path) >= 2 and path[-2] in UNCONFINED_PROFILES and str(value).strip().lower() == "unconfined":
             yield f"values.{dotted} is {_show(value)}: the chart {UNCONFINED_PROFILES[path[-2]]}"
@@ -477,10 +478,12 @@ def k8s_helm_release_values(stack: Stack) -> Iterator[tuple[str, str | None]]:
     for release in stack.of(*HELM_TYPES):
         yield INDEPENDENT
         wired = depends_on(release, "values", RANDOM_SECRETS)
-        results = Generated(stack)
+        results: list[Generated] = []  # read when a value needs it: a result unknown at preview is then blind
 
-        def generated(value: Any, wired: list[Any] = wired, results: Generated = results) -> bool:
-            proved = results.proves(value, wired)
+        def generated(value: Any, wired: list[Any] = wired, results: list[Generated] = results) -> bool:
+            if not results:
+                results.append(Generated(stack))
+            proved = results[0].proves(value, wired)
             if proved is None:
                 verify.needs_value(value)  # a ciphertext, nothing wired: cannot tell generated from literal
                 return True

@@ -5,8 +5,8 @@ The rule must then say what it could not judge (unverifiable, naming the resourc
 property) or judge the secret by its presence alone (a secret written into a pod's env, a hostPath that
 is there, a CIDR where a group reference belongs); it never passes silently and never crashes. Two
 outcomes are silent by design and asserted as such: a top-level property hidden in the recorded outputs
-only is judged by its declared input (offline/gate/analyzer.py `bag_of`), and a database password
-that is only a ciphertext stands on its wiring to a generator (see test_provenance.py)."""
+only is judged by its declared input (offline/gate/analyzer.py `bag_of`), and a password (database,
+Helm value) that is only a ciphertext stands on its wiring to a generator (see test_provenance.py)."""
 
 from __future__ import annotations
 
@@ -36,6 +36,15 @@ def _judged_by_declared_value(original: Export, mutated: Export, urn: str) -> bo
                                              for p in paths["outputs"])
 
 
+PROVENANCE = ("aws-rds-auth", "k8s-helm-release-values")
+"""Rules that take a ciphertext wired to a generator as generated: nothing else of the value is visible."""
+
+
+def _wired(export: Export, urn: str) -> bool:
+    entry = next(r for r in export["deployment"]["resources"] if r["urn"] == urn)
+    return any("random:index/random" in u for urns in (entry.get("propertyDependencies") or {}).values() for u in urns)
+
+
 def _outcome(harness: Harness, operator: Mutation) -> tuple[str, str] | None:
     """(kind, detail) of the rule on its blinded mutant; None when the operator writes no scalar on its target."""
     stack = operator.stacks[0]
@@ -57,7 +66,7 @@ def _outcome(harness: Harness, operator: Mutation) -> tuple[str, str] | None:
         return "presence", findings[0].message
     if _judged_by_declared_value(harness.export(stack), mutated, urn):
         return "declared", ""
-    if operator.rule == "aws-rds-auth" and hidden == ["password"]:
+    if operator.rule in PROVENANCE and _wired(mutated, urn):
         return "wired ciphertext", ""
     return "silent", f"hidden {hidden}; the gate reported:\n{describe(report)}"
 
