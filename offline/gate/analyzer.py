@@ -182,15 +182,26 @@ def bag_of(resource: Mapping[str, Any], bag: str) -> Mapping[str, Any]:
     """One property bag of a resource, or the other when it has none (a component's or the stack's
     outputs; a resource not yet created has no outputs). In the outputs, a top-level property the
     provider returned as a secret while it was declared in the clear is judged by its declared
-    value (its content cannot be judged from the outputs; the inputs pass judges it too)."""
+    value (its content cannot be judged from the outputs; the inputs pass judges it too).
+
+    A generator's (`random:*`) declared inputs carry the computed value they exist for in the outputs only
+    (`result`); the inputs pass gets it too, so that a value declared elsewhere can be compared with it."""
     other = "outputs" if bag == "inputs" else "inputs"
     chosen = resource.get(bag) or resource.get(other) or {}
     declared = resource.get("inputs") or {}
+    if bag == "inputs" and str(resource.get("type", "")).startswith(GENERATOR_PREFIX):
+        computed = {k: v for k, v in (resource.get("outputs") or {}).items() if k not in chosen}
+        if computed:
+            chosen = {**chosen, **computed}
     if bag == "outputs" and chosen is not declared and any(_is_secret(v) and k in declared and not _is_secret(declared[k])
                                                            for k, v in chosen.items()):
         chosen = {k: declared[k] if _is_secret(v) and k in declared and not _is_secret(declared[k]) else v
                   for k, v in chosen.items()}
     return chosen
+
+
+GENERATOR_PREFIX = "random:"
+"""The provider whose resources exist to compute a value (passwords, strings, ids)."""
 
 
 def _is_secret(value: Any) -> bool:

@@ -60,6 +60,16 @@ def outputs_only(export: Export) -> str:
     return str(primary["urn"])
 
 
+def inputs_only(export: Export) -> str:
+    """The reverse drift: a literal declared, the generated value recorded (a generator's declared inputs
+    carry no `result`; the gate lends it its recorded one)."""
+    _show_generator(export)
+    primary = first(export, RDS, "primary")
+    primary["inputs"]["password"] = shown("hunter2hunter2")
+    primary["outputs"]["password"] = shown(GENERATED)
+    return str(primary["urn"])
+
+
 def aurora_master_password(export: Export) -> str:
     """A new Aurora cluster whose master password is a literal secret, wired to the generator."""
     generator = _show_generator(export)
@@ -104,6 +114,7 @@ OPERATORS: list[Mutation] = [
     _op("fingerprint-literal", _password("[secret:0123456789abcdef01234567]"), "password is a literal, not the value"),
     _op("kubernetes-secret-copy", copied_from_a_kubernetes_secret),
     _op("outputs-only", outputs_only, "password is a literal secret"),
+    _op("inputs-only", inputs_only, "password is a literal secret"),
     _op("aurora", aurora_master_password, "masterPassword is a literal secret"),
     Mutation("k8s-helm-release-values-secret-wired-literal", "k8s-helm-release-values",
              _helm_literal("hunter2hunter2"), message="values.grafana.adminPassword is a literal credential"),
