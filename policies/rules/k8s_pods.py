@@ -493,7 +493,8 @@ def k8s_service_account(resource: Resource) -> Iterator[str]:
         account = get(pod.spec, "serviceAccountName") or get(pod.spec, "serviceAccount")
         if not account or account == "default":
             yield f"pod ({pod.path}) runs under the `default` service account"
-        if get(pod.spec, "automountServiceAccountToken") is not False:
+        automount = get(pod.spec, "automountServiceAccountToken")
+        if automount is not False and not is_false(automount):  # is_false: a withheld value is not judged
             yield f"pod ({pod.path}) does not set automountServiceAccountToken: false"
 
 

@@ -336,9 +336,12 @@ def k8s_hpa_valid(stack: Stack) -> Iterator[tuple[str, str | None]]:
         workload = targets.get(id(hpa))
         if workload is None:
             ref = mapping(get(hpa.props, "spec", "scaleTargetRef"))
+            kind, name = get(ref, "kind"), get(ref, "name")
+            for part in (kind, name):
+                verify.needs_value(part)  # a blind target may name a workload the stack declares
             # A workload whose name or namespace is blind may be the target.
             cluster.doubt(namespace_of(hpa.props, _provider_props(hpa))).replay()
-            yield f"targets {get(ref, 'kind')}/{get(ref, 'name')}, which the stack does not declare", hpa.urn
+            yield f"targets {kind}/{name}, which the stack does not declare", hpa.urn
             continue
         low = number(get(hpa.props, "spec", "minReplicas")) or 1
         high = number(get(hpa.props, "spec", "maxReplicas")) or 0
