@@ -26,6 +26,7 @@ from .common import (
     stack_rule,
     truthy,
 )
+from .k8s_objects import judged_together
 from .netaddr import covers_internet, public_ranges
 from .provenance import Generated
 
@@ -942,6 +943,11 @@ def _rate_key_problem(rate: Mapping[str, Any]) -> str | None:
 
 @resource_rule(waf, accepts((WEB_ACL,)))
 def aws_waf_managed_rules(resource: Resource) -> Iterator[str]:
+    # "X is missing" and "no rate-based rule" weigh every rule of the ACL: a blind one withholds the verdict.
+    yield from judged_together(lambda: _waf_managed_findings(resource), resource.props)
+
+
+def _waf_managed_findings(resource: Resource) -> Iterator[str]:
     rules = _waf_rules(resource.props)
     blocking: set[str] = set()
     weakened: dict[str, list[str]] = {}

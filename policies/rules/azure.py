@@ -21,6 +21,7 @@ from .common import (
     stack_rule,
     truthy,
 )
+from .k8s_objects import judged_together
 from .netaddr import covers_internet, public_ranges, range_networks
 
 AKS = "azure-native:containerservice:ManagedCluster"
@@ -485,6 +486,11 @@ def azure_waf_prevention(resource: Resource) -> Iterator[str]:
                 _text(get(rule, "state", default="Enabled")).strip().lower() == "enabled":
             yield (f"customRules[{i}] ({_text(get(rule, 'name', default='?'))}) action is Allow: requests it matches "
                    "skip the managed rule sets")
+    # Whether some rule limits each client weighs every custom rule: a blind one withholds the verdict.
+    yield from judged_together(lambda: _rate_limit_findings(custom), props)
+
+
+def _rate_limit_findings(custom: Any) -> Iterator[str]:
     rate_rules = [r for r in custom if _text(get(r, "ruleType")).lower() == "ratelimitrule"
                   and _text(get(r, "action")).lower() == "block"
                   and _text(get(r, "state", default="Enabled")).lower() == "enabled"]

@@ -12,6 +12,7 @@ from typing import Any
 
 from pulumi_policy import Severity
 
+from . import verify
 from .common import Meta, Resource, get, items, mapping, number, resource_rule
 from .edge_files import configmap_texts
 from .haproxy import (
@@ -557,6 +558,7 @@ def edge_tls_min_version(resource: Resource) -> Iterator[str]:
     if resource.type in ALB_LISTENERS:
         if str(get(resource.props, "protocol", default="HTTP")).upper() in ("HTTPS", "TLS"):
             policy = str(get(resource.props, "sslPolicy", default="ELBSecurityPolicy-2016-08 (the default)"))
+            verify.needs_value(policy)  # a regular expression reads the text without asking
             if not ALB_TLS13.match(policy) or (wanted == TLS_ORDER["TLSV1.3"] and "TLS13-1-3" not in policy):
                 yield f"listener uses SSL policy {policy}"
         return

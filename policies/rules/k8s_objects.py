@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -210,6 +210,15 @@ def derive(compute: Callable[[], T], *roots: Any) -> tuple[T, Blind]:
             seen.setdefault((read.root, read.path), (by_id[read.root], read.path))
     return value, Blind(tuple(seen.values()))
 
+
+
+def judged_together(findings: Callable[[], Iterable[T]], *roots: Any) -> Iterator[T]:
+    """The findings of a verdict that weighs many values at once ("X is missing" after reading every rule of
+    a list): a value among them the pack could not judge withholds every one of them, and is reported."""
+    found, blind = derive(lambda: list(findings()), *roots)
+    for finding in found:
+        blind.replay()
+        yield finding
 
 MAX_SETTLED_NODES = 10_000
 MAX_SETTLED_DEPTH = 20
