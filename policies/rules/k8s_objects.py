@@ -64,12 +64,16 @@ def containers(spec: Mapping[str, Any]) -> Iterator[tuple[str, Mapping[str, Any]
         for container in items(get(spec, kind)):
             if isinstance(container, Mapping):
                 yield f"{label} '{get(container, 'name', default='?')}'", container
+            else:
+                verify.needs_value(container)  # a blind container may be the one a rule looks for
 
 
 def app_containers(spec: Mapping[str, Any]) -> Iterator[tuple[str, Mapping[str, Any]]]:
     for container in items(get(spec, "containers")):
         if isinstance(container, Mapping):
             yield f"container '{get(container, 'name', default='?')}'", container
+        else:
+            verify.needs_value(container)
 
 
 def labels(metadata: Any) -> dict[str, str]:

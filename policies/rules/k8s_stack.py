@@ -243,6 +243,7 @@ def _placement(resource: PolicyResource, pod: Pod, provider: Mapping[str, Any]) 
     namespace = pod.namespace or own
     labels = settle(get(pod.metadata, "labels"))
     verify.needs_value(labels)
+    verify.needs_value(pod.name)  # HPAs and PDB floors find a workload by its name
     return namespace, {str(k): str(v) for k, v in mapping(labels).items()}
 
 
