@@ -50,3 +50,11 @@ def test_mutant_is_caught_by_its_rule(harness: Harness, mutant: Mutant) -> None:
     else:
         # An advisory (medium or low) rule does not fail the gate by itself; its finding still costs points.
         assert report.score < 100, describe(report)
+
+
+def test_every_rule_of_the_pack_has_operators() -> None:
+    """A rule without operators is a promise nothing keeps: each one is broken at least once in a shipped export."""
+    from policies.rules import all_policies
+
+    covered = {m.operator.rule for m in MUTANTS}
+    assert sorted({p.name for p in all_policies()} - covered) == []
