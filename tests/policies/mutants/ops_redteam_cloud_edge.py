@@ -16,8 +16,9 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from tests.policies.mutants.model import Export, Mutation, add_resource, first, of_type, on, set_input
+from tests.policies.mutants.model import Export, Mutation, add_resource, first, on, set_input
 from tests.policies.mutants.ops_aws import set_output
+from tests.policies.mutants.ops_edge import HTTPS_FRONTEND, edit_cfg
 
 AWS = ("production", "staging")
 AZURE = ("production-azure",)
@@ -144,22 +145,9 @@ def _self_redirect(props: dict[str, Any]) -> None:
 
 # --- HAProxy ------------------------------------------------------------------------------------
 
-HTTPS_FRONTEND = "frontend public_https\n"
 DEFAULT_BACKEND = "    default_backend app\n"
 DENY_403 = "    http-request deny deny_status 403 if protected_path !internal_client\n"
 HTTPS_BIND_RE = re.compile(r"(    bind \*:8443 ssl crt [^\n]*)")
-
-
-def _edit(change: Callable[[str], str]) -> Callable[[Export], str]:
-    def apply(export: Export) -> str:
-        for configmap in of_type(export, CONFIGMAP):
-            text = (configmap.get("inputs", {}).get("data") or {}).get("haproxy.cfg")
-            if isinstance(text, str) and HTTPS_FRONTEND in text:
-                changed = change(text)
-                assert changed != text, "the operator changed nothing"
-                return set_input(configmap, ("data", "haproxy.cfg"), changed)
-        raise KeyError("no HAProxy ConfigMap")
-    return apply
 
 
 def _sub(old: str, new: str) -> Callable[[str], str]:
@@ -300,83 +288,83 @@ OPERATORS: list[Mutation] = [
              AZURE, "authorizedIPRanges"),
     # ---- HAProxy: edge-admin-protected / edge-health-not-public
     Mutation("red-haproxy-stats-on-public-frontend", "edge-admin-protected",
-             _edit(_before_backend("stats enable", "stats uri /haproxy-stats")), HAPROXY, "stats"),
+             edit_cfg(_before_backend("stats enable", "stats uri /haproxy-stats")), HAPROXY, "stats"),
     Mutation("red-haproxy-stats-backend", "edge-admin-protected",
-             _edit(lambda t: _append("backend stats_be\n    stats enable\n    stats uri /\n")(
+             edit_cfg(lambda t: _append("backend stats_be\n    stats enable\n    stats uri /\n")(
                  _before_backend("use_backend stats_be if { path_beg /haproxy-stats }")(t))), HAPROXY, "stats"),
     Mutation("red-haproxy-spoofable-src", "edge-admin-protected",
-             _edit(_all_lines(" if from_front_door { req.hdr_cnt(x-forwarded-for) gt 0 }", "")), FRONT_DOOR, "/admin"),
+             edit_cfg(_all_lines(" if from_front_door { req.hdr_cnt(x-forwarded-for) gt 0 }", "")), FRONT_DOOR, "/admin"),
     Mutation("red-haproxy-acl-or-header", "edge-admin-protected",
-             _edit(lambda t: re.sub(r"(    acl internal_client src [^\n]*\n)",
+             edit_cfg(lambda t: re.sub(r"(    acl internal_client src [^\n]*\n)",
                                     r"\1    acl internal_client req.hdr(x-internal) -m found\n", t, count=1)),
              HAPROXY, "/admin"),
     Mutation("red-haproxy-rewrite-after-deny", "edge-admin-protected",
-             _edit(_after_deny("http-request set-path /admin%[path] if { path_beg /staff }")), HAPROXY,
+             edit_cfg(_after_deny("http-request set-path /admin%[path] if { path_beg /staff }")), HAPROXY,
              "may reach /admin"),
     Mutation("red-haproxy-replace-path-after-deny", "edge-health-not-public",
-             _edit(_after_deny(r"http-request replace-path ^/status(.*) /metrics\1")), HAPROXY, "/metrics"),
+             edit_cfg(_after_deny(r"http-request replace-path ^/status(.*) /metrics\1")), HAPROXY, "/metrics"),
     Mutation("red-haproxy-duplicate-frontend", "edge-admin-protected",
-             _edit(_duplicate_frontend), HAPROXY, "/admin"),
+             edit_cfg(_duplicate_frontend), HAPROXY, "/admin"),
     Mutation("red-haproxy-prometheus-public", "edge-health-not-public",
-             _edit(_sub(HTTPS_FRONTEND + "    bind", HTTPS_FRONTEND +
+             edit_cfg(_sub(HTTPS_FRONTEND + "    bind", HTTPS_FRONTEND +
                         "    http-request use-service prometheus-exporter if { path /metrics }\n    bind")), HAPROXY,
              "/metrics"),
     Mutation("red-haproxy-deny-bypass-header", "edge-admin-protected",
-             _edit(_sub(DENY_403, DENY_403.rstrip("\n") + " !{ req.hdr(x-debug) -m found }\n")), HAPROXY, "/admin"),
+             edit_cfg(_sub(DENY_403, DENY_403.rstrip("\n") + " !{ req.hdr(x-debug) -m found }\n")), HAPROXY, "/admin"),
     # ---- HAProxy: edge-tls-min-version
-    Mutation("red-haproxy-bind-force-tlsv10", "edge-tls-min-version", _edit(_https_bind(" force-tlsv10")), HAPROXY,
+    Mutation("red-haproxy-bind-force-tlsv10", "edge-tls-min-version", edit_cfg(_https_bind(" force-tlsv10")), HAPROXY,
              "tlsv10"),
-    Mutation("red-haproxy-bind-min-tls10", "edge-tls-min-version", _edit(_https_bind(" ssl-min-ver TLSv1.0")),
+    Mutation("red-haproxy-bind-min-tls10", "edge-tls-min-version", edit_cfg(_https_bind(" ssl-min-ver TLSv1.0")),
              HAPROXY, "TLSv1.0"),
     Mutation("red-haproxy-default-max-tls11", "edge-tls-min-version",
-             _edit(_sub("ssl-default-bind-options ssl-min-ver TLSv1.2", "ssl-default-bind-options ssl-max-ver TLSv1.1")),
+             edit_cfg(_sub("ssl-default-bind-options ssl-min-ver TLSv1.2", "ssl-default-bind-options ssl-max-ver TLSv1.1")),
              HAPROXY, "TLSv1.1"),
-    Mutation("red-haproxy-bind-weak-ciphers", "edge-tls-min-version", _edit(_https_bind(" ciphers RC4-SHA:DES-CBC3-SHA")),
+    Mutation("red-haproxy-bind-weak-ciphers", "edge-tls-min-version", edit_cfg(_https_bind(" ciphers RC4-SHA:DES-CBC3-SHA")),
              HAPROXY, "RC4"),
     Mutation("red-haproxy-second-bind-tls10", "edge-tls-min-version",
-             _edit(lambda t: HTTPS_BIND_RE.sub(lambda m: m.group(1) + "\n" + m.group(1).replace(":8443", ":9443")
+             edit_cfg(lambda t: HTTPS_BIND_RE.sub(lambda m: m.group(1) + "\n" + m.group(1).replace(":8443", ":9443")
                                                + " ssl-min-ver TLSv1.0", t, count=1)), HAPROXY, "TLSv1.0"),
     # ---- HAProxy: edge-security-headers
     Mutation("red-haproxy-server-header-reset", "edge-security-headers",
-             _edit(_all_lines("    http-after-response del-header Server\n",
+             edit_cfg(_all_lines("    http-after-response del-header Server\n",
                               "    http-after-response del-header Server\n"
                               '    http-after-response set-header Server "Apache/2.4.1"\n')), HAPROXY, "Server"),
     Mutation("red-haproxy-csp-wildcard", "edge-security-headers",
-             _edit(_all_lines("default-src 'self'", "default-src *")), HAPROXY, "default-src"),
+             edit_cfg(_all_lines("default-src 'self'", "default-src *")), HAPROXY, "default-src"),
     # ---- HAProxy: edge-rate-limit
     Mutation("red-haproxy-track-only-api", "edge-rate-limit",
-             _edit(_all_lines("http-request track-sc0 src table public_https",
+             edit_cfg(_all_lines("http-request track-sc0 src table public_https",
                               "http-request track-sc0 src table public_https if { path_beg /api }")), HAPROXY,
              "is not answered 429"),
     Mutation("red-haproxy-rate-deny-200", "edge-rate-limit",
-             _edit(_all_lines("http-request deny deny_status 429 if { sc_http_req_rate(0) gt 100 }",
+             edit_cfg(_all_lines("http-request deny deny_status 429 if { sc_http_req_rate(0) gt 100 }",
                               "http-request deny deny_status 200 if { sc_http_req_rate(0) gt 100 }")), HAPROXY, "429"),
     Mutation("red-haproxy-rate-bypass-header", "edge-rate-limit",
-             _edit(_all_lines("if { sc_http_req_rate(0) gt 100 }",
+             edit_cfg(_all_lines("if { sc_http_req_rate(0) gt 100 }",
                               "if { sc_http_req_rate(0) gt 100 } !{ req.hdr(x-load-test) -m found }")), HAPROXY,
              "with x-load-test set by the client (claiming '1') is not answered 429"),
     # ---- HAProxy: edge-https-only
     Mutation("red-haproxy-redirect-conditional", "edge-https-only",
-             _edit(lambda t: t.replace("    http-request redirect scheme https code 301\n",
+             edit_cfg(lambda t: t.replace("    http-request redirect scheme https code 301\n",
                                        "    http-request redirect scheme https code 301 if { hdr(host) -m end .example }\n"
                                        "    default_backend app\n", 1)), HAPROXY, "forwarded"),
     # ---- a further batch: method-only denies, weaker path matching, TCP passthrough, casing
     Mutation("red-haproxy-deny-get-only", "edge-admin-protected",
-             _edit(_sub(DENY_403, DENY_403.rstrip("\n") + " METH_GET\n")), HAPROXY, "/admin"),
+             edit_cfg(_sub(DENY_403, DENY_403.rstrip("\n") + " METH_GET\n")), HAPROXY, "/admin"),
     Mutation("red-haproxy-path-beg-case", "edge-admin-protected",
-             _edit(lambda t: re.sub(r"    acl protected_path [^\n]*\n",
+             edit_cfg(lambda t: re.sub(r"    acl protected_path [^\n]*\n",
                                     "    acl protected_path path_beg /health /ready /metrics /admin\n", t, count=1)),
              HAPROXY, "/admin"),
     Mutation("red-haproxy-public-tcp-passthrough", "edge-https-only",
-             _edit(_append("frontend public_raw\n    mode tcp\n    bind *:8081\n    default_backend app_tcp\n\n"
+             edit_cfg(_append("frontend public_raw\n    mode tcp\n    bind *:8081\n    default_backend app_tcp\n\n"
                            "backend app_tcp\n    mode tcp\n    server blue orchestrator-blue:80\n")), HAPROXY,
              "public_raw"),
     Mutation("red-haproxy-redirect-to-http-location", "edge-https-only",
-             _edit(_sub("    http-request redirect scheme https code 301\n",
+             edit_cfg(_sub("    http-request redirect scheme https code 301\n",
                         "    http-request redirect location http://%[hdr(host)]%[capture.req.uri] code 301\n")),
              HAPROXY, "non-HTTPS"),
     Mutation("red-haproxy-hsts-zero", "edge-security-headers",
-             _edit(_all_lines("max-age=63072000; includeSubDomains", "max-age=0")), HAPROXY, "max-age"),
+             edit_cfg(_all_lines("max-age=63072000; includeSubDomains", "max-age=0")), HAPROXY, "max-age"),
     Mutation("red-aks-ranges-star", "azure-aks-access",
              on(AKS, "", ("apiServerAccessProfile",), {"enablePrivateCluster": False, "authorizedIPRanges": ["*"]}),
              AZURE, "authorizedIPRanges"),
