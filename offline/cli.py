@@ -10,7 +10,9 @@ import dataclasses
 import json
 import os
 import re
+import signal
 import sys
+import threading
 import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -408,15 +410,28 @@ def _one_line(text: str) -> str:
     return _CONTROL.sub(lambda m: "\\n" if m.group(0) == "\n" else f"\\u{ord(m.group(0)):04x}", text)
 
 
+class Terminated(BaseException):
+    """SIGTERM (a cancelled CI job, `kill`): unwinds like Ctrl-C, so the pack is stopped and files are closed."""
+
+
+def _terminate(signum: int, frame: object) -> None:
+    raise Terminated
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    previous = signal.signal(signal.SIGTERM, _terminate) if threading.current_thread() is threading.main_thread() \
+        else None
     try:
         handler: Handler = args.handler
         return handler(args)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except Terminated:
+        print("terminated", file=sys.stderr)
+        return 128 + signal.SIGTERM
     except Exception as error:  # noqa: BLE001 - a bug: one line, traceback only with --debug
         if _is_usage_error(error):
             line = blame_overrides(str(error), getattr(args, "overrides", None) or [])
@@ -433,3 +448,6 @@ def main(argv: Sequence[str] | None = None) -> int:
                   "(rerun with --debug, e.g. `python -m offline check --debug ...`, for the traceback)",
                   file=sys.stderr)
         return EXIT_FAILED
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)

@@ -5,8 +5,11 @@ boot), so the two start-ups overlap instead of adding up."""
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -18,6 +21,29 @@ from offline import ROOT, OfflineError
 
 PACK_DIR = ROOT / "policies"
 """The project's CrossGuard pack."""
+
+_PR_SET_PDEATHSIG = 1
+
+
+def _linux_prctl() -> object | None:
+    """libc's prctl, looked up once here: the forked child must not load libraries (another thread may hold the
+    loader's lock at the fork)."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+
+
+_PRCTL = _linux_prctl()
+
+
+def _die_with_parent() -> None:
+    """In the pack's process, before it runs: the kernel kills it when the gate dies, even by SIGKILL, so an
+    interrupted check never leaves a pack process behind."""
+    if _PRCTL is not None:
+        _PRCTL(_PR_SET_PDEATHSIG, signal.SIGKILL)  # type: ignore[operator]
 
 
 @dataclass
@@ -52,5 +78,6 @@ def start_pack(pack_dir: Path, *, project: str, stack: str, dry_run: bool = True
                PULUMI_DRY_RUN="true" if dry_run else "false", PULUMI_CONFIG=json.dumps(dict(config or {})))
     process = subprocess.Popen(
         [python or sys.executable, "-u", "-m", "pulumi.policy", f"127.0.0.1:{port}", str(pack_dir)],
-        cwd=pack_dir, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        cwd=pack_dir, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        preexec_fn=_die_with_parent if _PRCTL is not None else None)  # noqa: PLW1509 - no imports, no locks
     return StartedPack(process=process, engine_port=port)
