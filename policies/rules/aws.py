@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Iterator, Mapping
 from typing import Any
@@ -26,6 +27,7 @@ from .common import (
     stack_rule,
     truthy,
 )
+from .k8s_objects import Blind, derive
 from .netaddr import covers_internet, public_ranges
 from .provenance import Generated
 
@@ -564,6 +566,8 @@ class IngressRule:
         self.description = as_text(description or "")
         self.label = label
         self.source_prop = source_prop
+        for value in (*cidrs, source_group):
+            verify.needs_value(value)  # read now, while `derive` records what it cannot judge
 
     def covers(self, port: int) -> bool:
         return self.from_port <= port <= self.to_port
@@ -627,42 +631,93 @@ def _group_key(stack: Stack, rule: PolicyResource, groups: Names, prop: str = "s
     return linked[0] if linked else rule.urn
 
 
-def ingress_rules(stack: Stack) -> Iterator[IngressRule]:
-    lists = _prefix_lists(stack)
-    groups = Names(of(stack, *GROUPS, EKS), "name")
+def _inline_rule(group: PolicyResource, index: int, rule: Any, lists: PrefixLists) -> IngressRule:
+    cidrs = [as_text(c) for c in [*items(get(rule, "cidrBlocks")), *items(get(rule, "ipv6CidrBlocks"))]]
+    prefix_lists = [as_text(p) for p in items(get(rule, "prefixListIds"))]
+    cidrs += _expand(group, "ingress", prefix_lists, lists)
+    sources = [as_text(s) for s in items(get(rule, "securityGroups"))]
+    if truthy(get(rule, "self")):
+        sources.append(group.urn)
+    return IngressRule(group, group.urn, cidrs, get(rule, "fromPort"), get(rule, "toPort"),
+                       protocol=get(rule, "protocol"), source_group=sources[0] if sources else None,
+                       description=get(rule, "description"), label=f"ingress[{index}]", source_prop="ingress",
+                       prefix_lists=prefix_lists)
+
+
+def _group_rule(stack: Stack, rule: PolicyResource, lists: PrefixLists, groups: Names) -> IngressRule | None:
+    if as_text(get(rule.props, "type", default="")).strip().lower() != "ingress":
+        return None
+    cidrs = [as_text(c) for c in [*items(get(rule.props, "cidrBlocks")), *items(get(rule.props, "ipv6CidrBlocks"))]]
+    prefix_lists = [as_text(p) for p in items(get(rule.props, "prefixListIds"))]
+    cidrs += _expand(rule, "prefixListIds", prefix_lists, lists)
+    source = get(rule.props, "sourceSecurityGroupId") or (get(rule.props, "securityGroupId")
+                                                           if truthy(get(rule.props, "self")) else None)
+    return IngressRule(rule, _group_key(stack, rule, groups), cidrs, get(rule.props, "fromPort"), get(rule.props, "toPort"),
+                       protocol=get(rule.props, "protocol"), source_group=as_text(source) if source else None,
+                       description=get(rule.props, "description"), label="the rule",
+                       source_prop="sourceSecurityGroupId", prefix_lists=prefix_lists)
+
+
+def _vpc_rule(stack: Stack, rule: PolicyResource, lists: PrefixLists, groups: Names) -> IngressRule:
+    cidrs = [as_text(c) for c in (get(rule.props, "cidrIpv4"), get(rule.props, "cidrIpv6")) if c]
+    prefix_lists = [as_text(p) for p in items(get(rule.props, "prefixListId"))]
+    cidrs += _expand(rule, "prefixListId", prefix_lists, lists)
+    source = get(rule.props, "referencedSecurityGroupId")
+    return IngressRule(rule, _group_key(stack, rule, groups), cidrs, get(rule.props, "fromPort"), get(rule.props, "toPort"),
+                       protocol=get(rule.props, "ipProtocol"), source_group=as_text(source) if source else None,
+                       description=get(rule.props, "description"), label="the rule",
+                       source_prop="referencedSecurityGroupId", prefix_lists=prefix_lists)
+
+
+def derived_ingress(stack: Stack) -> list[tuple[IngressRule, Blind]]:
+    """Every ingress rule (inline blocks, `ec2.SecurityGroupRule`, `vpc.SecurityGroupIngressRule`), each with
+    the values its reading could not judge (derived once per request, see `Blind`): a rule's finding
+    replays its own, so one blind rule withholds nothing about another. What hides a prefix list's
+    CIDRs goes with the rules that name a prefix list; what hides a group's name, with the standalone
+    rules whose group no declared group's visible name resolves."""
+    memo = verify.request_memo()
+    key = ("aws-ingress", id(stack.resources))
+    cached = memo.get(key) if memo is not None else None
+    if cached is not None and cached[0] is stack.resources:
+        return list(cached[1])
+    roots = [r.props for r in stack.resources]
+    lists, lists_blind = derive(lambda: _prefix_lists(stack), *roots)
+    groups, names_blind = derive(lambda: Names(of(stack, *GROUPS, EKS), "name"), *roots)
+    out: list[tuple[IngressRule, Blind]] = []
+
+    def add(rule: IngressRule | None, blind: Blind) -> None:
+        if rule is None:
+            return
+        if rule.prefix_lists:
+            blind = blind | lists_blind
+        if rule.owner.urn != rule.group and not rule.group.startswith("urn:"):
+            blind = blind | names_blind  # its group may be one whose name the pack cannot read
+        out.append((rule, blind))
+
     for group in of(stack, *GROUPS):
-        for index, rule in enumerate(items(get(group.props, "ingress"))):
-            cidrs = [as_text(c) for c in [*items(get(rule, "cidrBlocks")), *items(get(rule, "ipv6CidrBlocks"))]]
-            prefix_lists = [as_text(p) for p in items(get(rule, "prefixListIds"))]
-            cidrs += _expand(group, "ingress", prefix_lists, lists)
-            sources = [as_text(s) for s in items(get(rule, "securityGroups"))]
-            if truthy(get(rule, "self")):
-                sources.append(group.urn)
-            yield IngressRule(group, group.urn, cidrs, get(rule, "fromPort"), get(rule, "toPort"),
-                              protocol=get(rule, "protocol"), source_group=sources[0] if sources else None,
-                              description=get(rule, "description"), label=f"ingress[{index}]", source_prop="ingress",
-                              prefix_lists=prefix_lists)
-    for rule in of(stack, SG_RULE):
-        if as_text(get(rule.props, "type", default="")).strip().lower() != "ingress":
-            continue
-        cidrs = [as_text(c) for c in [*items(get(rule.props, "cidrBlocks")), *items(get(rule.props, "ipv6CidrBlocks"))]]
-        prefix_lists = [as_text(p) for p in items(get(rule.props, "prefixListIds"))]
-        cidrs += _expand(rule, "prefixListIds", prefix_lists, lists)
-        source = get(rule.props, "sourceSecurityGroupId") or (get(rule.props, "securityGroupId")
-                                                               if truthy(get(rule.props, "self")) else None)
-        yield IngressRule(rule, _group_key(stack, rule, groups), cidrs, get(rule.props, "fromPort"), get(rule.props, "toPort"),
-                          protocol=get(rule.props, "protocol"), source_group=as_text(source) if source else None,
-                          description=get(rule.props, "description"), label="the rule",
-                          source_prop="sourceSecurityGroupId", prefix_lists=prefix_lists)
-    for rule in of(stack, SG_INGRESS):
-        cidrs = [as_text(c) for c in (get(rule.props, "cidrIpv4"), get(rule.props, "cidrIpv6")) if c]
-        prefix_lists = [as_text(p) for p in items(get(rule.props, "prefixListId"))]
-        cidrs += _expand(rule, "prefixListId", prefix_lists, lists)
-        source = get(rule.props, "referencedSecurityGroupId")
-        yield IngressRule(rule, _group_key(stack, rule, groups), cidrs, get(rule.props, "fromPort"), get(rule.props, "toPort"),
-                          protocol=get(rule.props, "ipProtocol"), source_group=as_text(source) if source else None,
-                          description=get(rule.props, "description"), label="the rule",
-                          source_prop="referencedSecurityGroupId", prefix_lists=prefix_lists)
+        entries, entries_blind = derive(lambda group=group: items(get(group.props, "ingress")), group.props)  # type: ignore[misc]
+        if entries_blind:
+            out.append((IngressRule(group, group.urn, [], None, None, protocol=None, source_group=None,
+                                    description=None, label="ingress", source_prop="ingress"), entries_blind))
+        for index, entry in enumerate(entries):
+            rule, blind = derive(functools.partial(_inline_rule, group, index, entry, lists), group.props)
+            add(rule, blind)
+    for resource in of(stack, SG_RULE):
+        found, blind = derive(functools.partial(_group_rule, stack, resource, lists, groups), resource.props)
+        add(found, blind)
+    for resource in of(stack, SG_INGRESS):
+        rule, blind = derive(functools.partial(_vpc_rule, stack, resource, lists, groups), resource.props)
+        add(rule, blind)
+    if memo is not None:
+        memo[key] = (stack.resources, out)
+    return list(out)
+
+
+def ingress_rules(stack: Stack) -> Iterator[IngressRule]:
+    """Every ingress rule the pack can read whole (see `derived_ingress` for the blind ones)."""
+    for rule, blind in derived_ingress(stack):
+        if not blind:
+            yield rule
 
 
 def _public_alb_groups(stack: Stack) -> set[str]:
@@ -698,19 +753,32 @@ sg_world = Meta(
 
 @stack_rule(sg_world)
 def aws_sg_no_world_ingress(stack: Stack) -> Iterator[tuple[str, str | None]]:
-    edge = _public_alb_groups(stack)
-    by_group: dict[str, list[IngressRule]] = {}
-    for rule in ingress_rules(stack):
-        if rule.cidrs and not (rule.group in edge and rule.web_only):
-            by_group.setdefault(rule.group, []).append(rule)
-    for group, rules in by_group.items():
-        # The union decides: 256 /16 rules are the Internet as much as one 0.0.0.0/0.
-        if not covers_internet(c for r in rules for c in r.cidrs):
+    edge, edge_blind = derive(lambda: _public_alb_groups(stack), *(r.props for r in stack.resources))
+    by_group: dict[str, list[tuple[IngressRule, Blind]]] = {}
+    for rule, blind in derived_ingress(stack):
+        if blind or rule.cidrs:
+            by_group.setdefault(rule.group, []).append((rule, blind))
+    for group, pieces in by_group.items():
+        for _, blind in pieces:
+            if blind:
+                yield INDEPENDENT  # a rule the pack cannot read: its values are named, nothing else
+                blind.replay()
+        exempt = group in edge
+        counted = [r for r, blind in pieces if not blind and not (exempt and r.web_only)]
+        # The union decides: 256 /16 rules are the Internet as much as one 0.0.0.0/0. Rules the pack cannot
+        # read add nothing to it, so what it covers without them it covers with them.
+        if not covers_internet(c for r in counted for c in r.cidrs):
             continue
-        where = "the public load balancer's group" if group in edge else "a non-edge group"
-        for rule in rules:
+        # A blind load balancer may make this group the public one, whose 80/443 rules are exempt.
+        doubt_web = bool(edge_blind) and not exempt
+        needs_web = doubt_web and not covers_internet(c for r in counted if not r.web_only for c in r.cidrs)
+        where = "the public load balancer's group" if exempt else "a non-edge group"
+        for rule in counted:
             public = public_ranges(rule.cidrs)
             if public:
+                yield INDEPENDENT
+                if doubt_web and (rule.web_only or needs_web):
+                    edge_blind.replay()
                 yield (f"{rule.label} admits {', '.join(public)} ({rule.protocol} {rule.ports}) on {where}: together "
                        f"its rules cover the public Internet"), rule.owner.urn
 
@@ -776,13 +844,19 @@ def _data_groups(stack: Stack) -> dict[str, set[int]]:
 @stack_rule(data_tier)
 def aws_sg_data_tier_scoped(stack: Stack) -> Iterator[tuple[str, str | None]]:
     ports = {int(number(p) or 0) for p in items(stack.config.get("ports"))}
-    data_groups = _data_groups(stack)
+    roots = [r.props for r in stack.resources]
+    data_groups, data_blind = derive(lambda: _data_groups(stack), *roots)
+    # What hides a store's group or port can only hide findings (it adds groups and ports): named once.
+    yield INDEPENDENT
+    data_blind.replay()
     for store_ports in data_groups.values():
         ports.update(store_ports)
-    ids, urns = _cluster_groups(stack)
+    (ids, urns), cluster_blind = derive(lambda: _cluster_groups(stack), *roots)
     cluster = Names((stack.by_urn[u] for u in urns if u in stack.by_urn), "name")
     has_cluster = bool(of(stack, EKS))
-    for rule in ingress_rules(stack):
+    for rule, blind in derived_ingress(stack):
+        yield INDEPENDENT  # each rule is judged on its own values (and the cluster's groups)
+        blind.replay()
         hit = sorted(p for p in ports if rule.covers(p))
         if not hit and rule.group not in data_groups:
             continue
@@ -796,6 +870,7 @@ def aws_sg_data_tier_scoped(stack: Stack) -> Iterator[tuple[str, str | None]]:
         elif not rule.source_group:
             yield f"{label} has no security-group source", rule.owner.urn
         elif has_cluster and not _from_cluster(rule, ids, urns, cluster):
+            cluster_blind.replay()  # the group it references may be the cluster's, whose id the pack cannot read
             yield f"{label} references {cut(rule.source_group)}, not the cluster's security group", rule.owner.urn
         if not rule.description.strip():
             yield f"{label} has no description", rule.owner.urn
