@@ -27,7 +27,7 @@ from .common import (
     stack_rule,
     truthy,
 )
-from .k8s_objects import Blind, derive
+from .k8s_objects import NOT_BLIND, Blind, derive
 from .netaddr import covers_internet, public_ranges
 from .provenance import Generated
 
@@ -155,23 +155,34 @@ def _group_for(stack: Stack, resource: PolicyResource, prop: str, group_type: st
     return by_name.get(as_text(get(resource.props, prop, default="")))
 
 
+def _parameter_groups(stack: Stack) -> tuple[dict[str, PolicyResource], dict[str, PolicyResource]]:
+    """The stack's instance and cluster parameter groups by name."""
+    return ({as_text(get(g.props, "name")): g for g in of(stack, RDS_PARAMETER_GROUP)},
+            {as_text(get(g.props, "name")): g for g in of(stack, RDS_CLUSTER_PARAMETER_GROUP)})
+
+
 @stack_rule(rds_tls)
 def aws_rds_force_tls(stack: Stack) -> Iterator[tuple[str, str | None]]:
-    groups = {as_text(get(g.props, "name")): g for g in of(stack, RDS_PARAMETER_GROUP)}
-    cluster_groups = {as_text(get(g.props, "name")): g for g in of(stack, RDS_CLUSTER_PARAMETER_GROUP)}
+    # A group whose name the pack cannot read may be the one an instance names: replayed by "no group" only.
+    (groups, cluster_groups), names_blind = derive(lambda: _parameter_groups(stack), *(r.props for r in stack.resources))
     for instance in of(stack, RDS_INSTANCE):
+        yield INDEPENDENT  # each database is judged on its own settings and the group it names
         engine = as_text(get(instance.props, "engine", default="postgres"))
         if "postgres" not in engine and not _replica(instance.props):
             continue
         group = _group_for(stack, instance, "parameterGroupName", RDS_PARAMETER_GROUP, groups)
         if group is None:
+            names_blind.replay()
             yield "no custom parameter group with rds.force_ssl=1 is attached", instance.urn
         elif not _force_ssl(group):
             yield f"parameter group {cut(get(group.props, 'name'))} does not set rds.force_ssl=1", instance.urn
     for cluster in of(stack, RDS_CLUSTER):
+        yield INDEPENDENT
         if "postgres" not in as_text(get(cluster.props, "engine", default="")):
             continue
         group = _group_for(stack, cluster, "dbClusterParameterGroupName", RDS_CLUSTER_PARAMETER_GROUP, cluster_groups)
+        if group is None:
+            names_blind.replay()
         if group is None or not _force_ssl(group):
             yield "the cluster parameter group does not set rds.force_ssl=1", cluster.urn
 
@@ -252,6 +263,7 @@ rds_resilience = Meta(
 def aws_rds_resilience(stack: Stack) -> Iterator[tuple[str, str | None]]:
     minimum = number(stack.config.get("minBackupRetentionDays")) or 7
     for db in of(stack, RDS_INSTANCE):
+        yield INDEPENDENT  # each database is judged on its own settings
         props = db.props
         replica = _replica(props)
         if not replica:
@@ -262,6 +274,7 @@ def aws_rds_resilience(stack: Stack) -> Iterator[tuple[str, str | None]]:
         yield from ((m, db.urn) for m in _instance_resilience(props, stack.production))
     # Aurora: the cluster holds backups, deletion protection and log exports; its instances hold the rest.
     for cluster in of(stack, RDS_CLUSTER):
+        yield INDEPENDENT
         props = cluster.props
         if not _replica(props) and not get(props, "replicationSourceIdentifier"):
             yield from ((m, cluster.urn) for m in _retention(props, minimum))
@@ -270,6 +283,7 @@ def aws_rds_resilience(stack: Stack) -> Iterator[tuple[str, str | None]]:
         if "postgresql" not in _log_exports(props):
             yield "the postgresql log is not exported (enabledCloudwatchLogsExports lacks postgresql)", cluster.urn
     for member in of(stack, RDS_CLUSTER_INSTANCE):
+        yield INDEPENDENT
         props = member.props
         if is_false(get(props, "autoMinorVersionUpgrade")):
             yield f"autoMinorVersionUpgrade is {_val(get(props, 'autoMinorVersionUpgrade'))}", member.urn
@@ -328,31 +342,50 @@ rds_replicas = Meta(
 )
 
 
+def _replica_index(replicas: list[PolicyResource]) -> tuple[dict[str, list[PolicyResource]],
+                                                            dict[int, list[PolicyResource]]]:
+    """Replicas by what they point at (source text, or the primary they depend on): linear, not pairwise."""
+    by_source: dict[str, list[PolicyResource]] = {}
+    by_dependency: dict[int, list[PolicyResource]] = {}
+    for replica in replicas:
+        by_source.setdefault(as_text(get(replica.props, "replicateSourceDb")), []).append(replica)
+        for source in replica.property_dependencies.get("replicateSourceDb", []):
+            by_dependency.setdefault(id(source), []).append(replica)
+    return by_source, by_dependency
+
+
 @stack_rule(rds_replicas)
 def aws_rds_replicas(stack: Stack) -> Iterator[tuple[str, str | None]]:
     instances = of(stack, RDS_INSTANCE)
     if not instances:
         return
     wanted = int(number(stack.config.get("minReplicas")) or 2)
-    primaries = [i for i in instances if not _replica(i.props)]
+    # Which instances are replicas, each with what hides it: a count that one of them could change replays it.
+    kinds = [(i, *derive(functools.partial(_replica, i.props), i.props)) for i in instances]
+    doubts = NOT_BLIND
+    for _, _, blind in kinds:
+        doubts = doubts | blind
+    primaries = [i for i, replica, _ in kinds if not replica]
+    replicas = [i for i, replica, _ in kinds if replica]
+    (by_source, by_dependency), index_blind = derive(lambda: _replica_index(replicas),
+                                                     *(i.props for i in replicas))
+    yield INDEPENDENT
     if len(primaries) != 1:
+        doubts.replay()
         yield f"expected exactly one primary RDS instance, found {len(primaries)}", None
-    # Replicas indexed by what they point at (source text, or the primary they depend on): linear, not pairwise.
-    by_source: dict[str, list[PolicyResource]] = {}
-    by_dependency: dict[int, list[PolicyResource]] = {}
-    for replica in (i for i in instances if _replica(i.props)):
-        by_source.setdefault(as_text(get(replica.props, "replicateSourceDb")), []).append(replica)
-        for source in replica.property_dependencies.get("replicateSourceDb", []):
-            by_dependency.setdefault(id(source), []).append(replica)
     for primary in primaries:
+        yield INDEPENDENT  # each primary is judged on the replicas that point at it
         keys = {as_text(v) for v in (get(primary.props, "identifier"), get(primary.props, "arn"), get(primary.props, "id"),
                                  get(primary.props, "resourceId")) if v}
-        replicas = {id(r): r for key in keys for r in by_source.get(key, [])}
-        replicas.update((id(r), r) for r in by_dependency.get(id(primary), []))
-        if len(replicas) < wanted:
-            yield f"the primary has {len(replicas)} replica(s); need {wanted}", primary.urn
-    for replica in (i for i in instances if _replica(i.props)):
+        mine = {id(r): r for key in keys for r in by_source.get(key, [])}
+        mine.update((id(r), r) for r in by_dependency.get(id(primary), []))
+        if len(mine) < wanted:
+            (doubts | index_blind).replay()  # a replica whose source the pack cannot read may point here
+            yield f"the primary has {len(mine)} replica(s); need {wanted}", primary.urn
+    for replica in replicas:
+        yield INDEPENDENT
         if not primaries:
+            doubts.replay()
             yield "a replica points at no declared primary", replica.urn
 
 
@@ -1088,31 +1121,44 @@ waf_attached = Meta(
 )
 
 
-def _public_albs(stack: Stack) -> list[PolicyResource]:
-    return [lb for lb in of(stack, *LB) if not truthy(get(lb.props, "internal"))
-            and as_text(get(lb.props, "loadBalancerType", default="application")) == "application"]
+def _public_alb(lb: PolicyResource) -> bool:
+    return not truthy(get(lb.props, "internal")) and \
+        as_text(get(lb.props, "loadBalancerType", default="application")) == "application"
+
+
+def _associations(stack: Stack) -> tuple[dict[str, list[PolicyResource]], str]:
+    """Associations by the load balancer their ARN names (proved by the ARN, not by what they depend on),
+    and the first few ARNs as a message quotes them."""
+    associations = of(stack, WEB_ACL_ASSOCIATION)
+    return (referrers(associations, "resourceArn", Names(of(stack, *LB), "name")),
+            ", ".join(cut(get(a.props, "resourceArn")) for a in associations[:3]))
 
 
 @stack_rule(waf_attached)
 def aws_waf_attached_logged(stack: Stack) -> Iterator[tuple[str, str | None]]:
-    associations = of(stack, WEB_ACL_ASSOCIATION)
-    acls = of(stack, WEB_ACL)
-    albs = _public_albs(stack)
-    # Proved by the ARN each association carries, not by what it depends on.
-    by_alb = referrers(associations, "resourceArn", Names(albs, "name"))
-    acl_names = Names(acls, "name")
-    others = ", ".join(cut(get(a.props, "resourceArn")) for a in associations[:3])
-    for lb in albs:
+    # What hides a reference may hide the missing association or logging configuration: replayed by those.
+    roots = [r.props for r in stack.resources]
+    (by_alb, others), associations_blind = derive(lambda: _associations(stack), *roots)
+    acl_names, acls_blind = derive(lambda: Names(of(stack, WEB_ACL), "name"), *roots)
+    by_acl, logs_blind = derive(lambda: referrers(of(stack, WEB_ACL_LOGGING), "resourceArn", acl_names),
+                                *(r.props for r in of(stack, WEB_ACL_LOGGING)))
+    for lb in of(stack, *LB):
+        yield INDEPENDENT  # each load balancer is judged on its own settings and what names it
+        if not _public_alb(lb):
+            continue
         mine = by_alb.get(lb.urn, [])
         if not mine:
+            associations_blind.replay()
             yield ("the Internet-facing load balancer has no WAFv2 web ACL association"
                    + (f" (resourceArn {others} is another resource)" if others else "")), lb.urn
         elif not referrers(mine, "webAclArn", acl_names):
+            acls_blind.replay()
             yield "the load balancer's association names no web ACL of this stack (webAclArn)", lb.urn
-    by_acl = referrers(of(stack, WEB_ACL_LOGGING), "resourceArn", acl_names)
-    for acl in acls:
+    for acl in of(stack, WEB_ACL):
+        yield INDEPENDENT
         mine = by_acl.get(acl.urn, [])
         if not mine:
+            (acls_blind | logs_blind).replay()
             yield "the web ACL has no logging configuration naming its ARN", acl.urn
         elif not any(items(get(log.props, "logDestinationConfigs")) for log in mine):
             yield "the web ACL's logging configuration has no logDestinationConfigs", acl.urn

@@ -202,11 +202,9 @@ def _ha_problems(props: Any) -> Iterator[str]:
                "(high availability is not zone-redundant)")
 
 
-@stack_rule(pg_resilience)
-def azure_pg_resilience(stack: Stack) -> Iterator[tuple[str, str | None]]:
-    servers = of(stack, PG)
-    wanted = int(number(stack.config.get("minReplicas")) or 2)
-    # Replicas indexed by their source (full id and last segment) and by the primary they depend on.
+def _replica_index(servers: list[PolicyResource]) -> tuple[dict[str, list[PolicyResource]],
+                                                          dict[int, list[PolicyResource]]]:
+    """Replicas indexed by their source (full id and last segment) and by the primary they depend on."""
     by_key: dict[str, list[PolicyResource]] = {}
     by_dependency: dict[int, list[PolicyResource]] = {}
     for server in servers:
@@ -217,7 +215,19 @@ def azure_pg_resilience(stack: Stack) -> Iterator[tuple[str, str | None]]:
             by_key.setdefault(key, []).append(server)
         for dependency in server.property_dependencies.get("sourceServerResourceId", []):
             by_dependency.setdefault(id(dependency), []).append(server)
-    for primary in (s for s in servers if _replica_of(s.props) is None):
+    return by_key, by_dependency
+
+
+@stack_rule(pg_resilience)
+def azure_pg_resilience(stack: Stack) -> Iterator[tuple[str, str | None]]:
+    servers = of(stack, PG)
+    wanted = int(number(stack.config.get("minReplicas")) or 2)
+    # A server whose role or source the pack cannot read may be a replica of any primary: replayed by a count.
+    (by_key, by_dependency), index_blind = derive(lambda: _replica_index(servers), *(s.props for s in servers))
+    for primary in servers:
+        yield INDEPENDENT  # each primary is judged on its own settings and the replicas that point at it
+        if _replica_of(primary.props) is not None:
+            continue
         if stack.production:
             yield from ((m, primary.urn) for m in _ha_problems(primary.props))
             geo = get(primary.props, "backup", "geoRedundantBackup")
@@ -232,6 +242,7 @@ def azure_pg_resilience(stack: Stack) -> Iterator[tuple[str, str | None]]:
         mine = {id(r): r for key in keys for r in by_key.get(key, [])}
         mine.update((id(r), r) for r in by_dependency.get(id(primary), []))
         if len(mine) < wanted:
+            index_blind.replay()
             yield f"the primary has {len(mine)} replica(s); need {wanted}", primary.urn
 
 

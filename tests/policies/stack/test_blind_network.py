@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 
 from offline.gate.analyzer import PolicyPackProcess
-from tests.policies.aws.rule_fixtures import DB_RULE, EKS, network
+from tests.policies.aws.rule_fixtures import DB_RULE, EKS, network, rds, waf_stack
+from tests.policies.azure.rule_fixtures import PG, pg_stack
 from tests.policies.conftest import resource
 from tests.policies.stack.test_unverifiable import BLIND, judged
 
@@ -102,10 +103,91 @@ def test_nsg_makes_no_finding_up_past_a_rule_it_cannot_read(pack: PolicyPackProc
 
 @pytest.mark.parametrize("reason", BLIND)
 def test_nsg_all_ports_stands_beside_a_blind_rule(pack: PolicyPackProcess, reason: str) -> None:
-    deny = {"name": "other", "networkSecurityGroupName": "alpha", "direction": "Inbound", "access": "Allow",
-            "protocol": "*", "priority": 400, "sourceAddressPrefix": BLIND[reason], "destinationPortRange": "443"}
-    found, blind = judged(pack, [_nsg("alpha"), resource(NSG_RULE, "other", deny),
-                                 resource(NSG_RULE, "open", {**_allow(500, "0.0.0.0/0", "*"), "networkSecurityGroupName": "alpha"})],
+    other = {"name": "other", "networkSecurityGroupName": "alpha", "direction": "Inbound", "access": "Allow",
+             "protocol": "*", "priority": 400, "sourceAddressPrefix": BLIND[reason], "destinationPortRange": "443"}
+    open_ = {**_allow(500, "0.0.0.0/0", "*"), "networkSecurityGroupName": "alpha"}
+    found, blind = judged(pack, [_nsg("alpha"), resource(NSG_RULE, "other", other), resource(NSG_RULE, "open", open_)],
                           "azure-nsg-no-internet-admin")
     assert found == {"open": "rule 'allow-500' (priority 500) admits 0.0.0.0/0 to all ports"}
     assert ("other", "sourceAddressPrefix", reason) in blind
+
+
+# --- databases and the WAF: the other stack rules that index the stack -------------------------------
+
+
+def _named(stack: list[dict[str, Any]], name: str) -> dict[str, Any]:
+    return next(r for r in stack if r["urn"].endswith(f"::{name}"))
+
+
+def _put(entry: dict[str, Any], key: str, value: Any) -> None:
+    for side in ("inputs", "outputs"):
+        entry[side] = {**entry[side], key: value}
+
+
+@pytest.mark.parametrize("reason", BLIND)
+def test_force_tls_judges_the_other_instance(pack: PolicyPackProcess, reason: str) -> None:
+    stack = rds()
+    _put(_named(stack, "db-replica-0"), "parameterGroupName", BLIND[reason])
+    _put(_named(stack, "db-replica-1"), "parameterGroupName", "default.postgres16")
+    found, blind = judged(pack, stack, "aws-rds-force-tls")
+    assert found == {"db-replica-1": "no custom parameter group with rds.force_ssl=1 is attached"}
+    assert ("db-replica-0", "parameterGroupName", reason) in blind
+
+
+@pytest.mark.parametrize("reason", BLIND)
+def test_force_tls_calls_no_group_missing_when_a_group_name_is_blind(pack: PolicyPackProcess, reason: str) -> None:
+    stack = rds()
+    _put(_named(stack, "pg"), "name", BLIND[reason])
+    found, blind = judged(pack, stack, "aws-rds-force-tls")
+    assert found == {}  # the group whose name the pack cannot read may be the one every instance names
+    assert ("pg", "name", reason) in blind
+
+
+@pytest.mark.parametrize("reason", BLIND)
+def test_resilience_judges_the_other_instance(pack: PolicyPackProcess, reason: str) -> None:
+    stack = rds()
+    # A blind value that makes no finding of its own: it used to withhold the next instance's finding.
+    _put(_named(stack, "db-replica-0"), "autoMinorVersionUpgrade", BLIND[reason])
+    _put(_named(stack, "db-replica-1"), "deletionProtection", False)
+    found, blind = judged(pack, stack, "aws-rds-resilience")
+    assert found == {"db-replica-1": "deletionProtection is false (production)"}
+    assert ("db-replica-0", "autoMinorVersionUpgrade", reason) in blind
+
+
+@pytest.mark.parametrize("reason", BLIND)
+def test_replicas_count_makes_nothing_up_from_a_blind_source(pack: PolicyPackProcess, reason: str) -> None:
+    stack = rds()
+    _put(_named(stack, "db-replica-1"), "replicateSourceDb", BLIND[reason])
+    found, blind = judged(pack, stack, "aws-rds-replicas")
+    assert found == {}  # the replica the pack cannot read may well point at the primary
+    assert ("db-replica-1", "replicateSourceDb", reason) in blind
+
+
+@pytest.mark.parametrize("reason", BLIND)
+def test_waf_judges_the_acl_beside_a_blind_association(pack: PolicyPackProcess, reason: str) -> None:
+    stack = waf_stack(log=False)
+    _put(_named(stack, "assoc"), "resourceArn", BLIND[reason])
+    found, blind = judged(pack, stack, "aws-waf-attached-logged")
+    # The association may be the load balancer's: only the ACL's missing logging stands.
+    assert found == {"acl": "the web ACL has no logging configuration naming its ARN"}
+    assert ("assoc", "resourceArn", reason) in blind
+
+
+@pytest.mark.parametrize("reason", BLIND)
+def test_waf_judges_the_other_load_balancer(pack: PolicyPackProcess, reason: str) -> None:
+    stack = [*waf_stack(), resource("aws:lb/loadBalancer:LoadBalancer", "alb-2", {"arn": "arn:alb-2", "internal": False})]
+    _put(_named(stack, "alb"), "internal", BLIND[reason])
+    found, blind = judged(pack, stack, "aws-waf-attached-logged")
+    assert found == {"alb-2": "the Internet-facing load balancer has no WAFv2 web ACL association (resourceArn arn:alb "
+                              "is another resource)"}
+    assert ("alb", "internal", reason) in blind
+
+
+@pytest.mark.parametrize("reason", BLIND)
+def test_pg_resilience_judges_the_primary_beside_a_blind_replica(pack: PolicyPackProcess, reason: str) -> None:
+    stack = pg_stack(primary={**PG, "backup": {**PG["backup"], "backupRetentionDays": 3}})
+    _put(_named(stack, "pg-replica-0"), "createMode", BLIND[reason])
+    found, blind = judged(pack, stack, "azure-pg-resilience")
+    # The primary's short retention stands; its replica count is not called short over a replica it cannot read.
+    assert found == {"pg": "backup.backupRetentionDays is 3 (backups are kept under 7 days)"}
+    assert ("pg-replica-0", "createMode", reason) in blind
