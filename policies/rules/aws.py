@@ -709,9 +709,10 @@ def derived_ingress(stack: Stack) -> list[tuple[IngressRule, Blind]]:
     CIDRs goes with the rules that name a prefix list; what hides a group's name, with the standalone
     rules whose group no declared group's visible name resolves."""
     memo = verify.request_memo()
-    key = ("aws-ingress", id(stack.resources))
+    # Keyed by the request's stack index, which every stack rule of one request shares (see `_stack_index`).
+    key = ("aws-ingress", id(stack.by_urn))
     cached = memo.get(key) if memo is not None else None
-    if cached is not None and cached[0] is stack.resources:
+    if cached is not None and cached[0] is stack.by_urn:
         return list(cached[1])
     roots = [r.props for r in stack.resources]
     lists, lists_blind = derive(lambda: _prefix_lists(stack), *roots)
@@ -742,7 +743,7 @@ def derived_ingress(stack: Stack) -> list[tuple[IngressRule, Blind]]:
         rule, blind = derive(functools.partial(_vpc_rule, stack, resource, lists, groups), resource.props)
         add(rule, blind)
     if memo is not None:
-        memo[key] = (stack.resources, out)
+        memo[key] = (stack.by_urn, out)
     return list(out)
 
 
