@@ -738,6 +738,9 @@ def derived_ingress(stack: Stack) -> list[tuple[IngressRule, Blind]]:
             add(rule, blind)
     for resource in of(stack, SG_RULE):
         found, blind = derive(functools.partial(_group_rule, stack, resource, lists, groups), resource.props)
+        if found is None and blind:  # its direction is blind: it may be an ingress rule
+            found = IngressRule(resource, resource.urn, [], None, None, protocol=None, source_group=None,
+                                description=None, label="the rule", source_prop="type")
         add(found, blind)
     for resource in of(stack, SG_INGRESS):
         rule, blind = derive(functools.partial(_vpc_rule, stack, resource, lists, groups), resource.props)
