@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Iterator, Mapping
 from typing import Any
@@ -26,7 +27,7 @@ from .common import (
     stack_rule,
     truthy,
 )
-from .k8s_objects import judged_together
+from .k8s_objects import NOT_BLIND, Blind, derive, judged_together
 from .netaddr import covers_internet, public_ranges
 from .provenance import Generated
 
@@ -154,23 +155,34 @@ def _group_for(stack: Stack, resource: PolicyResource, prop: str, group_type: st
     return by_name.get(as_text(get(resource.props, prop, default="")))
 
 
+def _parameter_groups(stack: Stack) -> tuple[dict[str, PolicyResource], dict[str, PolicyResource]]:
+    """The stack's instance and cluster parameter groups by name."""
+    return ({as_text(get(g.props, "name")): g for g in of(stack, RDS_PARAMETER_GROUP)},
+            {as_text(get(g.props, "name")): g for g in of(stack, RDS_CLUSTER_PARAMETER_GROUP)})
+
+
 @stack_rule(rds_tls)
 def aws_rds_force_tls(stack: Stack) -> Iterator[tuple[str, str | None]]:
-    groups = {as_text(get(g.props, "name")): g for g in of(stack, RDS_PARAMETER_GROUP)}
-    cluster_groups = {as_text(get(g.props, "name")): g for g in of(stack, RDS_CLUSTER_PARAMETER_GROUP)}
+    # A group whose name the pack cannot read may be the one an instance names: replayed by "no group" only.
+    (groups, cluster_groups), names_blind = derive(lambda: _parameter_groups(stack), *(r.props for r in stack.resources))
     for instance in of(stack, RDS_INSTANCE):
+        yield INDEPENDENT  # each database is judged on its own settings and the group it names
         engine = as_text(get(instance.props, "engine", default="postgres"))
         if "postgres" not in engine and not _replica(instance.props):
             continue
         group = _group_for(stack, instance, "parameterGroupName", RDS_PARAMETER_GROUP, groups)
         if group is None:
+            names_blind.replay()
             yield "no custom parameter group with rds.force_ssl=1 is attached", instance.urn
         elif not _force_ssl(group):
             yield f"parameter group {cut(get(group.props, 'name'))} does not set rds.force_ssl=1", instance.urn
     for cluster in of(stack, RDS_CLUSTER):
+        yield INDEPENDENT
         if "postgres" not in as_text(get(cluster.props, "engine", default="")):
             continue
         group = _group_for(stack, cluster, "dbClusterParameterGroupName", RDS_CLUSTER_PARAMETER_GROUP, cluster_groups)
+        if group is None:
+            names_blind.replay()
         if group is None or not _force_ssl(group):
             yield "the cluster parameter group does not set rds.force_ssl=1", cluster.urn
 
@@ -251,6 +263,7 @@ rds_resilience = Meta(
 def aws_rds_resilience(stack: Stack) -> Iterator[tuple[str, str | None]]:
     minimum = number(stack.config.get("minBackupRetentionDays")) or 7
     for db in of(stack, RDS_INSTANCE):
+        yield INDEPENDENT  # each database is judged on its own settings
         props = db.props
         replica = _replica(props)
         if not replica:
@@ -261,6 +274,7 @@ def aws_rds_resilience(stack: Stack) -> Iterator[tuple[str, str | None]]:
         yield from ((m, db.urn) for m in _instance_resilience(props, stack.production))
     # Aurora: the cluster holds backups, deletion protection and log exports; its instances hold the rest.
     for cluster in of(stack, RDS_CLUSTER):
+        yield INDEPENDENT
         props = cluster.props
         if not _replica(props) and not get(props, "replicationSourceIdentifier"):
             yield from ((m, cluster.urn) for m in _retention(props, minimum))
@@ -269,6 +283,7 @@ def aws_rds_resilience(stack: Stack) -> Iterator[tuple[str, str | None]]:
         if "postgresql" not in _log_exports(props):
             yield "the postgresql log is not exported (enabledCloudwatchLogsExports lacks postgresql)", cluster.urn
     for member in of(stack, RDS_CLUSTER_INSTANCE):
+        yield INDEPENDENT
         props = member.props
         if is_false(get(props, "autoMinorVersionUpgrade")):
             yield f"autoMinorVersionUpgrade is {_val(get(props, 'autoMinorVersionUpgrade'))}", member.urn
@@ -327,31 +342,50 @@ rds_replicas = Meta(
 )
 
 
+def _replica_index(replicas: list[PolicyResource]) -> tuple[dict[str, list[PolicyResource]],
+                                                            dict[int, list[PolicyResource]]]:
+    """Replicas by what they point at (source text, or the primary they depend on): linear, not pairwise."""
+    by_source: dict[str, list[PolicyResource]] = {}
+    by_dependency: dict[int, list[PolicyResource]] = {}
+    for replica in replicas:
+        by_source.setdefault(as_text(get(replica.props, "replicateSourceDb")), []).append(replica)
+        for source in replica.property_dependencies.get("replicateSourceDb", []):
+            by_dependency.setdefault(id(source), []).append(replica)
+    return by_source, by_dependency
+
+
 @stack_rule(rds_replicas)
 def aws_rds_replicas(stack: Stack) -> Iterator[tuple[str, str | None]]:
     instances = of(stack, RDS_INSTANCE)
     if not instances:
         return
     wanted = int(number(stack.config.get("minReplicas")) or 2)
-    primaries = [i for i in instances if not _replica(i.props)]
+    # Which instances are replicas, each with what hides it: a count that one of them could change replays it.
+    kinds = [(i, *derive(functools.partial(_replica, i.props), i.props)) for i in instances]
+    doubts = NOT_BLIND
+    for _, _, blind in kinds:
+        doubts = doubts | blind
+    primaries = [i for i, replica, _ in kinds if not replica]
+    replicas = [i for i, replica, _ in kinds if replica]
+    (by_source, by_dependency), index_blind = derive(lambda: _replica_index(replicas),
+                                                     *(i.props for i in replicas))
+    yield INDEPENDENT
     if len(primaries) != 1:
+        doubts.replay()
         yield f"expected exactly one primary RDS instance, found {len(primaries)}", None
-    # Replicas indexed by what they point at (source text, or the primary they depend on): linear, not pairwise.
-    by_source: dict[str, list[PolicyResource]] = {}
-    by_dependency: dict[int, list[PolicyResource]] = {}
-    for replica in (i for i in instances if _replica(i.props)):
-        by_source.setdefault(as_text(get(replica.props, "replicateSourceDb")), []).append(replica)
-        for source in replica.property_dependencies.get("replicateSourceDb", []):
-            by_dependency.setdefault(id(source), []).append(replica)
     for primary in primaries:
+        yield INDEPENDENT  # each primary is judged on the replicas that point at it
         keys = {as_text(v) for v in (get(primary.props, "identifier"), get(primary.props, "arn"), get(primary.props, "id"),
                                  get(primary.props, "resourceId")) if v}
-        replicas = {id(r): r for key in keys for r in by_source.get(key, [])}
-        replicas.update((id(r), r) for r in by_dependency.get(id(primary), []))
-        if len(replicas) < wanted:
-            yield f"the primary has {len(replicas)} replica(s); need {wanted}", primary.urn
-    for replica in (i for i in instances if _replica(i.props)):
+        mine = {id(r): r for key in keys for r in by_source.get(key, [])}
+        mine.update((id(r), r) for r in by_dependency.get(id(primary), []))
+        if len(mine) < wanted:
+            (doubts | index_blind).replay()  # a replica whose source the pack cannot read may point here
+            yield f"the primary has {len(mine)} replica(s); need {wanted}", primary.urn
+    for replica in replicas:
+        yield INDEPENDENT
         if not primaries:
+            doubts.replay()
             yield "a replica points at no declared primary", replica.urn
 
 
@@ -565,6 +599,8 @@ class IngressRule:
         self.description = as_text(description or "")
         self.label = label
         self.source_prop = source_prop
+        for value in (*cidrs, source_group):
+            verify.needs_value(value)  # read now, while `derive` records what it cannot judge
 
     def covers(self, port: int) -> bool:
         return self.from_port <= port <= self.to_port
@@ -628,42 +664,97 @@ def _group_key(stack: Stack, rule: PolicyResource, groups: Names, prop: str = "s
     return linked[0] if linked else rule.urn
 
 
-def ingress_rules(stack: Stack) -> Iterator[IngressRule]:
-    lists = _prefix_lists(stack)
-    groups = Names(of(stack, *GROUPS, EKS), "name")
+def _inline_rule(group: PolicyResource, index: int, rule: Any, lists: PrefixLists) -> IngressRule:
+    cidrs = [as_text(c) for c in [*items(get(rule, "cidrBlocks")), *items(get(rule, "ipv6CidrBlocks"))]]
+    prefix_lists = [as_text(p) for p in items(get(rule, "prefixListIds"))]
+    cidrs += _expand(group, "ingress", prefix_lists, lists)
+    sources = [as_text(s) for s in items(get(rule, "securityGroups"))]
+    if truthy(get(rule, "self")):
+        sources.append(group.urn)
+    return IngressRule(group, group.urn, cidrs, get(rule, "fromPort"), get(rule, "toPort"),
+                       protocol=get(rule, "protocol"), source_group=sources[0] if sources else None,
+                       description=get(rule, "description"), label=f"ingress[{index}]", source_prop="ingress",
+                       prefix_lists=prefix_lists)
+
+
+def _group_rule(stack: Stack, rule: PolicyResource, lists: PrefixLists, groups: Names) -> IngressRule | None:
+    if as_text(get(rule.props, "type", default="")).strip().lower() != "ingress":
+        return None
+    cidrs = [as_text(c) for c in [*items(get(rule.props, "cidrBlocks")), *items(get(rule.props, "ipv6CidrBlocks"))]]
+    prefix_lists = [as_text(p) for p in items(get(rule.props, "prefixListIds"))]
+    cidrs += _expand(rule, "prefixListIds", prefix_lists, lists)
+    source = get(rule.props, "sourceSecurityGroupId") or (get(rule.props, "securityGroupId")
+                                                           if truthy(get(rule.props, "self")) else None)
+    return IngressRule(rule, _group_key(stack, rule, groups), cidrs, get(rule.props, "fromPort"), get(rule.props, "toPort"),
+                       protocol=get(rule.props, "protocol"), source_group=as_text(source) if source else None,
+                       description=get(rule.props, "description"), label="the rule",
+                       source_prop="sourceSecurityGroupId", prefix_lists=prefix_lists)
+
+
+def _vpc_rule(stack: Stack, rule: PolicyResource, lists: PrefixLists, groups: Names) -> IngressRule:
+    cidrs = [as_text(c) for c in (get(rule.props, "cidrIpv4"), get(rule.props, "cidrIpv6")) if c]
+    prefix_lists = [as_text(p) for p in items(get(rule.props, "prefixListId"))]
+    cidrs += _expand(rule, "prefixListId", prefix_lists, lists)
+    source = get(rule.props, "referencedSecurityGroupId")
+    return IngressRule(rule, _group_key(stack, rule, groups), cidrs, get(rule.props, "fromPort"), get(rule.props, "toPort"),
+                       protocol=get(rule.props, "ipProtocol"), source_group=as_text(source) if source else None,
+                       description=get(rule.props, "description"), label="the rule",
+                       source_prop="referencedSecurityGroupId", prefix_lists=prefix_lists)
+
+
+def derived_ingress(stack: Stack) -> list[tuple[IngressRule, Blind]]:
+    """Every ingress rule (inline blocks, `ec2.SecurityGroupRule`, `vpc.SecurityGroupIngressRule`), each with
+    the values its reading could not judge (derived once per request, see `Blind`): a rule's finding
+    replays its own, so one blind rule withholds nothing about another. What hides a prefix list's
+    CIDRs goes with the rules that name a prefix list; what hides a group's name, with the standalone
+    rules whose group no declared group's visible name resolves."""
+    memo = verify.request_memo()
+    # Keyed by the request's stack index, which every stack rule of one request shares (see `_stack_index`).
+    key = ("aws-ingress", id(stack.by_urn))
+    cached = memo.get(key) if memo is not None else None
+    if cached is not None and cached[0] is stack.by_urn:
+        return list(cached[1])
+    roots = [r.props for r in stack.resources]
+    lists, lists_blind = derive(lambda: _prefix_lists(stack), *roots)
+    groups, names_blind = derive(lambda: Names(of(stack, *GROUPS, EKS), "name"), *roots)
+    out: list[tuple[IngressRule, Blind]] = []
+
+    def add(rule: IngressRule | None, blind: Blind) -> None:
+        if rule is None:
+            return
+        if rule.prefix_lists:
+            blind = blind | lists_blind
+        if rule.owner.urn != rule.group and not rule.group.startswith("urn:"):
+            blind = blind | names_blind  # its group may be one whose name the pack cannot read
+        out.append((rule, blind))
+
     for group in of(stack, *GROUPS):
-        for index, rule in enumerate(items(get(group.props, "ingress"))):
-            cidrs = [as_text(c) for c in [*items(get(rule, "cidrBlocks")), *items(get(rule, "ipv6CidrBlocks"))]]
-            prefix_lists = [as_text(p) for p in items(get(rule, "prefixListIds"))]
-            cidrs += _expand(group, "ingress", prefix_lists, lists)
-            sources = [as_text(s) for s in items(get(rule, "securityGroups"))]
-            if truthy(get(rule, "self")):
-                sources.append(group.urn)
-            yield IngressRule(group, group.urn, cidrs, get(rule, "fromPort"), get(rule, "toPort"),
-                              protocol=get(rule, "protocol"), source_group=sources[0] if sources else None,
-                              description=get(rule, "description"), label=f"ingress[{index}]", source_prop="ingress",
-                              prefix_lists=prefix_lists)
-    for rule in of(stack, SG_RULE):
-        if as_text(get(rule.props, "type", default="")).strip().lower() != "ingress":
-            continue
-        cidrs = [as_text(c) for c in [*items(get(rule.props, "cidrBlocks")), *items(get(rule.props, "ipv6CidrBlocks"))]]
-        prefix_lists = [as_text(p) for p in items(get(rule.props, "prefixListIds"))]
-        cidrs += _expand(rule, "prefixListIds", prefix_lists, lists)
-        source = get(rule.props, "sourceSecurityGroupId") or (get(rule.props, "securityGroupId")
-                                                               if truthy(get(rule.props, "self")) else None)
-        yield IngressRule(rule, _group_key(stack, rule, groups), cidrs, get(rule.props, "fromPort"), get(rule.props, "toPort"),
-                          protocol=get(rule.props, "protocol"), source_group=as_text(source) if source else None,
-                          description=get(rule.props, "description"), label="the rule",
-                          source_prop="sourceSecurityGroupId", prefix_lists=prefix_lists)
-    for rule in of(stack, SG_INGRESS):
-        cidrs = [as_text(c) for c in (get(rule.props, "cidrIpv4"), get(rule.props, "cidrIpv6")) if c]
-        prefix_lists = [as_text(p) for p in items(get(rule.props, "prefixListId"))]
-        cidrs += _expand(rule, "prefixListId", prefix_lists, lists)
-        source = get(rule.props, "referencedSecurityGroupId")
-        yield IngressRule(rule, _group_key(stack, rule, groups), cidrs, get(rule.props, "fromPort"), get(rule.props, "toPort"),
-                          protocol=get(rule.props, "ipProtocol"), source_group=as_text(source) if source else None,
-                          description=get(rule.props, "description"), label="the rule",
-                          source_prop="referencedSecurityGroupId", prefix_lists=prefix_lists)
+        entries, entries_blind = derive(lambda group=group: items(get(group.props, "ingress")), group.props)  # type: ignore[misc]
+        if entries_blind:
+            out.append((IngressRule(group, group.urn, [], None, None, protocol=None, source_group=None,
+                                    description=None, label="ingress", source_prop="ingress"), entries_blind))
+        for index, entry in enumerate(entries):
+            rule, blind = derive(functools.partial(_inline_rule, group, index, entry, lists), group.props)
+            add(rule, blind)
+    for resource in of(stack, SG_RULE):
+        found, blind = derive(functools.partial(_group_rule, stack, resource, lists, groups), resource.props)
+        if found is None and blind:  # its direction is blind: it may be an ingress rule
+            found = IngressRule(resource, resource.urn, [], None, None, protocol=None, source_group=None,
+                                description=None, label="the rule", source_prop="type")
+        add(found, blind)
+    for resource in of(stack, SG_INGRESS):
+        rule, blind = derive(functools.partial(_vpc_rule, stack, resource, lists, groups), resource.props)
+        add(rule, blind)
+    if memo is not None:
+        memo[key] = (stack.by_urn, out)
+    return list(out)
+
+
+def ingress_rules(stack: Stack) -> Iterator[IngressRule]:
+    """Every ingress rule the pack can read whole (see `derived_ingress` for the blind ones)."""
+    for rule, blind in derived_ingress(stack):
+        if not blind:
+            yield rule
 
 
 def _public_alb_groups(stack: Stack) -> set[str]:
@@ -699,19 +790,32 @@ sg_world = Meta(
 
 @stack_rule(sg_world)
 def aws_sg_no_world_ingress(stack: Stack) -> Iterator[tuple[str, str | None]]:
-    edge = _public_alb_groups(stack)
-    by_group: dict[str, list[IngressRule]] = {}
-    for rule in ingress_rules(stack):
-        if rule.cidrs and not (rule.group in edge and rule.web_only):
-            by_group.setdefault(rule.group, []).append(rule)
-    for group, rules in by_group.items():
-        # The union decides: 256 /16 rules are the Internet as much as one 0.0.0.0/0.
-        if not covers_internet(c for r in rules for c in r.cidrs):
+    edge, edge_blind = derive(lambda: _public_alb_groups(stack), *(r.props for r in stack.resources))
+    by_group: dict[str, list[tuple[IngressRule, Blind]]] = {}
+    for rule, blind in derived_ingress(stack):
+        if blind or rule.cidrs:
+            by_group.setdefault(rule.group, []).append((rule, blind))
+    for group, pieces in by_group.items():
+        for _, blind in pieces:
+            if blind:
+                yield INDEPENDENT  # a rule the pack cannot read: its values are named, nothing else
+                blind.replay()
+        exempt = group in edge
+        counted = [r for r, blind in pieces if not blind and not (exempt and r.web_only)]
+        # The union decides: 256 /16 rules are the Internet as much as one 0.0.0.0/0. Rules the pack cannot
+        # read add nothing to it, so what it covers without them it covers with them.
+        if not covers_internet(c for r in counted for c in r.cidrs):
             continue
-        where = "the public load balancer's group" if group in edge else "a non-edge group"
-        for rule in rules:
+        # A blind load balancer may make this group the public one, whose 80/443 rules are exempt.
+        doubt_web = bool(edge_blind) and not exempt
+        needs_web = doubt_web and not covers_internet(c for r in counted if not r.web_only for c in r.cidrs)
+        where = "the public load balancer's group" if exempt else "a non-edge group"
+        for rule in counted:
             public = public_ranges(rule.cidrs)
             if public:
+                yield INDEPENDENT
+                if doubt_web and (rule.web_only or needs_web):
+                    edge_blind.replay()
                 yield (f"{rule.label} admits {', '.join(public)} ({rule.protocol} {rule.ports}) on {where}: together "
                        f"its rules cover the public Internet"), rule.owner.urn
 
@@ -777,13 +881,19 @@ def _data_groups(stack: Stack) -> dict[str, set[int]]:
 @stack_rule(data_tier)
 def aws_sg_data_tier_scoped(stack: Stack) -> Iterator[tuple[str, str | None]]:
     ports = {int(number(p) or 0) for p in items(stack.config.get("ports"))}
-    data_groups = _data_groups(stack)
+    roots = [r.props for r in stack.resources]
+    data_groups, data_blind = derive(lambda: _data_groups(stack), *roots)
+    # What hides a store's group or port can only hide findings (it adds groups and ports): named once.
+    yield INDEPENDENT
+    data_blind.replay()
     for store_ports in data_groups.values():
         ports.update(store_ports)
-    ids, urns = _cluster_groups(stack)
+    (ids, urns), cluster_blind = derive(lambda: _cluster_groups(stack), *roots)
     cluster = Names((stack.by_urn[u] for u in urns if u in stack.by_urn), "name")
     has_cluster = bool(of(stack, EKS))
-    for rule in ingress_rules(stack):
+    for rule, blind in derived_ingress(stack):
+        yield INDEPENDENT  # each rule is judged on its own values (and the cluster's groups)
+        blind.replay()
         hit = sorted(p for p in ports if rule.covers(p))
         if not hit and rule.group not in data_groups:
             continue
@@ -797,6 +907,7 @@ def aws_sg_data_tier_scoped(stack: Stack) -> Iterator[tuple[str, str | None]]:
         elif not rule.source_group:
             yield f"{label} has no security-group source", rule.owner.urn
         elif has_cluster and not _from_cluster(rule, ids, urns, cluster):
+            cluster_blind.replay()  # the group it references may be the cluster's, whose id the pack cannot read
             yield f"{label} references {cut(rule.source_group)}, not the cluster's security group", rule.owner.urn
         if not rule.description.strip():
             yield f"{label} has no description", rule.owner.urn
@@ -1019,31 +1130,44 @@ waf_attached = Meta(
 )
 
 
-def _public_albs(stack: Stack) -> list[PolicyResource]:
-    return [lb for lb in of(stack, *LB) if not truthy(get(lb.props, "internal"))
-            and as_text(get(lb.props, "loadBalancerType", default="application")) == "application"]
+def _public_alb(lb: PolicyResource) -> bool:
+    return not truthy(get(lb.props, "internal")) and \
+        as_text(get(lb.props, "loadBalancerType", default="application")) == "application"
+
+
+def _associations(stack: Stack) -> tuple[dict[str, list[PolicyResource]], str]:
+    """Associations by the load balancer their ARN names (proved by the ARN, not by what they depend on),
+    and the first few ARNs as a message quotes them."""
+    associations = of(stack, WEB_ACL_ASSOCIATION)
+    return (referrers(associations, "resourceArn", Names(of(stack, *LB), "name")),
+            ", ".join(cut(get(a.props, "resourceArn")) for a in associations[:3]))
 
 
 @stack_rule(waf_attached)
 def aws_waf_attached_logged(stack: Stack) -> Iterator[tuple[str, str | None]]:
-    associations = of(stack, WEB_ACL_ASSOCIATION)
-    acls = of(stack, WEB_ACL)
-    albs = _public_albs(stack)
-    # Proved by the ARN each association carries, not by what it depends on.
-    by_alb = referrers(associations, "resourceArn", Names(albs, "name"))
-    acl_names = Names(acls, "name")
-    others = ", ".join(cut(get(a.props, "resourceArn")) for a in associations[:3])
-    for lb in albs:
+    # What hides a reference may hide the missing association or logging configuration: replayed by those.
+    roots = [r.props for r in stack.resources]
+    (by_alb, others), associations_blind = derive(lambda: _associations(stack), *roots)
+    acl_names, acls_blind = derive(lambda: Names(of(stack, WEB_ACL), "name"), *roots)
+    by_acl, logs_blind = derive(lambda: referrers(of(stack, WEB_ACL_LOGGING), "resourceArn", acl_names),
+                                *(r.props for r in of(stack, WEB_ACL_LOGGING)))
+    for lb in of(stack, *LB):
+        yield INDEPENDENT  # each load balancer is judged on its own settings and what names it
+        if not _public_alb(lb):
+            continue
         mine = by_alb.get(lb.urn, [])
         if not mine:
+            associations_blind.replay()
             yield ("the Internet-facing load balancer has no WAFv2 web ACL association"
                    + (f" (resourceArn {others} is another resource)" if others else "")), lb.urn
         elif not referrers(mine, "webAclArn", acl_names):
+            acls_blind.replay()
             yield "the load balancer's association names no web ACL of this stack (webAclArn)", lb.urn
-    by_acl = referrers(of(stack, WEB_ACL_LOGGING), "resourceArn", acl_names)
-    for acl in acls:
+    for acl in of(stack, WEB_ACL):
+        yield INDEPENDENT
         mine = by_acl.get(acl.urn, [])
         if not mine:
+            (acls_blind | logs_blind).replay()
             yield "the web ACL has no logging configuration naming its ARN", acl.urn
         elif not any(items(get(log.props, "logDestinationConfigs")) for log in mine):
             yield "the web ACL's logging configuration has no logDestinationConfigs", acl.urn

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from typing import Any
 
 from pulumi_policy import PolicyResource, Severity
 
+from . import verify
 from .cloud_tokens import accepts, as_text, canonical, cut, of
 from .common import (
+    INDEPENDENT,
     Meta,
     Resource,
     Stack,
@@ -21,7 +24,7 @@ from .common import (
     stack_rule,
     truthy,
 )
-from .k8s_objects import judged_together
+from .k8s_objects import NOT_BLIND, Blind, derive, judged_together
 from .netaddr import covers_internet, public_ranges, range_networks
 
 AKS = "azure-native:containerservice:ManagedCluster"
@@ -199,11 +202,9 @@ def _ha_problems(props: Any) -> Iterator[str]:
                "(high availability is not zone-redundant)")
 
 
-@stack_rule(pg_resilience)
-def azure_pg_resilience(stack: Stack) -> Iterator[tuple[str, str | None]]:
-    servers = of(stack, PG)
-    wanted = int(number(stack.config.get("minReplicas")) or 2)
-    # Replicas indexed by their source (full id and last segment) and by the primary they depend on.
+def _replica_index(servers: list[PolicyResource]) -> tuple[dict[str, list[PolicyResource]],
+                                                          dict[int, list[PolicyResource]]]:
+    """Replicas indexed by their source (full id and last segment) and by the primary they depend on."""
     by_key: dict[str, list[PolicyResource]] = {}
     by_dependency: dict[int, list[PolicyResource]] = {}
     for server in servers:
@@ -214,7 +215,19 @@ def azure_pg_resilience(stack: Stack) -> Iterator[tuple[str, str | None]]:
             by_key.setdefault(key, []).append(server)
         for dependency in server.property_dependencies.get("sourceServerResourceId", []):
             by_dependency.setdefault(id(dependency), []).append(server)
-    for primary in (s for s in servers if _replica_of(s.props) is None):
+    return by_key, by_dependency
+
+
+@stack_rule(pg_resilience)
+def azure_pg_resilience(stack: Stack) -> Iterator[tuple[str, str | None]]:
+    servers = of(stack, PG)
+    wanted = int(number(stack.config.get("minReplicas")) or 2)
+    # A server whose role or source the pack cannot read may be a replica of any primary: replayed by a count.
+    (by_key, by_dependency), index_blind = derive(lambda: _replica_index(servers), *(s.props for s in servers))
+    for primary in servers:
+        yield INDEPENDENT  # each primary is judged on its own settings and the replicas that point at it
+        if _replica_of(primary.props) is not None:
+            continue
         if stack.production:
             yield from ((m, primary.urn) for m in _ha_problems(primary.props))
             geo = get(primary.props, "backup", "geoRedundantBackup")
@@ -229,6 +242,7 @@ def azure_pg_resilience(stack: Stack) -> Iterator[tuple[str, str | None]]:
         mine = {id(r): r for key in keys for r in by_key.get(key, [])}
         mine.update((id(r), r) for r in by_dependency.get(id(primary), []))
         if len(mine) < wanted:
+            index_blind.replay()
             yield f"the primary has {len(mine)} replica(s); need {wanted}", primary.urn
 
 
@@ -349,35 +363,69 @@ class NsgRule:
         self.sources = [as_text(v) for v in [get(props, "sourceAddressPrefix"),
                                          *items(get(props, "sourceAddressPrefixes"))[:4096]] if v is not None]
         self.ranges = _port_ranges(props)
+        for source in self.sources:
+            verify.needs_value(source)  # read now, while `derive` records what it cannot judge
 
     def reaches(self, port: int) -> bool:
         return self.inbound and self.protocol in ("*", "tcp", "any") and any(lo <= port <= hi for lo, hi in self.ranges)
 
 
-def _nsg_rules(stack: Stack) -> dict[str, list[NsgRule]]:
-    """Inline and standalone rules per NSG (standalone ones by the NSG name their value carries)."""
-    groups: dict[str, list[NsgRule]] = {}
+def _nsg_rules(stack: Stack) -> dict[str, list[tuple[NsgRule, Blind]]]:
+    """Inline and standalone rules per NSG (standalone ones by the NSG name their value carries), each with
+    the values its reading could not judge (see `Blind`). What hides an NSG's name goes with the standalone
+    rules no visible name resolves."""
+    roots = [r.props for r in stack.resources]
+    groups: dict[str, list[tuple[NsgRule, Blind]]] = {}
+    names, names_blind = derive(lambda: _nsg_names(stack), *roots)
+    for group in of(stack, NSG):
+        entries, entries_blind = derive(lambda group=group: items(get(group.props, "securityRules")),  # type: ignore[misc]
+                                        group.props)
+        pieces = groups.setdefault(group.urn, [])
+        if entries_blind:
+            pieces.append((NsgRule(group, {}, "securityRules"), entries_blind))
+        for i, entry in enumerate(entries):
+            label = f"securityRules '{cut(get(entry, 'name', default=i))}'"
+            pieces.append(derive(functools.partial(NsgRule, group, entry, label), group.props))
+    for rule in of(stack, NSG_RULE):
+        (value, label), blind = derive(functools.partial(_standalone_facts, rule), rule.props)
+        linked = [d.urn for d in rule.property_dependencies.get("networkSecurityGroupName", []) if d.urn in groups]
+        key = names.get(value) or (linked[0] if linked else f"name:{value}")
+        if key not in groups:
+            blind = blind | names_blind  # it may belong to an NSG whose name the pack cannot read
+        found, read = derive(functools.partial(NsgRule, rule, rule.props, label), rule.props)
+        groups.setdefault(key, []).append((found, blind | read))
+    return groups
+
+
+def _nsg_names(stack: Stack) -> dict[str, str]:
     names: dict[str, str] = {}
     for group in of(stack, NSG):
-        groups[group.urn] = [NsgRule(group, r, f"securityRules '{cut(get(r, 'name', default=i))}'")
-                             for i, r in enumerate(items(get(group.props, "securityRules")))]
         for name in (get(group.props, "networkSecurityGroupName"), get(group.props, "name")):
             if name:
                 names[as_text(name)] = group.urn
-    for rule in of(stack, NSG_RULE):
-        value = as_text(get(rule.props, "networkSecurityGroupName", default=""))
-        linked = [d.urn for d in rule.property_dependencies.get("networkSecurityGroupName", []) if d.urn in groups]
-        key = names.get(value) or (linked[0] if linked else f"name:{value}")
-        groups.setdefault(key, []).append(NsgRule(rule, rule.props, f"rule '{cut(get(rule.props, 'name', default=rule.name))}'"))
-    return groups
+    return names
+
+
+def _standalone_facts(rule: PolicyResource) -> tuple[str, str]:
+    """A standalone rule's NSG name and its label."""
+    return (as_text(get(rule.props, "networkSecurityGroupName", default="")),
+            f"rule '{cut(get(rule.props, 'name', default=rule.name))}'")
 
 
 @stack_rule(nsg)
 def azure_nsg_no_internet_admin(stack: Stack) -> Iterator[tuple[str, str | None]]:
-    for rules in _nsg_rules(stack).values():
-        ordered = sorted((r for r in rules if r.inbound), key=lambda r: r.priority)
+    for pieces in _nsg_rules(stack).values():
+        doubts = NOT_BLIND
+        for _, blind in pieces:
+            if blind:
+                yield INDEPENDENT  # a rule the pack cannot read: its values are named, nothing else
+                blind.replay()
+                doubts = doubts | blind
+        known = [r for r, blind in pieces if not blind]
+        ordered = sorted((r for r in known if r.inbound), key=lambda r: r.priority)
         for rule in ordered:
             if rule.allow and any(lo <= 1 and hi >= 65535 for lo, hi in rule.ranges) and covers_internet(rule.sources):
+                yield INDEPENDENT  # judged on its own values: no other rule changes what it admits
                 yield (f"{rule.label} (priority {int(rule.priority)}) admits {', '.join(public_ranges(rule.sources))} "
                        "to all ports"), rule.owner.urn
         for port in ADMIN_PORTS:
@@ -389,15 +437,19 @@ def azure_nsg_no_internet_admin(stack: Stack) -> Iterator[tuple[str, str | None]
                     continue
                 allowed.extend(rule.sources)
                 if covers_internet(allowed):
+                    yield INDEPENDENT
+                    doubts.replay()  # a rule the pack cannot read may be a Deny ahead of this one
                     yield (f"{rule.label} (priority {int(rule.priority)}) admits "
                            f"{', '.join(public_ranges(rule.sources)) or ', '.join(rule.sources)} to port {port} "
                            "before any Deny of the Internet"), rule.owner.urn
                     break
     for subnet in of(stack, SUBNET):
+        yield INDEPENDENT  # each subnet is judged on its own settings
         name = as_text(get(subnet.props, "subnetName", default=get(subnet.props, "name", default="")))
         if name not in NSG_EXEMPT_SUBNETS and not get(subnet.props, "networkSecurityGroup", "id"):
             yield f"subnet {name or subnet.name} has no network security group", subnet.urn
     for vnet in of(stack, VNET):
+        yield INDEPENDENT
         for subnet in items(get(vnet.props, "subnets")):
             name = as_text(get(subnet, "name", default=""))
             if name not in NSG_EXEMPT_SUBNETS and not get(subnet, "networkSecurityGroup", "id"):
