@@ -151,20 +151,24 @@ def container_ports(spec: Mapping[str, Any]) -> tuple[set[int], set[str]]:
     return numbers, names
 
 
-_QUANTITY = re.compile(r"^([0-9.]+)(Ki|Mi|Gi|Ti|k|M|G|T|m)?$")
+_QUANTITY = re.compile(r"([+-]?)([0-9]+\.?[0-9]*|\.[0-9]+)(?:(Ki|Mi|Gi|Ti|Pi|Ei|n|u|m|k|M|G|T|P|E)|[eE]([+-]?[0-9]{1,3}))?")
+"""A Kubernetes quantity: a decimal number, then a binary or decimal suffix or a decimal exponent (`5e8`)."""
+_SUFFIX_BYTES = {None: 1.0, "Ki": 2.0**10, "Mi": 2.0**20, "Gi": 2.0**30, "Ti": 2.0**40, "Pi": 2.0**50, "Ei": 2.0**60,
+                 "n": 1e-9, "u": 1e-6, "m": 1e-3, "k": 1e3, "M": 1e6, "G": 1e9, "T": 1e12, "P": 1e15, "E": 1e18}
 
 
 def memory_mi(quantity: Any) -> float | None:
-    match = _QUANTITY.match(str(quantity).strip())
+    """A memory quantity in MiB, or None when it is not a Kubernetes quantity."""
+    verify.needs_value(quantity)
+    if isinstance(quantity, bool):
+        return None
+    text = repr(float(quantity)) if isinstance(quantity, (int, float)) else str(quantity).strip()
+    match = _QUANTITY.fullmatch(text[:64])
     if match is None:
         return None
-    try:
-        value = float(match.group(1))
-    except ValueError:
-        return None
-    factor = {None: 1 / 1048576, "Ki": 1 / 1024, "Mi": 1.0, "Gi": 1024.0, "Ti": 1048576.0,
-              "k": 1000 / 1048576, "M": 1e6 / 1048576, "G": 1e9 / 1048576, "T": 1e12 / 1048576, "m": 1e-3 / 1048576}
-    return value * factor[match.group(2)]
+    sign, digits, suffix, exponent = match.groups()
+    value = float(digits) * (10.0 ** int(exponent) if exponent else _SUFFIX_BYTES[suffix])
+    return (-value if sign == "-" else value) / 2.0**20
 
 
 # --- values a stack rule cannot judge ---------------------------------------------------------------

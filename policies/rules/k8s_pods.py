@@ -589,6 +589,10 @@ def k8s_resources(resource: Resource, found: list[Pod]) -> Iterator[str]:
             limit = memory_mi(raw) if raw is not None else None
             if app and limit is not None and limit > ceiling:
                 yield f"{c.label} memory limit {_show(raw)} is above {int(ceiling)}Mi"
+            elif app and raw is not None and limit is None and not verify.is_withheld(raw) \
+                    and not isinstance(raw, verify.Unknown):
+                # The API server refuses it; an unreadable limit must not pass as one under the ceiling.
+                yield f"{c.label} memory limit {_show(raw)} is not a Kubernetes quantity"
 
 
 probes_meta = Meta(
