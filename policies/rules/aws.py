@@ -708,12 +708,11 @@ def derived_ingress(stack: Stack) -> list[tuple[IngressRule, Blind]]:
     replays its own, so one blind rule withholds nothing about another. What hides a prefix list's
     CIDRs goes with the rules that name a prefix list; what hides a group's name, with the standalone
     rules whose group no declared group's visible name resolves."""
-    memo = verify.request_memo()
     # Keyed by the request's stack index, which every stack rule of one request shares (see `_stack_index`).
-    key = ("aws-ingress", id(stack.by_urn))
-    cached = memo.get(key) if memo is not None else None
-    if cached is not None and cached[0] is stack.by_urn:
-        return list(cached[1])
+    return list(verify.per_request("aws-ingress", stack.by_urn, lambda: _ingress_rules(stack)))
+
+
+def _ingress_rules(stack: Stack) -> list[tuple[IngressRule, Blind]]:
     roots = [r.props for r in stack.resources]
     lists, lists_blind = derive(lambda: _prefix_lists(stack), *roots)
     groups, names_blind = derive(lambda: Names(of(stack, *GROUPS, EKS), "name"), *roots)
@@ -745,9 +744,7 @@ def derived_ingress(stack: Stack) -> list[tuple[IngressRule, Blind]]:
     for resource in of(stack, SG_INGRESS):
         rule, blind = derive(functools.partial(_vpc_rule, stack, resource, lists, groups), resource.props)
         add(rule, blind)
-    if memo is not None:
-        memo[key] = (stack.by_urn, out)
-    return list(out)
+    return out
 
 
 def ingress_rules(stack: Stack) -> Iterator[IngressRule]:

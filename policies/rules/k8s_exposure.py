@@ -184,12 +184,10 @@ def _pod_facts(resource: PolicyResource, pod: Pod, structure: Blind) -> _PodFact
 
 def edge(stack: Stack) -> Edge:
     """The stack's edge pods and what may be one (derived once per request)."""
-    memo = verify.request_memo()
-    key = ("k8s-edge", id(stack.by_urn))
-    cached = memo.get(key) if memo is not None else None
-    if cached is not None and cached[0] is stack.by_urn:
-        found: Edge = cached[1]
-        return found
+    return verify.per_request("k8s-edge", stack.by_urn, lambda: _edge_of(stack))
+
+
+def _edge_of(stack: Stack) -> Edge:
     result = Edge([], [], [], set(), [])
     for config in stack.resources:
         if _kind(config) != "ConfigMap":
@@ -225,8 +223,6 @@ def edge(stack: Stack) -> Edge:
             namespace = str(facts.namespace)
             if any((namespace, name) in result.configs for name in facts.mounts or ()):
                 result.pods.append(EdgePod(namespace, pod, resource))
-    if memo is not None:
-        memo[key] = (stack.by_urn, result)
     return result
 
 

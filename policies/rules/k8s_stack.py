@@ -131,12 +131,11 @@ class Cluster:
 
     @classmethod
     def of(cls, stack: Stack) -> Cluster:
-        memo = verify.request_memo()
-        key = ("k8s-cluster", id(stack.by_urn))
-        cached = memo.get(key) if memo is not None else None
-        if cached is not None and cached[0] is stack.by_urn:
-            found: Cluster = cached[1]
-            return found
+        """The stack's cluster index, built once per request."""
+        return verify.per_request("k8s-cluster", stack.by_urn, lambda: cls._build(stack))
+
+    @classmethod
+    def _build(cls, stack: Stack) -> Cluster:
         cluster = cls()
         for resource in stack.resources:
             if resource.resource_type.startswith("kubernetes:"):
@@ -151,8 +150,6 @@ class Cluster:
                 cluster.hpa_doubts.append(Doubt(hpa, None if _namespace_blind(blind) else ref[0], blind))
             elif ref in cluster.by_name:
                 cluster.by_name[ref].hpa = hpa
-        if memo is not None:
-            memo[key] = (stack.by_urn, cluster)
         return cluster
 
     def _add(self, resource: PolicyResource) -> None:

@@ -29,10 +29,10 @@ from __future__ import annotations
 import json
 import re
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 UNKNOWNS = frozenset({
     "1c4a061d-8072-4f0a-a4cb-0ff528b18fe7",  # boolean
@@ -192,6 +192,25 @@ def request_memo() -> dict[Any, Any] | None:
     """The current request's memo, or None outside a request (unit tests call rules directly)."""
     memo: dict[Any, Any] | None = getattr(_local, "memo", None)
     return memo
+
+
+T = TypeVar("T")
+
+
+def per_request(name: str, owner: object, build: Callable[[], T]) -> T:
+    """`build()` once per request for `owner` (an object the request keeps alive, so its id stays unique), shared
+    by every rule of the request; outside a request it is simply built."""
+    memo = request_memo()
+    if memo is None:
+        return build()
+    key = (name, id(owner))
+    cached = memo.get(key)
+    if cached is not None and cached[0] is owner:
+        found: T = cached[1]
+        return found
+    value = build()
+    memo[key] = (owner, value)
+    return value
 
 
 def needs_value(value: Any) -> None:
