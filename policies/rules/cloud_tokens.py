@@ -3,7 +3,8 @@
 A rule must not be walked around by naming the resource differently:
 - pulumi-aws tokens have a long form (`aws:ec2/securityGroupRule:SecurityGroupRule`) and the
   module-only form hand-written programs and exports use (`aws:ec2:SecurityGroupRule`);
-- azure-native resources keep their old tokens as aliases after a rename (`azure-native:cache:Redis`
+- pulumi-aws and azure-native resources keep their old tokens as aliases after a rename
+  (`aws:elasticloadbalancingv2/listener:Listener` is `aws:lb/listener:Listener`, `azure-native:cache:Redis`
   became `azure-native:redis:Redis`), so state written by an older provider carries the old name;
 - versioned azure-native modules (`network/v20240501`) are the default module's resource (common's
   `base_type` strips the version).
@@ -17,7 +18,7 @@ from typing import Any
 
 from pulumi_policy import PolicyResource
 
-from .common import AZURE_ALIASES, Stack, base_type
+from .common import AWS_ALIASES, AZURE_ALIASES, Stack, base_type
 
 
 def _aws_short(token: str) -> str:
@@ -33,7 +34,8 @@ def canonical(type_: str) -> str:
 
 def spellings(token: str) -> tuple[str, ...]:
     """`token` and every other spelling the stack index may hold it under."""
-    out = [token, _aws_short(token), *(old for old, new in AZURE_ALIASES.items() if new == token)]
+    old = [o for o, new in (*AZURE_ALIASES.items(), *AWS_ALIASES.items()) if new == token]
+    out = [token, _aws_short(token), *old, *(_aws_short(o) for o in old)]
     return tuple(dict.fromkeys(out))
 
 
@@ -56,7 +58,7 @@ def kind_of(resource: PolicyResource) -> str:
 
 def accepts(tokens: Iterable[str]) -> Callable[[str], bool]:
     """A `resource_rule` type predicate matching every spelling of `tokens`."""
-    wanted = frozenset(tokens)
+    wanted = frozenset(canonical(t) for t in tokens)
     return lambda type_: canonical(type_) in wanted
 
 

@@ -132,6 +132,47 @@ AZURE_ALIASES = {
 stripped): state written by an older provider carries the old name."""
 
 
+AWS_ALIASES = {
+    # Renamed modules: the load balancers (pulumi-aws 1.x names).
+    **{f"aws:applicationloadbalancing/{k}": f"aws:alb/{k}" for k in (
+        "listener:Listener", "listenerCertificate:ListenerCertificate", "listenerRule:ListenerRule",
+        "loadBalancer:LoadBalancer", "targetGroup:TargetGroup", "targetGroupAttachment:TargetGroupAttachment")},
+    **{f"aws:elasticloadbalancingv2/{k}": f"aws:lb/{k}" for k in (
+        "listener:Listener", "listenerCertificate:ListenerCertificate", "listenerRule:ListenerRule",
+        "loadBalancer:LoadBalancer", "targetGroup:TargetGroup", "targetGroupAttachment:TargetGroupAttachment")},
+    **{f"aws:elasticloadbalancing/{k}": f"aws:elb/{k}" for k in (
+        "appCookieStickinessPolicy:AppCookieStickinessPolicy", "attachment:Attachment",
+        "listenerPolicy:ListenerPolicy", "loadBalancer:LoadBalancer",
+        "loadBalancerBackendServerPolicy:LoadBalancerBackendServerPolicy",
+        "loadBalancerCookieStickinessPolicy:LoadBalancerCookieStickinessPolicy",
+        "loadBalancerPolicy:LoadBalancerPolicy", "sslNegotiationPolicy:SslNegotiationPolicy")},
+    # The S3 `...V2` resources became the unsuffixed ones (same schema; both classes remain).
+    "aws:s3/bucketV2:BucketV2": "aws:s3/bucket:Bucket",
+    "aws:s3/BucketObject:BucketObject": "aws:s3/bucketObjectv2:BucketObjectv2",
+    **{f"aws:s3/bucket{k}V2:Bucket{k}V2": f"aws:s3/bucket{k}:Bucket{k}" for k in (
+        "AccelerateConfiguration", "Acl", "CorsConfiguration", "LifecycleConfiguration", "Logging",
+        "ObjectLockConfiguration", "RequestPaymentConfiguration", "ServerSideEncryptionConfiguration", "Versioning",
+        "WebsiteConfiguration")},
+    # Renamed or misspelt tokens elsewhere.
+    "aws:chime/voiceConnectorOrganization:VoiceConnectorOrganization":
+        "aws:chime/voiceConnectorOrigination:VoiceConnectorOrigination",
+    "aws:directoryservice/conditionalForwader:ConditionalForwader":
+        "aws:directoryservice/conditionalForwarder:ConditionalForwarder",
+    "aws:directoryservice/logService:LogService": "aws:directoryservice/logSubscription:LogSubscription",
+    "aws:ec2/encryptionControl:EncryptionControl": "aws:ec2/vpcEncryptionControl:VpcEncryptionControl",
+    "aws:ec2/transitGatewayPeeringAttachmentAccepter:TransitGatewayPeeringAttachmentAccepter":
+        "aws:ec2transitgateway/peeringAttachmentAccepter:PeeringAttachmentAccepter",
+    "aws:lambda/microvmsImage:MicrovmsImage": "aws:lambdamicrovms/image:Image",
+    "aws:ses/confgurationSet:ConfgurationSet": "aws:ses/configurationSet:ConfigurationSet",
+    "aws:workspaces/webBrowserSettings:WebBrowserSettings": "aws:workspacesweb/browserSettings:BrowserSettings",
+    "aws:workspaces/webNetworkSettings:WebNetworkSettings": "aws:workspacesweb/networkSettings:NetworkSettings",
+    "aws:workspaces/webUserSettings:WebUserSettings": "aws:workspacesweb/userSettings:UserSettings",
+}
+"""Old pulumi-aws token -> the one the pinned provider registers for the same resource (every alias its
+classes declare; a test compares this table with the provider): state written under an old name, or a
+deprecated `...V2` class, is the same resource to every rule."""
+
+
 @functools.lru_cache(maxsize=4096)
 def base_type(type_: str) -> str:
     """The pinned provider's token for any spelling of a type, so no rule is walked around by naming the
@@ -143,8 +184,9 @@ def base_type(type_: str) -> str:
     if package == "azure-native":
         token = f"{package}:{module.split('/v', 1)[0]}:{kind}"
         return AZURE_ALIASES.get(token, token)
-    if package == "aws" and "/" not in module and kind:
-        return f"aws:{module}/{kind[:1].lower()}{kind[1:]}:{kind}"
+    if package == "aws" and kind:
+        token = f"aws:{module}/{kind[:1].lower()}{kind[1:]}:{kind}" if "/" not in module else type_
+        return AWS_ALIASES.get(token, token)
     return type_
 
 
@@ -175,7 +217,7 @@ def resource_rule(meta: Meta,
     the resource gets one violation listing them (the score counts violations, not sub-findings).
     A message computed while reading a value the rule cannot judge is dropped, and that value is
     reported as unverifiable (see `verify`); the rule's other messages stand."""
-    wanted: Callable[[str], bool] = types if callable(types) else frozenset(types).__contains__
+    wanted: Callable[[str], bool] = types if callable(types) else frozenset(base_type(t) for t in types).__contains__
 
     def wrap(check: ResourceCheck) -> ResourceValidationPolicy:
         def validate(args: ResourceValidationArgs, report: ReportViolation) -> None:
@@ -255,7 +297,7 @@ class Stack:
 
 
 def depends_on(resource: PolicyResource, prop: str, types: Iterable[str]) -> list[PolicyResource]:
-    wanted = set(types)
+    wanted = {base_type(t) for t in types}
     return [d for d in resource.property_dependencies.get(prop, []) if base_type(d.resource_type) in wanted]
 
 

@@ -97,3 +97,47 @@ def test_every_spelling_has_one_canonical_token(spelling: str, token: str) -> No
     package, module, _ = token.split(":")
     if package not in NOT_PINNED:
         assert token in registered(package, module)
+
+
+AWS_ALIASED = re.compile(r'Alias\(type_="(aws:[^"]+)"\)')
+
+
+@cache
+def aws_aliases_declared() -> dict[str, str]:
+    """Every old token a pinned pulumi-aws class declares as an alias -> the token the class registers
+    (an alias of the class's own token, kept by the deprecated `...V2` classes, is not a rename)."""
+    found: dict[str, str] = {}
+    for source in PACKAGES["aws"].rglob("*.py"):
+        text = source.read_text(encoding="utf-8")
+        if "Alias(type_=" not in text:
+            continue
+        own = REGISTERED.findall(text)
+        for alias in AWS_ALIASED.findall(text):
+            if own and alias != own[0]:
+                found.setdefault(alias, own[0])
+    return found
+
+
+def test_the_aws_alias_table_is_every_alias_of_the_pinned_provider() -> None:
+    declared = aws_aliases_declared()
+    assert len(declared) > 30  # the scan works
+    assert declared == cloud_tokens.AWS_ALIASES
+
+
+@pytest.mark.parametrize("token", sorted(t for t in named_tokens() if base_type(t) != t))
+def test_a_rule_naming_an_old_token_also_names_the_current_one(token: str) -> None:
+    """Rules compare the canonical token; naming only the old spelling would match nothing."""
+    assert base_type(token) in named_tokens(), f"{token} is named without {base_type(token)}"
+
+
+@pytest.mark.parametrize(("spelt", "expected"), [
+    ("aws:elasticloadbalancingv2/listener:Listener", "aws:lb/listener:Listener"),
+    ("aws:elasticloadbalancingv2:Listener", "aws:lb/listener:Listener"),
+    ("aws:applicationloadbalancing/listenerRule:ListenerRule", "aws:alb/listenerRule:ListenerRule"),
+    ("aws:elasticloadbalancing:LoadBalancer", "aws:elb/loadBalancer:LoadBalancer"),
+    ("aws:s3/bucketAclV2:BucketAclV2", "aws:s3/bucketAcl:BucketAcl"),
+    ("aws:s3:BucketV2", "aws:s3/bucket:Bucket"),
+    ("aws:lb:Listener", "aws:lb/listener:Listener"),
+])
+def test_old_and_short_aws_spellings_are_the_current_token(spelt: str, expected: str) -> None:
+    assert base_type(spelt) == expected
