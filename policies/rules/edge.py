@@ -10,10 +10,23 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
-from pulumi_policy import Severity
+from pulumi_policy import PolicyResource, Severity
 
 from . import verify
-from .common import Meta, Resource, get, items, mapping, number, resource_rule
+from .common import (
+    INDEPENDENT,
+    Meta,
+    Resource,
+    Stack,
+    base_type,
+    depends_on,
+    get,
+    items,
+    mapping,
+    number,
+    resource_rule,
+    stack_rule,
+)
 from .edge_files import configmap_texts
 from .haproxy import (
     FLOOD_RATE,
@@ -49,6 +62,7 @@ from .netaddr import covers_internet, public_ranges
 
 ALB_LISTENERS = ("aws:lb/listener:Listener", "aws:alb/listener:Listener")
 ALB_LISTENER_RULES = ("aws:lb/listenerRule:ListenerRule", "aws:alb/listenerRule:ListenerRule")
+CLASSIC_ELB = "aws:elb/loadBalancer:LoadBalancer"
 APP_GATEWAY = "azure-native:network:ApplicationGateway"
 HAPROXY_KEY = "haproxy.cfg"
 
@@ -313,7 +327,9 @@ https = Meta(
                 "CKV2_AWS_20", "CKV_AWS_2"),
     remediation="HAProxy: `http-request redirect scheme https code 301` on every listener without `ssl`, whatever its "
                 "port, and no `mode tcp` plaintext listener with a backend. ALB: the HTTP listener's default action "
-                "redirects to HTTPS. Application Gateway: the HTTP listener's routing rule uses a redirect configuration.",
+                "and every listener rule attached to it redirect to HTTPS (or answer an error status); a classic load "
+                "balancer has no `http` listener. Application Gateway: the HTTP listener's routing rule uses a "
+                "redirect configuration.",
 )
 
 
@@ -375,44 +391,130 @@ def _redirect_problem(config: Any, listeners: Mapping[str, str]) -> str | None:
     return None
 
 
-@resource_rule(https, (CONFIGMAP, *ALB_LISTENERS, APP_GATEWAY))
-def edge_https_only(resource: Resource) -> Iterator[str]:
-    if resource.type in ALB_LISTENERS:
-        if str(get(resource.props, "protocol", default="HTTP")).upper() == "HTTP":
-            actions = items(get(resource.props, "defaultActions"))
-            redirects = [a for a in actions if get(a, "type") == "redirect"
-                         and str(get(a, "redirect", "protocol", default="")).upper() == "HTTPS"]
-            if not redirects or len(redirects) != len(actions):
-                shown = ", ".join(
-                    str(get(a, "type", default="?"))[:40] + (f" to {str(get(a, 'redirect', 'protocol'))[:40]}"
-                                                            if get(a, "type") == "redirect" else "")
-                    for a in actions[:5]) or "none"
-                port = number(get(resource.props, "port"))
-                yield (f"an HTTP listener forwards traffic instead of redirecting to HTTPS (port "
-                       f"{int(port) if port is not None else 'unset'}, defaultActions: {shown})")
+def _alb_action_problem(action: Any) -> str | None:
+    """Why one ALB action serves plain HTTP (None: it sends the client to HTTPS, or refuses it with an error)."""
+    kind = str(get(action, "type", default="")).lower()
+    if kind == "redirect":
+        protocol = str(get(action, "redirect", "protocol", default="#{protocol}"))
+        return None if protocol.upper() == "HTTPS" else f"redirect to {protocol[:40]}"
+    if kind == "fixed-response":
+        status = number(get(action, "fixedResponse", "statusCode"))
+        if status is not None and 400 <= status < 600:
+            return None  # an error page answered in the clear carries no application traffic
+        return f"fixed-response {int(status) if status is not None else 'with no status'}"
+    return kind[:40] or "an action with no type"
+
+
+def _alb_actions_problem(actions: list[Any]) -> str | None:
+    if not actions:
+        return "no actions"
+    shown = [p for p in (_alb_action_problem(a) for a in actions[:1000]) if p]
+    return ", ".join(shown[:5]) if shown else None
+
+
+def _plaintext_listener(props: Any) -> bool:
+    """An ALB listener that takes plain HTTP (the provider's default protocol for an application load balancer)."""
+    return str(get(props, "protocol", default="HTTP")).upper() == "HTTP"
+
+
+def _alb_listener_problems(listener: Any) -> Iterator[str]:
+    if not _plaintext_listener(listener):
         return
-    if resource.type == APP_GATEWAY:
-        listeners = {str(get(listener, "name")): str(get(listener, "protocol", default="Http"))
-                     for listener in items(get(resource.props, "httpListeners"))}
-        configurations = {str(get(r, "name")): r for r in items(get(resource.props, "redirectConfigurations"))[:1000]}
-        for rule in items(get(resource.props, "requestRoutingRules"))[:1000]:
-            listener = _app_gateway_names(get(rule, "httpListener"))
-            if listeners.get(listener, "").lower() != "http":
-                continue
-            if get(rule, "redirectConfiguration") is None:
-                yield f"routing rule '{get(rule, 'name')}' forwards plain HTTP from listener '{listener}'"
-                continue
-            name = _app_gateway_names(get(rule, "redirectConfiguration"))
-            problem = _redirect_problem(configurations.get(name), listeners)
-            if problem:
-                yield (f"routing rule '{get(rule, 'name')}' on plain-HTTP listener '{listener}' uses redirect "
-                       f"configuration '{name}', which {problem}")
-        return
-    for config in _configs(resource):
-        if isinstance(config, str):
-            yield config
+    problem = _alb_actions_problem(items(get(listener, "defaultActions")))
+    if problem:
+        port = number(get(listener, "port"))
+        yield (f"an HTTP listener forwards traffic instead of redirecting to HTTPS (port "
+               f"{int(port) if port is not None else 'unset'}, defaultActions: {problem})")
+
+
+def _listener_of(rule: PolicyResource, listeners: list[PolicyResource]) -> list[PolicyResource]:
+    """The listeners a listener rule is attached to, proved by the ARN it names: a listener whose `arn` (or `id`)
+    is that value. Only where no listener records its ARN (the declared inputs of a stack not yet deployed)
+    does the rule's dependency say which one; an unknown ARN could be any of them."""
+    arn = get(rule.props, "listenerArn")
+    if isinstance(arn, verify.Unknown) or verify.is_withheld(arn):
+        verify.needs_value(arn)
+        return listeners
+    by_value = [listener for listener in listeners
+                if arn and arn in (get(listener.props, "arn"), get(listener.props, "id"))]
+    if by_value or any(get(listener.props, "arn") for listener in listeners):
+        return by_value
+    return depends_on(rule, "listenerArn", ALB_LISTENERS)
+
+
+def _alb_rule_problems(stack: Stack) -> Iterator[tuple[str, str | None]]:
+    listeners = stack.of(*ALB_LISTENERS)
+    for rule in stack.of(*ALB_LISTENER_RULES):
+        problem = _alb_actions_problem(items(get(rule.props, "actions")))
+        if problem:
+            plaintext = [listener for listener in _listener_of(rule, listeners) if _plaintext_listener(listener.props)]
+            if plaintext:
+                port = number(get(plaintext[0].props, "port"))
+                yield (f"a listener rule on the HTTP listener '{plaintext[0].name}' (port "
+                       f"{int(port) if port is not None else 'unset'}) serves plain HTTP instead of redirecting to "
+                       f"HTTPS (actions: {problem})", rule.urn)
+        yield INDEPENDENT
+
+
+def _classic_elb_problems(props: Any) -> Iterator[str]:
+    """A classic load balancer cannot redirect: an `http` front-end listener serves plain HTTP."""
+    for listener in items(get(props, "listeners"))[:1000]:
+        if str(get(listener, "lbProtocol", default="")).lower() == "http":
+            port = number(get(listener, "lbPort"))
+            yield (f"classic load balancer listener on port {int(port) if port is not None else 'unset'} takes plain "
+                   f"HTTP (lbProtocol http), and a classic load balancer cannot redirect it to HTTPS")
+
+
+def _app_gateway_problems(props: Any) -> Iterator[str]:
+    listeners = {str(get(listener, "name")): str(get(listener, "protocol", default="Http"))
+                 for listener in items(get(props, "httpListeners"))}
+    configurations = {str(get(r, "name")): r for r in items(get(props, "redirectConfigurations"))[:1000]}
+    for rule in items(get(props, "requestRoutingRules"))[:1000]:
+        listener = _app_gateway_names(get(rule, "httpListener"))
+        if listeners.get(listener, "").lower() != "http":
             continue
-        yield from _plaintext_problems(config)
+        if get(rule, "redirectConfiguration") is None:
+            yield f"routing rule '{get(rule, 'name')}' forwards plain HTTP from listener '{listener}'"
+            continue
+        name = _app_gateway_names(get(rule, "redirectConfiguration"))
+        problem = _redirect_problem(configurations.get(name), listeners)
+        if problem:
+            yield (f"routing rule '{get(rule, 'name')}' on plain-HTTP listener '{listener}' uses redirect "
+                   f"configuration '{name}', which {problem}")
+
+
+def https_problems(type_: str, props: Any) -> Iterator[str]:
+    """What serves plain HTTP on one front door: an ALB listener, a classic load balancer, an Application
+    Gateway or the HAProxy configuration in a ConfigMap."""
+    if type_ in ALB_LISTENERS:
+        yield from _alb_listener_problems(props)
+    elif type_ == CLASSIC_ELB:
+        yield from _classic_elb_problems(props)
+    elif type_ == APP_GATEWAY:
+        yield from _app_gateway_problems(props)
+    else:
+        loaded = haproxy_loaded(Resource(type_, "", "", props, {}, {}))
+        if loaded is None:
+            return
+        if loaded.config is None:
+            yield loaded.problem
+            return
+        yield from _plaintext_problems(loaded.config)
+
+
+@stack_rule(https)
+def edge_https_only(stack: Stack) -> Iterator[tuple[str, str | None]]:
+    """A stack rule, not a resource rule, because a listener rule is attached to its listener by ARN: only the
+    stack shows whether that listener takes plain HTTP. Every front door is judged on its own."""
+    for resource in stack.of(CONFIGMAP, *ALB_LISTENERS, CLASSIC_ELB, APP_GATEWAY):
+        for message in https_problems(base_type(resource.resource_type), resource.props):
+            yield message, resource.urn
+        yield INDEPENDENT
+    yield from _alb_rule_problems(stack)
+
+
+# One front door on its own, as the resource rules offer it to unit tests (listener rules need the stack).
+edge_https_only.check = lambda resource: https_problems(resource.type, resource.props)  # type: ignore[attr-defined]
 
 
 TLS_ORDER = {"SSLV3": 0, "TLSV1.0": 1, "TLSV1.1": 2, "TLSV1.2": 3, "TLSV1.3": 4}

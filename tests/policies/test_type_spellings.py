@@ -27,11 +27,17 @@ def azure_versioned(token: str) -> str:
 
 
 def respelt(resources: list[dict[str, Any]], spell: Callable[[str], str]) -> list[dict[str, Any]]:
+    """The resources with their types respelt, and every URN that names one (dependencies too) renamed."""
     out = copy.deepcopy(resources)
+    renamed: dict[str, str] = {}
     for item in out:
         new = spell(item["type"])
-        item["urn"] = item["urn"].replace(f"::{item['type']}::", f"::{new}::")
-        item["type"] = new
+        renamed[item["urn"]] = item["urn"].replace(f"::{item['type']}::", f"::{new}::")
+        item["urn"], item["type"] = renamed[item["urn"]], new
+    for item in out:
+        item["dependencies"] = [renamed.get(u, u) for u in item.get("dependencies", [])]
+        item["propertyDependencies"] = {k: [renamed.get(u, u) for u in urns]
+                                        for k, urns in item.get("propertyDependencies", {}).items()}
     return out
 
 

@@ -11,6 +11,7 @@ import pytest
 
 from offline.gate.analyzer import PolicyPackProcess
 from tests.policies.conftest import ROOT_URN, resource, root
+from tests.policies.edge.cloud_fixtures import FORWARD, front_door
 from tests.policies.fixtures import app_stack
 from tests.policies.observability.test_observability_rules import COLLECTOR, RELEASE, with_change
 
@@ -112,3 +113,16 @@ def test_telemetry_redaction_judges_the_other_release(pack: PolicyPackProcess, r
     found, blind = judged(pack, resources, "k8s-telemetry-redaction")
     assert found == {"collector-b": "pipeline traces exports without transform/redact"}
     assert any(name == "collector-a" and r == reason for name, _, r in blind), blind
+
+
+@pytest.mark.parametrize("kind", sorted(BLIND))
+def test_a_listener_rule_whose_listener_cannot_be_read_is_unverifiable(pack: PolicyPackProcess, kind: str) -> None:
+    """An unknown listener ARN (a first preview) could name the HTTP listener: the rule's forwarding is not judged
+    either way, and the other front doors are still judged."""
+    door = front_door(FORWARD, arn=BLIND[kind])
+    plaintext = resource("aws:lb/listener:Listener", "plain", {"protocol": "HTTP", "port": 8080,
+                                                               "defaultActions": FORWARD})
+    found, blind = judged(pack, [*door, plaintext], "edge-https-only")
+    assert set(found) == {"plain"}, found
+    assert "port 8080" in found["plain"]
+    assert blind == {("subject", "listenerArn", kind)}
