@@ -155,6 +155,8 @@ def _forged(request: Request) -> str:
         text += f" over HTTP/{request.version}"
     if request.query:
         text += f" with the query {request.query[:60]!r}"
+    if not request.header("host"):
+        text += " without a Host header"
     forged = sorted(k for k, v in request.headers.items() if k != "host" and v)
     if not forged:
         return text

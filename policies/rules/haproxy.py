@@ -980,6 +980,10 @@ def client_requests(config: Config, path: str, *, tls: bool, port: int, query: s
             requests.append(replace(plain, query=f"{name}={pattern}"))
     # Conditions on the method or the protocol version: the same request as a POST and over HTTP/2.
     requests += [replace(plain, method="POST"), replace(plain, version="2.0")]
+    if "host" in header_names(config):
+        # HTTP/1.0 needs no Host header (HAProxy refuses only an HTTP/1.1 request without one): a condition
+        # that looks for the host is false for such a client.
+        requests.append(replace(plain, headers={}, version="1.0"))
     for proxy in trusted_proxies(config):
         for address in trusted_addresses(config)[:2]:
             requests.append(replace(plain, src=proxy, headers={

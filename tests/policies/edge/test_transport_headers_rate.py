@@ -23,6 +23,19 @@ def test_redirect_switched_off(condition: str) -> None:
     one("edge-https-only", cfg, "public_http", "does not only redirect")
 
 
+@pytest.mark.parametrize("condition", ["if { req.hdr(host) -m found }", "unless !{ hdr(host) -m found }",
+                                       "if { hdr_cnt(host) gt 0 }"])
+def test_redirect_only_for_requests_naming_a_host(condition: str) -> None:
+    """HTTP/1.0 needs no Host header: a redirect that looks for one lets such a request through in the clear."""
+    cfg = swap(REDIRECT, f"    http-request redirect scheme https code 301 {condition}\n    default_backend app\n")
+    one("edge-https-only", cfg, "public_http", "over HTTP/1.0 without a Host header is forwarded to backend 'app'")
+
+
+def test_a_condition_on_the_host_that_every_request_meets_passes() -> None:
+    cfg = swap(REDIRECT, "    http-request redirect scheme https code 301 if { always_true } || { hdr(host) -m found }\n")
+    assert findings("edge-https-only", cfg) == []
+
+
 def test_plaintext_on_any_port() -> None:
     cfg = swap("frontend stats\n    bind :8405\n", "frontend side\n    bind :9000\n    default_backend app\n"
                                                   "frontend stats\n    bind :8405\n")

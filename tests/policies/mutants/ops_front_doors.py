@@ -1,12 +1,14 @@
-"""Plain HTTP through the AWS front door without touching its HTTP listener: a listener rule attached to it (named
-by ARN, whatever it depends on), the listener under an old type token, an error page that is really a page, a
-classic load balancer beside the ALB."""
+"""Plain HTTP through a front door without removing its redirect: an ALB listener rule attached to the HTTP
+listener (named by ARN, whatever it depends on), the listener under an old type token, an error page that is
+really a page, a classic load balancer beside the ALB, and an HAProxy redirect kept only for requests that name
+a host (HTTP/1.0 needs none)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from tests.policies.mutants.model import Export, Mutation, add_resource, first
+from tests.policies.mutants.ops_edge import edit_cfg
 
 AWS = ("production", "staging")
 LISTENER = "aws:lb/listener:Listener"
@@ -61,7 +63,17 @@ def _classic_elb(export: Export) -> str:
             {"lbPort": 80, "lbProtocol": "http", "instancePort": 30080, "instanceProtocol": "http"}]})
 
 
+HAPROXY_REDIRECT = "    http-request redirect scheme https code 301\n"
+
+
+def _redirect_if_host(text: str) -> str:
+    return text.replace(HAPROXY_REDIRECT, "    http-request redirect scheme https code 301 if { req.hdr(host) -m found }\n"
+                                          "    default_backend app\n", 1)
+
+
 OPERATORS: list[Mutation] = [
+    Mutation("edge-https-only-haproxy-redirect-needs-host", "edge-https-only", edit_cfg(_redirect_if_host),
+             message="over HTTP/1.0 without a Host header is forwarded"),
     Mutation("edge-https-only-listener-rule-forwards", "edge-https-only", _forwarding_rule(depends_on="http"), AWS,
              "a listener rule on the HTTP listener 'front-door-http' (port 80) serves plain HTTP"),
     Mutation("edge-https-only-listener-rule-depends-elsewhere", "edge-https-only",
