@@ -22,12 +22,20 @@ unverifiable instead of judging the marker. A rule that reads the text on purpos
 `is_withheld` first. When the gate saw the value it sends its keyed fingerprint (`[secret:<hex>]`):
 `fingerprint` and `same_value` compare two withheld values (a password and its generator's result)
 without either being shown; the fingerprint is never part of the text.
+
+Code written in C reads a string's characters without calling its methods, so the overrides cannot see it:
+a regular expression, `str.lower(value)`, `int(value, 16)`, `value in "text"`. Rules therefore match text
+only through `pattern` (a compiled regex that records a withheld subject, then matches as `re` would), never
+through `re` directly (a test walks the rules' source for it); `int(value)`, `float(value)` and `"x" + value`
+consult the overrides below.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import re
+import sys
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -82,6 +90,28 @@ class Withheld(str):
     def __reduce__(self) -> Any:
         return (str, (WITHHELD,))
 
+    def __bool__(self) -> bool:
+        return True  # `if value:` asks whether a value is there, which is known (and the marker is never empty)
+
+    # `int(value)` and `float(value)` read the characters in C unless the type says how to convert it; each is a
+    # read of the value, then fails as on the marker text. (`int(value, base)` and `complex(value)` never ask:
+    # rules do not call them, which a test checks.)
+    def __int__(self) -> int:
+        _record(self.root, self.path, "secret")
+        return int(WITHHELD)
+
+    def __float__(self) -> float:
+        _record(self.root, self.path, "secret")
+        return float(WITHHELD)
+
+    def __radd__(self, other: Any) -> Any:
+        # `"prefix" + value`: str has no reflected add, so without this the concatenation copies the marker
+        # into a plain string unrecorded.
+        _record(self.root, self.path, "secret")
+        if not isinstance(other, str):
+            return NotImplemented
+        return self.derived()
+
     def derived(self) -> Withheld:
         """Text computed from this marker: still withheld, the same property, no longer the same value."""
         out = Withheld(WITHHELD)
@@ -115,6 +145,73 @@ _PLUMBING = frozenset({"__new__", "__init__", "__init_subclass__", "__subclassho
 for _name in dir(str):
     if _name not in _PLUMBING and callable(getattr(str, _name)):
         setattr(Withheld, _name, _blind(_name))
+
+
+def _subject(value: Any) -> Any:
+    """What a regex reads: a withheld secret is recorded (the match then runs on the marker, as before)."""
+    if isinstance(value, Withheld):
+        _record(value.root, value.path, "secret")
+    return value
+
+
+class Pattern:
+    """A compiled regular expression for rules: the same matches as `re.compile(regex, flags)` gives, but a
+    withheld secret it reads (subject or replacement) is recorded as a blind read first, as every str method
+    of `Withheld` does; `re` reads the characters in C, past the overrides."""
+
+    __slots__ = ("_compiled",)
+
+    def __init__(self, compiled: re.Pattern[str]) -> None:
+        self._compiled = compiled
+
+    @property
+    def pattern(self) -> str:
+        return self._compiled.pattern
+
+    @property
+    def flags(self) -> int:
+        return self._compiled.flags
+
+    @property
+    def groups(self) -> int:
+        return self._compiled.groups
+
+    @property
+    def groupindex(self) -> Mapping[str, int]:
+        return self._compiled.groupindex
+
+    def match(self, string: str, pos: int = 0, endpos: int = sys.maxsize) -> re.Match[str] | None:
+        return self._compiled.match(_subject(string), pos, endpos)
+
+    def fullmatch(self, string: str, pos: int = 0, endpos: int = sys.maxsize) -> re.Match[str] | None:
+        return self._compiled.fullmatch(_subject(string), pos, endpos)
+
+    def search(self, string: str, pos: int = 0, endpos: int = sys.maxsize) -> re.Match[str] | None:
+        return self._compiled.search(_subject(string), pos, endpos)
+
+    def findall(self, string: str, pos: int = 0, endpos: int = sys.maxsize) -> list[Any]:
+        return self._compiled.findall(_subject(string), pos, endpos)
+
+    def finditer(self, string: str, pos: int = 0, endpos: int = sys.maxsize) -> Iterator[re.Match[str]]:
+        return self._compiled.finditer(_subject(string), pos, endpos)
+
+    def split(self, string: str, maxsplit: int = 0) -> list[str | Any]:
+        return self._compiled.split(_subject(string), maxsplit)
+
+    def sub(self, repl: str | Callable[[re.Match[str]], str], string: str, count: int = 0) -> str:
+        return self._compiled.sub(_subject(repl), _subject(string), count)
+
+    def subn(self, repl: str | Callable[[re.Match[str]], str], string: str, count: int = 0) -> tuple[str, int]:
+        return self._compiled.subn(_subject(repl), _subject(string), count)
+
+    def __repr__(self) -> str:
+        return f"verify.pattern({self._compiled.pattern!r}, {self._compiled.flags!r})"
+
+
+@functools.lru_cache(maxsize=1024)
+def pattern(regex: str, flags: int = 0) -> Pattern:
+    """`re.compile` for rules (see `Pattern`); compiled once per (regex, flags), as `re` caches them."""
+    return Pattern(re.compile(regex, flags))
 
 
 def is_withheld(value: Any) -> bool:
