@@ -210,8 +210,10 @@ def secrets_in_text(text: str) -> Iterator[str]:
     """What in a text value is credential material: key blocks, URL passwords, connection strings, and JSON or
     YAML documents holding literal values under secret-named keys."""
     text = text[:MAX_TEXT]
-    found = list(credentials_in_text(text))
-    yield from found
+    found: list[str] = []
+    for finding in credentials_in_text(text):  # each yielded right after the reads it comes from (see verify)
+        found.append(finding)
+        yield finding
     if "a private key" not in found and KEY_BLOCK.search(text):
         yield "a private key"
     if "a password inside a URL" not in found and any(is_literal(m.group(1)) for m in EMPTY_USER_URL.finditer(text)):

@@ -40,7 +40,7 @@ import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 UNKNOWNS = frozenset({
     "1c4a061d-8072-4f0a-a4cb-0ff528b18fe7",  # boolean
@@ -98,11 +98,11 @@ class Withheld(str):
     # rules do not call them, which a test checks.)
     def __int__(self) -> int:
         _record(self.root, self.path, "secret")
-        return int(WITHHELD)
+        return int(self._readable())
 
     def __float__(self) -> float:
         _record(self.root, self.path, "secret")
-        return float(WITHHELD)
+        return float(self._readable())
 
     def __radd__(self, other: Any) -> Any:
         # `"prefix" + value`: str has no reflected add, so without this the concatenation copies the marker
@@ -110,6 +110,14 @@ class Withheld(str):
         _record(self.root, self.path, "secret")
         if not isinstance(other, str):
             return NotImplemented
+        return self._derive(other + self._readable())
+
+    def _readable(self) -> str:
+        """The text a recorded read computes on: the marker's (never the value: the pack does not have it)."""
+        return WITHHELD
+
+    def _derive(self, text: str) -> Withheld:
+        """What a recorded read computed (`text`, from `_readable()`) as the rule receives it: still withheld."""
         return self.derived()
 
     def derived(self) -> Withheld:
@@ -124,11 +132,11 @@ def _blind(name: str) -> Any:
 
     def read(self: Withheld, *args: Any, **kwargs: Any) -> Any:
         _record(self.root, self.path, "secret")
-        result = method(WITHHELD, *args, **kwargs)
+        result = method(self._readable(), *args, **kwargs)
         if isinstance(result, str):
-            return self.derived()
+            return self._derive(result)
         if isinstance(result, (list, tuple)):
-            return type(result)(self.derived() if isinstance(r, str) else r for r in result)
+            return type(result)(self._derive(r) if isinstance(r, str) else r for r in result)
         return result
 
     read.__name__ = name
@@ -147,11 +155,62 @@ for _name in dir(str):
         setattr(Withheld, _name, _blind(_name))
 
 
-def _subject(value: Any) -> Any:
-    """What a regex reads: a withheld secret is recorded (the match then runs on the marker, as before)."""
-    if isinstance(value, Withheld):
-        _record(value.root, value.path, "secret")
-    return value
+def _derived_result(owner: Withheld, result: Any) -> Any:
+    """What a regex answered on a withheld text, as the rule receives it: its texts still withheld, its
+    matches recording every look at what they matched."""
+    if isinstance(result, str):
+        return owner._derive(result)
+    if isinstance(result, (list, tuple)):
+        return type(result)(_derived_result(owner, r) for r in result)
+    if isinstance(result, re.Match):
+        return WithheldMatch(result, owner)
+    return result
+
+
+class WithheldMatch:
+    """A match found in a withheld text. Whether there was one was read when the regex ran; what it matched
+    (`group`, `span`, `[1]`...) is read again whenever the rule looks, so a finding computed from it after a
+    later yield is still dropped."""
+
+    __slots__ = ("_match", "_owner")
+
+    def __init__(self, match: re.Match[str], owner: Withheld) -> None:
+        self._match = match
+        self._owner = owner
+
+    def __getattr__(self, name: str) -> Any:
+        value = getattr(self._match, name)
+        if not callable(value):
+            _record(self._owner.root, self._owner.path, "secret")
+            return _derived_result(self._owner, value)
+
+        def look(*args: Any, **kwargs: Any) -> Any:
+            _record(self._owner.root, self._owner.path, "secret")
+            return _derived_result(self._owner, value(*args, **kwargs))
+
+        return look
+
+    def __getitem__(self, group: int | str) -> Any:
+        _record(self._owner.root, self._owner.path, "secret")
+        return _derived_result(self._owner, self._match[group])
+
+    def __bool__(self) -> bool:
+        return True
+
+
+def _finditer(owner: Withheld, found: Iterator[re.Match[str]]) -> Iterator[re.Match[str]]:
+    for match in found:  # the scan goes on lazily: each step reads the text again
+        _record(owner.root, owner.path, "secret")
+        yield cast(re.Match[str], WithheldMatch(match, owner))
+
+
+def _read(string: Any, call: Callable[[str], Any]) -> Any:
+    """`call(string)` for a regex method: on a plain string exactly that; on a withheld one the read is recorded,
+    the regex runs on the text recorded reads compute on (the marker) and its answer stays withheld."""
+    if not isinstance(string, Withheld):
+        return call(string)
+    _record(string.root, string.path, "secret")
+    return _derived_result(string, call(string._readable()))
 
 
 class Pattern:
@@ -181,28 +240,36 @@ class Pattern:
         return self._compiled.groupindex
 
     def match(self, string: str, pos: int = 0, endpos: int = sys.maxsize) -> re.Match[str] | None:
-        return self._compiled.match(_subject(string), pos, endpos)
+        return cast("re.Match[str] | None", _read(string, lambda text: self._compiled.match(text, pos, endpos)))
 
     def fullmatch(self, string: str, pos: int = 0, endpos: int = sys.maxsize) -> re.Match[str] | None:
-        return self._compiled.fullmatch(_subject(string), pos, endpos)
+        return cast("re.Match[str] | None", _read(string, lambda text: self._compiled.fullmatch(text, pos, endpos)))
 
     def search(self, string: str, pos: int = 0, endpos: int = sys.maxsize) -> re.Match[str] | None:
-        return self._compiled.search(_subject(string), pos, endpos)
+        return cast("re.Match[str] | None", _read(string, lambda text: self._compiled.search(text, pos, endpos)))
 
     def findall(self, string: str, pos: int = 0, endpos: int = sys.maxsize) -> list[Any]:
-        return self._compiled.findall(_subject(string), pos, endpos)
+        return cast("list[Any]", _read(string, lambda text: self._compiled.findall(text, pos, endpos)))
 
     def finditer(self, string: str, pos: int = 0, endpos: int = sys.maxsize) -> Iterator[re.Match[str]]:
-        return self._compiled.finditer(_subject(string), pos, endpos)
+        found = _read(string, lambda text: self._compiled.finditer(text, pos, endpos))
+        return _finditer(string, found) if isinstance(string, Withheld) else cast("Iterator[re.Match[str]]", found)
 
     def split(self, string: str, maxsplit: int = 0) -> list[str | Any]:
-        return self._compiled.split(_subject(string), maxsplit)
+        return cast("list[str | Any]", _read(string, lambda text: self._compiled.split(text, maxsplit)))
 
     def sub(self, repl: str | Callable[[re.Match[str]], str], string: str, count: int = 0) -> str:
-        return self._compiled.sub(_subject(repl), _subject(string), count)
+        return self.subn(repl, string, count)[0]
 
     def subn(self, repl: str | Callable[[re.Match[str]], str], string: str, count: int = 0) -> tuple[str, int]:
-        return self._compiled.subn(_subject(repl), _subject(string), count)
+        if isinstance(repl, Withheld) and not isinstance(string, Withheld):
+            # The replacement's text lands in the result: what is computed from it stays withheld.
+            text, made = _read(repl, lambda marker: self._compiled.subn(marker, string, count))
+            return repl._derive(text), made
+        if isinstance(repl, Withheld):
+            _record(repl.root, repl.path, "secret")
+            repl = repl._readable()
+        return cast("tuple[str, int]", _read(string, lambda text: self._compiled.subn(repl, text, count)))
 
     def __repr__(self) -> str:
         return f"verify.pattern({self._compiled.pattern!r}, {self._compiled.flags!r})"
