@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import functools
 import json
-import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
@@ -145,7 +144,7 @@ def star_principal(statement: Mapping[str, Any]) -> bool:
 
 # What pins a wildcard condition value to someone: an organisation, VPC endpoint or VPC id, or an account.
 # Bounded character classes on a cut string: linear, no backtracking.
-CONCRETE_IDENTITY = re.compile(r"o-[a-z0-9]{10,32}|vpce-[0-9a-f]{8,17}|vpc-[0-9a-f]{8,17}|(?<![0-9])[0-9]{12}(?![0-9])")
+CONCRETE_IDENTITY = verify.pattern(r"o-[a-z0-9]{10,32}|vpce-[0-9a-f]{8,17}|vpc-[0-9a-f]{8,17}|(?<![0-9])[0-9]{12}(?![0-9])")
 ADDRESS_KEYS = {"aws:sourceip", "aws:vpcsourceip"}
 
 

@@ -484,7 +484,7 @@ def is_private_network(cidr: Any) -> bool:
     return network.prefixlen > 0 and (network.is_private or network.is_loopback)
 
 
-_WORDS = re.compile(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])")
+_WORDS = verify.pattern(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])")
 # One definition of "a name that holds a secret", by words (snake, kebab, dotted and camel case alike).
 # The program keeps a copy for its config checks (components/config/secret_names.py); a test asserts they agree.
 SECRET_WORDS = {"password", "passwd", "pass", "pwd", "passphrase", "passcode", "secret", "secrets", "token", "tokens",
@@ -515,8 +515,8 @@ def name_words(name: str) -> list[str]:
     return [w.lower() for w in _WORDS.findall(name[:256])]
 
 
-_NOT_ALNUM = re.compile(r"[^A-Za-z0-9]+")
-_FAMILY_STEMS = re.compile("pass|pwd|secret|token|key|cred|auth|dsn|jwt|bearer|conn")
+_NOT_ALNUM = verify.pattern(r"[^A-Za-z0-9]+")
+_FAMILY_STEMS = verify.pattern("pass|pwd|secret|token|key|cred|auth|dsn|jwt|bearer|conn")
 """Every name `secret_like_name` accepts holds one of these in its letters and digits (the words joined):
 names without one are refused without splitting them into words (a ConfigMap may have 100,000 keys)."""
 
@@ -549,7 +549,7 @@ def secret_like_name(name: str) -> bool:
     return any(pair in SECRET_PAIRS for pair in itertools.pairwise(words))
 
 
-ENV_REFERENCE = re.compile(r"^\s*\"?\$(\{[A-Za-z_][A-Za-z0-9_]*\}|\([A-Za-z_][A-Za-z0-9_]*\))\"?\s*$")
+ENV_REFERENCE = verify.pattern(r"^\s*\"?\$(\{[A-Za-z_][A-Za-z0-9_]*\}|\([A-Za-z_][A-Za-z0-9_]*\))\"?\s*$")
 
 
 def literal_secret(value: Any) -> bool:
@@ -560,10 +560,10 @@ def literal_secret(value: Any) -> bool:
     return bool(text) and not ENV_REFERENCE.match(text) and not text.startswith(("/", "file:", "secretRef:"))
 
 
-PRIVATE_KEY = re.compile(r"-----BEGIN ([A-Z ]+ )?PRIVATE KEY-----")
-AWS_ACCESS_KEY = re.compile(r"\b(AKIA|ASIA)[0-9A-Z]{16}\b")
-_SCHEME = re.compile(r"[a-z][a-z0-9+.-]{0,31}\Z", re.IGNORECASE)
-_USERINFO = re.compile(r"[^/\s:@]{1,256}:([^/\s@]{1,256})@")
+PRIVATE_KEY = verify.pattern(r"-----BEGIN ([A-Z ]+ )?PRIVATE KEY-----")
+AWS_ACCESS_KEY = verify.pattern(r"\b(AKIA|ASIA)[0-9A-Z]{16}\b")
+_SCHEME = verify.pattern(r"[a-z][a-z0-9+.-]{0,31}\Z", re.IGNORECASE)
+_USERINFO = verify.pattern(r"[^/\s:@]{1,256}:([^/\s@]{1,256})@")
 
 
 def url_passwords(text: str) -> Iterator[str]:
@@ -581,7 +581,7 @@ def url_passwords(text: str) -> Iterator[str]:
 # `key: value` / `key=value` at a line start. Every run is bounded by its line and the key is one possessive
 # token, so the scan is linear (`\s*` spanning newlines made a megabyte of blank lines quadratic);
 # `secret_like_name` decides whether the key names a secret.
-ASSIGNED_SECRET = re.compile(r"(?m)^[ \t]*[\"']?([A-Za-z0-9_.-]{1,128}+)[\"']?[ \t]*+[:=][ \t]*+(\S.*)$")
+ASSIGNED_SECRET = verify.pattern(r"(?m)^[ \t]*[\"']?([A-Za-z0-9_.-]{1,128}+)[\"']?[ \t]*+[:=][ \t]*+(\S.*)$")
 
 
 def credentials_in_text(text: str) -> Iterator[str]:

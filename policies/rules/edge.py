@@ -520,7 +520,7 @@ edge_https_only.check = lambda resource: https_problems(resource.type, resource.
 
 
 TLS_ORDER = {"SSLV3": 0, "TLSV1.0": 1, "TLSV1.1": 2, "TLSV1.2": 3, "TLSV1.3": 4}
-ALB_TLS13 = re.compile(r"^ELBSecurityPolicy-TLS13-1-[23]-")
+ALB_TLS13 = verify.pattern(r"^ELBSecurityPolicy-TLS13-1-[23]-")
 APP_GATEWAY_MODERN = {"AppGwSslPolicy20220101", "AppGwSslPolicy20220101S"}
 
 tls = Meta(
@@ -592,7 +592,7 @@ def _weak(ciphers: str) -> list[str]:
     """Cipher-list entries that enable suites without AEAD or forward secrecy (classes such as HIGH or ALL
     included); entries removing (`!`, `-`) or reordering (`+`, `@`) suites add nothing."""
     out = []
-    for entry in re.split(r"[:, ]", ciphers):
+    for entry in verify.pattern(r"[:, ]").split(ciphers):
         if not entry or entry[0] in "!-+@":
             continue
         upper = entry.upper()
@@ -1091,20 +1091,20 @@ def _error_files(config: Config, listener: Section) -> tuple[dict[int, Page], li
 # What a page must not show: software and versions, stack traces, internal host names and addresses, the
 # response headers that name them, and HAProxy log-format fields that expand to a backend or server.
 LEAK_PATTERNS = (
-    ("software", re.compile(r"\b(haproxy|nginx|apache|httpd|gunicorn|uwsgi|werkzeug|django|flask|tomcat|jetty|envoy|"
-                            r"openresty|traefik|kestrel|iis|php|node\.js|spring|rails|express\.js)\b", re.IGNORECASE)),
-    ("a header naming the software", re.compile(r"^(server|x-powered-by|via|x-backend[\w-]*|x-aspnet-version|"
-                                               r"x-upstream[\w-]*)[ \t]*:", re.IGNORECASE | re.MULTILINE)),
-    ("a stack trace", re.compile(r"traceback|exception|stack ?trace|\bat [a-z_$][\w$]*(\.[\w$]+)+\(", re.IGNORECASE)),
-    ("a backend", re.compile(r"\b(backend|upstream|server (blue|green|app)\b)", re.IGNORECASE)),
+    ("software", verify.pattern(r"\b(haproxy|nginx|apache|httpd|gunicorn|uwsgi|werkzeug|django|flask|tomcat|jetty|envoy|"
+                                r"openresty|traefik|kestrel|iis|php|node\.js|spring|rails|express\.js)\b", re.IGNORECASE)),
+    ("a header naming the software", verify.pattern(r"^(server|x-powered-by|via|x-backend[\w-]*|x-aspnet-version|"
+                                                   r"x-upstream[\w-]*)[ \t]*:", re.IGNORECASE | re.MULTILINE)),
+    ("a stack trace", verify.pattern(r"traceback|exception|stack ?trace|\bat [a-z_$][\w$]*(\.[\w$]+)+\(", re.IGNORECASE)),
+    ("a backend", verify.pattern(r"\b(backend|upstream|server (blue|green|app)\b)", re.IGNORECASE)),
     # One bounded label before the suffix: linear in the page, whatever its dots.
-    ("an internal host name", re.compile(r"[a-z0-9-]{1,63}\.(svc|cluster\.local|internal|localdomain|local)\b"
-                                         r"|\blocalhost\b", re.IGNORECASE)),
-    ("a private address", re.compile(r"\b(10\.\d{1,3}|127\.\d{1,3}|192\.168|172\.(1[6-9]|2\d|3[01]))\.\d{1,3}\.\d{1,3}\b"
-                                     r"|\b169\.254\.\d{1,3}\.\d{1,3}\b")),
+    ("an internal host name", verify.pattern(r"[a-z0-9-]{1,63}\.(svc|cluster\.local|internal|localdomain|local)\b"
+                                             r"|\blocalhost\b", re.IGNORECASE)),
+    ("a private address", verify.pattern(r"\b(10\.\d{1,3}|127\.\d{1,3}|192\.168|172\.(1[6-9]|2\d|3[01]))\.\d{1,3}\.\d{1,3}\b"
+                                         r"|\b169\.254\.\d{1,3}\.\d{1,3}\b")),
     # Case matters: %B is the byte count, %b the backend.
-    ("a log-format field naming the backend", re.compile(r"%(\{[^}%]{0,64}\})?(b|s|si|sp|bi|bp|H)\b|%\[(srv_|be_|"
-                                                          r"env\(|hostname|nbsrv|bc_|be_server)")),
+    ("a log-format field naming the backend", verify.pattern(r"%(\{[^}%]{0,64}\})?(b|s|si|sp|bi|bp|H)\b|%\[(srv_|be_|"
+                                                              r"env\(|hostname|nbsrv|bc_|be_server)")),
 )
 
 
@@ -1119,7 +1119,7 @@ def leaks(text: str) -> str | None:
 
 def _page_leak(page: Page, data: Mapping[str, Any]) -> str | None:
     if page.kind == "url":
-        host = re.sub(r"^[a-z][a-z0-9+.-]*://", "", page.value, flags=re.IGNORECASE).split("/", 1)[0]
+        host = verify.pattern(r"^[a-z][a-z0-9+.-]*://", re.IGNORECASE).sub("", page.value).split("/", 1)[0]
         return leaks(host.rsplit("@", 1)[-1].rsplit(":", 1)[0] if not host.startswith("[") else host)
     if page.kind == "text":
         return leaks(page.value)

@@ -160,8 +160,8 @@ class _Parser:
         if char == "x":
             digits = self.text[self.at:self.at + 2]
             if len(digits) == 2 and all(d in "0123456789abcdefABCDEF" for d in digits):
+                code = int(self.text[self.at:self.at + 2], 16)  # a slice: read through the text's own methods
                 self.at += 2
-                code = int(digits, 16)
                 return CharSet(((code, code),))
             raise UnsupportedPatternError("\\x escape")
         if char.isalnum() and not (in_class and char == "b"):

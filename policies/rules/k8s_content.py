@@ -48,12 +48,12 @@ MAX_STRUCTURED = 256_000  # characters of one value parsed as JSON/YAML
 MAX_NODES = 20_000
 PGP_PRIVATE = "-----BEGIN PGP PRIVATE KEY BLOCK-----"
 # A key block however many dashes frame it (`---BEGIN OPENSSH PRIVATE KEY---` still carries the key).
-KEY_BLOCK = re.compile(r"-{2,10}[ \t]{0,4}BEGIN [A-Z0-9 ]{0,40}PRIVATE KEY")
+KEY_BLOCK = verify.pattern(r"-{2,10}[ \t]{0,4}BEGIN [A-Z0-9 ]{0,40}PRIVATE KEY")
 # `redis://:password@host`: a URL password without a user name (url_passwords wants a user).
-EMPTY_USER_URL = re.compile(r"[a-z][a-z0-9+.-]{0,31}://:([^/\s@]{1,256})@", re.IGNORECASE)
+EMPTY_USER_URL = verify.pattern(r"[a-z][a-z0-9+.-]{0,31}://:([^/\s@]{1,256})@", re.IGNORECASE)
 # `export API_TOKEN=...` lines of a shell env file: the assignment scanner reads lines that start with the key.
-EXPORTED = re.compile(r"(?m)^[ \t]{0,16}(?:export|set|setenv)[ \t]{1,16}([A-Za-z0-9_.-]{1,128}+)"
-                      r"[ \t]{0,16}=[ \t]{0,16}(\S.{0,1000})$")
+EXPORTED = verify.pattern(r"(?m)^[ \t]{0,16}(?:export|set|setenv)[ \t]{1,16}([A-Za-z0-9_.-]{1,128}+)"
+                          r"[ \t]{0,16}=[ \t]{0,16}(\S.{0,1000})$")
 # Words after "key" that still name the key itself: `OCI_CLI_KEY_CONTENT`, `signing_key_data`, `key_pem`.
 KEY_MATERIAL = frozenset({"content", "contents", "data", "material", "pem", "body", "value", "bytes", "b64", "base64"})
 PLACEHOLDERS = frozenset({"null", "none", "~", "''", '""', "<nil>", "changeme-in-secret"})
@@ -141,19 +141,19 @@ def _structured(text: str) -> Any:
 
 # Runs of the characters tokens are made of; each run is checked against the known shapes below, so the scan is
 # linear in the text whatever it holds.
-TOKEN_RUN = re.compile(r"[A-Za-z0-9_.+/=-]{16,}")
-TOKEN_SHAPES: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("a JSON Web Token", re.compile(r"eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}")),
-    ("a GitHub token", re.compile(r"(gh[pousr]_[A-Za-z0-9]{36,255}|github_pat_[A-Za-z0-9_]{22,255})")),
-    ("a GitLab token", re.compile(r"glpat-[A-Za-z0-9_-]{20,}")),
-    ("a Slack token", re.compile(r"xox[abposr]-[A-Za-z0-9-]{10,}")),
-    ("a Stripe secret key", re.compile(r"[sr]k_live_[A-Za-z0-9]{16,}")),
-    ("a Google API key", re.compile(r"AIza[A-Za-z0-9_-]{35}")),
+TOKEN_RUN = verify.pattern(r"[A-Za-z0-9_.+/=-]{16,}")
+TOKEN_SHAPES: tuple[tuple[str, verify.Pattern], ...] = (
+    ("a JSON Web Token", verify.pattern(r"eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}")),
+    ("a GitHub token", verify.pattern(r"(gh[pousr]_[A-Za-z0-9]{36,255}|github_pat_[A-Za-z0-9_]{22,255})")),
+    ("a GitLab token", verify.pattern(r"glpat-[A-Za-z0-9_-]{20,}")),
+    ("a Slack token", verify.pattern(r"xox[abposr]-[A-Za-z0-9-]{10,}")),
+    ("a Stripe secret key", verify.pattern(r"[sr]k_live_[A-Za-z0-9]{16,}")),
+    ("a Google API key", verify.pattern(r"AIza[A-Za-z0-9_-]{35}")),
 )
 MAX_TOKEN = 4096
 # An HTTP Authorization value (`Bearer abc123`, `Basic dXNlcjpwdw==`, `token ghp_...`): the scheme word, then a credential
 # of token characters with a digit or mixed case in it (so `Bearer of bad news` is prose). No nested quantifier.
-AUTHORIZATION = re.compile(r"(?i)(?:^|[\s\"':=])(bearer|basic|token|apikey)[ \t]{1,8}([A-Za-z0-9._~+/=-]{6,4096})")
+AUTHORIZATION = verify.pattern(r"(?i)(?:^|[\s\"':=])(bearer|basic|token|apikey)[ \t]{1,8}([A-Za-z0-9._~+/=-]{6,4096})")
 
 
 def token_shapes(text: str) -> Iterator[str]:
@@ -210,8 +210,10 @@ def secrets_in_text(text: str) -> Iterator[str]:
     """What in a text value is credential material: key blocks, URL passwords, connection strings, and JSON or
     YAML documents holding literal values under secret-named keys."""
     text = text[:MAX_TEXT]
-    found = list(credentials_in_text(text))
-    yield from found
+    found: list[str] = []
+    for finding in credentials_in_text(text):  # each yielded right after the reads it comes from (see verify)
+        found.append(finding)
+        yield finding
     if "a private key" not in found and KEY_BLOCK.search(text):
         yield "a private key"
     if "a password inside a URL" not in found and any(is_literal(m.group(1)) for m in EMPTY_USER_URL.finditer(text)):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -37,7 +36,7 @@ LONG_RUNNING = (DEPLOYMENT, STATEFULSET, DAEMONSET, REPLICASET, POD)
 SLOTS = ("blue", "green")
 
 # Kubernetes objects whose children Pulumi cannot see (Helm installs, operators' custom resources).
-_VISIBLE_GROUPS = re.compile(
+_VISIBLE_GROUPS = verify.pattern(
     r"^kubernetes:(core|apps|batch|policy|autoscaling|networking\.k8s\.io|rbac\.authorization\.k8s\.io|storage\.k8s\.io|"
     r"scheduling\.k8s\.io|coordination\.k8s\.io|discovery\.k8s\.io|admissionregistration\.k8s\.io|certificates\.k8s\.io|"
     r"node\.k8s\.io|apiextensions\.k8s\.io)/"
@@ -151,7 +150,7 @@ def container_ports(spec: Mapping[str, Any]) -> tuple[set[int], set[str]]:
     return numbers, names
 
 
-_QUANTITY = re.compile(r"([+-]?)([0-9]+\.?[0-9]*|\.[0-9]+)(?:(Ki|Mi|Gi|Ti|Pi|Ei|n|u|m|k|M|G|T|P|E)|[eE]([+-]?[0-9]{1,3}))?")
+_QUANTITY = verify.pattern(r"([+-]?)([0-9]+\.?[0-9]*|\.[0-9]+)(?:(Ki|Mi|Gi|Ti|Pi|Ei|n|u|m|k|M|G|T|P|E)|[eE]([+-]?[0-9]{1,3}))?")
 """A Kubernetes quantity: a decimal number, then a binary or decimal suffix or a decimal exponent (`5e8`)."""
 _SUFFIX_BYTES = {None: 1.0, "Ki": 2.0**10, "Mi": 2.0**20, "Gi": 2.0**30, "Ti": 2.0**40, "Pi": 2.0**50, "Ei": 2.0**60,
                  "n": 1e-9, "u": 1e-6, "m": 1e-3, "k": 1e3, "M": 1e6, "G": 1e9, "T": 1e12, "P": 1e15, "E": 1e18}

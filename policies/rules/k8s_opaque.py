@@ -13,12 +13,12 @@ An opaque object never switches a stack-wide rule off: the stack rules only stop
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from typing import Any
 
 from pulumi_policy import Severity
 
+from . import verify
 from .common import Meta, Resource, get, items, resource_rule
 from .workloads import inline_manifests, is_config_group, is_list_kind, is_patch, manifests, parse_documents
 
@@ -41,7 +41,7 @@ CONFIG_FILES = ("kubernetes:yaml:ConfigFile", "kubernetes:yaml/v2:ConfigFile")
 KUSTOMIZE = ("kubernetes:kustomize:Directory", "kubernetes:kustomize/v2:Directory")
 HELM = ("kubernetes:helm.sh/v3:Release", "kubernetes:helm.sh/v4:Chart", "kubernetes:helm.sh/v3:Chart",
         "kubernetes:helm.sh/v2:Chart")
-EXACT_VERSION = re.compile(r"v?[0-9]+\.[0-9]+\.[0-9]+([-+][0-9A-Za-z.+-]{1,64})?")
+EXACT_VERSION = verify.pattern(r"v?[0-9]+\.[0-9]+\.[0-9]+([-+][0-9A-Za-z.+-]{1,64})?")
 
 opaque = Meta(
     name="k8s-opaque-content",

@@ -6,7 +6,6 @@ Each message names the container, the list it sits in and its place (`init conta
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
@@ -505,10 +504,10 @@ MUTABLE_TAGS = frozenset({"latest", "stable", "main", "master", "edge", "dev", "
                           "snapshot", "test", "prod", "production", "staging"})
 # An immutable-looking tag: a full major.minor.patch version (optional `v`, optional suffix such as
 # `-alpine` or `+build`), or a commit id. `1`, `1.2`, `3-alpine`, `latest-slim` name a moving line.
-VERSION_TAG = re.compile(r"v?[0-9]{1,9}\.[0-9]{1,9}\.[0-9]{1,9}([-+_.][0-9A-Za-z][0-9A-Za-z._+-]{0,100})?")
+VERSION_TAG = verify.pattern(r"v?[0-9]{1,9}\.[0-9]{1,9}\.[0-9]{1,9}([-+_.][0-9A-Za-z][0-9A-Za-z._+-]{0,100})?")
 # A commit id is 7 to 40 hex digits; 64 hex digits in a tag only look like a digest (tags can be moved, digests not).
-COMMIT_TAG = re.compile(r"(sha-|g|git-)?[0-9a-f]{7,40}")
-DIGEST = re.compile(r"(sha256:[0-9a-f]{64}|sha384:[0-9a-f]{96}|sha512:[0-9a-f]{128})")
+COMMIT_TAG = verify.pattern(r"(sha-|g|git-)?[0-9a-f]{7,40}")
+DIGEST = verify.pattern(r"(sha256:[0-9a-f]{64}|sha384:[0-9a-f]{96}|sha512:[0-9a-f]{128})")
 
 image_pinned = Meta(
     name="k8s-image-pinned",

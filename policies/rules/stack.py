@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -35,7 +34,7 @@ def _slot_weights(text: str) -> dict[str, float]:
         weights: dict[str, float] = {}
         for words in backend.directives("server"):
             name = " ".join(words[1:3]).lower()
-            slot = next((s for s in SLOTS if re.search(rf"(^|[^a-z]){s}([^a-z]|$)", name)), None)
+            slot = next((s for s in SLOTS if verify.pattern(rf"(^|[^a-z]){s}([^a-z]|$)").search(name)), None)
             if slot is None:
                 continue
             weight = 1.0

@@ -22,17 +22,25 @@ unverifiable instead of judging the marker. A rule that reads the text on purpos
 `is_withheld` first. When the gate saw the value it sends its keyed fingerprint (`[secret:<hex>]`):
 `fingerprint` and `same_value` compare two withheld values (a password and its generator's result)
 without either being shown; the fingerprint is never part of the text.
+
+Code written in C reads a string's characters without calling its methods, so the overrides cannot see it:
+a regular expression, `str.lower(value)`, `int(value, 16)`, `value in "text"`. Rules therefore match text
+only through `pattern` (a compiled regex that records a withheld subject, then matches as `re` would), never
+through `re` directly (a test walks the rules' source for it); `int(value)`, `float(value)` and `"x" + value`
+consult the overrides below.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import re
+import sys
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 UNKNOWNS = frozenset({
     "1c4a061d-8072-4f0a-a4cb-0ff528b18fe7",  # boolean
@@ -82,6 +90,36 @@ class Withheld(str):
     def __reduce__(self) -> Any:
         return (str, (WITHHELD,))
 
+    def __bool__(self) -> bool:
+        return True  # `if value:` asks whether a value is there, which is known (and the marker is never empty)
+
+    # `int(value)` and `float(value)` read the characters in C unless the type says how to convert it; each is a
+    # read of the value, then fails as on the marker text. (`int(value, base)` and `complex(value)` never ask:
+    # rules do not call them, which a test checks.)
+    def __int__(self) -> int:
+        _record(self.root, self.path, "secret")
+        return int(self._readable())
+
+    def __float__(self) -> float:
+        _record(self.root, self.path, "secret")
+        return float(self._readable())
+
+    def __radd__(self, other: Any) -> Any:
+        # `"prefix" + value`: str has no reflected add, so without this the concatenation copies the marker
+        # into a plain string unrecorded.
+        _record(self.root, self.path, "secret")
+        if not isinstance(other, str):
+            return NotImplemented
+        return self._derive(other + self._readable())
+
+    def _readable(self) -> str:
+        """The text a recorded read computes on: the marker's (never the value: the pack does not have it)."""
+        return WITHHELD
+
+    def _derive(self, text: str) -> Withheld:
+        """What a recorded read computed (`text`, from `_readable()`) as the rule receives it: still withheld."""
+        return self.derived()
+
     def derived(self) -> Withheld:
         """Text computed from this marker: still withheld, the same property, no longer the same value."""
         out = Withheld(WITHHELD)
@@ -94,11 +132,11 @@ def _blind(name: str) -> Any:
 
     def read(self: Withheld, *args: Any, **kwargs: Any) -> Any:
         _record(self.root, self.path, "secret")
-        result = method(WITHHELD, *args, **kwargs)
+        result = method(self._readable(), *args, **kwargs)
         if isinstance(result, str):
-            return self.derived()
+            return self._derive(result)
         if isinstance(result, (list, tuple)):
-            return type(result)(self.derived() if isinstance(r, str) else r for r in result)
+            return type(result)(self._derive(r) if isinstance(r, str) else r for r in result)
         return result
 
     read.__name__ = name
@@ -115,6 +153,132 @@ _PLUMBING = frozenset({"__new__", "__init__", "__init_subclass__", "__subclassho
 for _name in dir(str):
     if _name not in _PLUMBING and callable(getattr(str, _name)):
         setattr(Withheld, _name, _blind(_name))
+
+
+def _derived_result(owner: Withheld, result: Any) -> Any:
+    """What a regex answered on a withheld text, as the rule receives it: its texts still withheld, its
+    matches recording every look at what they matched."""
+    if isinstance(result, str):
+        return owner._derive(result)
+    if isinstance(result, (list, tuple)):
+        return type(result)(_derived_result(owner, r) for r in result)
+    if isinstance(result, re.Match):
+        return WithheldMatch(result, owner)
+    return result
+
+
+class WithheldMatch:
+    """A match found in a withheld text. Whether there was one was read when the regex ran; what it matched
+    (`group`, `span`, `[1]`...) is read again whenever the rule looks, so a finding computed from it after a
+    later yield is still dropped."""
+
+    __slots__ = ("_match", "_owner")
+
+    def __init__(self, match: re.Match[str], owner: Withheld) -> None:
+        self._match = match
+        self._owner = owner
+
+    def __getattr__(self, name: str) -> Any:
+        value = getattr(self._match, name)
+        if not callable(value):
+            _record(self._owner.root, self._owner.path, "secret")
+            return _derived_result(self._owner, value)
+
+        def look(*args: Any, **kwargs: Any) -> Any:
+            _record(self._owner.root, self._owner.path, "secret")
+            return _derived_result(self._owner, value(*args, **kwargs))
+
+        return look
+
+    def __getitem__(self, group: int | str) -> Any:
+        _record(self._owner.root, self._owner.path, "secret")
+        return _derived_result(self._owner, self._match[group])
+
+    def __bool__(self) -> bool:
+        return True
+
+
+def _finditer(owner: Withheld, found: Iterator[re.Match[str]]) -> Iterator[re.Match[str]]:
+    for match in found:  # the scan goes on lazily: each step reads the text again
+        _record(owner.root, owner.path, "secret")
+        yield cast(re.Match[str], WithheldMatch(match, owner))
+
+
+def _read(string: Any, call: Callable[[str], Any]) -> Any:
+    """`call(string)` for a regex method: on a plain string exactly that; on a withheld one the read is recorded,
+    the regex runs on the text recorded reads compute on (the marker) and its answer stays withheld."""
+    if not isinstance(string, Withheld):
+        return call(string)
+    _record(string.root, string.path, "secret")
+    return _derived_result(string, call(string._readable()))
+
+
+class Pattern:
+    """A compiled regular expression for rules: the same matches as `re.compile(regex, flags)` gives, but a
+    withheld secret it reads (subject or replacement) is recorded as a blind read first, as every str method
+    of `Withheld` does; `re` reads the characters in C, past the overrides."""
+
+    __slots__ = ("_compiled",)
+
+    def __init__(self, compiled: re.Pattern[str]) -> None:
+        self._compiled = compiled
+
+    @property
+    def pattern(self) -> str:
+        return self._compiled.pattern
+
+    @property
+    def flags(self) -> int:
+        return self._compiled.flags
+
+    @property
+    def groups(self) -> int:
+        return self._compiled.groups
+
+    @property
+    def groupindex(self) -> Mapping[str, int]:
+        return self._compiled.groupindex
+
+    def match(self, string: str, pos: int = 0, endpos: int = sys.maxsize) -> re.Match[str] | None:
+        return cast("re.Match[str] | None", _read(string, lambda text: self._compiled.match(text, pos, endpos)))
+
+    def fullmatch(self, string: str, pos: int = 0, endpos: int = sys.maxsize) -> re.Match[str] | None:
+        return cast("re.Match[str] | None", _read(string, lambda text: self._compiled.fullmatch(text, pos, endpos)))
+
+    def search(self, string: str, pos: int = 0, endpos: int = sys.maxsize) -> re.Match[str] | None:
+        return cast("re.Match[str] | None", _read(string, lambda text: self._compiled.search(text, pos, endpos)))
+
+    def findall(self, string: str, pos: int = 0, endpos: int = sys.maxsize) -> list[Any]:
+        return cast("list[Any]", _read(string, lambda text: self._compiled.findall(text, pos, endpos)))
+
+    def finditer(self, string: str, pos: int = 0, endpos: int = sys.maxsize) -> Iterator[re.Match[str]]:
+        found = _read(string, lambda text: self._compiled.finditer(text, pos, endpos))
+        return _finditer(string, found) if isinstance(string, Withheld) else cast("Iterator[re.Match[str]]", found)
+
+    def split(self, string: str, maxsplit: int = 0) -> list[str | Any]:
+        return cast("list[str | Any]", _read(string, lambda text: self._compiled.split(text, maxsplit)))
+
+    def sub(self, repl: str | Callable[[re.Match[str]], str], string: str, count: int = 0) -> str:
+        return self.subn(repl, string, count)[0]
+
+    def subn(self, repl: str | Callable[[re.Match[str]], str], string: str, count: int = 0) -> tuple[str, int]:
+        if isinstance(repl, Withheld) and not isinstance(string, Withheld):
+            # The replacement's text lands in the result: what is computed from it stays withheld.
+            text, made = _read(repl, lambda marker: self._compiled.subn(marker, string, count))
+            return repl._derive(text), made
+        if isinstance(repl, Withheld):
+            _record(repl.root, repl.path, "secret")
+            repl = repl._readable()
+        return cast("tuple[str, int]", _read(string, lambda text: self._compiled.subn(repl, text, count)))
+
+    def __repr__(self) -> str:
+        return f"verify.pattern({self._compiled.pattern!r}, {self._compiled.flags!r})"
+
+
+@functools.lru_cache(maxsize=1024)
+def pattern(regex: str, flags: int = 0) -> Pattern:
+    """`re.compile` for rules (see `Pattern`); compiled once per (regex, flags), as `re` caches them."""
+    return Pattern(re.compile(regex, flags))
 
 
 def is_withheld(value: Any) -> bool:
