@@ -10,7 +10,7 @@ from typing import Any
 from pulumi_policy import PolicyResource, Severity
 
 from . import verify
-from .aws_iam import Names, grantee, public_statements, referrers, shown, unreadable
+from .aws_iam import Names, grantee, public_statements, referrers, shown, targets, unreadable
 from .cloud_tokens import accepts, as_text, canonical, cut, of
 from .common import (
     INDEPENDENT,
@@ -58,6 +58,7 @@ KMS_KEY = "aws:kms/key:Key"
 KMS_POLICY = "aws:kms/keyPolicy:KeyPolicy"
 REPLICA_KEY = "aws:kms/replicaKey:ReplicaKey"
 SECRET = "aws:secretsmanager/secret:Secret"
+SECRET_POLICY = "aws:secretsmanager/secretPolicy:SecretPolicy"
 WEB_ACL = "aws:wafv2/webAcl:WebAcl"
 WEB_ACL_ASSOCIATION = "aws:wafv2/webAclAssociation:WebAclAssociation"
 WEB_ACL_LOGGING = "aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration"
@@ -142,23 +143,27 @@ rds_tls = Meta(
 )
 
 
-def _force_ssl(group: PolicyResource) -> bool:
-    return any(get(p, "name") == "rds.force_ssl" and as_text(get(p, "value")) == "1"
-               for p in items(get(group.props, "parameters")))
+def _force_ssl_problem(group: PolicyResource, label: str) -> str | None:
+    """Why the group does not force TLS: rds.force_ssl absent, or set to anything but 1 by any of its entries
+    (a duplicate entry is the one RDS may apply: the worse wins). `label` names the group as the holder does."""
+    values = [as_text(get(p, "value")).strip() for p in items(get(group.props, "parameters"))[:1000]
+              if as_text(get(p, "name")).strip().lower() == "rds.force_ssl"]
+    wrong = [v for v in values if v != "1"]
+    if values and not wrong:
+        return None
+    why = f"it sets rds.force_ssl to {', '.join(cut(v, 40) for v in wrong[:3])}" if wrong else "rds.force_ssl is absent"
+    return f"parameter group {label} does not set rds.force_ssl=1 ({why})"
 
 
-def _group_for(stack: Stack, resource: PolicyResource, prop: str, group_type: str,
-               by_name: dict[str, PolicyResource]) -> PolicyResource | None:
-    linked = depends_on(resource, prop, (group_type,))
-    if linked:
-        return linked[0]
-    return by_name.get(as_text(get(resource.props, prop, default="")))
+def _group_for(resource: PolicyResource, prop: str, groups: Names) -> PolicyResource | None:
+    """The declared parameter group the instance names, proved by the name it carries (see `targets`)."""
+    found = targets(resource, prop, groups)
+    return found[0] if found else None
 
 
-def _parameter_groups(stack: Stack) -> tuple[dict[str, PolicyResource], dict[str, PolicyResource]]:
-    """The stack's instance and cluster parameter groups by name."""
-    return ({as_text(get(g.props, "name")): g for g in of(stack, RDS_PARAMETER_GROUP)},
-            {as_text(get(g.props, "name")): g for g in of(stack, RDS_CLUSTER_PARAMETER_GROUP)})
+def _parameter_groups(stack: Stack) -> tuple[Names, Names]:
+    """The stack's instance and cluster parameter groups, by every value that may name them."""
+    return Names(of(stack, RDS_PARAMETER_GROUP), "name"), Names(of(stack, RDS_CLUSTER_PARAMETER_GROUP), "name")
 
 
 @stack_rule(rds_tls)
@@ -170,21 +175,30 @@ def aws_rds_force_tls(stack: Stack) -> Iterator[tuple[str, str | None]]:
         engine = as_text(get(instance.props, "engine", default="postgres"))
         if "postgres" not in engine and not _replica(instance.props):
             continue
-        group = _group_for(stack, instance, "parameterGroupName", RDS_PARAMETER_GROUP, groups)
+        group = _group_for(instance, "parameterGroupName", groups)
         if group is None:
             names_blind.replay()
-            yield "no custom parameter group with rds.force_ssl=1 is attached", instance.urn
-        elif not _force_ssl(group):
-            yield f"parameter group {cut(get(group.props, 'name'))} does not set rds.force_ssl=1", instance.urn
+            named = get(instance.props, "parameterGroupName")
+            yield ("no custom parameter group with rds.force_ssl=1 is attached"
+                   + (f" (parameterGroupName {cut(named)} is no parameter group of this stack)" if named else
+                      " (parameterGroupName unset: the default group)")), instance.urn
+        elif (problem := _force_ssl_problem(group, cut(get(instance.props, "parameterGroupName",
+                                                            default=group.name)))) is not None:
+            yield problem, instance.urn
     for cluster in of(stack, RDS_CLUSTER):
         yield INDEPENDENT
         if "postgres" not in as_text(get(cluster.props, "engine", default="")):
             continue
-        group = _group_for(stack, cluster, "dbClusterParameterGroupName", RDS_CLUSTER_PARAMETER_GROUP, cluster_groups)
+        group = _group_for(cluster, "dbClusterParameterGroupName", cluster_groups)
         if group is None:
             names_blind.replay()
-        if group is None or not _force_ssl(group):
-            yield "the cluster parameter group does not set rds.force_ssl=1", cluster.urn
+            named = get(cluster.props, "dbClusterParameterGroupName")
+            yield ("no custom cluster parameter group with rds.force_ssl=1 is attached"
+                   + (f" (dbClusterParameterGroupName {cut(named)} is no cluster parameter group of this stack)"
+                      if named else " (dbClusterParameterGroupName unset: the default group)")), cluster.urn
+        elif (problem := _force_ssl_problem(group, cut(get(cluster.props, "dbClusterParameterGroupName",
+                                                           default=group.name)))) is not None:
+            yield f"the cluster {problem}", cluster.urn
 
 
 rds_auth = Meta(
@@ -342,16 +356,15 @@ rds_replicas = Meta(
 )
 
 
-def _replica_index(replicas: list[PolicyResource]) -> tuple[dict[str, list[PolicyResource]],
-                                                            dict[int, list[PolicyResource]]]:
-    """Replicas by what they point at (source text, or the primary they depend on): linear, not pairwise."""
-    by_source: dict[str, list[PolicyResource]] = {}
-    by_dependency: dict[int, list[PolicyResource]] = {}
+def _replica_index(replicas: list[PolicyResource], primaries: list[PolicyResource]) -> dict[str, list[PolicyResource]]:
+    """Primary URN -> the replicas whose `replicateSourceDb` names it, proved by the value (identifier, ARN or
+    resource id; the wiring only where the value is not there yet): linear, not pairwise."""
+    names = Names(primaries, "identifier", "resourceId")
+    out: dict[str, list[PolicyResource]] = {}
     for replica in replicas:
-        by_source.setdefault(as_text(get(replica.props, "replicateSourceDb")), []).append(replica)
-        for source in replica.property_dependencies.get("replicateSourceDb", []):
-            by_dependency.setdefault(id(source), []).append(replica)
-    return by_source, by_dependency
+        for primary in targets(replica, "replicateSourceDb", names):
+            out.setdefault(primary.urn, []).append(replica)
+    return out
 
 
 @stack_rule(rds_replicas)
@@ -367,18 +380,16 @@ def aws_rds_replicas(stack: Stack) -> Iterator[tuple[str, str | None]]:
         doubts = doubts | blind
     primaries = [i for i, replica, _ in kinds if not replica]
     replicas = [i for i, replica, _ in kinds if replica]
-    (by_source, by_dependency), index_blind = derive(lambda: _replica_index(replicas),
-                                                     *(i.props for i in replicas))
+    by_primary, index_blind = derive(lambda: _replica_index(replicas, primaries),
+                                     *(i.props for i in instances))
+    pointed = {id(r) for mine in by_primary.values() for r in mine}
     yield INDEPENDENT
     if len(primaries) != 1:
         doubts.replay()
         yield f"expected exactly one primary RDS instance, found {len(primaries)}", None
     for primary in primaries:
         yield INDEPENDENT  # each primary is judged on the replicas that point at it
-        keys = {as_text(v) for v in (get(primary.props, "identifier"), get(primary.props, "arn"), get(primary.props, "id"),
-                                 get(primary.props, "resourceId")) if v}
-        mine = {id(r): r for key in keys for r in by_source.get(key, [])}
-        mine.update((id(r), r) for r in by_dependency.get(id(primary), []))
+        mine = by_primary.get(primary.urn, [])
         if len(mine) < wanted:
             (doubts | index_blind).replay()  # a replica whose source the pack cannot read may point here
             yield f"the primary has {len(mine)} replica(s); need {wanted}", primary.urn
@@ -387,6 +398,10 @@ def aws_rds_replicas(stack: Stack) -> Iterator[tuple[str, str | None]]:
         if not primaries:
             doubts.replay()
             yield "a replica points at no declared primary", replica.urn
+        elif id(replica) not in pointed:
+            (doubts | index_blind).replay()
+            yield (f"replicateSourceDb {cut(get(replica.props, 'replicateSourceDb'))} names no primary of this stack: "
+                   "the replica copies another database"), replica.urn
 
 
 redis_secure = Meta(
@@ -517,17 +532,20 @@ def _snapshots(value: Any) -> Iterator[str]:
 eks_endpoint = Meta(
     name="aws-eks-endpoint",
     description="The EKS API endpoint is private, or public only to listed CIDRs that do not cover the Internet "
-                "in any spelling (0.0.0.0/0, split halves, ::/0).",
+                "in any spelling (0.0.0.0/0, split halves, ::/0); access goes through access entries only, with no "
+                "standing cluster-admin for the cluster's creator.",
     severity=Severity.CRITICAL,
     categories=("AA",),
     references=("CKV_AWS_38", "CKV_AWS_39", "CIS EKS 5.4.2", "Pulumi compliance-policies"),
     remediation="Set `vpcConfig.endpointPrivateAccess: true` and `endpointPublicAccess: false`, or restrict "
-                "`publicAccessCidrs` to your office/VPN ranges.",
+                "`publicAccessCidrs` to your office/VPN ranges; set `accessConfig: {authenticationMode: API, "
+                "bootstrapClusterCreatorAdminPermissions: false}`.",
 )
 
 
 @resource_rule(eks_endpoint, accepts((EKS,)))
 def aws_eks_endpoint(resource: Resource) -> Iterator[str]:
+    yield from _access_problems(resource.props)
     vpc = mapping(get(resource.props, "vpcConfig"))
     private = get(vpc, "endpointPrivateAccess")
     if not truthy(private):
@@ -542,6 +560,21 @@ def aws_eks_endpoint(resource: Resource) -> Iterator[str]:
         yield f"{state} and there are no vpcConfig.publicAccessCidrs: the public endpoint is open to 0.0.0.0/0"
     elif covers_internet(cidrs):
         yield f"{state} and vpcConfig.publicAccessCidrs {', '.join(public_ranges(cidrs)[:8])} cover the public Internet"
+
+
+def _access_problems(props: Mapping[str, Any]) -> Iterator[str]:
+    """Who may call the API server once it is reached: access entries only (EKS defaults to the aws-auth
+    ConfigMap, which anyone who can edit kube-system rewrites), and no standing cluster-admin for the creator."""
+    access = mapping(get(props, "accessConfig"))
+    mode = get(access, "authenticationMode")
+    if as_text(mode if mode is not None else "").strip().upper() != "API":
+        yield (f"accessConfig.authenticationMode is {shown(mode) if mode is not None else 'unset (CONFIG_MAP)'}: "
+               "the aws-auth ConfigMap grants cluster access (use API, access entries only)")
+    bootstrap = get(access, "bootstrapClusterCreatorAdminPermissions")
+    if bootstrap is None or not is_false(bootstrap):
+        yield (f"accessConfig.bootstrapClusterCreatorAdminPermissions is "
+               f"{shown(bootstrap) if bootstrap is not None else 'unset (true)'}: the identity that created the "
+               "cluster keeps cluster-admin")
 
 
 LOG_TYPES = ("api", "audit", "authenticator", "controllerManager", "scheduler")
@@ -754,21 +787,41 @@ def ingress_rules(stack: Stack) -> Iterator[IngressRule]:
             yield rule
 
 
-def _public_alb_groups(stack: Stack) -> set[str]:
-    """Keys (as `_group_key` makes them) of the groups on Internet-facing application load balancers."""
+# Where a resource names the security groups it sits in (top level, or under vpcOptions/vpcConfig).
+ATTACHING_PROPS = ("vpcSecurityGroupIds", "securityGroupIds", "securityGroups")
+RULE_TYPES = (SG_RULE, SG_INGRESS, "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule")
+
+
+def _attached_keys(resource: PolicyResource, groups: Names) -> set[str]:
+    """Keys (as `_group_key` makes them) of the groups a resource sits in."""
     keys: set[str] = set()
-    groups = Names(of(stack, *GROUPS), "name")
-    for lb in of(stack, *LB):
-        if truthy(get(lb.props, "internal")) or \
-                as_text(get(lb.props, "loadBalancerType", default="application")) != "application":
-            continue
-        values = items(get(lb.props, "securityGroups"))[:100]
+    for path in [(p,) for p in ATTACHING_PROPS] + [(n, p) for n in ("vpcOptions", "vpcConfig") for p in ATTACHING_PROPS]:
+        values = items(get(resource.props, *path))[:100]
         for value in values:
             matched = [g.urn for g in groups.find(value)]
             keys.update(matched or [f"id:{cut(value, 2048)}"])
         if not values:
-            keys.update(d.urn for d in lb.property_dependencies.get("securityGroups", []))
+            keys.update(d.urn for d in resource.property_dependencies.get(path[0], []) if d.urn in groups.urns)
     return keys
+
+
+def _public_alb_groups(stack: Stack) -> set[str]:
+    """Keys (as `_group_key` makes them) of the groups that front only Internet-facing application load
+    balancers. A group some other resource also sits in (a database, a search domain, the cluster's nodes, an
+    internal load balancer) is not the edge's, whatever load balancer lists it too: its 80/443 world rules
+    would open that resource."""
+    keys: set[str] = set()
+    elsewhere: set[str] = set()
+    groups = Names(of(stack, *GROUPS), "name")
+    skip = {r.urn for r in of(stack, *GROUPS, *RULE_TYPES)}
+    for lb in of(stack, *LB):
+        skip.add(lb.urn)
+        public = _public_alb(lb)
+        (keys if public else elsewhere).update(_attached_keys(lb, groups))
+    for resource in stack.resources:
+        if resource.urn not in skip and keys:
+            elsewhere.update(_attached_keys(resource, groups))
+    return keys - elsewhere
 
 
 sg_world = Meta(
@@ -944,17 +997,34 @@ def aws_kms_hygiene(resource: Resource) -> Iterator[str]:
 
 secrets = Meta(
     name="aws-secrets-cmk",
-    description="Secrets Manager secrets are encrypted with a customer-managed key and keep a recovery window.",
+    description="Secrets Manager secrets are encrypted with a customer-managed key, keep a recovery window, and "
+                "no resource policy grants them to `*`.",
     severity=Severity.MEDIUM,
     categories=("SM",),
     references=("CKV_AWS_149", "CKV_AWS_304"),
-    remediation="Set `kmsKeyId` to a customer-managed key; keep `recoveryWindowInDays` above 0. Database credentials "
+    remediation="Set `kmsKeyId` to a customer-managed key; keep `recoveryWindowInDays` above 0; grant secret "
+                "policies to named principals with `blockPublicPolicy: true`. Database credentials "
                 "rotate through RDS-managed passwords or an `aws.secretsmanager.SecretRotation`.",
 )
 
 
-@resource_rule(secrets, accepts((SECRET,)))
+def _secret_policy_problems(props: Mapping[str, Any]) -> Iterator[str]:
+    """A resource policy on a secret (the standalone resource or the secret's own `policy`): no `*` grant."""
+    problem = unreadable(get(props, "policy"))
+    if problem:
+        yield f"policy {problem}"
+    for label, statement in public_statements(get(props, "policy")):
+        yield (f"policy {label} allows {shown(get(statement, 'Action'))} to principal * ({grantee(statement)}) "
+               "without a restricting condition")
+    if is_false(get(props, "blockPublicPolicy")):
+        yield f"blockPublicPolicy is {shown(get(props, 'blockPublicPolicy'))} (a public resource policy is accepted)"
+
+
+@resource_rule(secrets, accepts((SECRET, SECRET_POLICY)))
 def aws_secrets_cmk(resource: Resource) -> Iterator[str]:
+    yield from _secret_policy_problems(resource.props)
+    if canonical(resource.type) == SECRET_POLICY:
+        return
     key = get(resource.props, "kmsKeyId")
     if not _cmk(key):
         yield f"kmsKeyId {cut(key)} is an AWS-managed key, not a customer-managed one" if key else \
@@ -1168,6 +1238,19 @@ def aws_waf_attached_logged(stack: Stack) -> Iterator[tuple[str, str | None]]:
             yield "the web ACL has no logging configuration naming its ARN", acl.urn
         elif not any(items(get(log.props, "logDestinationConfigs")) for log in mine):
             yield "the web ACL's logging configuration has no logDestinationConfigs", acl.urn
+        elif not any(_keeps_logs(log) for log in mine):
+            yield ("the web ACL's logging configuration drops every request: loggingFilter.defaultBehavior is "
+                   "DROP and no filter keeps any"), acl.urn
+
+
+def _keeps_logs(log: PolicyResource) -> bool:
+    """Whether a logging configuration writes anything: no filter, a KEEP default, or a filter that keeps."""
+    config = get(log.props, "loggingFilter")
+    if config is None:
+        return True
+    if as_text(get(config, "defaultBehavior", default="KEEP")).strip().upper() != "DROP":
+        return True
+    return any(as_text(get(f, "behavior")).strip().upper() == "KEEP" for f in items(get(config, "filters"))[:100])
 
 
 POLICIES = [aws_rds_not_public, aws_rds_encrypted, aws_rds_force_tls, aws_rds_auth, aws_rds_resilience, aws_rds_replicas,

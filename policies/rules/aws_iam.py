@@ -246,12 +246,14 @@ def wildcard_actions(statement: Mapping[str, Any]) -> list[str]:
 iam = Meta(
     name="aws-iam-no-wildcard",
     description="IAM policies grant named actions: no `*`, no `service:*` on every resource, no NotAction, no "
-                "administrator managed policy.",
+                "administrator or `*FullAccess` managed policy; no role trusted by anyone, or by every subject of an "
+                "OIDC provider (no `:sub` condition).",
     severity=Severity.HIGH,
     categories=("AA",),
     references=("CKV_AWS_1", "CKV_AWS_62", "CKV_AWS_63", "CKV_AWS_286", "CKV_AWS_355", "CIS AWS 1.16"),
     remediation="List the actions the workload calls (`ec2:DescribeSubnets`, ...) and scope `Resource` to ARNs; "
-                "attach no AdministratorAccess, PowerUserAccess or IAMFullAccess.",
+                "attach no AdministratorAccess, PowerUserAccess, IAMFullAccess or other `*FullAccess` policy; pin web "
+                "identity trust to one subject (`StringEquals <provider>:sub system:serviceaccount:<ns>:<name>`).",
 )
 
 
@@ -264,7 +266,67 @@ def _iam_documents(resource: Resource) -> Iterator[tuple[str, Any]]:
 
 
 def _admin_policy(arn: Any) -> bool:
-    return isinstance(arn, str) and arn.strip().lower().endswith(tuple(p.lower() for p in ADMIN_MANAGED_POLICIES))
+    """AdministratorAccess, PowerUserAccess, IAMFullAccess, and every AWS-managed `*FullAccess` policy (each grants
+    `service:*` on every resource) or job-function administrator policy."""
+    if not isinstance(arn, str) or verify.is_withheld(arn):
+        return False
+    text = arn.strip().lower()
+    if text.endswith(tuple(p.lower() for p in ADMIN_MANAGED_POLICIES)):
+        return True
+    name = text.rsplit("/", 1)[-1]
+    return ":iam::aws:policy/" in text and (name.endswith("fullaccess") or
+                                            ("/job-function/" in text and name.endswith("administrator")))
+
+
+WEB_IDENTITY = "sts:assumerolewithwebidentity"
+
+
+def _pins_subject(value: Any, eks: bool) -> bool:
+    """A `:sub` condition value that names who may assume the role: no wildcard before the service account's
+    namespace (`system:serviceaccount:<ns>:`) on EKS, or before the second field elsewhere (`repo:<org>/<repo>:`)."""
+    text = as_text(value).strip()[:512]
+    cut_at = min([i for i in (text.find("*"), text.find("?")) if i >= 0], default=len(text))
+    prefix = text[:cut_at]
+    fields = prefix.split(":")
+    wanted = 3 if eks else 2
+    if cut_at == len(text):
+        return bool(text) and (not eks or (len(fields) >= 4 and all(fields[:4])))
+    return len(fields) > wanted and all(fields[:wanted])
+
+
+def unpinned_web_identity(statement: Mapping[str, Any]) -> str | None:
+    """Why an Allow of `sts:AssumeRoleWithWebIdentity` to an OIDC provider lets any of its subjects (every
+    service account of the cluster, every repository) assume the role: no `:sub` condition pinning one."""
+    if not allows(statement):
+        return None
+    actions = [as_text(a).strip().lower() for a in items(get(statement, "Action"))[:100]]
+    if not any(glob_matches(a, WEB_IDENTITY) for a in actions):
+        return None
+    principal = get(statement, "Principal")
+    federated = [v for v in _principal_values(principal)[:100] if "oidc-provider/" in v or "oidc." in v] \
+        if isinstance(principal, Mapping) else []
+    if not federated:
+        return None
+    eks = any("oidc.eks." in v for v in federated)
+    pinned = False
+    weak: list[str] = []
+    for operator, clauses in mapping(get(statement, "Condition")).items():
+        op = as_text(operator).lower()
+        if op.startswith(("forallvalues:", "foranyvalue:")):
+            op = op.split(":", 1)[1]
+        for key, values in mapping(clauses).items():
+            if not as_text(key).lower().endswith(":sub"):
+                continue
+            listed = items(values)[:100]
+            if op in POSITIVE_OPERATORS and listed and all(_pins_subject(v, eks) for v in listed):
+                pinned = True
+            else:
+                weak.append(f"{as_text(operator)} {cut(key, 120)} {shown(values, 80)}")
+    if pinned:
+        return None
+    if weak:
+        return f"its :sub condition ({'; '.join(weak[:3])}) does not pin one subject"
+    return "it has no :sub condition: every subject of the identity provider may assume the role"
 
 
 @resource_rule(iam, accepts((*IAM_POLICY_TYPES, IAM_ROLE, *IAM_ATTACHMENTS, *IAM_EXCLUSIVE_ATTACHMENTS)))
@@ -291,6 +353,10 @@ def aws_iam_no_wildcard(resource: Resource) -> Iterator[str]:
         for label, statement in public_statements(trust):
             # Anyone (any AWS account) may assume the role and use every permission it holds.
             yield f"assumeRolePolicy {label} lets {grantee(statement)} assume the role without a restricting condition"
+        for index, statement in enumerate(statements(trust)[:1000]):
+            why = unpinned_web_identity(statement)
+            if why:
+                yield f"assumeRolePolicy Statement[{index}] trusts {grantee(statement)} with web identity, but {why}"
     for path, value in _iam_documents(resource):
         problem = unreadable(value)
         if problem:
@@ -366,7 +432,9 @@ class Names:
     def __init__(self, targets: Iterable[PolicyResource], *name_props: str) -> None:
         self.name_props = name_props
         self._by_key: dict[str, list[PolicyResource]] = {}
+        self.urns: set[str] = set()
         for target in targets:
+            self.urns.add(target.urn)
             keys = {as_text(v) for v in (get(target.props, "arn"), get(target.props, "id"),
                                          *(get(target.props, p) for p in name_props)) if v}
             if not keys:
@@ -390,13 +458,27 @@ class Names:
         return [t for t in found.values() if names_resource(text, t, *self.name_props)]
 
 
+def targets(holder: PolicyResource, prop: str, names: Names) -> list[PolicyResource]:
+    """The declared resources `holder.prop` refers to, proved by the value (an id, name or ARN, or a list of
+    them). The wiring (`propertyDependencies`) stands in only where there is no value to read: an `.apply()`
+    keeps the wiring while changing the value, so a value naming something else is never the wired target."""
+    value = get(holder.props, prop)
+    if value:
+        found: dict[str, PolicyResource] = {}
+        for v in items(value)[:100]:
+            for target in names.find(v):
+                found.setdefault(target.urn, target)
+        return list(found.values())
+    return [d for d in holder.property_dependencies.get(prop, []) if d.urn in names.urns]
+
+
 def referrers(holders: Iterable[PolicyResource], prop: str, names: Names) -> dict[str, list[PolicyResource]]:
-    """Target URN -> the holders whose `prop` refers to it (as `references` decides), in one pass."""
+    """Target URN -> the holders whose `prop` refers to it (as `targets` decides), in one pass."""
     out: dict[str, list[PolicyResource]] = {}
     for holder in holders:
         value = get(holder.props, prop)
         if value:
-            urns = {t.urn for v in items(value)[:100] for t in names.find(v)}
+            urns = {t.urn for t in targets(holder, prop, names)}
         else:
             urns = {d.urn for d in holder.property_dependencies.get(prop, [])}
         for urn in urns:

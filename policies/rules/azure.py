@@ -48,6 +48,41 @@ MAX_RATE_LIMIT = 100_000
 # The retired Single Server (still in the pinned provider): TLS and network settings under `properties`.
 PG_SINGLE = "azure-native:dbforpostgresql:SingleServer"
 PG_SINGLE_FIREWALL = "azure-native:dbforpostgresql:SingleServerFirewallRule"
+AGENT_POOL = "azure-native:containerservice:AgentPool"
+HEX = frozenset("0123456789abcdef")
+
+
+def names_azure(value: Any, target: PolicyResource, *name_props: str) -> bool:
+    """Whether an ARM id or name (`value`) is the target's, proved by the value: its recorded id, its name, or
+    (declared inputs, before the name exists) the logical name with azure-native's 8-hex-digit auto-name suffix.
+    ARM ids and names compare case-insensitively."""
+    text = as_text(value).strip().rstrip("/")[:2048].lower()
+    if not text:
+        return False
+    last = text.rsplit("/", 1)[-1]
+    recorded = as_text(get(target.props, "id", default="")).strip().rstrip("/").lower()
+    if recorded and text == recorded:
+        return True
+    names = {as_text(get(target.props, p)).strip().lower() for p in name_props if get(target.props, p)}
+    if names:
+        return last in names
+    if recorded:
+        return last == recorded.rsplit("/", 1)[-1]
+    logical = target.urn.rsplit("::", 1)[-1].lower()
+    rest = last[len(logical):] if last.startswith(logical) else None
+    return rest == "" or (rest is not None and len(rest) == 8 and set(rest) <= HEX)
+
+
+def refers_to(holder: PolicyResource, prop: str, value: Any, candidates: list[PolicyResource],
+              *name_props: str) -> list[PolicyResource]:
+    """The candidates `value` (read from `holder.prop`) names; the wiring stands in only when there is no value
+    (an `.apply()` keeps the wiring while changing the value)."""
+    if value:
+        return [c for c in candidates if names_azure(value, c, *name_props)]
+    urns = {d.urn for d in holder.property_dependencies.get(prop, [])}
+    return [c for c in candidates if c.urn in urns]
+
+
 def _text(value: Any, limit: int = 64) -> str:
     """A setting as a message quotes it: its text, cut short (exports can carry megabyte strings)."""
     text = "unset" if value is None else as_text(value)
@@ -58,19 +93,34 @@ NSG_EXEMPT_SUBNETS = {"GatewaySubnet", "AzureFirewallSubnet", "AzureFirewallMana
 
 aks_access = Meta(
     name="azure-aks-access",
-    description="AKS is a private cluster or restricted to authorized IP ranges, with local accounts disabled and "
-                "Entra ID with Azure RBAC.",
+    description="AKS is a private cluster or restricted to authorized IP ranges, with local accounts disabled, "
+                "Entra ID with Azure RBAC, and no public IP on any node.",
     severity=Severity.CRITICAL,
     categories=("AA",),
     references=("CKV_AZURE_5", "CKV_AZURE_6", "CKV_AZURE_115", "CKV_AZURE_141", "CIS AKS 5.4.1"),
     remediation="Set `apiServerAccessProfile.enablePrivateCluster: true` (or `authorizedIPRanges` without 0.0.0.0/0), "
-                "`disableLocalAccounts: true`, `aadProfile: {managed: true, enableAzureRBAC: true}`.",
+                "`disableLocalAccounts: true`, `aadProfile: {managed: true, enableAzureRBAC: true}`; keep "
+                "`enableNodePublicIP` false on every pool.",
 )
 
 
-@resource_rule(aks_access, accepts((AKS,)))
+def _public_node_ips(pools: list[Any], label: str) -> Iterator[str]:
+    for index, pool in enumerate(pools[:1000]):
+        value = get(pool, "enableNodePublicIP")
+        if truthy(value):
+            name = cut(get(pool, "name", default=index))
+            yield f"{label}[{name}].enableNodePublicIP is {_text(value).lower()} (nodes reachable from the Internet)"
+
+
+@resource_rule(aks_access, accepts((AKS, AGENT_POOL)))
 def azure_aks_access(resource: Resource) -> Iterator[str]:
     props = resource.props
+    if canonical(resource.type) == AGENT_POOL:
+        value = get(props, "enableNodePublicIP")
+        if truthy(value):
+            yield f"enableNodePublicIP is {_text(value).lower()} (nodes reachable from the Internet)"
+        return
+    yield from _public_node_ips(items(get(props, "agentPoolProfiles")), "agentPoolProfiles")
     access = mapping(get(props, "apiServerAccessProfile"))
     ranges = [as_text(r) for r in items(get(access, "authorizedIPRanges"))[:1000]]
     private = get(access, "enablePrivateCluster")
@@ -202,20 +252,22 @@ def _ha_problems(props: Any) -> Iterator[str]:
                "(high availability is not zone-redundant)")
 
 
-def _replica_index(servers: list[PolicyResource]) -> tuple[dict[str, list[PolicyResource]],
-                                                          dict[int, list[PolicyResource]]]:
-    """Replicas indexed by their source (full id and last segment) and by the primary they depend on."""
-    by_key: dict[str, list[PolicyResource]] = {}
-    by_dependency: dict[int, list[PolicyResource]] = {}
+def _replica_index(servers: list[PolicyResource]) -> tuple[dict[str, list[PolicyResource]], list[PolicyResource]]:
+    """Primary URN -> the replicas whose `sourceServerResourceId` names it (proved by the id, see `refers_to`),
+    and the replicas that name no primary of this stack."""
+    primaries = [s for s in servers if _replica_of(s.props) is None]
+    by_primary: dict[str, list[PolicyResource]] = {}
+    strays: list[PolicyResource] = []
     for server in servers:
         source = _replica_of(server.props)
         if source is None:
             continue
-        for key in {source, source.rsplit("/", 1)[-1]}:
-            by_key.setdefault(key, []).append(server)
-        for dependency in server.property_dependencies.get("sourceServerResourceId", []):
-            by_dependency.setdefault(id(dependency), []).append(server)
-    return by_key, by_dependency
+        found = refers_to(server, "sourceServerResourceId", source, primaries, "serverName", "name")
+        for primary in found:
+            by_primary.setdefault(primary.urn, []).append(server)
+        if not found:
+            strays.append(server)
+    return by_primary, strays
 
 
 @stack_rule(pg_resilience)
@@ -223,7 +275,12 @@ def azure_pg_resilience(stack: Stack) -> Iterator[tuple[str, str | None]]:
     servers = of(stack, PG)
     wanted = int(number(stack.config.get("minReplicas")) or 2)
     # A server whose role or source the pack cannot read may be a replica of any primary: replayed by a count.
-    (by_key, by_dependency), index_blind = derive(lambda: _replica_index(servers), *(s.props for s in servers))
+    (by_primary, strays), index_blind = derive(lambda: _replica_index(servers), *(s.props for s in servers))
+    for stray in strays:
+        yield INDEPENDENT
+        index_blind.replay()
+        yield (f"sourceServerResourceId {cut(get(stray.props, 'sourceServerResourceId'))} names no primary of this "
+               "stack: the replica copies another server"), stray.urn
     for primary in servers:
         yield INDEPENDENT  # each primary is judged on its own settings and the replicas that point at it
         if _replica_of(primary.props) is not None:
@@ -238,9 +295,7 @@ def azure_pg_resilience(stack: Stack) -> Iterator[tuple[str, str | None]]:
         days = number(retention)
         if retention is not None and (days is None or days < 7):
             yield f"backup.backupRetentionDays is {_text(retention)} (backups are kept under 7 days)", primary.urn
-        keys = {as_text(v) for v in (get(primary.props, "id"), get(primary.props, "serverName"), primary.urn) if v}
-        mine = {id(r): r for key in keys for r in by_key.get(key, [])}
-        mine.update((id(r), r) for r in by_dependency.get(id(primary), []))
+        mine = by_primary.get(primary.urn, [])
         if len(mine) < wanted:
             index_blind.replay()
             yield f"the primary has {len(mine)} replica(s); need {wanted}", primary.urn
@@ -363,8 +418,23 @@ class NsgRule:
         self.sources = [as_text(v) for v in [get(props, "sourceAddressPrefix"),
                                          *items(get(props, "sourceAddressPrefixes"))[:4096]] if v is not None]
         self.ranges = _port_ranges(props)
+        destinations = [as_text(v).strip().lower() for v in [get(props, "destinationAddressPrefix"),
+                        *items(get(props, "destinationAddressPrefixes"))[:4096]] if v is not None]
+        # A Deny shadows later Allows only where it applies to every destination and every source port: one
+        # narrowed to a host, an application security group or a source port leaves the rest of the Allow open.
+        self.every_destination = ((not destinations or any(d in ("*", "any", "virtualnetwork", "0.0.0.0/0")
+                                                            for d in destinations))
+                                  and not items(get(props, "destinationApplicationSecurityGroups")))
+        source_ports = [as_text(v).strip().lower() for v in [get(props, "sourcePortRange"),
+                        *items(get(props, "sourcePortRanges"))[:4096]] if v is not None]
+        self.every_source_port = not source_ports or any(p in ("*", "any", "0-65535", "1-65535") for p in source_ports)
         for source in self.sources:
             verify.needs_value(source)  # read now, while `derive` records what it cannot judge
+
+    @property
+    def shadows_all(self) -> bool:
+        """A Deny of the whole Internet that no later Allow gets past (on the ports it reaches)."""
+        return not self.allow and covers_internet(self.sources) and self.every_destination and self.every_source_port
 
     def reaches(self, port: int) -> bool:
         return self.inbound and self.protocol in ("*", "tcp", "any") and any(lo <= port <= hi for lo, hi in self.ranges)
@@ -432,7 +502,7 @@ def azure_nsg_no_internet_admin(stack: Stack) -> Iterator[tuple[str, str | None]
             allowed: list[str] = []
             for rule in (r for r in ordered if r.reaches(port)):
                 if not rule.allow:
-                    if covers_internet(rule.sources):
+                    if rule.shadows_all:
                         break  # a Deny of the whole Internet at a lower number wins
                     continue
                 allowed.extend(rule.sources)
@@ -443,23 +513,38 @@ def azure_nsg_no_internet_admin(stack: Stack) -> Iterator[tuple[str, str | None]
                            f"{', '.join(public_ranges(rule.sources)) or ', '.join(rule.sources)} to port {port} "
                            "before any Deny of the Internet"), rule.owner.urn
                     break
+    groups = of(stack, NSG)
     for subnet in of(stack, SUBNET):
         yield INDEPENDENT  # each subnet is judged on its own settings
         name = as_text(get(subnet.props, "subnetName", default=get(subnet.props, "name", default="")))
-        if name not in NSG_EXEMPT_SUBNETS and not get(subnet.props, "networkSecurityGroup", "id"):
-            yield f"subnet {name or subnet.name} has no network security group", subnet.urn
+        problem = _subnet_nsg_problem(subnet, subnet.props, groups)
+        if name not in NSG_EXEMPT_SUBNETS and problem:
+            yield f"subnet {name or subnet.name} {problem}", subnet.urn
     for vnet in of(stack, VNET):
         yield INDEPENDENT
         for subnet in items(get(vnet.props, "subnets")):
             name = as_text(get(subnet, "name", default=""))
-            if name not in NSG_EXEMPT_SUBNETS and not get(subnet, "networkSecurityGroup", "id"):
-                yield f"subnets '{name or '?'}' has no network security group", vnet.urn
+            problem = _subnet_nsg_problem(vnet, subnet, groups)
+            if name not in NSG_EXEMPT_SUBNETS and problem:
+                yield f"subnets '{name or '?'}' {problem}", vnet.urn
+
+
+def _subnet_nsg_problem(holder: PolicyResource, subnet: Any, groups: list[PolicyResource]) -> str | None:
+    """Why a subnet is not behind one of this stack's NSGs (whose rules the rule judges): none, or an id naming
+    another (its rules are nobody's to verify)."""
+    value = get(subnet, "networkSecurityGroup", "id")
+    if not value:
+        return "has no network security group"
+    if not refers_to(holder, "networkSecurityGroup", value, groups, "networkSecurityGroupName", "name"):
+        return (f"networkSecurityGroup.id {cut(value)} names no network security group of this stack: its rules "
+                "are not verified")
+    return None
 
 
 waf = Meta(
     name="azure-waf-prevention",
-    description="The Application Gateway is WAF_v2 with a policy in Prevention mode, a managed rule set and a "
-                "rate-limit rule.",
+    description="The Application Gateway is WAF_v2 and applies only this stack's WAF policies (gateway, listener, "
+                "path), each in Prevention mode with body inspection, a managed rule set and a rate-limit rule.",
     severity=Severity.HIGH,
     categories=("IV", "RL"),
     references=("CKV_AZURE_122", "CKV_AZURE_135", "security audit: input validation, rate limiting"),
@@ -496,17 +581,50 @@ def _rate_scope_problem(rule: Any) -> str | None:
     return None
 
 
-@resource_rule(waf, accepts((WAF_POLICY, APP_GATEWAY)))
-def azure_waf_prevention(resource: Resource) -> Iterator[str]:
-    props = resource.props
-    if canonical(resource.type) == APP_GATEWAY:
-        tier = get(props, "sku", "tier")
-        if _text(tier).strip().lower() != "waf_v2":
-            yield f"sku tier is {_text(tier)} (need WAF_v2)"
-        if not get(props, "firewallPolicy", "id") and _text(get(
-                props, "webApplicationFirewallConfiguration", "firewallMode")).strip().lower() != "prevention":
+@stack_rule(waf)
+def azure_waf_prevention(stack: Stack) -> Iterator[tuple[str, str | None]]:
+    policies = of(stack, WAF_POLICY)
+    for policy in policies:
+        yield INDEPENDENT  # each policy is judged on its own settings
+        for message in waf_policy_findings(policy.props):
+            yield message, policy.urn
+    for gateway in of(stack, APP_GATEWAY):
+        yield INDEPENDENT
+        for message in _gateway_findings(gateway, policies):
+            yield message, gateway.urn
+
+
+# Where a gateway names WAF policies: the gateway itself, and per listener or path rule (which override it).
+LISTENER_POLICIES = ("httpListeners", "urlPathMaps")
+
+
+def _gateway_findings(gateway: PolicyResource, policies: list[PolicyResource]) -> Iterator[str]:
+    """The gateway is WAF_v2 and every WAF policy it applies (its own, per listener, per path) is one of this
+    stack's, proved by the id it carries: a policy the pack does not see is in no known mode."""
+    props = gateway.props
+    tier = get(props, "sku", "tier")
+    if _text(tier).strip().lower() != "waf_v2":
+        yield f"sku tier is {_text(tier)} (need WAF_v2)"
+    policy_id = get(props, "firewallPolicy", "id")
+    if not policy_id:
+        if _text(get(props, "webApplicationFirewallConfiguration", "firewallMode")).strip().lower() != "prevention":
             yield "no WAF policy is attached (firewallPolicy.id unset)"
-        return
+    elif not refers_to(gateway, "firewallPolicy", policy_id, policies, "policyName", "name"):
+        yield (f"firewallPolicy.id {cut(policy_id)} names no WAF policy of this stack: its mode and rules are not "
+               "verified")
+    for collection in LISTENER_POLICIES:
+        for index, entry in enumerate(items(get(props, collection))[:1000]):
+            places = [(f"{collection}[{index}]", entry)]
+            places += [(f"{collection}[{index}].pathRules[{j}]", rule)
+                       for j, rule in enumerate(items(get(entry, "pathRules"))[:1000])]
+            for label, place in places:
+                value = get(place, "firewallPolicy", "id")
+                if value and not any(names_azure(value, p, "policyName", "name") for p in policies):
+                    yield (f"{label} ({cut(get(place, 'name', default='?'))}) firewallPolicy.id {cut(value)} names no "
+                           "WAF policy of this stack: requests it serves skip the gateway's policy")
+
+
+def waf_policy_findings(props: Any) -> Iterator[str]:
     settings = mapping(get(props, "policySettings"))
     mode = get(settings, "mode")
     if _text(mode).strip().lower() != "prevention":
@@ -514,6 +632,9 @@ def azure_waf_prevention(resource: Resource) -> Iterator[str]:
     state = get(settings, "state")
     if state is not None and _text(state).strip().lower() != "enabled":
         yield f"policySettings.state is {_text(state)} (the policy is disabled)"
+    body = get(settings, "requestBodyCheck")
+    if is_false(body):
+        yield f"policySettings.requestBodyCheck is {_text(body).lower()} (request bodies are not inspected)"
     rule_sets = items(get(props, "managedRules", "managedRuleSets"))[:100]
     sets = [_text(get(r, "ruleSetType", default="")).strip().lower() for r in rule_sets]
     if not any(t in ("owasp", "microsoft_defaultruleset") for t in sets):
@@ -521,6 +642,10 @@ def azure_waf_prevention(resource: Resource) -> Iterator[str]:
         yield f"no OWASP / Microsoft_DefaultRuleSet managed rule set (managedRules.managedRuleSets: {present})"
     for i, rule_set in enumerate(rule_sets):
         for j, group in enumerate(items(get(rule_set, "ruleGroupOverrides"))[:1000]):
+            if not items(get(group, "rules")):
+                # An override that lists no rule disables every rule of its group.
+                yield (f"managedRuleSets[{i}].ruleGroupOverrides[{j}] ({cut(get(group, 'ruleGroupName', default='?'))}) "
+                       "lists no rules: every rule of the group is disabled")
             for k, rule in enumerate(items(get(group, "rules"))[:1000]):
                 state = _text(get(rule, "state", default="Enabled"))
                 action = _text(get(rule, "action", default="AnomalyScoring"))

@@ -19,7 +19,8 @@ EKS_TYPE = "aws:eks/cluster:Cluster"
 LB = "aws:lb/loadBalancer:LoadBalancer"
 RDS = "aws:rds/instance:Instance"
 
-EKS = {"name": "orchestrator", "vpcConfig": {"endpointPrivateAccess": True, "endpointPublicAccess": False,
+EKS = {"name": "orchestrator", "accessConfig": {"authenticationMode": "API", "bootstrapClusterCreatorAdminPermissions": False},
+       "vpcConfig": {"endpointPrivateAccess": True, "endpointPublicAccess": False,
                                              "clusterSecurityGroupId": "sg-cluster"},
        "encryptionConfig": {"resources": ["secrets"], "provider": {"keyArn": KEY}},
        "enabledClusterLogTypes": ["api", "audit", "authenticator", "controllerManager", "scheduler"]}

@@ -39,7 +39,8 @@ def rds(primary: dict[str, Any] | None = None, replicas: int = 2, password_gener
 REDIS = {"transitEncryptionEnabled": True, "atRestEncryptionEnabled": True, "kmsKeyId": KEY, "authToken": "[secret]",
          "clusterMode": "enabled", "numNodeGroups": 3, "replicasPerNodeGroup": 1, "automaticFailoverEnabled": True,
          "multiAzEnabled": True, "snapshotRetentionLimit": 7}
-EKS = {"vpcConfig": {"endpointPrivateAccess": True, "endpointPublicAccess": False, "clusterSecurityGroupId": "sg-cluster"},
+EKS = {"accessConfig": {"authenticationMode": "API", "bootstrapClusterCreatorAdminPermissions": False},
+       "vpcConfig": {"endpointPrivateAccess": True, "endpointPublicAccess": False, "clusterSecurityGroupId": "sg-cluster"},
        "encryptionConfig": {"resources": ["secrets"], "provider": {"keyArn": KEY}},
        "enabledClusterLogTypes": ["api", "audit", "authenticator", "controllerManager", "scheduler"]}
 
@@ -94,7 +95,7 @@ FIXTURES: list[Fixture] = [
         "db-primary", "kmsKeyId alias/aws/rds is an AWS-managed key", "aws-rds-encrypted-bad-2"),
     good("aws-rds-force-tls", rds(), "aws-rds-force-tls-good-1"),
     bad("aws-rds-force-tls", rds(group={"name": "pg-force-ssl", "parameters": [{"name": "rds.force_ssl", "value": "0"}]}),
-        "db-primary", "parameter group pg-force-ssl does not set rds.force_ssl=1", "aws-rds-force-tls-bad-2"),
+        "db-primary", "pg-force-ssl does not set rds.force_ssl=1 (it sets rds.force_ssl to 0)", "aws-rds-force-tls-bad-2"),
     good("aws-rds-auth", rds(), "aws-rds-auth-good-1"),
     bad("aws-rds-auth", rds(password_generated=False),
         "db-primary", "password is a literal, not the value of a random.RandomPassword (in code or config)",
@@ -241,4 +242,104 @@ FIXTURES += [
     bad("aws-redis-encryption-auth", one("aws:elasticache/replicationGroup:ReplicationGroup",
                                             {**REDIS, "transitEncryptionMode": "preferred"}),
         "subject", 'transitEncryptionMode is "preferred"', "aws-redis-encryption-auth-preferred"),
+]
+
+
+# --- references proved by value, protections that do not protect, access beside the endpoint -----------------
+
+
+def _wired_to_group(instance: str, value: str) -> list[dict[str, Any]]:
+    """The stack with `instance` naming `value` while still wired to the declared group (an `.apply()`)."""
+    stack = rds()
+    group = next(r for r in stack if r["type"] == "aws:rds/parameterGroup:ParameterGroup")
+    entry = next(r for r in stack if r["urn"].endswith(f"::{instance}"))
+    entry["inputs"] = entry["outputs"] = {**entry["inputs"], "parameterGroupName": value}
+    entry["propertyDependencies"] = {**entry.get("propertyDependencies", {}), "parameterGroupName": [group["urn"]]}
+    return stack
+
+
+def _replica_source(value: str) -> list[dict[str, Any]]:
+    stack = rds()
+    entry = next(r for r in stack if r["urn"].endswith("::db-replica-0"))
+    entry["inputs"] = entry["outputs"] = {**entry["inputs"], "replicateSourceDb": value}
+    primary = next(r for r in stack if r["urn"].endswith("::db-primary"))
+    primary["outputs"] = {**primary["inputs"], "arn": "arn:aws:rds:eu-west-3:123456789012:db:db-primary"}
+    entry["propertyDependencies"] = {"replicateSourceDb": [primary["urn"]]}
+    return stack
+
+
+IRSA = "arn:aws:iam::123456789012:oidc-provider/oidc.eks.eu-west-3.amazonaws.com/id/ABC"
+
+
+def _irsa(condition: dict[str, Any]) -> list[dict[str, Any]]:
+    return one("aws:iam/role:Role", {"assumeRolePolicy": json.dumps({"Statement": [
+        {"Effect": "Allow", "Principal": {"Federated": IRSA}, "Action": "sts:AssumeRoleWithWebIdentity",
+         "Condition": condition}]})})
+
+
+def _secret_policy(statement: dict[str, Any], **extra: Any) -> list[dict[str, Any]]:
+    return one("aws:secretsmanager/secretPolicy:SecretPolicy", {
+        "secretArn": "arn:aws:secretsmanager:eu-west-3:123456789012:secret:db", **extra,
+        "policy": json.dumps({"Statement": [statement]})})
+
+
+def _logging(config: dict[str, Any]) -> list[dict[str, Any]]:
+    stack = waf_stack()
+    log = next(r for r in stack if r["urn"].endswith("::log"))
+    log["inputs"] = log["outputs"] = {**log["inputs"], "loggingFilter": config}
+    return stack
+
+
+SUB = "oidc.eks.eu-west-3.amazonaws.com/id/ABC:sub"
+AUD = {"oidc.eks.eu-west-3.amazonaws.com/id/ABC:aud": "sts.amazonaws.com"}
+
+FIXTURES += [
+    bad("aws-rds-force-tls", rds(group={"name": "pg-force-ssl", "parameters": [
+        {"name": "rds.force_ssl", "value": "1"}, {"name": "RDS.Force_SSL", "value": "0"}]}),
+        "db-primary", "pg-force-ssl does not set rds.force_ssl=1 (it sets rds.force_ssl to 0)",
+        "aws-rds-force-tls-duplicate-entry"),
+    bad("aws-rds-force-tls", _wired_to_group("db-replica-1", "default.postgres16"), "db-replica-1",
+        "parameterGroupName default.postgres16 is no parameter group of this stack", "aws-rds-force-tls-wired-not-named"),
+    bad("aws-rds-replicas", _replica_source("arn:aws:rds:eu-west-1:999999999999:db:db-primary"), "db-replica-0",
+        "names no primary of this stack", "aws-rds-replicas-namesake-in-another-account"),
+    good("aws-rds-replicas", _replica_source("arn:aws:rds:eu-west-3:123456789012:db:db-primary"),
+         "aws-rds-replicas-good-by-arn"),
+    bad("aws-sg-no-world-ingress", [
+        *network({**DB_RULE, "referencedSecurityGroupId": None, "cidrIpv4": "0.0.0.0/0", "fromPort": 443, "toPort": 443},
+                 alb_groups=["sg-alb", "sg-db"]),
+        resource("aws:rds/instance:Instance", "db", {**PRIMARY, "vpcSecurityGroupIds": ["sg-db"]})],
+        "rule-0", "admits 0.0.0.0/0 (tcp 443) on a non-edge group", "aws-sg-no-world-ingress-borrowed-exemption"),
+    good("aws-sg-no-world-ingress", network({**DB_RULE, "securityGroupId": "sg-alb", "referencedSecurityGroupId": None,
+                                             "cidrIpv4": "0.0.0.0/0", "fromPort": 80, "toPort": 80}),
+         "aws-sg-no-world-ingress-good-edge-http"),
+    bad("aws-eks-endpoint", one("aws:eks/cluster:Cluster", {**EKS, "accessConfig": {
+        "authenticationMode": "CONFIG_MAP", "bootstrapClusterCreatorAdminPermissions": False}}),
+        "subject", 'accessConfig.authenticationMode is "CONFIG_MAP": the aws-auth ConfigMap grants cluster access',
+        "aws-eks-endpoint-config-map"),
+    bad("aws-eks-endpoint", one("aws:eks/cluster:Cluster", {k: v for k, v in EKS.items() if k != "accessConfig"}),
+        "subject", "bootstrapClusterCreatorAdminPermissions is unset (true)", "aws-eks-endpoint-access-defaults"),
+    bad("aws-secrets-cmk", _secret_policy({"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "secretsmanager:*",
+                                           "Resource": "*"}),
+        "subject", 'allows "secretsmanager:*" to principal *', "aws-secrets-cmk-public-policy"),
+    bad("aws-secrets-cmk", _secret_policy({"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::123456789012:role/app"},
+                                           "Action": "secretsmanager:GetSecretValue", "Resource": "*"},
+                                          blockPublicPolicy="false"),
+        "subject", 'blockPublicPolicy is "false"', "aws-secrets-cmk-block-public-policy-off"),
+    good("aws-secrets-cmk", _secret_policy({"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::123456789012:role/app"},
+                                            "Action": "secretsmanager:GetSecretValue", "Resource": "*"},
+                                           blockPublicPolicy=True), "aws-secrets-cmk-good-named-policy"),
+    bad("aws-waf-attached-logged", _logging({"defaultBehavior": "DROP", "filters": []}), "acl",
+        "loggingFilter.defaultBehavior is DROP and no filter keeps any", "aws-waf-attached-logged-drops-all"),
+    good("aws-waf-attached-logged", _logging({"defaultBehavior": "DROP", "filters": [
+        {"behavior": "KEEP", "requirement": "MEETS_ANY", "conditions": [{"actionCondition": {"action": "BLOCK"}}]}]}),
+         "aws-waf-attached-logged-good-keeps-blocks"),
+    bad("aws-iam-no-wildcard", one("aws:iam/rolePolicyAttachment:RolePolicyAttachment", {
+        "policyArn": "arn:aws:iam::aws:policy/AmazonDynamoDBFullAccess"}), "subject", "AmazonDynamoDBFullAccess",
+        "aws-iam-no-wildcard-full-access"),
+    bad("aws-iam-no-wildcard", _irsa({"StringEquals": AUD}), "subject", "no :sub condition",
+        "aws-iam-no-wildcard-web-identity-no-sub"),
+    bad("aws-iam-no-wildcard", _irsa({"StringLike": {SUB: "system:serviceaccount:*:*", **AUD}}), "subject",
+        "does not pin one subject", "aws-iam-no-wildcard-web-identity-any-namespace"),
+    good("aws-iam-no-wildcard", _irsa({"StringEquals": {SUB: "system:serviceaccount:kube-system:ebs-csi", **AUD}}),
+         "aws-iam-no-wildcard-good-web-identity"),
 ]

@@ -130,3 +130,68 @@ FIXTURES += [
         **AKS, "apiServerAccessProfile": {"enablePrivateCluster": "false", "authorizedIPRanges": ["::/0"]}}),
         "subject", "authorizedIPRanges ::/0 cover the public Internet", "azure-aks-access-ipv6"),
 ]
+
+
+# --- references proved by value, Denies that do not cover, overrides that disable, public nodes -------------------
+WAF_ID = "/subscriptions/s/resourceGroups/r/providers/Microsoft.Network/ApplicationGatewayWebApplicationFirewallPolicies/waf"
+FOREIGN = "/subscriptions/x/resourceGroups/y/providers/Microsoft.Network/ApplicationGatewayWebApplicationFirewallPolicies/open"
+
+
+def gateway(**changes: Any) -> list[dict[str, Any]]:
+    return [resource("azure-native:network:WebApplicationFirewallPolicy", "waf", {**WAF_POLICY, "id": WAF_ID,
+                                                                                  "policyName": "waf"}),
+            resource("azure-native:network:ApplicationGateway", "gw", {**APP_GW, "firewallPolicy": {"id": WAF_ID},
+                                                                       **changes})]
+
+
+def denied_then_allowed(**deny: Any) -> list[dict[str, Any]]:
+    return one("azure-native:network:NetworkSecurityGroup", {"securityRules": [
+        {**NSG_RULE, "name": "deny-22", "access": "Deny", "priority": 90, "destinationPortRange": "22", "protocol": "*",
+         "sourcePortRange": "*", "destinationAddressPrefix": "*", **deny},
+        {**NSG_RULE, "name": "ssh", "priority": 100, "destinationPortRange": "22", "destinationAddressPrefix": "*"}]})
+
+
+NSG_ID = "/subscriptions/s/resourceGroups/r/providers/Microsoft.Network/networkSecurityGroups/nodes"
+
+
+def subnet(nsg_id: str) -> list[dict[str, Any]]:
+    return [resource("azure-native:network:NetworkSecurityGroup", "nodes-nsg", {
+                "id": NSG_ID, "networkSecurityGroupName": "nodes", "securityRules": [NSG_RULE]}),
+            resource("azure-native:network:Subnet", "nodes", {"subnetName": "nodes",
+                                                              "networkSecurityGroup": {"id": nsg_id}})]
+
+
+FIXTURES += [
+    good("azure-waf-prevention", gateway(), "azure-waf-prevention-good-gateway"),
+    bad("azure-waf-prevention", gateway(firewallPolicy={"id": FOREIGN}), "gw",
+        "firewallPolicy.id " + FOREIGN + " names no WAF policy of this stack", "azure-waf-prevention-foreign-policy"),
+    bad("azure-waf-prevention", gateway(httpListeners=[{"name": "https", "protocol": "Https",
+                                                          "firewallPolicy": {"id": FOREIGN}}]), "gw",
+        "httpListeners[0] (https) firewallPolicy.id", "azure-waf-prevention-foreign-listener-policy"),
+    bad("azure-waf-prevention", one("azure-native:network:WebApplicationFirewallPolicy", mutate(
+        WAF_POLICY, "managedRules.managedRuleSets.0.ruleGroupOverrides", [{"ruleGroupName": "SQLI", "rules": []}])),
+        "subject", "ruleGroupOverrides[0] (SQLI) lists no rules: every rule of the group is disabled",
+        "azure-waf-prevention-override-without-rules"),
+    bad("azure-waf-prevention", one("azure-native:network:WebApplicationFirewallPolicy", mutate(
+        WAF_POLICY, "policySettings.requestBodyCheck", "false")),
+        "subject", "policySettings.requestBodyCheck is false (request bodies are not inspected)",
+        "azure-waf-prevention-body-check-off"),
+    good("azure-nsg-no-internet-admin", denied_then_allowed(), "azure-nsg-no-internet-admin-good-full-deny"),
+    bad("azure-nsg-no-internet-admin", denied_then_allowed(destinationAddressPrefix="10.0.0.4/32"), "subject",
+        "securityRules 'ssh' (priority 100) admits Internet to port 22", "azure-nsg-no-internet-admin-deny-one-host"),
+    bad("azure-nsg-no-internet-admin", denied_then_allowed(sourcePortRanges=["1024-2048"], sourcePortRange=None),
+        "subject", "admits Internet to port 22", "azure-nsg-no-internet-admin-deny-some-source-ports"),
+    good("azure-nsg-no-internet-admin", subnet(NSG_ID.upper()), "azure-nsg-no-internet-admin-good-subnet-nsg"),
+    bad("azure-nsg-no-internet-admin", subnet(NSG_ID.replace("/nodes", "/elsewhere")), "nodes",
+        "networkSecurityGroup.id", "azure-nsg-no-internet-admin-foreign-subnet-nsg"),
+    bad("azure-pg-resilience", [*pg_stack(replicas=1), resource("azure-native:dbforpostgresql:Server", "stray", {
+        "createMode": "Replica", "sourceServerResourceId": PG["id"].replace("/pg", "/other"), "network": PG["network"]},
+        protect=True)], "stray", "names no primary of this stack", "azure-pg-resilience-replica-of-another-server"),
+    bad("azure-aks-access", one("azure-native:containerservice:ManagedCluster", {
+        **AKS, "agentPoolProfiles": [{"name": "system", "enableNodePublicIP": "true"}]}),
+        "subject", "agentPoolProfiles[system].enableNodePublicIP is true", "azure-aks-access-node-public-ip"),
+    bad("azure-aks-access", one("azure-native:containerservice:AgentPool", {"enableNodePublicIP": True}),
+        "subject", "enableNodePublicIP is true (nodes reachable from the Internet)", "azure-aks-access-pool-public-ip"),
+    good("azure-aks-access", one("azure-native:containerservice:AgentPool", {"enableNodePublicIP": False}),
+         "azure-aks-access-good-pool"),
+]

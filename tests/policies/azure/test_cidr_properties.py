@@ -30,7 +30,8 @@ def _aks(cidrs: list[str]) -> list[dict[str, Any]]:
 
 
 def _eks(cidrs: list[str]) -> list[dict[str, Any]]:
-    return [resource("aws:eks/cluster:Cluster", "eks", {"vpcConfig": {
+    return [resource("aws:eks/cluster:Cluster", "eks", {"accessConfig": {
+        "authenticationMode": "API", "bootstrapClusterCreatorAdminPermissions": False}, "vpcConfig": {
         "endpointPrivateAccess": True, "endpointPublicAccess": True, "publicAccessCidrs": cidrs}})]
 
 

@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import copy
 
-from tests.policies.mutants import ops_aws, ops_azure
+from tests.policies.mutants import ops_aws, ops_azure, ops_cloud_round4
 from tests.policies.mutants.harness import build_export
 from tests.policies.mutants.model import resources
 
-OPERATORS = [*ops_aws.OPERATORS, *ops_azure.OPERATORS]
+OPERATORS = [*ops_aws.OPERATORS, *ops_azure.OPERATORS, *ops_cloud_round4.OPERATORS]
 CLOUD_RULES = {op.rule for op in OPERATORS}
 
 

@@ -130,7 +130,8 @@ def test_force_tls_judges_the_other_instance(pack: PolicyPackProcess, reason: st
     _put(_named(stack, "db-replica-0"), "parameterGroupName", BLIND[reason])
     _put(_named(stack, "db-replica-1"), "parameterGroupName", "default.postgres16")
     found, blind = judged(pack, stack, "aws-rds-force-tls")
-    assert found == {"db-replica-1": "no custom parameter group with rds.force_ssl=1 is attached"}
+    assert found == {"db-replica-1": "no custom parameter group with rds.force_ssl=1 is attached (parameterGroupName "
+                                     "default.postgres16 is no parameter group of this stack)"}
     assert ("db-replica-0", "parameterGroupName", reason) in blind
 
 
