@@ -21,7 +21,7 @@ from typing import Any
 
 from offline import OfflineError
 from offline.files import decode_text, read_user_file
-from offline.wire import SECRET_SIG, SECRET_SIG_KEY
+from offline.wire import SECRET_SIG, SECRET_SIG_KEY, UNKNOWN
 
 STACK_TYPE = "pulumi:pulumi:Stack"
 VERSIONS = (3, 4)
@@ -139,6 +139,7 @@ def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
         problem = special_value_problem(value)
         if problem is not None:
             raise _RefusedError(problem)
+        return as_sent(value)
     return value
 
 
@@ -299,6 +300,7 @@ def validate(data: Any, name: str = "the export") -> None:
         raise OfflineError(f"{name}: the top level is {_kind(data)}; a `pulumi stack export` is an object")
     if "deployment" not in data:
         raise OfflineError(f"{name}: no \"deployment\"; is this a `pulumi stack export`?")
+    _go_folded_keys(data, _FOLDED_TOP, "", name)
     version = data.get("version")
     if type(version) is not int or version not in VERSIONS:
         raise OfflineError(f"{name}: checkpoint \"version\" {json.dumps(version)} is not one this gate reads "
@@ -306,6 +308,7 @@ def validate(data: Any, name: str = "the export") -> None:
     body = data["deployment"]
     if not isinstance(body, dict):
         raise OfflineError(f"{name}: \"deployment\" is {_kind(body)}, not an object")
+    _go_folded_keys(body, _FOLDED_DEPLOYMENT, "deployment: ", name)
     resources = body.get("resources")
     if not isinstance(resources, list):
         raise OfflineError(f"{name}: deployment.resources is {'missing' if resources is None else _kind(resources)}; "
@@ -366,22 +369,48 @@ def validate(data: Any, name: str = "the export") -> None:
                                    "a resource must come after its parent, provider and dependencies")
 
 
+TOP_KEYS = frozenset({"version", "deployment"})
+DEPLOYMENT_KEYS = frozenset({"manifest", "secrets_providers", "resources", "pending_operations", "metadata"})
+"""The keys Pulumi's checkpoint reader knows at the top level and in `deployment` (UntypedDeployment, DeploymentV3)."""
+_FOLDED_TOP = {k.casefold(): k for k in TOP_KEYS}
+_FOLDED_DEPLOYMENT = {k.casefold(): k for k in DEPLOYMENT_KEYS}
+
+
+def _go_folded_keys(value: dict[str, Any], known: Mapping[str, str], prefix: str, name: str) -> None:
+    """Pulumi reads an export with Go's JSON decoder, which matches keys to fields ignoring case (with
+    Unicode folding: U+017F is "s") and lets the last match win. A key that is one of `known` in another
+    case is therefore what Pulumi reads (a second "Resources" list replaces "resources"), while this
+    gate would read the exact key: refused, so both read the same resources."""
+    for key in value:
+        meant = known.get(key.casefold())
+        if meant is not None and meant != key:
+            raise OfflineError(f"{name}: {prefix}key {_short(key, 60)} is {json.dumps(meant)} to Pulumi (its JSON "
+                               "reader ignores case and takes the last match), not to this gate; write the key once, "
+                               f"as {json.dumps(meant)}")
+
+
 SIG_KEY = SECRET_SIG_KEY
-SIGNATURES = {
-    SECRET_SIG: "secret",
-    "c44067f5952c0a294b673a41bacd8c17": "asset",
-    "0def7320c3a5731c473e5ecbe6d01bc7": "archive",
-    "5cf8f73096256a8f31e491e813e4eb8e": "resource reference",
-    "d0e6a833031e9bbcd3f4e8bde6ca49a4": "output value",
-}
+ASSET_SIG, ARCHIVE_SIG = "c44067f5952c0a294b673a41bacd8c17", "0def7320c3a5731c473e5ecbe6d01bc7"
+RESOURCE_SIG, OUTPUT_SIG = "5cf8f73096256a8f31e491e813e4eb8e", "d0e6a833031e9bbcd3f4e8bde6ca49a4"
+SIGNATURES = {SECRET_SIG: "secret", ASSET_SIG: "asset", ARCHIVE_SIG: "archive", RESOURCE_SIG: "resource reference",
+              OUTPUT_SIG: "output value"}
 """Pulumi's special-value signatures (the value of `SIG_KEY`): any other makes the policy SDK refuse
 the whole resource, so every rule would crash on it."""
 _ENVELOPE = ("ciphertext", "plaintext", "value")
+_SHAPES: dict[str, tuple[tuple[str, ...], dict[str, tuple[type, ...]]]] = {
+    # kind: (payload keys, exactly one present; every key allowed besides the signature, with its JSON types)
+    "asset": (("path", "text", "uri"), {"path": (str,), "text": (str,), "uri": (str,), "hash": (str,)}),
+    "archive": (("assets", "path", "uri"), {"assets": (dict,), "path": (str,), "uri": (str,), "hash": (str,)}),
+    "resource reference": (("urn",), {"urn": (str,), "id": (str,), "packageVersion": (str,)}),
+    "output value": ((), {"value": (object,), "secret": (bool,), "dependencies": (list,)}),
+}
+"""What Pulumi writes in each special value but a secret (the policy SDK raises on anything less)."""
 
 
 def special_value_problem(value: dict[str, Any]) -> str | None:
-    """Why an object holding the special-value key is malformed: an unknown signature, or a secret
-    with no or several payloads."""
+    """Why an object holding the special-value key is malformed: an unknown signature, a secret with
+    no or several payloads, an asset or archive without exactly one of its payloads, a key Pulumi
+    does not write."""
     kind = SIGNATURES.get(value[SIG_KEY]) if isinstance(value[SIG_KEY], str) else None
     if kind is None:
         return f"unknown special-value signature {_short(str(value[SIG_KEY]), 60)} (Pulumi's: {', '.join(SIGNATURES)})"
@@ -392,7 +421,39 @@ def special_value_problem(value: dict[str, Any]) -> str | None:
                     f"(it has {', '.join(sorted(k for k in value if k != SIG_KEY)) or 'none'})")
         if payloads[0] != "value" and not isinstance(value[payloads[0]], str):
             return f"a secret's {payloads[0]} is {_kind(value[payloads[0]])}, not a string"
+        return None
+    needed, allowed = _SHAPES[kind]
+    extra = sorted(k for k in value if k != SIG_KEY and k not in allowed)
+    present = [k for k in needed if k in value]
+    if extra or (needed and len(present) != 1):
+        return (f"{'an' if kind[0] in 'aeiou' else 'a'} {kind} holds {', '.join(allowed)}"
+                f"{' (exactly one of ' + ', '.join(needed) + ')' if len(needed) > 1 else ''}; "
+                f"it has {', '.join(sorted(k for k in value if k != SIG_KEY)) or 'none'}")
+    for key, types in allowed.items():
+        if key in value and not isinstance(value[key], types):
+            return f"{'an' if kind[0] in 'aeiou' else 'a'} {kind}'s {key} is {_kind(value[key])}"
+    if kind == "archive" and "assets" in value:
+        for name, item in value["assets"].items():
+            if not isinstance(item, dict) or item.get(SIG_KEY) not in (ASSET_SIG, ARCHIVE_SIG):
+                return f"an archive's asset {_short(str(name), 60)} is {_kind(item)}, not an asset or archive"
+    if kind == "output value" and not all(isinstance(d, str) for d in value.get("dependencies", ())):
+        return "an output value's dependencies must be URNs"
     return None
+
+
+def as_sent(value: dict[str, Any]) -> Any:
+    """A special value as the engine hands it to an analyzer, which keeps secrets, assets and archives
+    but neither output values nor resource references: an output value becomes its value (unknown
+    when it has none), a secret one a secret envelope around it; a reference becomes the resource's
+    id, or its URN when it has none."""
+    signature = value.get(SIG_KEY)
+    kind = SIGNATURES.get(signature) if isinstance(signature, str) else None
+    if kind == "output value":
+        inner = value.get("value", UNKNOWN)
+        return {SIG_KEY: SECRET_SIG, "value": inner} if value.get("secret") else inner
+    if kind == "resource reference":
+        return value.get("id") or value["urn"]
+    return value
 
 
 def _misspelt_signature_key(value: Any) -> bool:
