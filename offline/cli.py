@@ -350,12 +350,14 @@ def _add_generate(commands: argparse._SubParsersAction[_Parser]) -> None:
 
 
 def _generate(args: argparse.Namespace) -> int:
-    """The one command behind every generated file: docs/config.md, docs/policies.md, golden reports."""
+    """The one command behind every generated file: docs/config.md, docs/policies.md, golden reports, the
+    pinned providers' type tokens."""
     from offline.docs import golden as report_golden
     from offline.docs import policies as report_docs
+    from offline.gate import tokens
 
     flags = ["--check"] if args.check else []
-    codes = [_config_docs(args), report_docs.main(flags), report_golden.main(flags)]
+    codes = [_config_docs(args), report_docs.main(flags), report_golden.main(flags), tokens.main(flags)]
     return EXIT_FAILED if any(codes) else EXIT_OK
 
 

@@ -21,6 +21,7 @@ from typing import Any
 
 from offline import OfflineError
 from offline.files import decode_text, read_user_file
+from offline.gate import tokens
 from offline.wire import SECRET_SIG, SECRET_SIG_KEY, UNKNOWN
 
 STACK_TYPE = "pulumi:pulumi:Stack"
@@ -352,6 +353,11 @@ def validate(data: Any, name: str = "the export") -> None:
         if urn_stack(urn) != stack or urn_project(urn) != project:
             raise OfflineError(f"{where}: the URN belongs to stack {urn_stack(urn)!r} of project {urn_project(urn)!r}, "
                                f"the export is stack {stack!r} of project {project!r}")
+        provider = str(entry["provider"]).rsplit("::", 1)[0] if entry.get("provider") else None
+        problem = tokens.catalog().problem(entry["type"], bool(entry.get("custom")),
+                                           resources[seen[provider]]["type"] if provider in seen else None)
+        if problem is not None:
+            raise OfflineError(f"{where}: type {_short(entry['type'], 100)} {problem}")
         references = [("parent", entry.get("parent"))]
         if entry.get("provider"):
             references.append(("provider", str(entry["provider"]).rsplit("::", 1)[0]))

@@ -135,3 +135,100 @@ def test_a_secret_output_value_is_withheld_and_never_quoted(tmp_path: Path, caps
         out = capsys.readouterr()
         assert "hunter2" not in out.out + out.err
         assert "k8s-configmap-no-secrets" in out.out
+
+
+# --- type tokens ---------------------------------------------------------------------------------
+
+PROVIDER = "urn:pulumi:test::orchestrator::pulumi:providers:aws::default"
+
+
+def security_group_rule(type_: str, provider_type: str = "pulumi:providers:aws") -> dict[str, Any]:
+    """A rule open to the world, of `type_`, with a provider of `provider_type`."""
+    provider = resource(provider_type, "default", {})
+    rule = resource(type_, "db-in", {"cidrIpv4": "0.0.0.0/0", "fromPort": 5432, "toPort": 5432, "ipProtocol": "tcp"})
+    rule["provider"] = provider["urn"] + "::6a1b"
+    return export(provider, rule)
+
+
+@pytest.mark.parametrize(("type_", "expected"), [
+    ("aws:vpc/securityGroupIngressRule:securityGroupIngressRule",
+     'is no resource type of the pinned provider aws 7.51.1 (no engine could hold it, and no rule would recognise it); '
+     'did you mean "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"?'),
+    ("aws:vpc/securityGroupIngresRule:SecurityGroupIngresRule",
+     'is no resource type of the pinned provider aws 7.51.1 (no engine could hold it, and no rule would recognise it); '
+     'did you mean "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"?'),
+    ("aws:VPC/securityGroupIngressRule:SecurityGroupIngressRule", 'did you mean "aws:vpc/securityGroupIngressRule:'),
+    ("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRul\u0435",
+     "is not a Pulumi type token (package:module:Name, letters, digits, '_', '.', '-', and '/' in the module)"),
+    ("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule ", "is not a Pulumi type token"),
+    ("aws:vpc/securityGroupIngressRule:Security\u200bGroupIngressRule", "is not a Pulumi type token"),
+    ("AWS:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
+     "is of package AWS, but its provider is a pulumi:providers:aws (the engine asks the provider of the resource's own "
+     "package)"),
+], ids=["name-case", "typo", "module-case", "homoglyph", "trailing-space", "zero-width", "package-case"])
+def test_a_type_the_pinned_provider_does_not_have_is_refused(type_: str, expected: str) -> None:
+    doc = security_group_rule(type_)
+    with pytest.raises(OfflineError) as refused:
+        validate(doc, "export.json")
+    message = str(refused.value)
+    assert message.startswith(f"export.json: deployment.resources[2]: type {json.dumps(type_)} ") and expected in message, \
+        message
+
+
+@pytest.mark.parametrize(("type_", "provider_type", "expected"), [
+    ("AWS:vpc/securityGroupIngressRule:SecurityGroupIngressRule", "pulumi:providers:AWS",
+     'deployment.resources[1]: type "pulumi:providers:AWS" names provider package "AWS"; the pinned provider is "aws"'),
+    ("k8s:apps/v1:Deployment", "pulumi:providers:k8s",
+     'deployment.resources[2]: type "k8s:apps/v1:Deployment" is a resource of package "k8s", which no pinned provider '
+     "is (aws, azure-native, kubernetes, random, time, tls) and "
+     "no rule of this gate judges; a renamed resource would pass unseen"),
+    ("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule", "pulumi:providers:kubernetes",
+     'deployment.resources[2]: type "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule" is of package aws, '
+     "but its provider is a pulumi:providers:kubernetes"),
+], ids=["renamed-package-and-provider", "unknown-package", "provider-of-another-package"])
+def test_a_renamed_package_is_refused(type_: str, provider_type: str, expected: str) -> None:
+    with pytest.raises(OfflineError) as refused:
+        validate(security_group_rule(type_, provider_type), "export.json")
+    assert str(refused.value).startswith(f"export.json: {expected}"), str(refused.value)
+
+
+@pytest.mark.parametrize("type_", [
+    "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
+    "aws:vpc:SecurityGroupIngressRule",  # the module-only form
+    "aws:elasticloadbalancingv2/loadBalancer:LoadBalancer",  # an alias the provider keeps
+    "azure-native:network/v20240501:SecurityRule",  # an API-version module
+    "azure-native:cache:Redis",  # an old token kept as an alias
+    "kubernetes:argoproj.io/v1alpha1:Rollout",  # a custom resource
+    "kubernetes:helm.sh/v3:Chart",  # a component of the provider
+    "aws-native:rds:DbInstance",  # not pinned, but judged by the pack
+])
+def test_real_tokens_are_read(type_: str) -> None:
+    package = type_.split(":", 1)[0]
+    provider_type = "pulumi:providers:" + package
+    validate(security_group_rule(type_, provider_type), "export.json")
+
+
+@pytest.mark.parametrize(("type_", "expected"), [
+    ("kubernetes:Networking.k8s.io/v1:NetworkPolicy", 'did you mean "kubernetes:networking.k8s.io/v1:NetworkPolicy"?'),
+    ("kubernetes:networking.k8s.io/v1:Networkpolicy", 'did you mean "kubernetes:networking.k8s.io/v1:NetworkPolicy"?'),
+    ("kubernetes:apps/v1:deployment", 'did you mean "kubernetes:apps/v1:Deployment"?'),
+], ids=["group-case", "builtin-group-kind-case", "kind-case"])
+def test_a_builtin_kubernetes_kind_in_another_spelling_is_no_custom_resource(type_: str, expected: str) -> None:
+    with pytest.raises(OfflineError) as refused:
+        validate(security_group_rule(type_, "pulumi:providers:kubernetes"), "export.json")
+    assert str(refused.value).endswith(expected), str(refused.value)
+
+
+def test_the_token_catalog_is_the_pinned_providers() -> None:
+    from offline.gate import tokens
+
+    assert tokens.main(["--check"]) == 0
+    assert set(tokens.catalog().versions) == {"aws", "azure-native", "kubernetes", "random", "time", "tls"}
+
+
+def test_a_renamed_resource_exits_2_with_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, _ = check(tmp_path, security_group_rule("aws:vpc/securityGroupIngressRule:securityGroupIngressRule"))
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1
+    assert err.startswith('error: export.json: deployment.resources[2]: type "aws:vpc/securityGroupIngressRule:'
+                          'securityGroupIngressRule" is no resource type of the pinned provider aws 7.51.1')
