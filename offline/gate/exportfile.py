@@ -176,9 +176,13 @@ _FLAG = "\x00duplicate"
 
 
 def _locate(text: str) -> str:
-    """Where the first refused token is: parse again, leaving flags in place, then find the first."""
-    data = json.loads(text, parse_float=_flagged(_float), parse_int=_flagged(_int),
-                      parse_constant=_flagged(_constant), object_pairs_hook=_flag_duplicates)
+    """Where the first refused token is: parse again, leaving flags in place, then find the first
+    ("" when the rest of the file nests too deep to parse: the refusal is then said without a path)."""
+    try:
+        data = json.loads(text, parse_float=_flagged(_float), parse_int=_flagged(_int),
+                          parse_constant=_flagged(_constant), object_pairs_hook=_flag_duplicates)
+    except RecursionError:
+        return ""
     found = _first(data, lambda v: isinstance(v, _Flag))
     if found is None:
         return ""
