@@ -300,7 +300,13 @@ def _check(args: argparse.Namespace) -> int:
     text = render(report, args.format, artifact)
     if args.output:
         args.output.parent.mkdir(parents=True, exist_ok=True)
-        args.output.write_text(text, encoding="utf-8")
+        # Whole or not at all: a reader (a CI upload step) never sees half a report.
+        partial = args.output.with_name(f".{args.output.name}.{os.getpid()}.partial")
+        try:
+            partial.write_text(text, encoding="utf-8")
+            os.replace(partial, args.output)
+        finally:
+            partial.unlink(missing_ok=True)
         print(f"{stack}: {'passed' if report.passed else 'failed'}, score {report.score}/100 -> {args.output}")
     else:
         sys.stdout.write(text)

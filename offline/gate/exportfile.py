@@ -13,7 +13,11 @@ from __future__ import annotations
 import difflib
 import json
 import math
+import os
 import re
+import select
+import stat
+import time
 import unicodedata
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -276,9 +280,49 @@ def _spell(trail: Any) -> str:
     return out or "(top)"
 
 
-def read_json_object(path: Path, what: str, shape: str) -> dict[str, Any]:
+MAX_CONFIG_BYTES = 1024 * 1024
+"""The most a policy configuration may hold (the shipped ones are under 4 KiB): `/dev/zero` or a
+log file named by mistake is refused after 1 MiB, not parsed from 256 MiB."""
+
+
+PIPE_WAIT = 60.0
+"""Seconds a named pipe may stay silent: `<(pulumi stack export)` writes within them, a FIFO nobody
+opens for writing would otherwise block the check forever."""
+
+
+def read_input(path: Path, label: str, max_bytes: int, hint: str = "", wait: float = PIPE_WAIT) -> bytes:
+    """`read_user_file`, except that a pipe (a FIFO, process substitution) is read without blocking:
+    silent for `wait` seconds, it is one error line, not a hang."""
+    try:
+        fifo = stat.S_ISFIFO(path.stat().st_mode)
+    except OSError:
+        fifo = False
+    if not fifo:
+        return read_user_file(path, label, max_bytes, hint)
+    chunks: list[bytes] = []
+    size = 0
+    descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    try:
+        deadline = time.monotonic() + wait
+        while True:
+            ready, _, _ = select.select([descriptor], [], [], max(deadline - time.monotonic(), 0))
+            if not ready:
+                raise OfflineError(f"{label}: nothing was written to the pipe within {wait:g} s (a named pipe "
+                                   "nobody writes to?)")
+            chunk = os.read(descriptor, 1 << 20)
+            if not chunk:
+                return b"".join(chunks)
+            chunks.append(chunk)
+            size += len(chunk)
+            if size > max_bytes:
+                raise OfflineError(f"{label} is over {max_bytes:,} bytes; at most that many are read{hint}")
+    finally:
+        os.close(descriptor)
+
+
+def read_json_object(path: Path, what: str, shape: str, max_bytes: int = MAX_CONFIG_BYTES) -> dict[str, Any]:
     """A JSON object from a file the user named, or one OfflineError line saying what is wrong."""
-    data = parse_json(read_user_file(path, f"{what} {path.name}"), f"{what} {path.name}")
+    data = parse_json(read_input(path, f"{what} {path.name}", max_bytes), f"{what} {path.name}")
     if not isinstance(data, dict):
         raise OfflineError(f"{what} {path.name} must be {shape}")
     return data
@@ -287,8 +331,8 @@ def read_json_object(path: Path, what: str, shape: str) -> dict[str, Any]:
 def read_state(path: Path, max_resources: int = MAX_RESOURCES) -> dict[str, Any]:
     """A deployment export of at most `max_resources` resources (and `BYTES_PER_RESOURCE` bytes and
     `VALUES_PER_RESOURCE` values each; the bytes are checked before reading), validated."""
-    raw = read_user_file(path, f"state file {path.name}", max_resources * BYTES_PER_RESOURCE,
-                         f" (with --max-resources {max_resources:,}); raise --max-resources to read it")
+    raw = read_input(path, f"state file {path.name}", max_resources * BYTES_PER_RESOURCE,
+                     f" (with --max-resources {max_resources:,}); raise --max-resources to read it")
     data = parse_json(raw, path.name, f" (e.g. `pulumi stack export --file {path.name}`)",
                       lambda parsed: within_limit(parsed, max_resources, path.name))
     validate(data, path.name)

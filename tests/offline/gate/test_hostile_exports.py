@@ -280,3 +280,58 @@ def test_a_refused_number_before_deep_nesting_is_one_line() -> None:
     with pytest.raises(OfflineError) as refused:
         parse_json(b'{"a": NaN, "b": ' + b"[" * 100_000 + b"]" * 100_000 + b"}", "export.json")
     assert str(refused.value) == "export.json: NaN is not a JSON number (JSON has no NaN or Infinity)"
+
+
+# --- files the caller names --------------------------------------------------------------------------
+
+
+def test_a_pipe_nobody_writes_to_is_one_error_not_a_hang(tmp_path: Path) -> None:
+    import os
+    import time
+
+    from offline.gate.exportfile import read_input
+
+    pipe = tmp_path / "config.json"
+    os.mkfifo(pipe)
+    started = time.monotonic()
+    with pytest.raises(OfflineError) as refused:
+        read_input(pipe, "policy config config.json", 1024, wait=0.5)
+    assert time.monotonic() - started < 5
+    assert str(refused.value) == ("policy config config.json: nothing was written to the pipe within 0.5 s (a named "
+                                  "pipe nobody writes to?)")
+
+
+def test_a_pipe_is_read_to_its_end(tmp_path: Path) -> None:
+    """`check --state <(pulumi stack export)`: process substitution is a pipe."""
+    import os
+    import threading
+
+    from offline.gate.exportfile import read_input
+
+    pipe = tmp_path / "export.json"
+    os.mkfifo(pipe)
+
+    def write() -> None:
+        with pipe.open("wb") as stream:
+            stream.write(b'{"a": 1}' * 50_000)
+
+    writer = threading.Thread(target=write)
+    writer.start()
+    try:
+        assert read_input(pipe, "state file export.json", 1 << 20, wait=10) == b'{"a": 1}' * 50_000
+    finally:
+        writer.join()
+
+
+def test_a_policy_config_is_read_up_to_one_mebibyte(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, _ = check(tmp_path, export(pod({"privileged": False})), "--policy-config", "/dev/zero")
+    assert code == 2
+    assert capsys.readouterr().err == "error: policy config zero is over 1,048,576 bytes; at most that many are read\n"
+
+
+def test_a_report_file_is_written_whole(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "reports" / "gate.sarif"
+    code, _, _ = check(tmp_path, export(pod({"privileged": True})), "--format", "sarif", "--output", str(out))
+    assert code == 1
+    assert json.loads(out.read_text())["runs"][0]["results"][0]["ruleId"] == "k8s-no-privileged"
+    assert sorted(p.name for p in out.parent.iterdir()) == ["gate.sarif"]
