@@ -300,7 +300,13 @@ def _check(args: argparse.Namespace) -> int:
     text = render(report, args.format, artifact)
     if args.output:
         args.output.parent.mkdir(parents=True, exist_ok=True)
-        args.output.write_text(text, encoding="utf-8")
+        # Whole or not at all: a reader (a CI upload step) never sees half a report.
+        partial = args.output.with_name(f".{args.output.name}.{os.getpid()}.partial")
+        try:
+            partial.write_text(text, encoding="utf-8")
+            os.replace(partial, args.output)
+        finally:
+            partial.unlink(missing_ok=True)
         print(f"{stack}: {'passed' if report.passed else 'failed'}, score {report.score}/100 -> {args.output}")
     else:
         sys.stdout.write(text)
@@ -350,12 +356,14 @@ def _add_generate(commands: argparse._SubParsersAction[_Parser]) -> None:
 
 
 def _generate(args: argparse.Namespace) -> int:
-    """The one command behind every generated file: docs/config.md, docs/policies.md, golden reports."""
+    """The one command behind every generated file: docs/config.md, docs/policies.md, golden reports, the
+    pinned providers' type tokens."""
     from offline.docs import golden as report_golden
     from offline.docs import policies as report_docs
+    from offline.gate import tokens
 
     flags = ["--check"] if args.check else []
-    codes = [_config_docs(args), report_docs.main(flags), report_golden.main(flags)]
+    codes = [_config_docs(args), report_docs.main(flags), report_golden.main(flags), tokens.main(flags)]
     return EXIT_FAILED if any(codes) else EXIT_OK
 
 

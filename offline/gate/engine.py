@@ -14,6 +14,7 @@ carries in plaintext is masked in every message the report quotes.
 
 from __future__ import annotations
 
+import bisect
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -377,7 +378,7 @@ def _strings(value: Any, found: dict[str, None], *, decode: bool) -> None:
         found.setdefault(value, None) if len(value) >= MIN_SECRET else None
         try:
             value = json.loads(value)
-        except ValueError:
+        except (ValueError, RecursionError):  # not JSON, or nested past the parser's stack: the text is the secret
             return
     stack = [value]
     while stack:
@@ -394,13 +395,62 @@ def _strings(value: Any, found: dict[str, None], *, decode: bool) -> None:
 
 
 class Masker:
-    """Replaces every known secret in a text with the redaction marker."""
+    """Replaces in a text every known secret, and every run of at least `PARTIAL` leading characters of
+    one (a rule cuts long values when it quotes them), with the redaction marker.
+
+    Linear in the text whatever the number of secrets: at each position, a set lookup per distinct
+    short-secret length and one for the `PARTIAL`-character prefix of the long ones (whose full extent
+    a binary search over them sorted finds), never a scan of every secret (quadratic: 10,000
+    secrets in an export made 1,250 messages take 25 s)."""
 
     def __init__(self, secrets: Iterable[str]) -> None:
-        self.secrets = sorted(set(secrets), key=len, reverse=True)
+        unique = {s for s in secrets if len(s) >= MIN_SECRET}
+        self.short = {s for s in unique if len(s) < PARTIAL}
+        self.lengths = sorted({len(s) for s in self.short}, reverse=True)
+        self.long = sorted(s for s in unique if len(s) >= PARTIAL)
+        self.prefixes = {s[:PARTIAL] for s in self.long}
+        self.starts = {s[:MIN_SECRET] for s in unique}
+        """Every secret's first characters: most positions of a text start none, one lookup each."""
+
+    def _extent(self, text: str, at: int) -> int:
+        """How many characters from `at` a secret, or a leading run of one, covers (0: none)."""
+        if text[at:at + MIN_SECRET] not in self.starts:
+            return 0
+        covered = next((n for n in self.lengths if text[at:at + n] in self.short), 0)
+        if text[at:at + PARTIAL] in self.prefixes:
+            # The longest common prefix with the sorted secrets is with a neighbour of the insertion point.
+            rest = text[at:]
+            index = bisect.bisect_left(self.long, rest)
+            covered = max(covered, *(_common(rest, s) for s in self.long[max(index - 1, 0):index + 1]))
+        return covered
 
     def __call__(self, text: str) -> str:
-        for secret in self.secrets:
-            if secret in text:
-                text = text.replace(secret, REDACTED)
-        return text
+        if len(self.starts) <= FEW and not any(start in text for start in self.starts):
+            return text  # the usual case: a few secrets, each searched for in C
+        out: list[str] = []
+        at = plain = 0
+        while at < len(text):
+            covered = self._extent(text, at)
+            if covered:
+                out.append(text[plain:at] + REDACTED)
+                at = plain = at + covered
+            else:
+                at += 1
+        out.append(text[plain:])
+        return "".join(out)
+
+
+FEW = 256
+"""Up to this many secrets, a text none of whose first characters occur in is returned at once."""
+PARTIAL = 16
+"""Leading characters of a secret that are masked on their own: enough to say a value was quoted, too
+few to hold a credential a reader could use on its own."""
+
+
+def _common(a: str, b: str) -> int:
+    """The length of the common prefix of `a` and `b`."""
+    limit = min(len(a), len(b))
+    n = 0
+    while n < limit and a[n] == b[n]:
+        n += 1
+    return n

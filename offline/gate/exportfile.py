@@ -13,7 +13,11 @@ from __future__ import annotations
 import difflib
 import json
 import math
+import os
 import re
+import select
+import stat
+import time
 import unicodedata
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -21,7 +25,8 @@ from typing import Any
 
 from offline import OfflineError
 from offline.files import decode_text, read_user_file
-from offline.wire import SECRET_SIG, SECRET_SIG_KEY
+from offline.gate import tokens
+from offline.wire import SECRET_SIG, SECRET_SIG_KEY, UNKNOWN
 
 STACK_TYPE = "pulumi:pulumi:Stack"
 VERSIONS = (3, 4)
@@ -139,6 +144,7 @@ def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
         problem = special_value_problem(value)
         if problem is not None:
             raise _RefusedError(problem)
+        return as_sent(value)
     return value
 
 
@@ -174,9 +180,13 @@ _FLAG = "\x00duplicate"
 
 
 def _locate(text: str) -> str:
-    """Where the first refused token is: parse again, leaving flags in place, then find the first."""
-    data = json.loads(text, parse_float=_flagged(_float), parse_int=_flagged(_int),
-                      parse_constant=_flagged(_constant), object_pairs_hook=_flag_duplicates)
+    """Where the first refused token is: parse again, leaving flags in place, then find the first
+    ("" when the rest of the file nests too deep to parse: the refusal is then said without a path)."""
+    try:
+        data = json.loads(text, parse_float=_flagged(_float), parse_int=_flagged(_int),
+                          parse_constant=_flagged(_constant), object_pairs_hook=_flag_duplicates)
+    except RecursionError:
+        return ""
     found = _first(data, lambda v: isinstance(v, _Flag))
     if found is None:
         return ""
@@ -270,9 +280,49 @@ def _spell(trail: Any) -> str:
     return out or "(top)"
 
 
-def read_json_object(path: Path, what: str, shape: str) -> dict[str, Any]:
+MAX_CONFIG_BYTES = 1024 * 1024
+"""The most a policy configuration may hold (the shipped ones are under 4 KiB): `/dev/zero` or a
+log file named by mistake is refused after 1 MiB, not parsed from 256 MiB."""
+
+
+PIPE_WAIT = 60.0
+"""Seconds a named pipe may stay silent: `<(pulumi stack export)` writes within them, a FIFO nobody
+opens for writing would otherwise block the check forever."""
+
+
+def read_input(path: Path, label: str, max_bytes: int, hint: str = "", wait: float = PIPE_WAIT) -> bytes:
+    """`read_user_file`, except that a pipe (a FIFO, process substitution) is read without blocking:
+    silent for `wait` seconds, it is one error line, not a hang."""
+    try:
+        fifo = stat.S_ISFIFO(path.stat().st_mode)
+    except OSError:
+        fifo = False
+    if not fifo:
+        return read_user_file(path, label, max_bytes, hint)
+    chunks: list[bytes] = []
+    size = 0
+    descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    try:
+        deadline = time.monotonic() + wait
+        while True:
+            ready, _, _ = select.select([descriptor], [], [], max(deadline - time.monotonic(), 0))
+            if not ready:
+                raise OfflineError(f"{label}: nothing was written to the pipe within {wait:g} s (a named pipe "
+                                   "nobody writes to?)")
+            chunk = os.read(descriptor, 1 << 20)
+            if not chunk:
+                return b"".join(chunks)
+            chunks.append(chunk)
+            size += len(chunk)
+            if size > max_bytes:
+                raise OfflineError(f"{label} is over {max_bytes:,} bytes; at most that many are read{hint}")
+    finally:
+        os.close(descriptor)
+
+
+def read_json_object(path: Path, what: str, shape: str, max_bytes: int = MAX_CONFIG_BYTES) -> dict[str, Any]:
     """A JSON object from a file the user named, or one OfflineError line saying what is wrong."""
-    data = parse_json(read_user_file(path, f"{what} {path.name}"), f"{what} {path.name}")
+    data = parse_json(read_input(path, f"{what} {path.name}", max_bytes), f"{what} {path.name}")
     if not isinstance(data, dict):
         raise OfflineError(f"{what} {path.name} must be {shape}")
     return data
@@ -281,8 +331,8 @@ def read_json_object(path: Path, what: str, shape: str) -> dict[str, Any]:
 def read_state(path: Path, max_resources: int = MAX_RESOURCES) -> dict[str, Any]:
     """A deployment export of at most `max_resources` resources (and `BYTES_PER_RESOURCE` bytes and
     `VALUES_PER_RESOURCE` values each; the bytes are checked before reading), validated."""
-    raw = read_user_file(path, f"state file {path.name}", max_resources * BYTES_PER_RESOURCE,
-                         f" (with --max-resources {max_resources:,}); raise --max-resources to read it")
+    raw = read_input(path, f"state file {path.name}", max_resources * BYTES_PER_RESOURCE,
+                     f" (with --max-resources {max_resources:,}); raise --max-resources to read it")
     data = parse_json(raw, path.name, f" (e.g. `pulumi stack export --file {path.name}`)",
                       lambda parsed: within_limit(parsed, max_resources, path.name))
     validate(data, path.name)
@@ -299,6 +349,7 @@ def validate(data: Any, name: str = "the export") -> None:
         raise OfflineError(f"{name}: the top level is {_kind(data)}; a `pulumi stack export` is an object")
     if "deployment" not in data:
         raise OfflineError(f"{name}: no \"deployment\"; is this a `pulumi stack export`?")
+    _go_folded_keys(data, _FOLDED_TOP, "", name)
     version = data.get("version")
     if type(version) is not int or version not in VERSIONS:
         raise OfflineError(f"{name}: checkpoint \"version\" {json.dumps(version)} is not one this gate reads "
@@ -306,6 +357,7 @@ def validate(data: Any, name: str = "the export") -> None:
     body = data["deployment"]
     if not isinstance(body, dict):
         raise OfflineError(f"{name}: \"deployment\" is {_kind(body)}, not an object")
+    _go_folded_keys(body, _FOLDED_DEPLOYMENT, "deployment: ", name)
     resources = body.get("resources")
     if not isinstance(resources, list):
         raise OfflineError(f"{name}: deployment.resources is {'missing' if resources is None else _kind(resources)}; "
@@ -349,6 +401,11 @@ def validate(data: Any, name: str = "the export") -> None:
         if urn_stack(urn) != stack or urn_project(urn) != project:
             raise OfflineError(f"{where}: the URN belongs to stack {urn_stack(urn)!r} of project {urn_project(urn)!r}, "
                                f"the export is stack {stack!r} of project {project!r}")
+        provider = str(entry["provider"]).rsplit("::", 1)[0] if entry.get("provider") else None
+        problem = tokens.catalog().problem(entry["type"], bool(entry.get("custom")),
+                                           resources[seen[provider]]["type"] if provider in seen else None)
+        if problem is not None:
+            raise OfflineError(f"{where}: type {_short(entry['type'], 100)} {problem}")
         references = [("parent", entry.get("parent"))]
         if entry.get("provider"):
             references.append(("provider", str(entry["provider"]).rsplit("::", 1)[0]))
@@ -366,22 +423,48 @@ def validate(data: Any, name: str = "the export") -> None:
                                    "a resource must come after its parent, provider and dependencies")
 
 
+TOP_KEYS = frozenset({"version", "deployment"})
+DEPLOYMENT_KEYS = frozenset({"manifest", "secrets_providers", "resources", "pending_operations", "metadata"})
+"""The keys Pulumi's checkpoint reader knows at the top level and in `deployment` (UntypedDeployment, DeploymentV3)."""
+_FOLDED_TOP = {k.casefold(): k for k in TOP_KEYS}
+_FOLDED_DEPLOYMENT = {k.casefold(): k for k in DEPLOYMENT_KEYS}
+
+
+def _go_folded_keys(value: dict[str, Any], known: Mapping[str, str], prefix: str, name: str) -> None:
+    """Pulumi reads an export with Go's JSON decoder, which matches keys to fields ignoring case (with
+    Unicode folding: U+017F is "s") and lets the last match win. A key that is one of `known` in another
+    case is therefore what Pulumi reads (a second "Resources" list replaces "resources"), while this
+    gate would read the exact key: refused, so both read the same resources."""
+    for key in value:
+        meant = known.get(key.casefold())
+        if meant is not None and meant != key:
+            raise OfflineError(f"{name}: {prefix}key {_short(key, 60)} is {json.dumps(meant)} to Pulumi (its JSON "
+                               "reader ignores case and takes the last match), not to this gate; write the key once, "
+                               f"as {json.dumps(meant)}")
+
+
 SIG_KEY = SECRET_SIG_KEY
-SIGNATURES = {
-    SECRET_SIG: "secret",
-    "c44067f5952c0a294b673a41bacd8c17": "asset",
-    "0def7320c3a5731c473e5ecbe6d01bc7": "archive",
-    "5cf8f73096256a8f31e491e813e4eb8e": "resource reference",
-    "d0e6a833031e9bbcd3f4e8bde6ca49a4": "output value",
-}
+ASSET_SIG, ARCHIVE_SIG = "c44067f5952c0a294b673a41bacd8c17", "0def7320c3a5731c473e5ecbe6d01bc7"
+RESOURCE_SIG, OUTPUT_SIG = "5cf8f73096256a8f31e491e813e4eb8e", "d0e6a833031e9bbcd3f4e8bde6ca49a4"
+SIGNATURES = {SECRET_SIG: "secret", ASSET_SIG: "asset", ARCHIVE_SIG: "archive", RESOURCE_SIG: "resource reference",
+              OUTPUT_SIG: "output value"}
 """Pulumi's special-value signatures (the value of `SIG_KEY`): any other makes the policy SDK refuse
 the whole resource, so every rule would crash on it."""
 _ENVELOPE = ("ciphertext", "plaintext", "value")
+_SHAPES: dict[str, tuple[tuple[str, ...], dict[str, tuple[type, ...]]]] = {
+    # kind: (payload keys, exactly one present; every key allowed besides the signature, with its JSON types)
+    "asset": (("path", "text", "uri"), {"path": (str,), "text": (str,), "uri": (str,), "hash": (str,)}),
+    "archive": (("assets", "path", "uri"), {"assets": (dict,), "path": (str,), "uri": (str,), "hash": (str,)}),
+    "resource reference": (("urn",), {"urn": (str,), "id": (str,), "packageVersion": (str,)}),
+    "output value": ((), {"value": (object,), "secret": (bool,), "dependencies": (list,)}),
+}
+"""What Pulumi writes in each special value but a secret (the policy SDK raises on anything less)."""
 
 
 def special_value_problem(value: dict[str, Any]) -> str | None:
-    """Why an object holding the special-value key is malformed: an unknown signature, or a secret
-    with no or several payloads."""
+    """Why an object holding the special-value key is malformed: an unknown signature, a secret with
+    no or several payloads, an asset or archive without exactly one of its payloads, a key Pulumi
+    does not write."""
     kind = SIGNATURES.get(value[SIG_KEY]) if isinstance(value[SIG_KEY], str) else None
     if kind is None:
         return f"unknown special-value signature {_short(str(value[SIG_KEY]), 60)} (Pulumi's: {', '.join(SIGNATURES)})"
@@ -392,7 +475,39 @@ def special_value_problem(value: dict[str, Any]) -> str | None:
                     f"(it has {', '.join(sorted(k for k in value if k != SIG_KEY)) or 'none'})")
         if payloads[0] != "value" and not isinstance(value[payloads[0]], str):
             return f"a secret's {payloads[0]} is {_kind(value[payloads[0]])}, not a string"
+        return None
+    needed, allowed = _SHAPES[kind]
+    extra = sorted(k for k in value if k != SIG_KEY and k not in allowed)
+    present = [k for k in needed if k in value]
+    if extra or (needed and len(present) != 1):
+        return (f"{'an' if kind[0] in 'aeiou' else 'a'} {kind} holds {', '.join(allowed)}"
+                f"{' (exactly one of ' + ', '.join(needed) + ')' if len(needed) > 1 else ''}; "
+                f"it has {', '.join(sorted(k for k in value if k != SIG_KEY)) or 'none'}")
+    for key, types in allowed.items():
+        if key in value and not isinstance(value[key], types):
+            return f"{'an' if kind[0] in 'aeiou' else 'a'} {kind}'s {key} is {_kind(value[key])}"
+    if kind == "archive" and "assets" in value:
+        for name, item in value["assets"].items():
+            if not isinstance(item, dict) or item.get(SIG_KEY) not in (ASSET_SIG, ARCHIVE_SIG):
+                return f"an archive's asset {_short(str(name), 60)} is {_kind(item)}, not an asset or archive"
+    if kind == "output value" and not all(isinstance(d, str) for d in value.get("dependencies", ())):
+        return "an output value's dependencies must be URNs"
     return None
+
+
+def as_sent(value: dict[str, Any]) -> Any:
+    """A special value as the engine hands it to an analyzer, which keeps secrets, assets and archives
+    but neither output values nor resource references: an output value becomes its value (unknown
+    when it has none), a secret one a secret envelope around it; a reference becomes the resource's
+    id, or its URN when it has none."""
+    signature = value.get(SIG_KEY)
+    kind = SIGNATURES.get(signature) if isinstance(signature, str) else None
+    if kind == "output value":
+        inner = value.get("value", UNKNOWN)
+        return {SIG_KEY: SECRET_SIG, "value": inner} if value.get("secret") else inner
+    if kind == "resource reference":
+        return value.get("id") or value["urn"]
+    return value
 
 
 def _misspelt_signature_key(value: Any) -> bool:
