@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from google.protobuf import struct_pb2
-from pulumi_policy import deserialize
+from pulumi_policy import ResourceValidationPolicy, deserialize
 from pulumi_policy.proxy import UnknownValueError
 
 from offline.gate import encode
@@ -42,7 +42,7 @@ from policies.rules.common import base_type
 from tests.helpers import SHIPPED_STACKS, run_stack
 
 Path = tuple[str | int, ...]
-RULES = [p for p in all_policies() if hasattr(p, "check")]
+RULES = [p for p in all_policies() if isinstance(p, ResourceValidationPolicy)]
 """The pack's resource rules (stack rules: see the module's last test)."""
 SINK = ("-----BEGIN RSA PRIVATE KEY-----\nAKIAABCDEFGHIJKLMNOP\npassword: s3cretValue1\nexport API_TOKEN=abcdef123456\n"
         "http://admin:hunter2@10.0.0.5:5432/db redis://:hunter2@cache:6379\nAuthorization: Bearer "
