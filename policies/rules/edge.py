@@ -336,8 +336,9 @@ https = Meta(
 
 
 def _app_gateway_names(value: Any) -> str:
-    """`.../httpListeners/<name>` ARM ids or plain names -> name."""
-    return str(get(value, "id", default=value) or "").rstrip("/").rsplit("/", 1)[-1]
+    """`.../httpListeners/<name>` ARM ids or plain names -> name, case-folded: Azure resolves a gateway's own
+    references ignoring case, so `.../httpListeners/HTTP` is the listener named `http`."""
+    return str(get(value, "id", default=value) or "").rstrip("/").rsplit("/", 1)[-1].casefold()
 
 
 def _https_target(detail: str) -> bool:
@@ -468,9 +469,9 @@ def _classic_elb_problems(props: Any) -> Iterator[str]:
 
 
 def _app_gateway_problems(props: Any) -> Iterator[str]:
-    listeners = {str(get(listener, "name")): str(get(listener, "protocol", default="Http"))
+    listeners = {_app_gateway_names(get(listener, "name")): str(get(listener, "protocol", default="Http"))
                  for listener in items(get(props, "httpListeners"))}
-    configurations = {str(get(r, "name")): r for r in items(get(props, "redirectConfigurations"))[:1000]}
+    configurations = {_app_gateway_names(get(r, "name")): r for r in items(get(props, "redirectConfigurations"))[:1000]}
     for rule in items(get(props, "requestRoutingRules"))[:1000]:
         listener = _app_gateway_names(get(rule, "httpListener"))
         if listeners.get(listener, "").lower() != "http":

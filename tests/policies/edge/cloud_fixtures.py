@@ -46,6 +46,11 @@ FIXTURES: list[Fixture] = [
         APP_GW, "requestRoutingRules.1", {"name": "http", "httpListener": {"id": "/gw/httpListeners/http"},
                                           "backendAddressPool": {"id": "/gw/pool"}})),
         "subject", "routing rule 'http' forwards plain HTTP from listener 'http'", "edge-https-only-bad-4"),
+    # Azure resolves the gateway's references ignoring case: `.../httpListeners/HTTP` is the `http` listener.
+    bad("edge-https-only", one("azure-native:network:ApplicationGateway", mutate(
+        APP_GW, "requestRoutingRules.1", {"name": "plain", "httpListener": {"id": "/gw/httpListeners/HTTP"},
+                                          "backendAddressPool": {"id": "/gw/pool"}})),
+        "subject", "routing rule 'plain' forwards plain HTTP from listener 'http'", "edge-https-only-listener-case"),
     # Listener rules: the listener is the one whose ARN the rule names, not the one it depends on.
     bad("edge-https-only", front_door(FORWARD), "subject",
         "a listener rule on the HTTP listener 'http' (port 80) serves plain HTTP instead of redirecting to HTTPS "
