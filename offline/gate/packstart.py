@@ -5,11 +5,8 @@ boot), so the two start-ups overlap instead of adding up."""
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
 import json
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -22,28 +19,26 @@ from offline import ROOT, OfflineError
 PACK_DIR = ROOT / "policies"
 """The project's CrossGuard pack."""
 
-_PR_SET_PDEATHSIG = 1
+PARENT_ENV = "ORCHESTRATOR_GATE_PID"
+"""Tells the pack's bootstrap which process started it."""
 
-
-def _linux_prctl() -> object | None:
-    """libc's prctl, looked up once here: the forked child must not load libraries (another thread may hold the
-    loader's lock at the fork)."""
-    if not sys.platform.startswith("linux"):
-        return None
+_BOOTSTRAP = """\
+import ctypes, ctypes.util, os, runpy, signal, sys
+parent = int(os.environ.pop("ORCHESTRATOR_GATE_PID", "0") or 0)
+if sys.platform.startswith("linux"):
     try:
-        return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True).prctl
+        ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
     except (OSError, AttributeError):
-        return None
-
-
-_PRCTL = _linux_prctl()
-
-
-def _die_with_parent() -> None:
-    """In the pack's process, before it runs: the kernel kills it when the gate dies, even by SIGKILL, so an
-    interrupted check never leaves a pack process behind."""
-    if _PRCTL is not None:
-        _PRCTL(_PR_SET_PDEATHSIG, signal.SIGKILL)  # type: ignore[operator]
+        pass
+if parent and os.getppid() != parent:
+    sys.exit(1)  # the gate died before the signal was armed: nobody is left to ask
+sys.argv[0] = "pulumi.policy"
+runpy.run_module("pulumi.policy", run_name="__main__", alter_sys=True)
+"""
+"""Runs `python -m pulumi.policy` after asking the kernel to kill this process when the gate dies, even by
+SIGKILL, so an interrupted check never leaves a pack behind. It is armed in the pack's own process, after
+exec: a `preexec_fn` would run Python in a child forked from a process whose gRPC threads may hold locks
+(the pack then failed to start under load)."""
 
 
 @dataclass
@@ -69,15 +64,16 @@ def reserve_port() -> int:
 def start_pack(pack_dir: Path, *, project: str, stack: str, dry_run: bool = True,
                config: Mapping[str, str] | None = None, python: str | None = None,
                engine_port: int | None = None) -> StartedPack:
-    """`python -u -m pulumi.policy <engine address> <pack dir>`, cwd = the pack, as the engine runs it."""
+    """`python -u -m pulumi.policy <engine address> <pack dir>`, cwd = the pack, as the engine runs it (through
+    `_BOOTSTRAP`, which adds only the kernel's promise to stop it with the gate)."""
     pack_dir = pack_dir.resolve()
     if not (pack_dir / "PulumiPolicy.yaml").is_file():
         raise OfflineError(f"{pack_dir} is not a policy pack (no PulumiPolicy.yaml)")
     port = engine_port or reserve_port()
     env = dict(os.environ, PULUMI_PROJECT=project, PULUMI_STACK=stack,
-               PULUMI_DRY_RUN="true" if dry_run else "false", PULUMI_CONFIG=json.dumps(dict(config or {})))
+               PULUMI_DRY_RUN="true" if dry_run else "false", PULUMI_CONFIG=json.dumps(dict(config or {})),
+               **{PARENT_ENV: str(os.getpid())})
     process = subprocess.Popen(
-        [python or sys.executable, "-u", "-m", "pulumi.policy", f"127.0.0.1:{port}", str(pack_dir)],
-        cwd=pack_dir, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-        preexec_fn=_die_with_parent if _PRCTL is not None else None)  # noqa: PLW1509 - no imports, no locks
+        [python or sys.executable, "-u", "-c", _BOOTSTRAP, f"127.0.0.1:{port}", str(pack_dir)],
+        cwd=pack_dir, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     return StartedPack(process=process, engine_port=port)
