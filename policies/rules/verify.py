@@ -25,9 +25,12 @@ without either being shown; the fingerprint is never part of the text.
 
 Code written in C reads a string's characters without calling its methods, so the overrides cannot see it:
 a regular expression, `str.lower(value)`, `int(value, 16)`, `value in "text"`. Rules therefore match text
-only through `pattern` (a compiled regex that records a withheld subject, then matches as `re` would), never
-through `re` directly (a test walks the rules' source for it); `int(value)`, `float(value)` and `"x" + value`
-consult the overrides below.
+only through `pattern` (a compiled regex that records a withheld subject, matches as `re` would on the marker,
+and keeps what it derives withheld: groups, split parts, each further match of a lazy `finditer`, so a finding
+computed from a scan after the rule's next yield is still dropped), never through `re` directly (a test walks
+the rules' source for it); `int(value)`, `float(value)` and `"x" + value` consult the overrides below. Every
+recorded read computes through `Withheld._readable` and `_derive`: the test sweeps substitute the real value
+there to prove that no verdict depends on a channel that records nothing.
 """
 
 from __future__ import annotations

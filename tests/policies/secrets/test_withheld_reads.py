@@ -134,7 +134,10 @@ consult the type (`int(value, 16)`, `bytes(value, "utf-8")`, `complex(value)`; a
     found = []
     for node in ast.walk(ast.parse(source, filename)):
         line = getattr(node, "lineno", 0)
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and isinstance(node.func.value, ast.Name):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and \
+                isinstance(node.func.value, ast.Attribute) and node.func.value.attr == "re":
+            found.append(f"{filename}:{line} {ast.unparse(node.func)}(...): use verify.pattern(regex, flags)")
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and isinstance(node.func.value, ast.Name):
             owner, attr = node.func.value.id, node.func.attr
             if owner == "re":
                 found.append(f"{filename}:{line} re.{attr}(...): use verify.pattern(regex, flags)")
@@ -171,6 +174,7 @@ def test_the_structural_check_finds_each_bypass() -> None:
         "def f(value: str) -> object:",
         "    return re.match('x', value) or str.lower(value) or value.lower()",
     "N = int(VALUE, 16) + int(VALUE) + int(VALUE[2:4], 16) + len(bytes(VALUE, 'ascii'))",
+    "M = verify.re.search('x', VALUE)",
     ])
     assert bypasses(source, "rule.py") == [
         "rule.py:2 import re: use verify.pattern",
@@ -180,4 +184,5 @@ def test_the_structural_check_finds_each_bypass() -> None:
         "rule.py:7 str.lower(...): call the method on the value",
         "rule.py:8 bytes(...) with a base or encoding parses text in C",
         "rule.py:8 int(...) with a base or encoding parses text in C",
+        "rule.py:9 verify.re.search(...): use verify.pattern(regex, flags)",
     ]
