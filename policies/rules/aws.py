@@ -46,7 +46,10 @@ NATIVE_DB_CLUSTER = "aws-native:rds:DbCluster"
 EKS = "aws:eks/cluster:Cluster"
 SG = "aws:ec2/securityGroup:SecurityGroup"
 DEFAULT_SG = "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup"
-GROUPS = (SG, DEFAULT_SG)
+# aws-native (CloudFormation's AWS::EC2::SecurityGroup / SecurityGroupIngress) spells the same rules differently.
+NATIVE_SG = "aws-native:ec2:SecurityGroup"
+NATIVE_SG_INGRESS = "aws-native:ec2:SecurityGroupIngress"
+GROUPS = (SG, DEFAULT_SG, NATIVE_SG)
 PREFIX_LIST = "aws:ec2/managedPrefixList:ManagedPrefixList"
 PREFIX_LIST_ENTRY = "aws:ec2/managedPrefixListEntry:ManagedPrefixListEntry"
 SG_RULE = "aws:ec2/securityGroupRule:SecurityGroupRule"
@@ -697,16 +700,46 @@ def _group_key(stack: Stack, rule: PolicyResource, groups: Names, prop: str = "s
     return linked[0] if linked else rule.urn
 
 
+def _classic(rule: Any) -> dict[str, Any]:
+    """An aws-native ingress entry (`cidrIp`, `sourceSecurityGroupId`, ...) in pulumi-aws's inline shape."""
+    return {"cidrBlocks": items(get(rule, "cidrIp")), "ipv6CidrBlocks": items(get(rule, "cidrIpv6")),
+            "prefixListIds": items(get(rule, "sourcePrefixListId")),
+            "securityGroups": items(get(rule, "sourceSecurityGroupId")) or items(get(rule, "sourceSecurityGroupName")),
+            "protocol": get(rule, "ipProtocol"), "fromPort": get(rule, "fromPort"), "toPort": get(rule, "toPort"),
+            "description": get(rule, "description")}
+
+
 def _inline_rule(group: PolicyResource, index: int, rule: Any, lists: PrefixLists) -> IngressRule:
+    if canonical(group.resource_type) == NATIVE_SG:
+        rule = _classic(rule)
     cidrs = [as_text(c) for c in [*items(get(rule, "cidrBlocks")), *items(get(rule, "ipv6CidrBlocks"))]]
     prefix_lists = [as_text(p) for p in items(get(rule, "prefixListIds"))]
     cidrs += _expand(group, "ingress", prefix_lists, lists)
     sources = [as_text(s) for s in items(get(rule, "securityGroups"))]
     if truthy(get(rule, "self")):
         sources.append(group.urn)
+    prop = _inline_prop(group)
     return IngressRule(group, group.urn, cidrs, get(rule, "fromPort"), get(rule, "toPort"),
                        protocol=get(rule, "protocol"), source_group=sources[0] if sources else None,
-                       description=get(rule, "description"), label=f"ingress[{index}]", source_prop="ingress",
+                       description=get(rule, "description"), label=f"{prop}[{index}]", source_prop=prop,
+                       prefix_lists=prefix_lists)
+
+
+def _inline_prop(group: PolicyResource) -> str:
+    return "securityGroupIngress" if canonical(group.resource_type) == NATIVE_SG else "ingress"
+
+
+def _native_rule(stack: Stack, rule: PolicyResource, lists: PrefixLists, groups: Names) -> IngressRule:
+    """An `aws-native:ec2:SecurityGroupIngress` resource."""
+    entry = _classic(rule.props)
+    cidrs = [as_text(c) for c in [*entry["cidrBlocks"], *entry["ipv6CidrBlocks"]]]
+    prefix_lists = [as_text(p) for p in entry["prefixListIds"]]
+    cidrs += _expand(rule, "sourcePrefixListId", prefix_lists, lists)
+    source = entry["securityGroups"][0] if entry["securityGroups"] else None
+    prop = "groupId" if get(rule.props, "groupId") or not get(rule.props, "groupName") else "groupName"
+    return IngressRule(rule, _group_key(stack, rule, groups, prop), cidrs, entry["fromPort"], entry["toPort"],
+                       protocol=entry["protocol"], source_group=as_text(source) if source else None,
+                       description=entry["description"], label="the rule", source_prop="sourceSecurityGroupId",
                        prefix_lists=prefix_lists)
 
 
@@ -748,7 +781,7 @@ def derived_ingress(stack: Stack) -> list[tuple[IngressRule, Blind]]:
 def _ingress_rules(stack: Stack) -> list[tuple[IngressRule, Blind]]:
     roots = [r.props for r in stack.resources]
     lists, lists_blind = derive(lambda: _prefix_lists(stack), *roots)
-    groups, names_blind = derive(lambda: Names(of(stack, *GROUPS, EKS), "name"), *roots)
+    groups, names_blind = derive(lambda: Names(of(stack, *GROUPS, EKS), "name", "groupId", "groupName"), *roots)
     out: list[tuple[IngressRule, Blind]] = []
 
     def add(rule: IngressRule | None, blind: Blind) -> None:
@@ -761,10 +794,12 @@ def _ingress_rules(stack: Stack) -> list[tuple[IngressRule, Blind]]:
         out.append((rule, blind))
 
     for group in of(stack, *GROUPS):
-        entries, entries_blind = derive(lambda group=group: items(get(group.props, "ingress")), group.props)  # type: ignore[misc]
+        prop = _inline_prop(group)
+        entries, entries_blind = derive(lambda group=group, prop=prop: items(get(group.props, prop)),  # type: ignore[misc]
+                                        group.props)
         if entries_blind:
             out.append((IngressRule(group, group.urn, [], None, None, protocol=None, source_group=None,
-                                    description=None, label="ingress", source_prop="ingress"), entries_blind))
+                                    description=None, label=prop, source_prop=prop), entries_blind))
         for index, entry in enumerate(entries):
             rule, blind = derive(functools.partial(_inline_rule, group, index, entry, lists), group.props)
             add(rule, blind)
@@ -776,6 +811,9 @@ def _ingress_rules(stack: Stack) -> list[tuple[IngressRule, Blind]]:
         add(found, blind)
     for resource in of(stack, SG_INGRESS):
         rule, blind = derive(functools.partial(_vpc_rule, stack, resource, lists, groups), resource.props)
+        add(rule, blind)
+    for resource in of(stack, NATIVE_SG_INGRESS):
+        rule, blind = derive(functools.partial(_native_rule, stack, resource, lists, groups), resource.props)
         add(rule, blind)
     return out
 
@@ -812,7 +850,7 @@ def _public_alb_groups(stack: Stack) -> set[str]:
     would open that resource."""
     keys: set[str] = set()
     elsewhere: set[str] = set()
-    groups = Names(of(stack, *GROUPS), "name")
+    groups = Names(of(stack, *GROUPS), "name", "groupId", "groupName")
     skip = {r.urn for r in of(stack, *GROUPS, *RULE_TYPES)}
     for lb in of(stack, *LB):
         skip.add(lb.urn)
@@ -912,7 +950,7 @@ def _data_groups(stack: Stack) -> dict[str, set[int]]:
     """Groups attached to databases and caches, with the ports the stores behind each listen on (one group
     may front a primary and replicas on different ports)."""
     attached: dict[str, set[int]] = {}
-    groups = Names(of(stack, *GROUPS), "name")
+    groups = Names(of(stack, *GROUPS), "name", "groupId", "groupName")
     for store in of(stack, *DATA_STORES):
         port = number(get(store.props, "port"))
         ports = {int(port)} if port is not None and 0 < port <= 65535 else set()

@@ -213,13 +213,26 @@ def glob_matches(pattern: str, text: str) -> bool:
     return all(c == "*" for c in pattern[p:])
 
 
+# IAM resource types whose every instance in the account is as good as all of IAM: whoever may rewrite or pass
+# every role (or user, policy, group) grants itself anything.
+IAM_KINDS = ("role", "user", "policy", "group", "instance-profile")
+
+
 def every_resource(resource: str) -> bool:
     """`*`, or an ARN whose resource part is only wildcards (`arn:aws:iam::*:*`, `arn:aws:s3:::*/*`,
-    `arn:aws:kms:eu-west-3:123456789012:*`): every resource of that service (in that account)."""
+    `arn:aws:kms:eu-west-3:123456789012:*`): every resource of that service (in that account); for IAM also
+    every resource of a kind (`arn:aws:iam::123456789012:role/*`)."""
     if resource.replace("*", "") == "":
         return True
     parts = resource.split(":", 5)
-    return len(parts) == 6 and parts[0].lower() == "arn" and parts[5].replace("*", "").strip("/:") == ""
+    if len(parts) != 6 or parts[0].lower() != "arn":
+        return False
+    rest = parts[5]
+    if rest.replace("*", "").strip("/:") == "":
+        return True
+    kind, _, path = rest.partition("/")
+    return parts[2].lower() == "iam" and kind.lower() in IAM_KINDS and path.replace("*", "").strip("/") == "" and \
+        "*" in path
 
 
 def wildcard_actions(statement: Mapping[str, Any]) -> list[str]:

@@ -607,8 +607,10 @@ def _gateway_findings(gateway: PolicyResource, policies: list[PolicyResource]) -
         yield f"sku tier is {_text(tier)} (need WAF_v2)"
     policy_id = get(props, "firewallPolicy", "id")
     if not policy_id:
-        if _text(get(props, "webApplicationFirewallConfiguration", "firewallMode")).strip().lower() != "prevention":
-            yield "no WAF policy is attached (firewallPolicy.id unset)"
+        legacy = mapping(get(props, "webApplicationFirewallConfiguration"))
+        if not truthy(get(legacy, "enabled")) or _text(get(legacy, "firewallMode")).strip().lower() != "prevention":
+            yield (f"no WAF policy is attached (firewallPolicy.id unset; webApplicationFirewallConfiguration enabled "
+                   f"{_text(get(legacy, 'enabled')).lower()}, firewallMode {_text(get(legacy, 'firewallMode'))})")
     elif not refers_to(gateway, "firewallPolicy", policy_id, policies, "policyName", "name"):
         yield (f"firewallPolicy.id {cut(policy_id)} names no WAF policy of this stack: its mode and rules are not "
                "verified")

@@ -343,3 +343,27 @@ FIXTURES += [
     good("aws-iam-no-wildcard", _irsa({"StringEquals": {SUB: "system:serviceaccount:kube-system:ebs-csi", **AUD}}),
          "aws-iam-no-wildcard-good-web-identity"),
 ]
+
+FIXTURES += [
+    bad("aws-iam-no-wildcard", _role_policy({"Effect": "Allow", "Action": "iam:UpdateAssumeRolePolicy",
+                                             "Resource": "arn:aws:iam::123456789012:role/*"}),
+        "subject", 'allows iam:UpdateAssumeRolePolicy on "arn:aws:iam::123456789012:role/*"',
+        "aws-iam-no-wildcard-every-role"),
+    good("aws-iam-no-wildcard", _role_policy({"Effect": "Allow", "Action": "iam:PassRole",
+                                              "Resource": "arn:aws:iam::123456789012:role/app-*"}),
+         "aws-iam-no-wildcard-good-role-prefix"),
+    bad("aws-sg-no-world-ingress", [*network(), resource("aws-native:ec2:SecurityGroupIngress", "native", {
+        "groupId": "sg-db", "ipProtocol": "tcp", "fromPort": 22, "toPort": 22, "cidrIp": "0.0.0.0/1"}),
+        resource("aws-native:ec2:SecurityGroupIngress", "native-high", {
+            "groupId": "sg-db", "ipProtocol": "tcp", "fromPort": 22, "toPort": 22, "cidrIp": "128.0.0.0/1"})],
+        "native-high", "admits 128.0.0.0/1 (tcp 22) on a non-edge group", "aws-sg-no-world-ingress-native-halves"),
+    bad("aws-sg-no-world-ingress", [resource("aws-native:ec2:SecurityGroup", "native-sg", {
+        "groupId": "sg-native", "securityGroupIngress": [{"ipProtocol": "-1", "cidrIpv6": "::/0"}]})],
+        "native-sg", "securityGroupIngress[0] admits ::/0 (-1 all ports)", "aws-sg-no-world-ingress-native-inline"),
+    bad("aws-sg-data-tier-scoped", [*network(DB_RULE), resource("aws:rds/instance:Instance", "db", {
+        **PRIMARY, "vpcSecurityGroupIds": ["sg-db"]}), resource("aws-native:ec2:SecurityGroupIngress", "native", {
+            "groupId": "sg-db", "ipProtocol": "tcp", "fromPort": 5432, "toPort": 5432, "cidrIp": "10.0.0.0/16",
+            "description": "vpc"})],
+        "native", "admits CIDRs 10.0.0.0/16 instead of a security-group reference",
+        "aws-sg-data-tier-scoped-native-cidr"),
+]

@@ -60,14 +60,47 @@ HOSTILE: dict[str, Callable[[Any], Any]] = {
 }
 
 
+IRSA = "arn:aws:iam::123456789012:oidc-provider/oidc.eks.eu-west-3.amazonaws.com/id/ABC"
+# Shapes the rules read that the shipped stacks do not declare (other spellings of their resources).
+EXTRA: list[tuple[str, dict[str, Any]]] = [
+    ("aws-native:ec2:SecurityGroup", {"groupId": "sg-native", "securityGroupIngress": [
+        {"ipProtocol": "tcp", "fromPort": 22, "toPort": 22, "cidrIp": "0.0.0.0/0", "sourcePrefixListId": "pl-1"}]}),
+    ("aws-native:ec2:SecurityGroupIngress", {"groupId": "sg-native", "ipProtocol": "-1", "cidrIpv6": "::/0",
+                                             "sourceSecurityGroupId": "sg-1", "description": "x"}),
+    ("aws:secretsmanager/secretPolicy:SecretPolicy", {"secretArn": "arn:s", "blockPublicPolicy": False, "policy": {
+        "Statement": [{"Effect": "Allow", "Principal": "*", "Action": "secretsmanager:*", "Resource": "*"}]}}),
+    ("aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration", {
+        "resourceArn": "arn:acl", "logDestinationConfigs": ["arn:logs"], "loggingFilter": {
+            "defaultBehavior": "DROP", "filters": [{"behavior": "KEEP", "requirement": "MEETS_ANY"}]}}),
+    ("aws:iam/role:Role", {"assumeRolePolicy": {"Statement": [
+        {"Effect": "Allow", "Principal": {"Federated": IRSA}, "Action": "sts:AssumeRoleWithWebIdentity",
+         "Condition": {"StringLike": {"oidc.eks.eu-west-3.amazonaws.com/id/ABC:sub": "system:serviceaccount:*"}}}]}}),
+    ("aws:iam/rolePolicy:RolePolicy", {"policy": {"Statement": [
+        {"Effect": "Allow", "Action": "iam:PassRole", "Resource": "arn:aws:iam::123456789012:role/*"}]}}),
+    ("azure-native:network:ApplicationGateway", {"sku": {"tier": "WAF_v2"}, "firewallPolicy": {"id": "/p/waf"},
+                                                 "webApplicationFirewallConfiguration": {"enabled": True},
+                                                 "httpListeners": [{"name": "l", "firewallPolicy": {"id": "/p/x"}}],
+                                                 "urlPathMaps": [{"name": "m", "pathRules": [
+                                                     {"name": "r", "firewallPolicy": {"id": "/p/y"}}]}]}),
+    ("azure-native:network:NetworkSecurityGroup", {"securityRules": [
+        {"name": "d", "direction": "Inbound", "access": "Deny", "protocol": "*", "priority": 100,
+         "sourceAddressPrefix": "Internet", "destinationAddressPrefixes": ["10.0.0.1/32"],
+         "sourcePortRanges": ["1024"], "destinationApplicationSecurityGroups": [{"id": "/asg"}],
+         "destinationPortRange": "22"}]}),
+]
+
+
 @cache
 def shipped() -> tuple[tuple[str, str, str], ...]:
-    """(type, urn, inputs as JSON) of every cloud resource of the AWS and Azure production stacks."""
+    """(type, urn, inputs as JSON) of every cloud resource of the AWS and Azure production stacks, and the
+    other shapes of `EXTRA`."""
     out = []
     for stack in ("production", "production-azure"):
         for resource in run_stack(stack).resources:
             if resource.type.startswith(("aws:", "azure-native:", "random:")):
                 out.append((resource.type, resource.urn, json.dumps(resource.inputs)))
+    for index, (type_, inputs) in enumerate(EXTRA):
+        out.append((type_, f"urn:pulumi:test::orchestrator::{type_}::extra-{index}", json.dumps(inputs)))
     return tuple(out)
 
 

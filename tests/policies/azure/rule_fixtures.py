@@ -195,3 +195,10 @@ FIXTURES += [
     good("azure-aks-access", one("azure-native:containerservice:AgentPool", {"enableNodePublicIP": False}),
          "azure-aks-access-good-pool"),
 ]
+
+FIXTURES += [
+    bad("azure-waf-prevention", one("azure-native:network:ApplicationGateway", mutate(mutate(
+        APP_GW, "firewallPolicy", None), "webApplicationFirewallConfiguration", {"enabled": False,
+                                                                              "firewallMode": "Prevention"})),
+        "subject", "webApplicationFirewallConfiguration enabled false", "azure-waf-prevention-legacy-config-off"),
+]

@@ -3,7 +3,8 @@ keeps (a parameter group, a replica's source, a gateway's WAF policy, a subnet's
 do not protect (a duplicated `rds.force_ssl`, a Deny narrowed to one host or source port, a WAF override that
 lists no rule, a logging filter that drops everything), exemptions borrowed by another resource (a database's
 security group listed on the public load balancer), and access paths beside the endpoint (EKS's aws-auth
-ConfigMap, web-identity trust without a `:sub`, public secret policies, `*FullAccess` policies, node public IPs).
+ConfigMap, web-identity trust without a `:sub`, public secret policies, `*FullAccess` policies, IAM actions on
+every role, node public IPs), and the aws-native spelling of security-group rules.
 """
 
 from __future__ import annotations
@@ -28,6 +29,8 @@ SECRET_POLICY = "aws:secretsmanager/secretPolicy:SecretPolicy"
 WAF_LOGGING = "aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration"
 WEB_ACL = "aws:wafv2/webAcl:WebAcl"
 ATTACHMENT = "aws:iam/rolePolicyAttachment:RolePolicyAttachment"
+NATIVE_GROUP = "aws-native:ec2:SecurityGroup"
+NATIVE_INGRESS = "aws-native:ec2:SecurityGroupIngress"
 ROLE = "aws:iam/role:Role"
 NSG = "azure-native:network:NetworkSecurityGroup"
 SUBNET = "azure-native:network:Subnet"
@@ -234,6 +237,24 @@ OPERATORS: list[Mutation] = [
         "arn:aws:iam::aws:policy/AmazonS3FullAccess"), "AmazonS3FullAccess"),
     _op("irsa-without-sub", IAM, _trust(_drop_sub), "no :sub condition"),
     _op("irsa-wildcard-sub", IAM, _trust(_wildcard_sub), "does not pin one subject"),
+    _op("iam-star-on-every-role", IAM, lambda e: set_input(
+        first(e, "aws:iam/rolePolicy:RolePolicy", "cluster-network-flow-logs"), ("policy",), json.dumps({
+            "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": ["iam:PassRole", "iam:*"],
+                                                    "Resource": "arn:aws:iam::123456789012:role/*"}]})),
+        "allows iam:* on"),
+    _op("native-ingress-world", "aws-sg-no-world-ingress", lambda e: add_resource(
+        e, NATIVE_INGRESS, "mutant-native-ingress", {"groupId": _group_of(e, "database-from-cluster"),
+                                                    "ipProtocol": "tcp", "fromPort": 5432, "toPort": 5432,
+                                                    "cidrIp": "0.0.0.0/0", "description": "mutant"}),
+        "admits 0.0.0.0/0 (tcp 5432)"),
+    _op("native-group-inline-world", "aws-sg-no-world-ingress", lambda e: add_resource(
+        e, NATIVE_GROUP, "mutant-native-group", {"groupDescription": "mutant", "securityGroupIngress": [
+            {"ipProtocol": "-1", "cidrIpv6": "::/0"}]}), "securityGroupIngress[0] admits ::/0"),
+    _op("native-ingress-cidr-to-db", "aws-sg-data-tier-scoped", lambda e: add_resource(
+        e, NATIVE_INGRESS, "mutant-native-vpc", {"groupId": _group_of(e, "database-from-cluster"),
+                                                 "ipProtocol": "tcp", "fromPort": 5432, "toPort": 5432,
+                                                 "cidrIp": "10.60.0.0/16", "description": "mutant"}),
+        "admits CIDRs 10.60.0.0/16"),
     # Azure
     _op("deny-narrowed-to-host", NSG_RULE, _narrowed_deny({"destinationAddressPrefix": "10.60.99.1/32"}),
         "admits Internet to port 22", AZURE),
@@ -251,6 +272,10 @@ OPERATORS: list[Mutation] = [
         "names no WAF policy of this stack", AZURE),
     _op("foreign-listener-policy", AZ_WAF, _listener_policy("httpListeners"), "httpListeners[0]", AZURE),
     _op("foreign-path-policy", AZ_WAF, _listener_policy("urlPathMaps"), "pathRules[0] (mutant-api)", AZURE),
+    _op("legacy-waf-config-off", AZ_WAF, lambda e: _both(first(e, GATEWAY, "front-door-gateway"), lambda p: (
+        p.pop("firewallPolicy", None), p.update(webApplicationFirewallConfiguration={
+            "enabled": False, "firewallMode": "Prevention", "ruleSetType": "OWASP", "ruleSetVersion": "3.2"}))),
+        "webApplicationFirewallConfiguration enabled false", AZURE),
     _op("node-public-ip", "azure-aks-access", lambda e: _both(
         first(e, AKS, "cluster-aks"), lambda p: p["agentPoolProfiles"][0].update(enableNodePublicIP=True)),
         "enableNodePublicIP is true", AZURE),
