@@ -15,8 +15,11 @@ DATA_STORE_TYPES: frozenset[str] = frozenset({
     "aws:rds/instance:Instance",
     "aws:rds/cluster:Cluster",
     "aws:elasticache/replicationGroup:ReplicationGroup",
+    "aws:elasticache/cluster:Cluster",
     "aws:elasticache/serverlessCache:ServerlessCache",
     "aws:memorydb/cluster:Cluster",
+    "aws-native:rds:DbInstance",
+    "aws-native:rds:DbCluster",
     "aws:opensearch/domain:Domain",
     "aws:kms/key:Key",
     "aws:ebs/volume:Volume",
@@ -38,7 +41,6 @@ DATA_STORE_TYPES: frozenset[str] = frozenset({
 STATEFUL_TYPES: frozenset[str] = DATA_STORE_TYPES | frozenset({
     # Beside the data stores, what a release must not touch either: credentials, storage, namespaces.
     "aws:rds/clusterInstance:ClusterInstance",
-    "aws:elasticache/cluster:Cluster",
     "aws:elasticache/user:User",
     "aws:secretsmanager/secret:Secret",
     "aws:secretsmanager/secretVersion:SecretVersion",

@@ -24,4 +24,11 @@ FIXTURES: list[Fixture] = [
         "key", "Key key is neither protected nor deletion-protected", "stack-stateful-protected-bad-2"),
     bad("stack-stateful-protected", [resource("kubernetes:core/v1:PersistentVolumeClaim", "data", {"spec": {}})],
         "data", "PersistentVolumeClaim data is neither protected nor deletion-protected", "stack-stateful-protected-bad-3"),
+    bad("stack-stateful-protected", [resource("aws:elasticache/cluster:Cluster", "memcache", {"engine": "redis"})],
+        "memcache", "Cluster memcache is neither protected nor deletion-protected", "stack-stateful-protected-cache-node"),
+    bad("stack-stateful-protected", [resource("aws-native:rds:DbInstance", "native-db", {"deletionProtection": False})],
+        "native-db", "DbInstance native-db is neither protected nor deletion-protected",
+        "stack-stateful-protected-aws-native"),
+    good("stack-stateful-protected", [resource("aws-native:rds:DbCluster", "native-cluster",
+                                               {"deletionProtection": True})], "stack-stateful-protected-native-flag"),
 ]
