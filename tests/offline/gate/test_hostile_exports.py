@@ -384,3 +384,22 @@ def test_drift_hidden_in_a_secret_output_fails_the_gate(tmp_path: Path, capsys: 
     assert code == 1 and not report["passed"]
     assert ("aws-sg-no-world-ingress", "fromPort", "secret") in {(u["policy"], u["property"], u["reason"])
                                                                  for u in report["unverifiable"]}
+
+
+@pytest.mark.parametrize(("bag", "value", "kind"), [
+    ("inputs", {SIG: SECRET, "plaintext": json.dumps({"spec": {"containers": [{"securityContext": {"privileged": True}}]}})},
+     "secret"),
+    ("outputs", {SIG: SECRET, "ciphertext": "v1:AAAA"}, "secret"),
+    ("inputs", {SIG: ASSET, "text": "x"}, "asset"),
+    ("outputs", {SIG: OUTPUT, "secret": True, "value": {"spec": {}}}, "secret"),
+], ids=["secret-inputs", "ciphertext-outputs", "asset-inputs", "secret-output-value"])
+def test_a_property_map_that_is_one_special_value_is_refused(bag: str, value: Any, kind: str) -> None:
+    """A resource whose whole inputs are one secret was judged as a resource with no properties."""
+    doc = export(pod({"privileged": True}))
+    doc["deployment"]["resources"][1][bag] = value
+    data = parse_json(json.dumps(doc).encode(), "export.json")
+    with pytest.raises(OfflineError) as refused:
+        validate(data, "export.json")
+    assert str(refused.value) == (f'export.json: deployment.resources[1]: "{bag}" is a special value ({kind}), not a '
+                                  "property map (Pulumi makes each property a secret, never the whole map; no rule "
+                                  "could see into it)")
