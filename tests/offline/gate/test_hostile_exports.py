@@ -403,3 +403,17 @@ def test_a_property_map_that_is_one_special_value_is_refused(bag: str, value: An
     assert str(refused.value) == (f'export.json: deployment.resources[1]: "{bag}" is a special value ({kind}), not a '
                                   "property map (Pulumi makes each property a secret, never the whole map; no rule "
                                   "could see into it)")
+
+
+def test_a_long_type_is_refused_in_bounded_time() -> None:
+    """The nearest-token search took minutes on a 200,000-character type; a long one gets no suggestion."""
+    import time
+
+    type_ = "azure-native:network:" + "A" * 200_000
+    doc = security_group_rule(type_, "pulumi:providers:azure-native")
+    started = time.process_time()
+    with pytest.raises(OfflineError) as refused:
+        validate(doc, "export.json")
+    assert time.process_time() - started < 2
+    assert str(refused.value).endswith("is no resource type of the pinned provider azure-native 3.29.0 (no engine could "
+                                       "hold it, and no rule would recognise it)")
