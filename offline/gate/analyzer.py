@@ -27,9 +27,9 @@ from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc, engine_pb2, en
 
 from components.conventions import PROJECT
 from offline import OfflineError
-from offline.gate.encode import field_bool, field_bytes, field_string, struct_bytes, withhold
+from offline.gate.encode import decoded, field_bool, field_bytes, field_string, struct_bytes, withhold
 from offline.gate.packstart import StartedPack, start_pack
-from offline.wire import SECRET_SIG, SECRET_SIG_KEY
+from offline.wire import SECRET_SIG, SECRET_SIG_KEY, is_unknown
 
 LEVELS = {"advisory": analyzer_pb2.ADVISORY, "mandatory": analyzer_pb2.MANDATORY,
           "remediate": analyzer_pb2.REMEDIATE, "disabled": analyzer_pb2.DISABLED}
@@ -195,9 +195,36 @@ def bag_of(resource: Mapping[str, Any], bag: str) -> Mapping[str, Any]:
             chosen = {**chosen, **computed}
     if bag == "outputs" and chosen is not declared and any(_is_secret(v) and k in declared and not _is_secret(declared[k])
                                                            for k, v in chosen.items()):
-        chosen = {k: declared[k] if _is_secret(v) and k in declared and not _is_secret(declared[k]) else v
+        listed = resource.get("additionalSecretOutputs") or ()
+        chosen = {k: declared[k] if _is_secret(v) and k in declared and not _is_secret(declared[k])
+                  and _recorded_as_declared(v, declared[k], k in listed) else v
                   for k, v in chosen.items()}
     return chosen
+
+
+def _recorded_as_declared(recorded: Mapping[str, Any], declared: Any, listed: bool) -> bool:
+    """Whether a top-level output the engine recorded as a secret, declared in the clear, may be judged by
+    its declared value: where the gate can read the recorded value (a `--show-secrets` plaintext) only if
+    it is the declared one, else only where the engine itself makes such a value secret (a secret inside
+    it makes the whole property secret; `additionalSecretOutputs` lists it). Otherwise it stays withheld,
+    and unverifiable: a ciphertext must not hide a value that drifted from the declared one."""
+    if "ciphertext" not in recorded and not is_unknown(recorded):
+        shown = decoded(recorded["plaintext"]) if "plaintext" in recorded else recorded.get("value")
+        return bool(shown == declared or _holds_secret(declared))
+    return listed or _holds_secret(declared)
+
+
+def _holds_secret(value: Any) -> bool:
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            if _is_secret(item):
+                return True
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return False
 
 
 GENERATOR_PREFIX = "random:"

@@ -165,7 +165,7 @@ def withhold(envelope: Mapping[str, Any]) -> dict[str, Any]:
     if is_unknown(envelope):
         return {SECRET_SIG_KEY: SECRET_SIG, "value": UNKNOWN}
     if "plaintext" in envelope:
-        shown = fingerprint(_decoded(envelope["plaintext"]))
+        shown = fingerprint(decoded(envelope["plaintext"]))
     elif "value" in envelope:
         shown = fingerprint(envelope["value"])
     else:
@@ -189,7 +189,7 @@ def fingerprint(value: Any) -> str:
     return hmac.new(_RUN_KEY, data, hashlib.sha256).hexdigest()[:FINGERPRINT_HEX]
 
 
-def _decoded(plaintext: Any) -> Any:
+def decoded(plaintext: Any) -> Any:
     """A `--show-secrets` plaintext is the value's JSON text; a plaintext that is not JSON is its own value."""
     if not isinstance(plaintext, str):
         return plaintext

@@ -551,6 +551,11 @@ def _check_entry(entry: Any, where: str) -> None:
     for key, expected in _FIELDS.items():
         if key in entry and entry[key] is not None and not isinstance(entry[key], expected):
             raise OfflineError(f"{where}: \"{key}\" is {_kind(entry[key])}, not {_JSON_NAMES[expected]}")
+    for bag in ("inputs", "outputs"):
+        if isinstance(entry.get(bag), dict) and SIG_KEY in entry[bag]:
+            kind = SIGNATURES.get(entry[bag][SIG_KEY]) if isinstance(entry[bag][SIG_KEY], str) else None
+            raise OfflineError(f"{where}: \"{bag}\" is a special value ({kind or 'unknown'}), not a property map "
+                               "(Pulumi makes each property a secret, never the whole map; no rule could see into it)")
     urn, type_ = entry["urn"], entry["type"]
     parts = urn.split("::", 3)  # a name may itself contain "::"
     if not urn.startswith("urn:pulumi:") or len(parts) < 4:

@@ -29,6 +29,9 @@ REQUIREMENTS = Path(__file__).resolve().parents[2] / "requirements.txt"
 `pulumi-plugin.json` is a provider whose tokens the catalog holds."""
 TOKEN = re.compile(r"[A-Za-z][A-Za-z0-9_-]*:[A-Za-z0-9_./-]+:[A-Za-z_][A-Za-z0-9_.-]*")
 """A Pulumi type token, `package:module:Name`, in ASCII (Pulumi's token grammar)."""
+MAX_SUGGESTED = 200
+"""Longer types get no suggestion: the nearest-token search is quadratic in the length (a 200,000
+character type took minutes)."""
 NESTED_MODULES = frozenset({"kubernetes", "azure-native"})
 """Providers whose modules are not `<module>/<resource>` (an API group and version, an API version)."""
 JUDGED_UNPINNED = frozenset({"aws-native"})
@@ -89,11 +92,19 @@ class Catalog:
             return None
         if package == "kubernetes" and self._custom_kind(module):
             return None
-        near = difflib.get_close_matches(canonical(type_), self.tokens[package], n=1, cutoff=0.75)
-        folded = [t for t in self.tokens[package] if _fold(t) == _fold(canonical(type_))]
-        hint = f"; did you mean {json.dumps((folded or near)[0])}?" if folded or near else ""
+        hint = ""
+        if len(type_) <= MAX_SUGGESTED:
+            wanted = canonical(type_)
+            folded = self._folded()[package].get(_fold(wanted))
+            near = [folded] if folded else difflib.get_close_matches(wanted, self.tokens[package], n=1, cutoff=0.75)
+            hint = f"; did you mean {json.dumps(near[0])}?" if near else ""
         return (f"is no resource type of the pinned provider {package} {self.versions.get(package, '')}".rstrip()
                 + f" (no engine could hold it, and no rule would recognise it){hint}")
+
+    @cache  # noqa: B019 - one catalog per process
+    def _folded(self) -> dict[str, dict[str, str]]:
+        """Each package's tokens by their folded spelling (built only to suggest a token)."""
+        return {package: {_fold(t): t for t in sorted(found)} for package, found in self.tokens.items()}
 
     def _package_problem(self, package: str, what: str) -> str | None:
         pinned = self.packages.get(_fold(package))

@@ -335,3 +335,85 @@ def test_a_report_file_is_written_whole(tmp_path: Path, capsys: pytest.CaptureFi
     assert code == 1
     assert json.loads(out.read_text())["runs"][0]["results"][0]["ruleId"] == "k8s-no-privileged"
     assert sorted(p.name for p in out.parent.iterdir()) == ["gate.sarif"]
+
+
+# --- recorded outputs a secret would hide -----------------------------------------------------------
+
+
+def _rule(outputs: dict[str, Any], **entry: Any) -> dict[str, Any]:
+    declared = {"cidrIpv4": "10.0.0.0/8", "fromPort": 443, "toPort": 443, "ipProtocol": "tcp"}
+    found = resource("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule", "in", declared,
+                     outputs={**declared, **outputs})
+    found.update(entry)
+    return found
+
+
+@pytest.mark.parametrize(("outputs", "entry", "judged"), [
+    ({"fromPort": {SIG: SECRET, "plaintext": "22"}}, {}, {SIG: SECRET, "plaintext": "22"}),
+    ({"fromPort": {SIG: SECRET, "ciphertext": "v1:AAAA"}}, {}, {SIG: SECRET, "ciphertext": "v1:AAAA"}),
+    ({"fromPort": {SIG: SECRET, "plaintext": "22"}}, {"additionalSecretOutputs": ["fromPort"]},
+     {SIG: SECRET, "plaintext": "22"}),
+    ({"fromPort": {SIG: SECRET, "plaintext": "443"}}, {}, 443),
+    ({"fromPort": {SIG: SECRET, "ciphertext": "v1:AAAA"}}, {"additionalSecretOutputs": ["fromPort"]}, 443),
+], ids=["plaintext-drift", "ciphertext-unexplained", "listed-but-drifted", "plaintext-same", "ciphertext-listed"])
+def test_a_secret_output_is_judged_by_its_declared_value_only_when_it_is_that_value(
+        outputs: dict[str, Any], entry: dict[str, Any], judged: Any) -> None:
+    """A recorded output the engine marked secret while it was declared in the clear stood in for the
+    declared value: a ciphertext or a --show-secrets plaintext could hide SSH opened on the HTTPS rule."""
+    from offline.gate.analyzer import bag_of
+
+    assert bag_of(_rule(outputs, **entry), "outputs")["fromPort"] == judged
+
+
+def test_a_value_with_a_secret_inside_is_judged_by_its_declaration() -> None:
+    """The engine makes the whole top-level property secret when a secret is inside it (an OpenSearch
+    domain's master user options): the declared value, secret withheld, is what can be judged."""
+    from offline.gate.analyzer import bag_of
+
+    declared = {"enabled": True, "masterUserOptions": {"masterUserPassword": {SIG: SECRET, "ciphertext": "v1:x"}}}
+    domain = resource("aws:opensearch/domain:Domain", "logs", {"advancedSecurityOptions": declared},
+                      outputs={"advancedSecurityOptions": {SIG: SECRET, "ciphertext": "v1:y"}})
+    assert bag_of(domain, "outputs")["advancedSecurityOptions"] == declared
+
+
+def test_drift_hidden_in_a_secret_output_fails_the_gate(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    doc = export(_rule({"fromPort": {SIG: SECRET, "plaintext": "22"}, "toPort": {SIG: SECRET, "plaintext": "22"},
+                        "cidrIpv4": "0.0.0.0/0"}))
+    code, _, _ = check(tmp_path, doc, "--format", "json")
+    report = json.loads(capsys.readouterr().out)
+    assert code == 1 and not report["passed"]
+    assert ("aws-sg-no-world-ingress", "fromPort", "secret") in {(u["policy"], u["property"], u["reason"])
+                                                                 for u in report["unverifiable"]}
+
+
+@pytest.mark.parametrize(("bag", "value", "kind"), [
+    ("inputs", {SIG: SECRET, "plaintext": json.dumps({"spec": {"containers": [{"securityContext": {"privileged": True}}]}})},
+     "secret"),
+    ("outputs", {SIG: SECRET, "ciphertext": "v1:AAAA"}, "secret"),
+    ("inputs", {SIG: ASSET, "text": "x"}, "asset"),
+    ("outputs", {SIG: OUTPUT, "secret": True, "value": {"spec": {}}}, "secret"),
+], ids=["secret-inputs", "ciphertext-outputs", "asset-inputs", "secret-output-value"])
+def test_a_property_map_that_is_one_special_value_is_refused(bag: str, value: Any, kind: str) -> None:
+    """A resource whose whole inputs are one secret was judged as a resource with no properties."""
+    doc = export(pod({"privileged": True}))
+    doc["deployment"]["resources"][1][bag] = value
+    data = parse_json(json.dumps(doc).encode(), "export.json")
+    with pytest.raises(OfflineError) as refused:
+        validate(data, "export.json")
+    assert str(refused.value) == (f'export.json: deployment.resources[1]: "{bag}" is a special value ({kind}), not a '
+                                  "property map (Pulumi makes each property a secret, never the whole map; no rule "
+                                  "could see into it)")
+
+
+def test_a_long_type_is_refused_in_bounded_time() -> None:
+    """The nearest-token search took minutes on a 200,000-character type; a long one gets no suggestion."""
+    import time
+
+    type_ = "azure-native:network:" + "A" * 200_000
+    doc = security_group_rule(type_, "pulumi:providers:azure-native")
+    started = time.process_time()
+    with pytest.raises(OfflineError) as refused:
+        validate(doc, "export.json")
+    assert time.process_time() - started < 2
+    assert str(refused.value).endswith("is no resource type of the pinned provider azure-native 3.29.0 (no engine could "
+                                       "hold it, and no rule would recognise it)")
