@@ -17,7 +17,7 @@ BINDING_KINDS = ("RoleBinding", "ClusterRoleBinding")
 POWERFUL_ROLES = frozenset({"cluster-admin", "admin", "edit", "system:masters"})
 BROAD_GROUPS = frozenset({"system:anonymous", "system:unauthenticated", "system:authenticated", "system:masters",
                           "system:serviceaccounts"})
-ESCALATING_VERBS = frozenset({"escalate", "bind", "impersonate"})
+ESCALATING_VERBS = frozenset({"escalate", "bind", "impersonate", "approve"})  # approve: signing client certificates
 READ_VERBS = frozenset({"get", "list", "watch"})
 # Subresources that hand out a shell or the node: any verb on them is cluster-level power.
 DANGEROUS_SUBRESOURCES = {"pods/exec": "a shell in any pod", "pods/attach": "attaching to any pod",

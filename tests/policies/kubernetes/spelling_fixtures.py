@@ -197,6 +197,10 @@ FIXTURES: list[Fixture] = [
         "valueYamlFiles[0].grafana.adminPassword is a literal credential", "spelling-helm-value-file"),
     bad("k8s-helm-release-values", helm_file("service:\n  type: LoadBalancer\n"), "subject",
         "valueYamlFiles[0].service.type is LoadBalancer", "spelling-helm-value-file-service"),
+    good("k8s-opaque-content", helm_file("replicaCount: 3\n"), "spelling-helm-value-text-read"),
+    bad("k8s-opaque-content", one("kubernetes:helm.sh/v3:Release", {"chart": "x", "version": "1.2.3", "valueYamlFiles": [
+        {"4dabf18193072939515e22adb298388d": "c44067f5952c0a294b673a41bacd8c17", "path": "values.yaml"}]}), "subject",
+        "valueYamlFiles (1 file(s)) the pack cannot read", "spelling-helm-value-file-path"),
     # --- RBAC ---
     bad("k8s-rbac-least-privilege", role([{"apiGroups": [""], "resources": ["pods/portforward"], "verbs": ["create"]}]),
         "subject", "grants create on pods/portforward", "spelling-rbac-portforward"),
@@ -204,6 +208,9 @@ FIXTURES: list[Fixture] = [
         "subject", "grants create on daemonsets (it creates pods", "spelling-rbac-workload-create"),
     bad("k8s-rbac-least-privilege", role([{"apiGroups": [""], "resources": ["persistentvolumes"], "verbs": ["create"]}]),
         "subject", "grants create on persistentvolumes", "spelling-rbac-pv"),
+    bad("k8s-rbac-least-privilege", role([{"apiGroups": ["certificates.k8s.io"], "resources": ["signers"],
+                                           "verbs": ["approve"]}]), "subject",
+        "verbs grants approve (privilege escalation) on signers", "spelling-rbac-approve-signers"),
     good("k8s-rbac-least-privilege", role([{"apiGroups": ["example.com"], "resources": ["nodes"], "verbs": ["patch"]}]),
          "spelling-rbac-custom-nodes"),
     bad("k8s-rbac-least-privilege", role([], aggregationRule={"clusterRoleSelectors": [

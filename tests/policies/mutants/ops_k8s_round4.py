@@ -177,11 +177,19 @@ OPERATORS: list[Mutation] = [
     Mutation("k8s-configmap-no-secrets-round4-binary-openssh", "k8s-configmap-no-secrets",
              _configmap({"id_rsa": base64.b64encode(OPENSSH.encode()).decode()}, section="binaryData"),
              message="binaryData.id_rsa contains a private key"),
+    Mutation("k8s-opaque-content-round4-value-file-path", "k8s-opaque-content",
+             lambda export: set_input(first(export, "kubernetes:helm.sh/v3:Release"), ("valueYamlFiles",),
+                                      ["values-production.yaml"]),
+             message="valueYamlFiles (1 file(s)) the pack cannot read"),
     # --- RBAC ---
     Mutation("k8s-rbac-least-privilege-round4-workload-create", "k8s-rbac-least-privilege", _added(
         CLUSTER_ROLE, "round4-role", {"metadata": {"name": "round4"}, "rules": [
             {"apiGroups": ["apps"], "resources": ["daemonsets"], "verbs": ["create"]}]}),
         message="grants create on daemonsets"),
+    Mutation("k8s-rbac-least-privilege-round4-approve-signers", "k8s-rbac-least-privilege", _added(
+        CLUSTER_ROLE, "round4-signer", {"metadata": {"name": "round4-signer"}, "rules": [
+            {"apiGroups": ["certificates.k8s.io"], "resources": ["signers"], "verbs": ["approve"]}]}),
+        message="grants approve (privilege escalation) on signers"),
     Mutation("k8s-rbac-least-privilege-round4-aggregate-admin", "k8s-rbac-least-privilege", _added(
         CLUSTER_ROLE, "round4-agg", {"metadata": {"name": "round4-agg"}, "rules": [], "aggregationRule": {
             "clusterRoleSelectors": [{"matchLabels": {"rbac.authorization.k8s.io/aggregate-to-admin": "true"}}]}}),
