@@ -10,7 +10,7 @@ import base64
 from typing import Any
 
 from tests.policies.conftest import resource
-from tests.policies.fixtures import EDGE_LABELS, EDGE_NS, app_stack, service
+from tests.policies.fixtures import APP_NS, EDGE_LABELS, EDGE_NS, app_stack, service, slot_labels
 from tests.policies.kubernetes.model import Fixture, bad, blue, good, one
 
 C = "spec.template.spec.containers.0"
@@ -142,6 +142,10 @@ FIXTURES: list[Fixture] = [
         "metadata": {"name": "gw", "namespace": "edge"},
         "spec": {"gatewayClassName": "x", "listeners": [{"name": "t", "port": 9000, "protocol": "TCP"}]}}),
         "subject", "spec.listeners 't' (port 9000, protocol TCP) is plaintext", "spelling-gateway-tcp"),
+    bad("k8s-pdb-sane", app_stack(**{"pdb-blue": resource("kubernetes:policy/v1beta1:PodDisruptionBudget", "app-blue", {
+        "metadata": {"name": "app-blue", "namespace": APP_NS},
+        "spec": {"selector": {"matchLabels": slot_labels("blue")}, "maxUnavailable": 0}})}), "app-blue",
+        "maxUnavailable", "spelling-pdb-v1beta1"),
     # --- TargetGroupBindings: the cloud load balancer may only reach the edge ---
     bad("k8s-no-public-service", [*app_stack(), tgb("app-live")], "subject",
         "spec.serviceRef names Service app/app-live, which exposes pods other than the edge proxy",

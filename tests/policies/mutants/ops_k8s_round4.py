@@ -74,6 +74,14 @@ def _exclusion_selector(export: Export) -> str:
         {"key": "team", "operator": "NotIn", "values": ["blocked"]}]}}]}])
 
 
+def _old_budget(export: Export) -> str:
+    """A policy/v1beta1 PodDisruptionBudget over the blue slot's pods that allows no disruption."""
+    shipped = first(export, "kubernetes:policy/v1:PodDisruptionBudget", "app-blue")["inputs"]
+    return add_resource(export, "kubernetes:policy/v1beta1:PodDisruptionBudget", "round4-budget", {
+        "metadata": {"name": "round4-budget", "namespace": shipped["metadata"]["namespace"]},
+        "spec": {"selector": copy.deepcopy(shipped["spec"]["selector"]), "maxUnavailable": 0}})
+
+
 def _tgb_to_service(resource_name: str) -> Apply:
     """Points the front door's TargetGroupBinding at the stack's Service resource `resource_name`."""
     def apply(export: Export) -> str:
@@ -145,6 +153,7 @@ OPERATORS: list[Mutation] = [
     Mutation("k8s-ingress-tls-round4-list", "k8s-ingress-tls", _added(
         "kubernetes:networking.k8s.io/v1:IngressList", "round4-ing", {"items": [PLAIN_INGRESS]}),
         message="the Ingress has no spec.tls"),
+    Mutation("k8s-pdb-sane-round4-v1beta1", "k8s-pdb-sane", _old_budget, message="maxUnavailable"),
     # --- the front door's target group ---
     Mutation("k8s-no-public-service-round4-tgb-to-app", "k8s-no-public-service", _tgb_to_service("app-live"),
              stacks=AWS, message="orchestrator-live, which exposes pods other than the edge proxy"),
