@@ -206,6 +206,51 @@ def mappings(document: Any) -> Iterator[tuple[tuple[str, ...], Mapping[str, Any]
         stack.extend(((*here, str(k)), v) for k, v in taken if isinstance(v, Mapping) or is_list(v))
 
 
+# `NAME=value` / `NAME: value` anywhere in a line: a shell command (`PGPASSWORD=x psql`), a JAAS config
+# (`password="x";`), a query string (`?user=a&password=x`), an .npmrc (`//host/:_authToken=x`). The key starts where
+# no key character precedes it (so a failed try costs one step per key, not one per character of it) and every
+# part is bounded: linear in the text.
+INLINE_ASSIGNMENT = re.compile(r"(?<![A-Za-z0-9_.])([A-Za-z_][A-Za-z0-9_.-]{0,127}+)[ \t]{0,4}[=:][ \t]{0,4}"
+                               r"(\"[^\"\n]{1,512}\"|'[^'\n]{1,512}'|[^\s\"';&,<>)]{1,512})")
+# `<password>x</password>` (Maven settings, .NET configs): the element's name says what its text is.
+XML_ELEMENT = re.compile(r"<([A-Za-z_][A-Za-z0-9_.:-]{0,127}+)>([^<\n]{1,512})</\1>")
+PUTTY_KEY = re.compile(r"PuTTY-User-Key-File-[0-9]{1,3}:")
+AUTH_SCHEMES = frozenset({"bearer", "basic", "token", "digest", "negotiate", "apikey"})
+
+
+def inline_assignments(text: str) -> Iterator[str]:
+    """Secret-named keys given a literal value inside a line, an XML element, or a .netrc `password` field."""
+    if "=" in text or ":" in text:
+        for match in INLINE_ASSIGNMENT.finditer(text):
+            key, value = match.group(1), match.group(2).strip("\"'")
+            if secret_like_name(key) and is_literal(value) and not value.startswith(("$", "%", "{{", "<")) \
+                    and value.lower() not in AUTH_SCHEMES:  # `Authorization: Bearer x`: judged by its credential
+                yield f"a literal value for '{_show(key)}'"
+                return
+    if "</" in text:
+        for match in XML_ELEMENT.finditer(text):
+            if secret_like_name(match.group(1)) and is_literal(match.group(2).strip()) \
+                    and not match.group(2).strip().startswith(("$", "{{")):
+                yield f"a literal <{_show(match.group(1))}> element"
+                return
+    for line in text.splitlines():
+        words = line.split()
+        if words[:1] in (["machine"], ["default"]):
+            for field in ("password", "passwd"):
+                if field in words[:-1] and is_literal(words[words.index(field) + 1]):
+                    yield "a .netrc password"
+                    return
+
+
+def pgpass_lines(text: str) -> bool:
+    """`host:port:database:user:password` lines (a .pgpass file)."""
+    for line in text.splitlines():
+        fields = line.strip().split(":")
+        if len(fields) == 5 and not line.lstrip().startswith("#") and fields[4] and is_literal(fields[4]):
+            return True
+    return False
+
+
 def secrets_in_text(text: str) -> Iterator[str]:
     """What in a text value is credential material: key blocks, URL passwords, connection strings, and JSON or
     YAML documents holding literal values under secret-named keys."""
@@ -226,6 +271,10 @@ def secrets_in_text(text: str) -> Iterator[str]:
                 break
     if PGP_PRIVATE in text:
         yield "a PGP private key block"
+    if PUTTY_KEY.search(text) and "Private-Lines:" in text:
+        yield "a PuTTY private key"
+    if not any(f.startswith("a literal value for") for f in found):
+        yield from inline_assignments(text)
     yield from token_shapes(text)
     yield from authorization_values(text)
     key = _connection_string(text)
@@ -276,8 +325,12 @@ def _arg_secret(arg: str, following: Any) -> str | None:
     if next(url_passwords(arg[:4096]), None) is not None or EMPTY_USER_URL.search(arg[:4096]):
         return "a URL with a password"
     if not arg.startswith("-"):
-        return None
+        found = next(secrets_in_text(arg[:4096]), None)  # a shell line (`sh -c "PGPASSWORD=x psql"`), a header
+        return found
     flag, equals, value = arg[:4096].lstrip("-").partition("=")
+    if not equals and flag in ("u", "user") and isinstance(following, str) and ":" in following \
+            and is_literal(following.split(":", 1)[1]):
+        return f"-{'-' if arg.startswith('--') else ''}{flag} user:password (a literal password)"
     if equals and secret_name(flag) and is_literal(value):
         return f"--{_show(flag)} with a literal value"
     if not equals and secret_name(flag) and isinstance(following, str) and not following.startswith("-") \
@@ -307,12 +360,36 @@ def k8s_no_literal_secret_env(resource: Resource) -> Iterator[str]:
                     yield f"{where} holds {finding}"
                     break
             for list_name in ("command", "args"):
-                arguments = items(get(c.data, list_name))
-                for index, arg in enumerate(arguments):
-                    following = arguments[index + 1] if index + 1 < len(arguments) else None
-                    problem = _arg_secret(arg, following) if isinstance(arg, str) else None
-                    if problem:
-                        yield f"{c.label} {list_name}[{index}] passes {problem}"
+                yield from _command_secrets(items(get(c.data, list_name)), f"{c.label} {list_name}")
+            for handler_path in HANDLERS:
+                handler = get(c.data, *handler_path)
+                if not isinstance(handler, Mapping):
+                    continue
+                where = f"{c.label} {'.'.join(handler_path)}"
+                yield from _command_secrets(items(get(handler, "exec", "command")), f"{where}.exec.command")
+                for index, header in enumerate(items(get(handler, "httpGet", "httpHeaders"))):
+                    name, value = str(get(header, "name", default="")), get(header, "value")
+                    if not isinstance(value, str) or not value.strip():
+                        continue
+                    if secret_name(name) and is_literal(value):
+                        yield f"{where}.httpGet.httpHeaders[{index}] {_show(name)} is a literal credential"
+                    else:
+                        for finding in secrets_in_text(value):
+                            yield f"{where}.httpGet.httpHeaders[{index}] {_show(name)} holds {finding}"
+                            break
+
+
+HANDLERS = (("livenessProbe",), ("readinessProbe",), ("startupProbe",), ("lifecycle", "postStart"),
+            ("lifecycle", "preStop"))
+"""Where a container runs a command or sends HTTP headers besides its own command line."""
+
+
+def _command_secrets(arguments: list[Any], where: str) -> Iterator[str]:
+    for index, arg in enumerate(arguments):
+        following = arguments[index + 1] if index + 1 < len(arguments) else None
+        problem = _arg_secret(arg, following) if isinstance(arg, str) else None
+        if problem:
+            yield f"{where}[{index}] passes {problem}"
 
 
 # --- ConfigMaps --------------------------------------------------------------------------------------
@@ -347,6 +424,17 @@ def haproxy_credentials(text: str) -> Iterator[str]:
 
 
 def configmap_problems(props: Mapping[str, Any], prefix: str = "") -> Iterator[str]:
+    # Annotations travel with the object (`kubectl get -o yaml` shows them to anyone who can read ConfigMaps);
+    # `last-applied-configuration` copies a whole earlier object, a Secret's stringData included.
+    for raw_key, value in mapping(get(props, "metadata", "annotations")).items():
+        key = str(raw_key)
+        where = f"{prefix}metadata.annotations.{_show(key)}"
+        if secret_name(key.rsplit("/", 1)[-1]) and is_literal(value):
+            yield f"{where} holds a literal value under a secret-like key"
+        elif isinstance(value, str):
+            for finding in secrets_in_text(value):
+                yield f"{where} contains {finding}"
+                break
     for section in ("data", "binaryData"):
         for raw_key, value in mapping(get(props, section)).items():
             key = str(raw_key)
@@ -359,6 +447,8 @@ def configmap_problems(props: Mapping[str, Any], prefix: str = "") -> Iterator[s
                 continue
             for finding in secrets_in_text(text):
                 yield f"{where} contains {finding}"
+            if key.lower().endswith("pgpass") and pgpass_lines(text):
+                yield f"{where} contains a .pgpass password (host:port:database:user:password)"
             if key.endswith(".cfg") or "haproxy" in key:
                 for finding in haproxy_credentials(text):
                     yield f"{where} contains {finding}"
@@ -429,42 +519,43 @@ UNCONFINED_PROFILES = {"seccompProfile": "turns seccomp off", "appArmorProfile":
 
 
 def helm_values_problems(values: Mapping[str, Any], generated: Callable[[Any], bool],
-                         root_allowed: bool = False) -> Iterator[str]:
-    """`generated(value)`: the value is proved a generator's output (see `provenance`), judged per value."""
+                         root_allowed: bool = False, source: str = "values") -> Iterator[str]:
+    """`generated(value)`: the value is proved a generator's output (see `provenance`), judged per value.
+    `source`: where the values come from (`values`, `valueYamlFiles[0]`), the prefix of each message's path."""
     for where, entry in name_value_secrets(values, generated):
-        yield f"values.{where} sets {entry} to a literal value"
+        yield f"{source}.{where} sets {entry} to a literal value"
     for path, value in walk(values):
         key = path[-1] if path else ""
         name = leaf_name(path)
         dotted = ".".join(path)
         if secret_name(name) and is_literal(value) and not generated(value):
-            yield f"values.{dotted} is a literal credential"
+            yield f"{source}.{dotted} is a literal credential"
         elif isinstance(value, str) and not verify.is_withheld(value):
             for finding in secrets_in_text(value):
                 if not generated(value):
-                    yield f"values.{dotted} contains {finding}"
+                    yield f"{source}.{dotted} contains {finding}"
                 break
         if key == "type" and len(path) >= 2 and path[-2] in UNCONFINED_PROFILES and str(value).strip().lower() == "unconfined":
-            yield f"values.{dotted} is {_show(value)}: the chart {UNCONFINED_PROFILES[path[-2]]}"
+            yield f"{source}.{dotted} is {_show(value)}: the chart {UNCONFINED_PROFILES[path[-2]]}"
         if key == "type" and len(path) >= 2 and path[-2] == "service" and str(value).strip().lower() in PUBLIC_TYPES_LOWER:
             annotations = mapping(get(values, *path[:-1], "annotations"))
             if not internal_load_balancer(annotations):
-                yield f"values.{dotted} is {value}"
+                yield f"{source}.{dotted} is {value}"
         if key == "externalIPs" or (len(path) >= 2 and path[-2] == "externalIPs"):
-            yield f"values.{dotted} sets an external IP"
+            yield f"{source}.{dotted} sets an external IP"
         if key == "enabled" and len(path) >= 2 and path[-2] == "ingress" and truthy(value):
-            yield f"values.{dotted} enables a chart Ingress"
+            yield f"{source}.{dotted} enables a chart Ingress"
         anonymous = path[-2:] == ("anonymous", "enabled") or path[-2:] == ("auth.anonymous", "enabled")
         if anonymous and truthy(value):
-            yield f"values.{dotted} enables anonymous access"
+            yield f"{source}.{dotted} enables anonymous access"
         for field, bad, meaning in POD_SECURITY_VALUES:
             if root_allowed and field in ROOT_FIELDS:
                 continue
             if key == field and bad(value):
-                yield f"values.{dotted} is {_show(value)}: the chart {meaning}"
+                yield f"{source}.{dotted} is {_show(value)}: the chart {meaning}"
         if len(path) >= 2 and path[-2] == "add" and "capabilities" in path and str(value).upper().removeprefix("CAP_") \
                 not in k8s_pods.ALLOWED_ADDED_CAPABILITIES:
-            yield f"values.{dotted} adds capability {_show(value)}"
+            yield f"{source}.{dotted} adds capability {_show(value)}"
 
 
 RANDOM_SECRETS = ("random:index/randomPassword:RandomPassword", "random:index/randomString:RandomString")
@@ -494,6 +585,14 @@ def k8s_helm_release_values(stack: Stack) -> Iterator[tuple[str, str | None]]:
         where = f"{get(release.props, 'namespace', default='')}/{get(release.props, 'name', default='')}"
         for problem in helm_values_problems(mapping(get(release.props, "values")), generated, where in root_agents):
             yield problem, release.urn
+        for index, asset in enumerate(items(get(release.props, "valueYamlFiles"))):
+            # A string asset carries its text in the export: the values it sets are read like `values`.
+            text = get(asset, "text") if isinstance(asset, Mapping) else getattr(asset, "text", None)
+            document = _structured(text) if isinstance(text, str) else None
+            if isinstance(document, Mapping):
+                for problem in helm_values_problems(document, generated, where in root_agents,
+                                                    f"valueYamlFiles[{index}]"):
+                    yield problem, release.urn
 
 
 # --- spread ------------------------------------------------------------------------------------------

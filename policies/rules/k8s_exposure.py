@@ -31,6 +31,7 @@ from .k8s_objects import (
     derive,
     hiding_pods,
     namespace_of,
+    objects,
     selector_is_empty,
     selector_matches,
     settle,
@@ -350,12 +351,44 @@ def _door_facts(service: PolicyResource) -> tuple[str, str, Any, bool]:
         kind == "LoadBalancer" and internal_load_balancer(mapping(annotations))
 
 
+def _target_group_bindings(stack: Stack, edge_of: Edge) -> Iterator[tuple[str, str | None]]:
+    """An AWS load balancer controller TargetGroupBinding registers a Service's pods in a cloud load balancer's
+    target group: like a LoadBalancer Service, it may only point at the edge proxy."""
+    services: dict[tuple[str, str], PolicyResource] = {}
+    bindings: list[PolicyResource] = []
+    unsure = NOT_BLIND  # Services whose name or namespace is blind: one of them may be the Service a binding names
+    for resource in objects(stack):
+        if _kind(resource) in ("Service", "ServicePatch"):
+            identity, blind = derive(functools.partial(_identity, resource), resource.props, _provider(resource))
+            if blind:
+                unsure = unsure | blind
+            else:
+                services[identity] = resource
+        elif _kind(resource) == "TargetGroupBinding" and resource.resource_type.startswith("kubernetes:elbv2.k8s.aws/"):
+            bindings.append(resource)
+    for binding in bindings:
+        yield INDEPENDENT  # each binding is judged on the Service it names
+        namespace = namespace_of(binding.props, _provider(binding))
+        name = str(get(binding.props, "spec", "serviceRef", "name", default=""))
+        service = services.get((name, namespace))
+        if service is None:
+            unsure.replay()
+            yield f"spec.serviceRef names Service {namespace}/{name[:80]}, which the stack does not declare: the " \
+                  "load balancer's target group may reach any pods", binding.urn
+            continue
+        selector = settle(get(service.props, "spec", "selector"))
+        if not edge_of.selects(selector, namespace):
+            edge_of.doubt(selector, namespace).replay()
+            yield f"spec.serviceRef names Service {namespace}/{name[:80]}, which exposes pods other than the edge proxy " \
+                  f"(selector {_show_selector(selector)}) to the load balancer's target group", binding.urn
+
+
 @stack_rule(public_service)
 def k8s_no_public_service(stack: Stack) -> Iterator[tuple[str, str | None]]:
     edge_of = edge(stack)
     candidates: list[PolicyResource] = []
     unsure = NOT_BLIND  # Services whose type or selector is blind: they may be one more way to the edge pods
-    for service in stack.resources:
+    for service in objects(stack):
         if _kind(service) not in ("Service", "ServicePatch"):
             continue
         yield INDEPENDENT  # each Service is judged on its own settings and the pods it may select
@@ -379,6 +412,8 @@ def k8s_no_public_service(stack: Stack) -> Iterator[tuple[str, str | None]]:
             how = "an internal " if internal else "a "
             yield f"{how}{kind} Service (spec.type: {kind}) exposes pods other than the edge proxy " \
                   f"(selector {_show_selector(selector)})", service.urn
+
+    yield from _target_group_bindings(stack, edge_of)
 
     def decide() -> tuple[list[PolicyResource], str]:
         if len(candidates) < 2 and _exported_edge(stack) is None:
@@ -506,7 +541,8 @@ def k8s_ingress_tls(stack: Stack) -> Iterator[tuple[str, str | None]]:
     plaintext: dict[tuple[str, str], list[tuple[str, Any]]] = {}
     gateways: dict[tuple[str, str], PolicyResource] = {}
     routes: list[PolicyResource] = []
-    for resource in stack.resources:
+    protocols: dict[tuple[tuple[str, str], str], str] = {}
+    for resource in objects(stack):
         type_ = resource.resource_type
         if not type_.startswith("kubernetes:"):
             continue
@@ -521,6 +557,7 @@ def k8s_ingress_tls(stack: Stack) -> Iterator[tuple[str, str | None]]:
             for listener in items(get(resource.props, "spec", "listeners")):
                 if str(get(listener, "protocol", default="")).upper() in PLAINTEXT_LISTENERS:
                     port = port_number(get(listener, "port"))
+                    protocols[(key, str(get(listener, "name", default="?")))] = str(get(listener, "protocol")).upper()
                     plaintext.setdefault(key, []).append((str(get(listener, "name", default="?")),
                                                           port if port is not None else get(listener, "port")))
         elif kind in ("HTTPRoute", "GRPCRoute", "TCPRoute", "UDPRoute") and "gateway.networking.k8s.io/" in type_:
@@ -560,7 +597,8 @@ def k8s_ingress_tls(stack: Stack) -> Iterator[tuple[str, str | None]]:
             yield INDEPENDENT
             if (key, listener) not in redirected:
                 (unsure.get(key, NOT_BLIND) | unsure.get(None, NOT_BLIND)).replay()  # a blind route may redirect it
-                yield f"spec.listeners '{listener}' (port {port}) is plaintext; use HTTPS or TLS, or attach only a " \
+                yield f"spec.listeners '{listener}' (port {port}, protocol {protocols.get((key, listener), '?')}) is " \
+                      "plaintext; use HTTPS or TLS, or attach only a " \
                       f"redirect-to-https HTTPRoute", gateways[key].urn
 
 
@@ -613,7 +651,8 @@ def _everything(peers: list[Any], direction: str) -> str | None:
         pod_selector = get(peer, "podSelector")
         if ns_selector is not None and _selects_all(ns_selector, NAMESPACE_LABELS) \
                 and (pod_selector is None or _selects_all(pod_selector, frozenset())):
-            shown = "namespaceSelector: {}" if selector_is_empty(ns_selector) else "a namespaceSelector matching every namespace"
+            shown = "namespaceSelector: {}" if selector_is_empty(ns_selector) else \
+                "a namespaceSelector matching every namespace (only Exists on built-in labels, NotIn or DoesNotExist)"
             pods_part = " without a podSelector" if pod_selector is None else " with an empty podSelector"
             return f"`{shown}`{pods_part} (every pod of every namespace)"
         if get(peer, "ipBlock", "cidr") is not None:
@@ -628,13 +667,17 @@ NAMESPACE_LABELS = frozenset({"kubernetes.io/metadata.name"})
 
 
 def _selects_all(selector: Any, always: frozenset[str]) -> bool:
-    """A LabelSelector that matches everything: empty, or only `Exists` on labels every object carries."""
+    """A LabelSelector that matches everything: empty, only `Exists` on labels every object carries, or only
+    exclusions (`NotIn`, `DoesNotExist`): those admit every object but the few they name, new ones included."""
     if not isinstance(selector, Mapping):
         return False
     if mapping(get(selector, "matchLabels")):
         return False
     for expression in items(get(selector, "matchExpressions")):
-        if str(get(expression, "operator", default="")) != "Exists" or str(get(expression, "key", default="")) not in always:
+        operator = str(get(expression, "operator", default=""))
+        if operator in ("NotIn", "DoesNotExist"):
+            continue
+        if operator != "Exists" or str(get(expression, "key", default="")) not in always:
             return False
     return True
 
@@ -655,9 +698,9 @@ def _exempt(exemptions: Mapping[str, Any], direction: str, policy_id: str, ports
 def k8s_network_policy_no_allow_all(stack: Stack) -> Iterator[tuple[str, str | None]]:
     edge_of = edge(stack)
     exemptions = mapping(stack.config.get("exemptions"))
-    for policy in stack.resources:
-        if not policy.resource_type.startswith("kubernetes:networking.k8s.io/") or _kind(policy) not in (
-                "NetworkPolicy", "NetworkPolicyPatch"):
+    for policy in objects(stack):
+        if not policy.resource_type.startswith(("kubernetes:networking.k8s.io/", "kubernetes:extensions/")) or \
+                _kind(policy) not in ("NetworkPolicy", "NetworkPolicyPatch"):
             continue
         for direction, peer_key in (("ingress", "from"), ("egress", "to")):
             for index, declared in enumerate(items(get(policy.props, "spec", direction))):

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from . import verify
 from .common import get, is_list, items, mapping
-from .workloads import declared_ports, pods
+from .workloads import declared_ports, is_config_group, is_list_kind, manifests, pods
 
 T = TypeVar("T")
 
@@ -280,3 +281,41 @@ def whole_pods(type_: str, props: Mapping[str, Any]) -> list[Any]:
         for path in POD_HOLDERS:
             verify.needs_value(get(props, *path))
     return found
+
+
+# --- objects inside other resources ---------------------------------------------------------------
+
+
+def manifest_type(container_type: str, manifest: Any) -> str:
+    """The type token of an object inside a List or a ConfigGroup: its own apiVersion and kind, else the List's
+    group and version (`kubernetes:apps/v1:DeploymentList` holds `kubernetes:apps/v1:Deployment`)."""
+    api = get(manifest.props, "apiVersion")
+    if isinstance(api, str) and api.strip():
+        api = api.strip()
+        group = api if "/" in api else f"core/{api}"
+    else:
+        group = container_type.split(":")[1] if container_type.count(":") >= 2 else "core/v1"
+    return f"kubernetes:{group}:{manifest.kind}"
+
+
+def objects(stack: Any) -> list[Any]:
+    """Every Kubernetes object of the stack as a resource: the stack's resources, then one per item of a
+    `*List` resource and per object given inline to a yaml ConfigGroup (`objs`, `yaml`), typed by its own
+    kind and carrying the URN of the resource that declares it (findings land there). Stack rules that
+    judge Services, Ingresses or NetworkPolicies read these, so a List or ConfigGroup is no way around them."""
+    def build() -> list[Any]:
+        out = list(stack.resources)
+        for resource in stack.resources:
+            type_ = resource.resource_type
+            if not (is_list_kind(type_) or is_config_group(type_)):
+                continue
+            for manifest in manifests(type_, resource.props):
+                if not manifest.path:
+                    continue
+                inner = copy.copy(resource)
+                inner.resource_type = manifest_type(type_, manifest)
+                inner.props = manifest.props
+                out.append(inner)
+        return out
+
+    return verify.per_request("k8s-objects", stack.resources, build)

@@ -13,7 +13,7 @@ An opaque object never switches a stack-wide rule off: the stack rules only stop
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from pulumi_policy import Severity
@@ -71,7 +71,10 @@ def _files(value: Any) -> str:
 
 def _helm(resource: Resource) -> Iterator[str]:
     props = resource.props
-    files = items(get(props, "valueYamlFiles"))
+    # A string asset carries its text in the export (k8s-helm-release-values reads it); a file or remote asset
+    # does not.
+    files = [f for f in items(get(props, "valueYamlFiles"))
+             if not isinstance(get(f, "text") if isinstance(f, Mapping) else getattr(f, "text", None), str)]
     if files:
         yield f"values come from valueYamlFiles ({len(files)} file(s)) the pack cannot read: the rule that would " \
               f"apply is k8s-helm-release-values"

@@ -151,6 +151,8 @@ def k8s_run_as_non_root(resource: Resource, found: list[Pod]) -> Iterator[str]:
             if uid is None:
                 if not pod.partial:
                     yield f"{c.label} sets no runAsUser (need >= {int(min_uid)})"
+            elif c.at and value is not None and value > 0:
+                pass  # an operator's container fragment runs the operator's image as that image's user: only root is judged
             elif value is None or value < min_uid:
                 yield f"{c.label} runs as UID {_show(uid)} (set at {where}; need >= {int(min_uid)})"
             gid, where = c.context("runAsGroup")
@@ -502,11 +504,14 @@ def k8s_service_account(resource: Resource) -> Iterator[str]:
 MUTABLE_TAGS = frozenset({"latest", "stable", "main", "master", "edge", "dev", "develop", "nightly", "mainline",
                           "current", "lts", "beta", "alpha", "canary", "release", "head", "trunk", "next", "rc",
                           "snapshot", "test", "prod", "production", "staging"})
+# Words in a version's suffix that say the build under it is replaced (`1.2.3-SNAPSHOT`, `2.0.0-nightly`).
+MOVING_SUFFIXES = frozenset({"snapshot", "latest", "nightly", "dev", "edge", "head", "trunk", "master", "main"})
 # An immutable-looking tag: a full major.minor.patch version (optional `v`, optional suffix such as
 # `-alpine` or `+build`), or a commit id. `1`, `1.2`, `3-alpine`, `latest-slim` name a moving line.
 VERSION_TAG = verify.pattern(r"v?[0-9]{1,9}\.[0-9]{1,9}\.[0-9]{1,9}([-+_.][0-9A-Za-z][0-9A-Za-z._+-]{0,100})?")
 # A commit id is 7 to 40 hex digits; 64 hex digits in a tag only look like a digest (tags can be moved, digests not).
 COMMIT_TAG = verify.pattern(r"(sha-|g|git-)?[0-9a-f]{7,40}")
+_TAG_WORDS = verify.pattern(r"[-+_.]")
 DIGEST = verify.pattern(r"(sha256:[0-9a-f]{64}|sha384:[0-9a-f]{96}|sha512:[0-9a-f]{128})")
 
 image_pinned = Meta(
@@ -539,6 +544,9 @@ def image_problem(image: Any) -> str | None:
         return f"uses image {_show(text)} with an empty tag"
     if tag.lower() in MUTABLE_TAGS:
         return f"uses moving tag '{_show(tag)}' ({_show(text)})"
+    moving = [w for w in _TAG_WORDS.split(tag.lower()) if w in MOVING_SUFFIXES]
+    if moving and VERSION_TAG.fullmatch(tag):
+        return f"uses tag '{_show(tag)}' ({_show(text)}): a '{moving[0]}' build is rebuilt under the same tag"
     if VERSION_TAG.fullmatch(tag) or COMMIT_TAG.fullmatch(tag):
         return None
     return f"uses tag '{_show(tag)}' ({_show(text)}), which is not a full version or digest"

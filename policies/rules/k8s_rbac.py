@@ -17,20 +17,32 @@ BINDING_KINDS = ("RoleBinding", "ClusterRoleBinding")
 POWERFUL_ROLES = frozenset({"cluster-admin", "admin", "edit", "system:masters"})
 BROAD_GROUPS = frozenset({"system:anonymous", "system:unauthenticated", "system:authenticated", "system:masters",
                           "system:serviceaccounts"})
-ESCALATING_VERBS = frozenset({"escalate", "bind", "impersonate"})
+ESCALATING_VERBS = frozenset({"escalate", "bind", "impersonate", "approve"})  # approve: signing client certificates
 READ_VERBS = frozenset({"get", "list", "watch"})
 # Subresources that hand out a shell or the node: any verb on them is cluster-level power.
 DANGEROUS_SUBRESOURCES = {"pods/exec": "a shell in any pod", "pods/attach": "attaching to any pod",
                           "nodes/proxy": "the kubelet API of every node", "serviceaccounts/token": "tokens for any "
                           "service account", "pods/ephemeralcontainers": "injecting containers into pods",
-                          "certificatesigningrequests/approval": "approving client certificates for any identity"}
+                          "certificatesigningrequests/approval": "approving client certificates for any identity",
+                          "pods/portforward": "tunnels into any pod's ports", "pods/proxy": "proxying into any pod",
+                          "services/proxy": "proxying into any Service, around NetworkPolicies"}
 WRITE_VERBS = frozenset({"create", "update", "patch", "*"})
 # Writing these is cluster-level power whatever the verb's scope: a pod runs any image as any service account of
 # its namespace; an admission webhook sees (and may rewrite) every object the API server admits.
 POWERFUL_WRITES = {"pods": "pods run any image under any service account of the namespace",
                    "mutatingwebhookconfigurations": "an admission webhook sees and rewrites every object",
                    "validatingwebhookconfigurations": "an admission webhook sees every object",
-                   "certificatesigningrequests/approval": "approving client certificates for any identity"}
+                   "certificatesigningrequests/approval": "approving client certificates for any identity",
+                   "persistentvolumes": "a PersistentVolume mounts any path of a node (hostPath)",
+                   "nodes": "relabelling or tainting nodes steers any workload onto them",
+                   **{workload: "it creates pods: any image under any service account of the namespace" for workload in (
+                       "deployments", "daemonsets", "statefulsets", "replicasets", "replicationcontrollers", "jobs",
+                       "cronjobs")}}
+CORE_ONLY = frozenset({"pods", "persistentvolumes", "nodes", "replicationcontrollers"})
+"""Resources of the core group: a rule naming them under another group grants nothing of theirs."""
+SYSTEM_ROLES = ("system:controller:", "system:kube-controller-manager", "system:kube-scheduler", "system:node",
+                "system:aggregate-to-admin", "system:aggregate-to-edit")
+"""Built-in ClusterRoles of the control plane: binding one hands out a controller's (or a node's) powers."""
 AGGREGATION_LABEL = "rbac.authorization.k8s.io/aggregate-to-"
 WILDCARD_MEANS = {"verbs": " (every verb: escalate, bind and impersonate included)",
                   "resources": " (every resource: secrets, pods/exec and roles included)",
@@ -91,7 +103,7 @@ def rule_grants(rule: Any, kind: str, at: str) -> Iterator[str]:
     writes = verbs & WRITE_VERBS
     for resource, meaning in POWERFUL_WRITES.items():
         if resource in resources and writes and resource not in DANGEROUS_SUBRESOURCES \
-                and (resource != "pods" or core):
+                and (resource not in CORE_ONLY or core):
             yield f"{at} grants {_listed(writes)} on {resource} ({meaning})"
     reads = verbs & (READ_VERBS | {"*"})
     secrets = "secrets" in resources or "*" in resources
@@ -107,8 +119,14 @@ def role_problems(kind: str, props: Mapping[str, Any], where: str) -> Iterator[s
                   f"'{str(key)[len(AGGREGATION_LABEL):]}' role"
     if get(props, "aggregationRule") is not None and kind == "ClusterRole":
         selectors = items(get(props, "aggregationRule", "clusterRoleSelectors"))
-        if any(not mapping(get(s, "matchLabels")) and not items(get(s, "matchExpressions")) for s in selectors):
-            yield f"{where}aggregationRule selects every ClusterRole"
+        if any(not mapping(get(s, "matchLabels")) and all(str(get(e, "operator", default="")) in ("NotIn", "DoesNotExist")
+                                                          for e in items(get(s, "matchExpressions"))) for s in selectors):
+            yield f"{where}aggregationRule selects every ClusterRole (cluster-admin's rules included)"
+        for index, selector in enumerate(selectors):
+            for key, value in mapping(get(selector, "matchLabels")).items():
+                if str(key).startswith(AGGREGATION_LABEL) and str(value).strip().lower() == "true":
+                    yield f"{where}aggregationRule.clusterRoleSelectors[{index}] collects every role labelled {key}: " \
+                          f"it grants what the built-in '{str(key)[len(AGGREGATION_LABEL):]}' role grants"
     for index, rule in enumerate(items(get(props, "rules"))):
         yield from rule_grants(rule, kind, f"{where}rules[{index}]")
 
@@ -123,11 +141,20 @@ def binding_problems(kind: str, props: Mapping[str, Any], where: str) -> Iterato
         # A namespaced Role spelled like a built-in one: either a typo for the built-in (kind fixed later, the binding
         # becomes cluster-admin) or a look-alike meant to pass review; neither is a narrow role.
         yield f"{where}roleRef binds {_show_kind(role_kind)} '{role}', named like the built-in ClusterRole '{role}'"
+    if role_kind == "ClusterRole" and (role.startswith(SYSTEM_ROLES[0]) or role in SYSTEM_ROLES[1:]):
+        yield f"{where}roleRef binds the control plane's ClusterRole '{role[:80]}' (a controller's or a node's powers)"
     for index, subject in enumerate(items(get(props, "subjects"))):
         name = str(get(subject, "name", default=""))
         subject_kind = str(get(subject, "kind", default=""))
         if subject_kind == "Group" and name in BROAD_GROUPS:
             yield f"{where}subjects[{index}] is the group {name}"
+        elif subject_kind == "Group" and name.startswith("system:serviceaccounts:"):
+            yield f"{where}subjects[{index}] is the group {name[:80]} (every service account of that namespace)"
+        elif subject_kind == "Group" and name == "system:nodes":
+            yield f"{where}subjects[{index}] is the group system:nodes (every kubelet)"
+        if subject_kind == "ServiceAccount" and name == "default":
+            yield f"{where}subjects[{index}] is the 'default' ServiceAccount of " \
+                  f"{str(get(subject, 'namespace', default='its namespace'))[:60]} (every pod that names no account)"
         if subject_kind == "User" and name in ("system:anonymous", "system:unauthenticated"):
             yield f"{where}subjects[{index}] is the user {name} (anonymous requests)"
 

@@ -19,7 +19,6 @@ from .k8s_objects import (
     HPA_TYPES,
     NETWORK_POLICY,
     NOT_BLIND,
-    PDB,
     SERVICE,
     STATEFULSET,
     Blind,
@@ -28,6 +27,7 @@ from .k8s_objects import (
     derive,
     hiding_pods,
     namespace_of,
+    objects,
     opaque,
     selector_is_empty,
     selector_matches,
@@ -425,7 +425,10 @@ def _budgets(stack: Stack) -> tuple[list[_Budget], list[Doubt]]:
     """PDBs whose namespace and selector can be judged, and those that cannot (they may cover anything)."""
     known: list[_Budget] = []
     doubts: list[Doubt] = []
-    for pdb in stack.of(PDB):
+    # Every version (policy/v1beta1 too) and every form (an item of a List, an object of a ConfigGroup).
+    budgets = [o for o in objects(stack) if o.resource_type.startswith("kubernetes:policy/")
+               and o.resource_type.rsplit(":", 1)[-1] == "PodDisruptionBudget"]
+    for pdb in budgets:
         def facts(pdb: PolicyResource = pdb) -> tuple[str, Any]:
             return namespace_of(pdb.props, _provider_props(pdb)), settle(get(pdb.props, "spec", "selector"))
         (namespace, selector), blind = derive(facts, pdb.props, _provider_props(pdb))

@@ -5,9 +5,14 @@ template at `spec.template`; a CronJob (or a KEDA ScaledJob) at `spec.jobTemplat
 one; a `*List` holds several objects under `items`; a yaml ConfigGroup holds whole manifests inline. The
 rules ask this module for pods and containers, so a new kind with a pod template is checked on day one.
 
-A patch (`*Patch` kinds, or a custom resource that carries a container fragment such as a Prometheus
-`spec.containers` override) is partial: the API server merges it into an object the stack does not hold.
-Only what it sets explicitly is judged there; "field missing" findings would be noise.
+A template is any mapping under a key named `template` or `...Template` (`podTemplate` of Elastic and
+Flink, `workerTemplate`) whose `spec` looks like a pod spec, and any mapping whose `spec` holds a
+container list (`spec.pod.spec`), at any depth up to MAX_DEPTH.
+
+A patch (`*Patch` kinds, or a custom resource that carries container fragments: a Prometheus
+`spec.containers` override, an Argo Workflow's `templates[].container` / `script` / `sidecars`, Tekton
+`steps`, `stepTemplate`) is partial: the operator or the API server merges it into an object the stack
+does not hold. Only what it sets explicitly is judged there; "field missing" findings would be noise.
 """
 
 from __future__ import annotations
@@ -26,7 +31,7 @@ CONTAINER_LISTS = (("initContainers", "init container"), ("containers", "contain
 POD_SPEC_KEYS = frozenset({"containers", "initContainers", "ephemeralContainers", "volumes", "securityContext",
                            "hostNetwork", "hostPID", "hostIPC", "hostUsers", "serviceAccountName",
                            "shareProcessNamespace", "automountServiceAccountToken"})
-MAX_DEPTH = 10
+MAX_DEPTH = 32
 MAX_NODES = 20_000
 MAX_INLINE_MANIFEST = 1_000_000  # characters of a ConfigGroup's inline YAML the pack parses
 
@@ -45,6 +50,9 @@ class Pod:
     namespace: str | None
     partial: bool
     """A patch or fragment: judge only the values it sets."""
+    fragments: tuple[tuple[str, Mapping[str, Any]], ...] = ()
+    """Containers a custom resource keeps outside a pod spec (Argo `templates[].container`, Tekton `steps[]`),
+    each with its dotted path in the resource."""
 
     @property
     def labels(self) -> dict[str, str]:
@@ -60,6 +68,8 @@ class Pod:
             for index, container in enumerate(items(get(self.spec, list_name))):
                 if isinstance(container, Mapping):
                     yield Container(self, list_name, index, str(get(container, "name", default="?")), label, container)
+        for index, (path, container) in enumerate(self.fragments):
+            yield Container(self, "", index, str(get(container, "name", default="?")), "container", container, path)
 
 
 @dataclass(frozen=True)
@@ -70,10 +80,12 @@ class Container:
     name: str
     kind_label: str
     data: Mapping[str, Any]
+    at: str = ""
+    """The container's own path when it sits outside a pod spec's container lists (a fragment)."""
 
     @property
     def path(self) -> str:
-        return f"{self.pod.path}.{self.list_name}[{self.index}]"
+        return self.at or f"{self.pod.path}.{self.list_name}[{self.index}]"
 
     @property
     def label(self) -> str:
@@ -171,7 +183,11 @@ def manifests(type_: str, props: Mapping[str, Any]) -> Iterator[Manifest]:
 def inline_manifests(props: Mapping[str, Any]) -> Iterator[Manifest]:
     """The objects of a ConfigGroup given inline (`objs`, or `yaml` text); `files` are not readable here."""
     for index, obj in enumerate(items(get(props, "objs"))):
-        if isinstance(obj, Mapping):
+        if isinstance(obj, Mapping) and str(get(obj, "kind", default="")).endswith("List") and is_list(get(obj, "items")):
+            for number, item in enumerate(items(get(obj, "items"))):
+                if isinstance(item, Mapping):
+                    yield Manifest(f"objs[{index}].items[{number}]", kind_of("", item), item, False)
+        elif isinstance(obj, Mapping):
             yield Manifest(f"objs[{index}]", kind_of("", obj), obj, False)
     for index, text in enumerate(items(get(props, "yaml"))):
         for number, doc in enumerate(parse_documents(text)):
@@ -218,9 +234,76 @@ def pods_of(manifest: Manifest) -> Iterator[Pod]:
         found = True
         yield Pod(f"{prefix}{path}.spec", mapping(get(template, "spec")), mapping(get(template, "metadata")), kind, name,
                   namespace, manifest.partial)
-    if not found and isinstance(spec, Mapping) and is_list(spec.get("containers")) and kind not in ("PodTemplate",):
-        # A custom resource carrying a container fragment (an operator merges it into its own pods).
-        yield Pod(f"{prefix}spec", spec, metadata, kind, name, namespace, True)
+    if found or kind in ("PodTemplate",) or not isinstance(spec, Mapping):
+        return
+    own_list = is_list(spec.get("containers"))
+    fragments = tuple((f"{prefix}spec.{path}", c) for path, c in _fragments(spec, skip_lists=own_list))
+    if own_list or fragments:
+        # A custom resource carrying container fragments (an operator or a workflow engine builds the pods): its
+        # pod-level fields are judged where its spec sets them, its containers where they are.
+        yield Pod(f"{prefix}spec", spec if _looks_like_pod_spec(spec) else {}, metadata, kind, name, namespace, True,
+                  fragments)
+
+
+def _template_key(key: str) -> bool:
+    """`template`, `podTemplate`, `workerTemplate`: a key that names a pod template."""
+    return key == "template" or key.endswith("Template")
+
+
+FRAGMENT_KEYS = frozenset({"container", "script", "stepTemplate", "podTemplateSpec"})
+"""Keys under which a custom resource keeps one container (Argo `container`/`script`, Tekton `stepTemplate`)."""
+FRAGMENT_LISTS = frozenset({"containers", "initContainers", "ephemeralContainers", "sidecars", "steps"})
+"""Lists of containers in custom resources (Argo `sidecars`/`containerSet.containers`, Tekton `steps`)."""
+CONTAINER_KEYS = frozenset({"image", "securityContext", "command", "args", "env", "envFrom", "ports", "resources",
+                            "volumeMounts", "livenessProbe", "readinessProbe"})
+
+
+CONTAINER_ONLY_CONTEXT = frozenset({"privileged", "allowPrivilegeEscalation", "capabilities", "readOnlyRootFilesystem",
+                                    "procMount"})
+"""securityContext fields only a container has: a mapping carrying them is a container's settings."""
+
+
+def _container_like(value: Any) -> bool:
+    return isinstance(value, Mapping) and (isinstance(value.get("image"), str) or isinstance(
+        value.get("securityContext"), Mapping)) and any(k in value for k in CONTAINER_KEYS)
+
+
+def _anonymous_container(value: Mapping[str, Any]) -> bool:
+    """A container under a key nobody listed (Spark's `driver`): one with an image and a command or settings, or
+    container-only securityContext fields, and no container of its own inside."""
+    if any(k in value for k in (*FRAGMENT_KEYS, *FRAGMENT_LISTS)):
+        return False
+    context = value.get("securityContext")
+    if isinstance(context, Mapping) and any(k in context for k in CONTAINER_ONLY_CONTEXT):
+        return True
+    return isinstance(value.get("image"), str) and sum(1 for k in CONTAINER_KEYS if k in value) >= 2
+
+
+def _fragments(spec: Mapping[str, Any], skip_lists: bool) -> Iterator[tuple[str, Mapping[str, Any]]]:
+    """Containers a custom resource's spec keeps outside a pod spec, breadth-first, bounded. `skip_lists`: the
+    spec's own container lists are read as a pod's (not again here)."""
+    queue: deque[tuple[str, Any, int]] = deque(
+        (str(k), v, 1) for k, v in spec.items() if not (skip_lists and k in ("containers", "initContainers",
+                                                                             "ephemeralContainers")))
+    visited = 0
+    while queue and visited < MAX_NODES:
+        path, value, depth = queue.popleft()
+        visited += 1
+        if depth > MAX_DEPTH:
+            continue
+        key = path.rsplit(".", 1)[-1].split("[", 1)[0]
+        if isinstance(value, Mapping):
+            if (key in FRAGMENT_KEYS and _container_like(value)) or _anonymous_container(value):
+                yield path, value
+                continue
+            queue.extend((f"{path}.{k}", v, depth + 1) for k, v in value.items() if isinstance(v, Mapping) or is_list(v))
+        elif is_list(value):
+            if key in FRAGMENT_LISTS:
+                for i, v in enumerate(value):
+                    if _container_like(v):
+                        yield f"{path}[{i}]", v
+                continue
+            queue.extend((f"{path}[{i}]", v, depth + 1) for i, v in enumerate(value) if isinstance(v, Mapping))
 
 
 def _templates(props: Mapping[str, Any]) -> Iterator[tuple[str, Mapping[str, Any]]]:
@@ -233,7 +316,10 @@ def _templates(props: Mapping[str, Any]) -> Iterator[tuple[str, Mapping[str, Any
         if depth > MAX_DEPTH:
             continue
         if isinstance(value, Mapping):
-            if path.rsplit(".", 1)[-1] == "template" and _looks_like_pod_spec(value.get("spec")):
+            key = path.rsplit(".", 1)[-1].split("[", 1)[0]
+            inner = value.get("spec")
+            if (_template_key(key) and _looks_like_pod_spec(inner)) or (
+                    isinstance(inner, Mapping) and is_list(inner.get("containers"))):
                 yield path, value
                 continue
             queue.extend((f"{path}.{k}", v, depth + 1) for k, v in value.items() if isinstance(v, Mapping) or is_list(v))

@@ -9,14 +9,14 @@ from tests.policies.azure import rule_fixtures as azure
 from tests.policies.edge import cloud_fixtures as edge_cloud
 from tests.policies.edge import config_files_fixtures as edge_files
 from tests.policies.edge import haproxy_fixtures as edge_haproxy
-from tests.policies.kubernetes import content_fixtures, pods_fixtures, workload_fixtures
+from tests.policies.kubernetes import content_fixtures, pods_fixtures, spelling_fixtures, workload_fixtures
 from tests.policies.kubernetes.model import Fixture
 from tests.policies.stack import fixtures as stack
 
 MIGRATED: list[Fixture] = [*workload_fixtures.FIXTURES, *aws.FIXTURES, *azure.FIXTURES, *edge_cloud.FIXTURES,
                            *stack.FIXTURES]
 """The cases that were one shared list of (rule, fires, resources) before each got its home and its message."""
-FIXTURES: list[Fixture] = [*pods_fixtures.FIXTURES, *content_fixtures.FIXTURES, *edge_files.FIXTURES,
+FIXTURES: list[Fixture] = [*pods_fixtures.FIXTURES, *content_fixtures.FIXTURES, *spelling_fixtures.FIXTURES, *edge_files.FIXTURES,
                            *edge_haproxy.FIXTURES, *MIGRATED]
 
 

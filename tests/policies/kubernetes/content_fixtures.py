@@ -108,7 +108,8 @@ FIXTURES: list[Fixture] = [
     bad("k8s-ingress-tls", one("kubernetes:networking.k8s.io/v1:Ingress", {"spec": {"rules": [{"host": "a.example"}]}}),
         "subject", "no spec.tls"),
     bad("k8s-ingress-tls", one("kubernetes:gateway.networking.k8s.io/v1:Gateway", {"spec": {"listeners": [
-        {"name": "web", "port": 80, "protocol": "HTTP"}]}}), "subject", "spec.listeners 'web' (port 80) is plaintext"),
+        {"name": "web", "port": 80, "protocol": "HTTP"}]}}), "subject",
+        "spec.listeners 'web' (port 80, protocol HTTP) is plaintext"),
 
     good("k8s-network-policy-no-allow-all", app_stack()),
     bad("k8s-network-policy-no-allow-all", app_stack(**{"allow-app": netpol("app", APP_NS, {"app": "x"}, ingress=[{}])}),
