@@ -210,11 +210,11 @@ def mappings(document: Any) -> Iterator[tuple[tuple[str, ...], Mapping[str, Any]
 # (`password="x";`), a query string (`?user=a&password=x`), an .npmrc (`//host/:_authToken=x`). The key starts where
 # no key character precedes it (so a failed try costs one step per key, not one per character of it) and every
 # part is bounded: linear in the text.
-INLINE_ASSIGNMENT = re.compile(r"(?<![A-Za-z0-9_.])([A-Za-z_][A-Za-z0-9_.-]{0,127}+)[ \t]{0,4}[=:][ \t]{0,4}"
+INLINE_ASSIGNMENT = verify.pattern(r"(?<![A-Za-z0-9_.])([A-Za-z_][A-Za-z0-9_.-]{0,127}+)[ \t]{0,4}[=:][ \t]{0,4}"
                                r"(\"[^\"\n]{1,512}\"|'[^'\n]{1,512}'|[^\s\"';&,<>)]{1,512})")
 # `<password>x</password>` (Maven settings, .NET configs): the element's name says what its text is.
-XML_ELEMENT = re.compile(r"<([A-Za-z_][A-Za-z0-9_.:-]{0,127}+)>([^<\n]{1,512})</\1>")
-PUTTY_KEY = re.compile(r"PuTTY-User-Key-File-[0-9]{1,3}:")
+XML_ELEMENT = verify.pattern(r"<([A-Za-z_][A-Za-z0-9_.:-]{0,127}+)>([^<\n]{1,512})</\1>")
+PUTTY_KEY = verify.pattern(r"PuTTY-User-Key-File-[0-9]{1,3}:")
 AUTH_SCHEMES = frozenset({"bearer", "basic", "token", "digest", "negotiate", "apikey"})
 
 
