@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import json
 from collections import deque
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -279,52 +279,62 @@ def _anonymous_container(value: Mapping[str, Any]) -> bool:
     return isinstance(value.get("image"), str) and sum(1 for k in CONTAINER_KEYS if k in value) >= 2
 
 
-def _fragments(spec: Mapping[str, Any], skip_lists: bool) -> Iterator[tuple[str, Mapping[str, Any]]]:
-    """Containers a custom resource's spec keeps outside a pod spec, breadth-first, bounded. `skip_lists`: the
-    spec's own container lists are read as a pod's (not again here)."""
-    queue: deque[tuple[str, Any, int]] = deque(
-        (str(k), v, 1) for k, v in spec.items() if not (skip_lists and k in ("containers", "initContainers",
-                                                                             "ephemeralContainers")))
+POD_CONTAINER_LISTS = frozenset(name for name, _ in CONTAINER_LISTS)
+
+Found = list[tuple[str, Mapping[str, Any]]]
+
+
+def _breadth_first(start: Iterator[tuple[str, Any]], judge: Callable[[str, str, Any], Found | None]) -> Iterator[
+        tuple[str, Mapping[str, Any]]]:
+    """Walks mappings and lists of mappings breadth-first, at most MAX_NODES nodes and MAX_DEPTH deep (bounded on
+    any input). `judge(path, key, value)` says what a node holds (the walk then stays out of it) or None (the walk
+    goes on into it)."""
+    queue: deque[tuple[str, Any, int]] = deque((path, value, 1) for path, value in start)
     visited = 0
     while queue and visited < MAX_NODES:
         path, value, depth = queue.popleft()
         visited += 1
         if depth > MAX_DEPTH:
             continue
-        key = path.rsplit(".", 1)[-1].split("[", 1)[0]
-        if isinstance(value, Mapping):
-            if (key in FRAGMENT_KEYS and _container_like(value)) or _anonymous_container(value):
-                yield path, value
-                continue
+        found = judge(path, path.rsplit(".", 1)[-1].split("[", 1)[0], value)
+        if found is not None:
+            yield from found
+        elif isinstance(value, Mapping):
             queue.extend((f"{path}.{k}", v, depth + 1) for k, v in value.items() if isinstance(v, Mapping) or is_list(v))
         elif is_list(value):
-            if key in FRAGMENT_LISTS:
-                for i, v in enumerate(value):
-                    if _container_like(v):
-                        yield f"{path}[{i}]", v
-                continue
             queue.extend((f"{path}[{i}]", v, depth + 1) for i, v in enumerate(value) if isinstance(v, Mapping))
+
+
+def _fragment(path: str, key: str, value: Any) -> Found | None:
+    if isinstance(value, Mapping):
+        if (key in FRAGMENT_KEYS and _container_like(value)) or _anonymous_container(value):
+            return [(path, value)]
+    elif is_list(value) and key in FRAGMENT_LISTS:
+        return [(f"{path}[{i}]", v) for i, v in enumerate(value) if _container_like(v)]
+    return None
+
+
+def _fragments(spec: Mapping[str, Any], skip_lists: bool) -> Iterator[tuple[str, Mapping[str, Any]]]:
+    """Containers a custom resource's spec keeps outside a pod spec. `skip_lists`: the spec's own container lists
+    are read as a pod's (not again here)."""
+    return _breadth_first(((str(k), v) for k, v in spec.items() if not (skip_lists and k in POD_CONTAINER_LISTS)),
+                          _fragment)
+
+
+def _template(path: str, key: str, value: Any) -> Found | None:
+    if isinstance(value, Mapping):
+        inner = value.get("spec")
+        if (_template_key(key) and _looks_like_pod_spec(inner)) or (
+                isinstance(inner, Mapping) and is_list(inner.get("containers"))):
+            return [(path, value)]
+    elif is_list(value) and key in POD_CONTAINER_LISTS:
+        return []  # a pod's own containers hold no template
+    return None
 
 
 def _templates(props: Mapping[str, Any]) -> Iterator[tuple[str, Mapping[str, Any]]]:
-    """Every `template` mapping whose `spec` looks like a pod spec, breadth-first, bounded."""
-    queue: deque[tuple[str, Any, int]] = deque((str(k), v, 1) for k, v in props.items() if k not in ("metadata", "status"))
-    visited = 0
-    while queue and visited < MAX_NODES:
-        path, value, depth = queue.popleft()
-        visited += 1
-        if depth > MAX_DEPTH:
-            continue
-        if isinstance(value, Mapping):
-            key = path.rsplit(".", 1)[-1].split("[", 1)[0]
-            inner = value.get("spec")
-            if (_template_key(key) and _looks_like_pod_spec(inner)) or (
-                    isinstance(inner, Mapping) and is_list(inner.get("containers"))):
-                yield path, value
-                continue
-            queue.extend((f"{path}.{k}", v, depth + 1) for k, v in value.items() if isinstance(v, Mapping) or is_list(v))
-        elif is_list(value) and path.rsplit(".", 1)[-1] not in ("containers", "initContainers", "ephemeralContainers"):
-            queue.extend((f"{path}[{i}]", v, depth + 1) for i, v in enumerate(value) if isinstance(v, Mapping))
+    """Every `template` mapping whose `spec` looks like a pod spec."""
+    return _breadth_first(((str(k), v) for k, v in props.items() if k not in ("metadata", "status")), _template)
 
 
 WITHOUT_POD_TEMPLATES = frozenset({
