@@ -420,14 +420,18 @@ def _plaintext_listener(props: Any) -> bool:
     return str(get(props, "protocol", default="HTTP")).upper() == "HTTP"
 
 
+def _port(value: Any) -> str:
+    port = number(value)
+    return str(int(port)) if port is not None else "unset"
+
+
 def _alb_listener_problems(listener: Any) -> Iterator[str]:
     if not _plaintext_listener(listener):
         return
     problem = _alb_actions_problem(items(get(listener, "defaultActions")))
     if problem:
-        port = number(get(listener, "port"))
         yield (f"an HTTP listener forwards traffic instead of redirecting to HTTPS (port "
-               f"{int(port) if port is not None else 'unset'}, defaultActions: {problem})")
+               f"{_port(get(listener, 'port'))}, defaultActions: {problem})")
 
 
 def _listener_of(rule: PolicyResource, listeners: list[PolicyResource]) -> list[PolicyResource]:
@@ -452,9 +456,8 @@ def _alb_rule_problems(stack: Stack) -> Iterator[tuple[str, str | None]]:
         if problem:
             plaintext = [listener for listener in _listener_of(rule, listeners) if _plaintext_listener(listener.props)]
             if plaintext:
-                port = number(get(plaintext[0].props, "port"))
                 yield (f"a listener rule on the HTTP listener '{plaintext[0].name}' (port "
-                       f"{int(port) if port is not None else 'unset'}) serves plain HTTP instead of redirecting to "
+                       f"{_port(get(plaintext[0].props, 'port'))}) serves plain HTTP instead of redirecting to "
                        f"HTTPS (actions: {problem})", rule.urn)
         yield INDEPENDENT
 
@@ -463,8 +466,7 @@ def _classic_elb_problems(props: Any) -> Iterator[str]:
     """A classic load balancer cannot redirect: an `http` front-end listener serves plain HTTP."""
     for listener in items(get(props, "listeners"))[:1000]:
         if str(get(listener, "lbProtocol", default="")).lower() == "http":
-            port = number(get(listener, "lbPort"))
-            yield (f"classic load balancer listener on port {int(port) if port is not None else 'unset'} takes plain "
+            yield (f"classic load balancer listener on port {_port(get(listener, 'lbPort'))} takes plain "
                    f"HTTP (lbProtocol http), and a classic load balancer cannot redirect it to HTTPS")
 
 
@@ -496,13 +498,11 @@ def https_problems(type_: str, props: Any) -> Iterator[str]:
     elif type_ == APP_GATEWAY:
         yield from _app_gateway_problems(props)
     else:
-        loaded = haproxy_loaded(Resource(type_, "", "", props, {}, {}))
-        if loaded is None:
-            return
-        if loaded.config is None:
-            yield loaded.problem
-            return
-        yield from _plaintext_problems(loaded.config)
+        for config in _configs(Resource(type_, "", "", props, {}, {})):
+            if isinstance(config, str):
+                yield config
+                continue
+            yield from _plaintext_problems(config)
 
 
 @stack_rule(https)
