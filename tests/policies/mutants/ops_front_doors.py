@@ -5,6 +5,7 @@ a host (HTTP/1.0 needs none)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from tests.policies.mutants.model import Export, Mutation, add_resource, first
@@ -15,27 +16,24 @@ LISTENER = "aws:lb/listener:Listener"
 RULE = "aws:lb/listenerRule:ListenerRule"
 
 
-def _listener_rule(actions: list[dict[str, Any]], *, depends_on: str, token: str = RULE) -> Any:
-    """A rule naming the HTTP listener's ARN; its dependency names the listener `depends_on`."""
+def _https_targets(export: Export) -> list[dict[str, Any]]:
+    return [dict(action) for action in first(export, LISTENER, "https")["inputs"]["defaultActions"]]
+
+
+def _listener_rule(actions: list[dict[str, Any]] | None, *, depends_on: str,
+                   token: str = RULE) -> Callable[[Export], str]:
+    """A rule naming the HTTP listener's ARN, with `actions` (None: forward where the HTTPS listener forwards);
+    its dependency names the listener `depends_on`."""
     def apply(export: Export) -> str:
         http, other = first(export, LISTENER, "http"), first(export, LISTENER, depends_on)
         urn = add_resource(export, token, "front-door-api", {
-            "listenerArn": http["outputs"]["arn"], "priority": 10, "actions": actions,
+            "listenerArn": http["outputs"]["arn"], "priority": 10,
+            "actions": _https_targets(export) if actions is None else actions,
             "conditions": [{"pathPattern": {"values": ["/api/*"]}}]}, parent=http.get("parent"))
         entry = export["deployment"]["resources"][-1]
         entry["propertyDependencies"] = {"listenerArn": [other["urn"]]}
         entry["dependencies"] = [other["urn"]]
         return urn
-    return apply
-
-
-def _https_targets(export: Export) -> list[dict[str, Any]]:
-    return [dict(action) for action in first(export, LISTENER, "https")["inputs"]["defaultActions"]]
-
-
-def _forwarding_rule(*, depends_on: str, token: str = RULE) -> Any:
-    def apply(export: Export) -> str:
-        return _listener_rule(_https_targets(export), depends_on=depends_on, token=token)(export)  # type: ignore[no-any-return]
     return apply
 
 
@@ -74,12 +72,12 @@ def _redirect_if_host(text: str) -> str:
 OPERATORS: list[Mutation] = [
     Mutation("edge-https-only-haproxy-redirect-needs-host", "edge-https-only", edit_cfg(_redirect_if_host),
              message="over HTTP/1.0 without a Host header is forwarded"),
-    Mutation("edge-https-only-listener-rule-forwards", "edge-https-only", _forwarding_rule(depends_on="http"), AWS,
+    Mutation("edge-https-only-listener-rule-forwards", "edge-https-only", _listener_rule(None, depends_on="http"), AWS,
              "a listener rule on the HTTP listener 'front-door-http' (port 80) serves plain HTTP"),
     Mutation("edge-https-only-listener-rule-depends-elsewhere", "edge-https-only",
-             _forwarding_rule(depends_on="https"), AWS, "on the HTTP listener 'front-door-http'"),
+             _listener_rule(None, depends_on="https"), AWS, "on the HTTP listener 'front-door-http'"),
     Mutation("edge-https-only-listener-rule-old-token", "edge-https-only",
-             _forwarding_rule(depends_on="http", token="aws:elasticloadbalancingv2/listenerRule:ListenerRule"), AWS,
+             _listener_rule(None, depends_on="http", token="aws:elasticloadbalancingv2/listenerRule:ListenerRule"), AWS,
              "serves plain HTTP instead of redirecting to HTTPS (actions: forward)"),
     Mutation("edge-https-only-listener-rule-keeps-protocol", "edge-https-only",
              _listener_rule([{"type": "redirect", "redirect": {"protocol": "#{protocol}", "host": "api.example.org",
